@@ -1,0 +1,345 @@
+/* The PC platform: legacy devices on the port bus and the host side of the
+ * serial console. Guest output goes to stdout or --serial-out; host stdin is
+ * fed to the UART on the event loop, with backpressure (nothing dropped). */
+#include "arch/x86/platform.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "devices/acpi_pm.h"
+#include "devices/boot_timer.h"
+#include "devices/debug_exit.h"
+#include "devices/i8042.h"
+#include "devices/rtc_cmos.h"
+#include "devices/serial8250.h"
+#include "irq.h"
+#include "log.h"
+#include "term.h"
+#include "vm.h"
+
+#define STDIN_CHUNK 256
+
+struct platform {
+	struct vm *vm;
+	struct serial8250 uart;
+	int uart_ready;
+	struct i8042 kbd;
+	int kbd_ready;
+	struct rtc_cmos rtc;
+	int rtc_ready;
+	struct debug_exit dbg;
+	struct boot_timer timer;
+	struct acpi_pm pm;
+	int out_fd;
+	int out_owned;
+	int out_broken;
+
+	/* stdin -> UART */
+	int in_fd;
+	int in_watched;
+	int rx_wake_fd;
+	int sig_fd;
+	struct term_filter filter;
+	uint8_t pending[STDIN_CHUNK + 1];
+	size_t pending_len, pending_off;
+};
+
+static void uart_out(void *ctx, const uint8_t *buf, size_t n)
+{
+	struct platform *p = ctx;
+
+	while (n && !p->out_broken) {
+		ssize_t w = write(p->out_fd, buf, n);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			/* The reader went away: the guest keeps running,
+			 * its console output is dropped from now on. */
+			log_warn("serial", "guest output lost: %s", w < 0 ? strerror(errno) : "short write");
+			p->out_broken = 1;
+			return;
+		}
+		buf += w;
+		n -= (size_t)w;
+	}
+}
+
+/* Offers pending input to the UART; stdin is watched only while nothing is
+ * pending, so that input waits in the pipe rather than being dropped. */
+static void feed_uart(struct platform *p)
+{
+	size_t took;
+	int want;
+
+	if (p->pending_off < p->pending_len) {
+		took = serial8250_receive(&p->uart, p->pending + p->pending_off,
+					  p->pending_len - p->pending_off);
+		p->pending_off += took;
+	}
+	want = p->pending_off == p->pending_len;
+	if (want)
+		p->pending_off = p->pending_len = 0;
+	if (p->in_fd >= 0 && want != p->in_watched) {
+		if (ev_mod(&p->vm->ev, p->in_fd, want ? EPOLLIN : 0) == 0)
+			p->in_watched = want;
+	}
+}
+
+static void on_stdin(void *ctx, uint32_t events)
+{
+	struct platform *p = ctx;
+	uint8_t buf[STDIN_CHUNK];
+	ssize_t n;
+	int quit = 0;
+
+	(void)events;
+	n = read(p->in_fd, buf, sizeof(buf));
+	if (n < 0 && (errno == EINTR || errno == EAGAIN))
+		return;
+	if (n <= 0) {
+		/* End of input: the guest keeps running without it. */
+		ev_del(&p->vm->ev, p->in_fd);
+		p->in_fd = -1;
+		return;
+	}
+	p->pending_len = term_filter_feed(&p->filter, buf, (size_t)n, p->pending, &quit);
+	p->pending_off = 0;
+	if (quit) {
+		log_info(NULL, "Ctrl-A x: quitting");
+		vm_request_stop(p->vm, VM_STOP_USER, 0);
+		return;
+	}
+	feed_uart(p);
+}
+
+/* Called by the UART on a vCPU thread: hand the work to the event loop. */
+static void uart_rx_space(void *ctx)
+{
+	struct platform *p = ctx;
+	uint64_t one = 1;
+
+	if (write(p->rx_wake_fd, &one, sizeof(one)) < 0) {
+		/* Counter already nonzero: the loop will run anyway. */
+	}
+}
+
+static void on_rx_wake(void *ctx, uint32_t events)
+{
+	struct platform *p = ctx;
+	uint64_t v;
+
+	(void)events;
+	if (read(p->rx_wake_fd, &v, sizeof(v)) < 0) {
+		/* EAGAIN: nothing to drain. */
+	}
+	feed_uart(p);
+}
+
+static void on_signal(void *ctx, uint32_t events)
+{
+	struct platform *p = ctx;
+	struct signalfd_siginfo si;
+
+	(void)events;
+	if (read(p->sig_fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		log_info(NULL, "signal %u: stopping the guest", si.ssi_signo);
+		vm_request_stop(p->vm, VM_STOP_USER, (int)si.ssi_signo);
+	}
+}
+
+static int setup_signals(struct platform *p, char *err, size_t errlen)
+{
+	sigset_t set;
+	int rc;
+
+	/* Blocked here, before any vCPU thread exists, so that every thread
+	 * inherits the mask and only the signalfd sees them. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	p->sig_fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (p->sig_fd < 0 || (rc = ev_add(&p->vm->ev, p->sig_fd, EPOLLIN, on_signal, p)) < 0) {
+		snprintf(err, errlen, "cannot watch signals: %s", strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+static int setup_stdin(struct platform *p, char *err, size_t errlen)
+{
+	int rc;
+
+	p->rx_wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (p->rx_wake_fd < 0) {
+		snprintf(err, errlen, "eventfd: %s", strerror(errno));
+		return -errno;
+	}
+	rc = ev_add(&p->vm->ev, p->rx_wake_fd, EPOLLIN, on_rx_wake, p);
+	if (rc) {
+		snprintf(err, errlen, "cannot watch the serial wake-up: %s", strerror(-rc));
+		return rc;
+	}
+	rc = ev_add(&p->vm->ev, STDIN_FILENO, EPOLLIN, on_stdin, p);
+	if (rc == -EPERM) {
+		/* Regular files and /dev/null cannot be polled. */
+		log_info("serial", "stdin cannot be polled; the guest gets no input");
+		return 0;
+	}
+	if (rc) {
+		log_info("serial", "stdin not usable (%s); the guest gets no input", strerror(-rc));
+		return 0;
+	}
+	p->in_fd = STDIN_FILENO;
+	p->in_watched = 1;
+	term_raw(STDIN_FILENO);
+	return 0;
+}
+
+static int setup_uart(struct platform *p, char *err, size_t errlen)
+{
+	struct vm *vm = p->vm;
+	struct serial8250_config c = {
+		.irq = irq_line_kvm(vm, SERIAL8250_COM1_IRQ),
+		.out = uart_out,
+		.rx_space = uart_rx_space,
+		.ctx = p,
+	};
+	int rc;
+
+	if (vm->cfg->serial_out) {
+		p->out_fd = open(vm->cfg->serial_out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		if (p->out_fd < 0) {
+			rc = -errno;
+			snprintf(err, errlen, "--serial-out %s: %s", vm->cfg->serial_out,
+				 strerror(errno));
+			return rc;
+		}
+		p->out_owned = 1;
+	}
+	rc = serial8250_init(&p->uart, &c);
+	if (rc) {
+		snprintf(err, errlen, "cannot create the UART: %s", strerror(-rc));
+		return rc;
+	}
+	p->uart_ready = 1;
+	rc = bus_add(&vm->pio, SERIAL8250_COM1_BASE, SERIAL8250_NR_PORTS, &serial8250_ops,
+		     &p->uart, "com1");
+	if (rc) {
+		snprintf(err, errlen, "cannot place COM1: %s", strerror(-rc));
+		return rc;
+	}
+	return 0;
+}
+
+static void boot_mark(void *ctx, uint32_t value)
+{
+	struct platform *p = ctx;
+
+	log_msg(p->vm->cfg->timestamps ? LOG_ERROR : LOG_INFO, "timestamp",
+		"boot-timestamp port: value %u at %.3f ms", value, vm_elapsed_ms(p->vm));
+}
+
+struct port_dev {
+	uint64_t base, len;
+	const struct bus_ops *ops;
+	void *opaque;
+	const char *name;
+};
+
+static int platform_legacy_devices(struct platform *p, char *err, size_t errlen)
+{
+	struct vm *vm = p->vm;
+	struct i8042_config kc = {
+		.stopper = vm->stopper,
+		.kbd_irq = irq_line_kvm(vm, 1),
+		.aux_irq = irq_line_kvm(vm, 12),
+	};
+	const struct port_dev devs[] = {
+		{0x60, 1, &i8042_data_ops, &p->kbd, "i8042-data"},
+		{0x64, 1, &i8042_cmd_ops, &p->kbd, "i8042-cmd"},
+		{0x70, 2, &rtc_cmos_ops, &p->rtc, "rtc"},
+		{DEBUG_EXIT_PORT, 1, &debug_exit_ops, &p->dbg, "debug-exit"},
+		{BOOT_TIMER_PORT, 4, &boot_timer_ops, &p->timer, "boot-timer"},
+		{ACPI_PM_PORT_BASE, ACPI_PM_NR_PORTS, &acpi_pm_ops, &p->pm, "acpi-pm"},
+	};
+	int rc;
+
+	rc = i8042_init(&p->kbd, &kc);
+	if (rc) {
+		snprintf(err, errlen, "cannot create the i8042: %s", strerror(-rc));
+		return rc;
+	}
+	p->kbd_ready = 1;
+	rc = rtc_cmos_init(&p->rtc, NULL);
+	if (rc) {
+		snprintf(err, errlen, "cannot create the RTC: %s", strerror(-rc));
+		return rc;
+	}
+	p->rtc_ready = 1;
+	debug_exit_init(&p->dbg, &vm->stopper);
+	boot_timer_init(&p->timer, boot_mark, p);
+	acpi_pm_init(&p->pm, &vm->stopper);
+	for (size_t i = 0; i < ARRAY_SIZE(devs); i++) {
+		rc = bus_add(&vm->pio, devs[i].base, devs[i].len, devs[i].ops, devs[i].opaque,
+			     devs[i].name);
+		if (rc) {
+			snprintf(err, errlen, "cannot place %s: %s", devs[i].name, strerror(-rc));
+			return rc;
+		}
+	}
+	return 0;
+}
+
+int platform_create(struct vm *vm, struct platform **out, char *err, size_t errlen)
+{
+	struct platform *p = calloc(1, sizeof(*p));
+	int rc;
+
+	*out = p;
+	if (!p)
+		return -ENOMEM;
+	p->vm = vm;
+	p->out_fd = STDOUT_FILENO;
+	p->in_fd = -1;
+	p->rx_wake_fd = -1;
+	p->sig_fd = -1;
+	rc = setup_uart(p, err, errlen);
+	if (!rc)
+		rc = platform_legacy_devices(p, err, errlen);
+	if (!rc)
+		rc = setup_signals(p, err, errlen);
+	if (!rc)
+		rc = setup_stdin(p, err, errlen);
+	return rc;
+}
+
+void platform_destroy(struct platform *p)
+{
+	if (!p)
+		return;
+	term_restore();
+	if (p->sig_fd >= 0)
+		close(p->sig_fd);
+	if (p->rx_wake_fd >= 0)
+		close(p->rx_wake_fd);
+	if (p->rtc_ready)
+		rtc_cmos_free(&p->rtc);
+	if (p->kbd_ready)
+		i8042_free(&p->kbd);
+	if (p->uart_ready)
+		serial8250_free(&p->uart);
+	if (p->out_owned)
+		close(p->out_fd);
+	free(p);
+}

@@ -1,0 +1,337 @@
+/* Option parsing and validation for `kite run`. No side effects: files are
+ * opened later, by the code that uses them, so that this stays unit-testable. */
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+
+const char config_help_text[] =
+	"usage: kite run [options]\n"
+	"       kite --help | --version\n"
+	"\n"
+	"Raw guest images:\n"
+	"  --image FILE          flat binary to load into guest RAM\n"
+	"  --mode MODE           real | protected | long | long-user (default real)\n"
+	"  --load ADDR           guest-physical load address (default 0x1000)\n"
+	"  --entry ADDR          entry point (default: the load address)\n"
+	"  --reg NAME=VALUE      initial register (repeatable): rax..r15, rflags, rsp\n"
+	"\n"
+	"Machine:\n"
+	"  --memory SIZE         guest RAM, K/M/G suffix, bare number = MiB (default 256M)\n"
+	"  --cpus N              vCPUs (default 1)\n"
+	"  --irqchip on|off      in-kernel IOAPIC/LAPIC/PIT (default: off for --image,\n"
+	"                        so that 'hlt' ends the guest; on for --kernel)\n"
+	"  --serial-out FILE     guest serial output to FILE instead of stdout\n"
+	"  --kvm-device PATH     KVM device node (default /dev/kvm)\n"
+	"  --timestamps          report start-up timing and boot-timestamp port writes\n"
+	"  --log-level LEVEL     error | warn | info | debug (default warn)\n"
+	"\n"
+	"Guest ports: COM1 8250 UART at 0x3f8 (IRQ 4), debug-exit at 0x501 (a byte\n"
+	"write ends kite with that status), boot timestamp at 0x510.\n"
+	"Escape: Ctrl-A x quits; Ctrl-A Ctrl-A sends Ctrl-A.\n"
+	"\n"
+	"Exit status: 0 guest halted, powered off or quit; 1 host failure; 2 bad\n"
+	"input or usage; 3 guest reset; 4 triple fault; 5 emulation failure or\n"
+	"KVM internal error; 6 guest panic; N a debug-exit write of N; 128+SIG when\n"
+	"stopped by signal SIG.\n";
+
+static const char *const reg_names[GPR_COUNT] = {
+	"rax", "rbx", "rcx", "rdx", "rsi", "rdi", "rbp", "rsp",
+	"r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15", "rflags",
+};
+
+int config_reg_from_name(const char *name)
+{
+	for (int i = 0; i < GPR_COUNT; i++)
+		if (strcmp(name, reg_names[i]) == 0)
+			return i;
+	return -1;
+}
+
+const char *config_reg_name(int reg)
+{
+	return reg >= 0 && reg < GPR_COUNT ? reg_names[reg] : "?";
+}
+
+int config_parse_u64(const char *s, uint64_t *out)
+{
+	char *end;
+	int base = 10;
+
+	if (!s || !*s)
+		return -EINVAL;
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+		base = 16;
+		s += 2;
+		if (!*s)
+			return -EINVAL;
+	}
+	/* strtoull accepts signs and leading spaces; we do not. */
+	for (const char *p = s; *p; p++) {
+		if (base == 16 ? !strchr("0123456789abcdefABCDEF", *p) : (*p < '0' || *p > '9'))
+			return -EINVAL;
+	}
+	errno = 0;
+	*out = strtoull(s, &end, base);
+	if (errno || *end)
+		return -ERANGE;
+	return 0;
+}
+
+int config_parse_size(const char *s, uint64_t *out)
+{
+	char num[32];
+	size_t n;
+	uint64_t v, mul = 1ull << 20;
+	int rc;
+
+	if (!s || !*s)
+		return -EINVAL;
+	n = strlen(s);
+	switch (s[n - 1]) {
+	case 'k': case 'K': mul = 1ull << 10; n--; break;
+	case 'm': case 'M': mul = 1ull << 20; n--; break;
+	case 'g': case 'G': mul = 1ull << 30; n--; break;
+	case 't': case 'T': mul = 1ull << 40; n--; break;
+	default: break;
+	}
+	if (n == 0 || n >= sizeof(num))
+		return -EINVAL;
+	memcpy(num, s, n);
+	num[n] = 0;
+	rc = config_parse_u64(num, &v);
+	if (rc)
+		return rc;
+	if (__builtin_mul_overflow(v, mul, out))
+		return -ERANGE;
+	return 0;
+}
+
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return -EINVAL;
+}
+
+enum {
+	OPT_IMAGE = 256, OPT_MODE, OPT_LOAD, OPT_ENTRY, OPT_REG, OPT_MEMORY, OPT_CPUS,
+	OPT_IRQCHIP, OPT_SERIAL_OUT, OPT_KVM_DEVICE, OPT_TIMESTAMPS, OPT_LOG_LEVEL,
+	OPT_HELP, OPT_VERSION,
+};
+
+static const struct option run_opts[] = {
+	{"image", required_argument, NULL, OPT_IMAGE},
+	{"mode", required_argument, NULL, OPT_MODE},
+	{"load", required_argument, NULL, OPT_LOAD},
+	{"entry", required_argument, NULL, OPT_ENTRY},
+	{"reg", required_argument, NULL, OPT_REG},
+	{"memory", required_argument, NULL, OPT_MEMORY},
+	{"cpus", required_argument, NULL, OPT_CPUS},
+	{"irqchip", required_argument, NULL, OPT_IRQCHIP},
+	{"serial-out", required_argument, NULL, OPT_SERIAL_OUT},
+	{"kvm-device", required_argument, NULL, OPT_KVM_DEVICE},
+	{"timestamps", no_argument, NULL, OPT_TIMESTAMPS},
+	{"log-level", required_argument, NULL, OPT_LOG_LEVEL},
+	{"help", no_argument, NULL, OPT_HELP},
+	{"version", no_argument, NULL, OPT_VERSION},
+	{NULL, 0, NULL, 0},
+};
+
+static int parse_reg(const char *arg, struct vm_config *cfg, char *err, size_t errlen)
+{
+	const char *eq = strchr(arg, '=');
+	char name[16];
+	uint64_t v;
+	int r;
+
+	if (!eq || (size_t)(eq - arg) >= sizeof(name))
+		return fail(err, errlen, "--reg %s: expected NAME=VALUE", arg);
+	memcpy(name, arg, (size_t)(eq - arg));
+	name[eq - arg] = 0;
+	r = config_reg_from_name(name);
+	if (r < 0)
+		return fail(err, errlen, "--reg %s: unknown register '%s' (rax..r15, rflags, rsp)",
+			    arg, name);
+	if (config_parse_u64(eq + 1, &v))
+		return fail(err, errlen, "--reg %s: '%s' is not a number", arg, eq + 1);
+	cfg->regs[r] = v;
+	cfg->regs_set |= 1u << r;
+	return 0;
+}
+
+static int parse_one(int c, const char *arg, struct vm_config *cfg, enum config_cmd *cmd,
+		     char *err, size_t errlen)
+{
+	uint64_t v;
+
+	switch (c) {
+	case OPT_IMAGE:
+		cfg->image = arg;
+		return 0;
+	case OPT_MODE:
+		if (!strcmp(arg, "real"))
+			cfg->mode = MODE_REAL;
+		else if (!strcmp(arg, "protected"))
+			cfg->mode = MODE_PROTECTED;
+		else if (!strcmp(arg, "long"))
+			cfg->mode = MODE_LONG;
+		else if (!strcmp(arg, "long-user"))
+			cfg->mode = MODE_LONG_USER;
+		else
+			return fail(err, errlen,
+				    "--mode %s: expected real, protected, long or long-user", arg);
+		return 0;
+	case OPT_LOAD:
+		if (config_parse_u64(arg, &cfg->load_addr))
+			return fail(err, errlen, "--load %s: not an address", arg);
+		return 0;
+	case OPT_ENTRY:
+		if (config_parse_u64(arg, &cfg->entry))
+			return fail(err, errlen, "--entry %s: not an address", arg);
+		cfg->entry_set = 1;
+		return 0;
+	case OPT_REG:
+		return parse_reg(arg, cfg, err, errlen);
+	case OPT_MEMORY:
+		if (config_parse_size(arg, &v))
+			return fail(err, errlen, "--memory %s: not a size (examples: 256M, 2G)", arg);
+		if (v == 0)
+			return fail(err, errlen, "--memory %s: must be more than 0", arg);
+		if (v % 4096)
+			return fail(err, errlen, "--memory %s: must be a multiple of 4 KiB", arg);
+		if (v > CONFIG_MAX_MEMORY)
+			return fail(err, errlen, "--memory %s: more than kite's limit of 1 TiB", arg);
+		cfg->memory = v;
+		return 0;
+	case OPT_CPUS:
+		if (config_parse_u64(arg, &v) || v == 0 || v > CONFIG_MAX_CPUS)
+			return fail(err, errlen, "--cpus %s: expected a number from 1 to %d", arg,
+				    CONFIG_MAX_CPUS);
+		cfg->cpus = (int)v;
+		return 0;
+	case OPT_IRQCHIP:
+		if (!strcmp(arg, "on"))
+			cfg->irqchip = IRQCHIP_ON;
+		else if (!strcmp(arg, "off"))
+			cfg->irqchip = IRQCHIP_OFF;
+		else
+			return fail(err, errlen, "--irqchip %s: expected on or off", arg);
+		return 0;
+	case OPT_SERIAL_OUT:
+		cfg->serial_out = arg;
+		return 0;
+	case OPT_KVM_DEVICE:
+		cfg->kvm_device = arg;
+		return 0;
+	case OPT_TIMESTAMPS:
+		cfg->timestamps = 1;
+		return 0;
+	case OPT_LOG_LEVEL:
+		if (!strcmp(arg, "error"))
+			cfg->log_level = LOG_ERROR;
+		else if (!strcmp(arg, "warn"))
+			cfg->log_level = LOG_WARN;
+		else if (!strcmp(arg, "info"))
+			cfg->log_level = LOG_INFO;
+		else if (!strcmp(arg, "debug"))
+			cfg->log_level = LOG_DEBUG;
+		else
+			return fail(err, errlen, "--log-level %s: expected error, warn, info or debug",
+				    arg);
+		return 0;
+	case OPT_HELP:
+		*cmd = CMD_HELP;
+		return 0;
+	case OPT_VERSION:
+		*cmd = CMD_VERSION;
+		return 0;
+	default:
+		return fail(err, errlen, "unknown option");
+	}
+}
+
+static void defaults(struct vm_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->mode = MODE_REAL;
+	cfg->load_addr = 0x1000;
+	cfg->memory = CONFIG_DEFAULT_MEMORY;
+	cfg->cpus = 1;
+	cfg->irqchip = IRQCHIP_AUTO;
+	cfg->kvm_device = "/dev/kvm";
+	cfg->log_level = LOG_WARN;
+}
+
+static int validate(struct vm_config *cfg, char *err, size_t errlen)
+{
+	if (!cfg->image)
+		return fail(err, errlen, "nothing to run: give --image FILE (see kite --help)");
+	if (!cfg->entry_set)
+		cfg->entry = cfg->load_addr;
+	if (cfg->mode == MODE_REAL && cfg->entry >= 0x100000)
+		return fail(err, errlen,
+			    "--entry 0x%llx: real mode can only start below 1 MiB",
+			    (unsigned long long)cfg->entry);
+	if (cfg->mode == MODE_PROTECTED && cfg->entry > 0xffffffffull)
+		return fail(err, errlen,
+			    "--entry 0x%llx: protected mode can only start below 4 GiB",
+			    (unsigned long long)cfg->entry);
+	return 0;
+}
+
+int config_parse(int argc, char **argv, struct vm_config *cfg, enum config_cmd *cmd,
+		 char *err, size_t errlen)
+{
+	int c, idx = 1;
+
+	defaults(cfg);
+	*cmd = CMD_RUN;
+	err[0] = 0;
+	if (argc < 2)
+		return fail(err, errlen, "no command given (try kite --help)");
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+		*cmd = CMD_HELP;
+		return 0;
+	}
+	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version")) {
+		*cmd = CMD_VERSION;
+		return 0;
+	}
+	if (strcmp(argv[1], "run"))
+		return fail(err, errlen, "unknown command '%s' (try kite --help)", argv[1]);
+
+	/* getopt keeps global state; 0 asks glibc to re-initialise it, so that
+	 * config_parse can be called more than once (tests do). */
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc - idx, argv + idx, "+:", run_opts, NULL)) != -1) {
+		int rc;
+
+		if (c == '?' || c == ':') {
+			const char *bad = argv[idx + optind - 1];
+			if (c == ':')
+				return fail(err, errlen, "option %s needs a value", bad);
+			return fail(err, errlen, "unknown option %s (try kite --help)", bad);
+		}
+		rc = parse_one(c, optarg, cfg, cmd, err, errlen);
+		if (rc)
+			return rc;
+		if (*cmd != CMD_RUN)
+			return 0;
+	}
+	if (optind < argc - idx)
+		return fail(err, errlen, "unexpected argument '%s'", argv[idx + optind]);
+	return validate(cfg, err, errlen);
+}

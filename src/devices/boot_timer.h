@@ -1,0 +1,26 @@
+/* The boot-timer port: a guest (or its init) writes anything to ports
+ * 0x510..0x513 to mark a point in its boot, and the caller's mark() records
+ * the time. The value passed is the written data as a little-endian integer
+ * of the access width (an 8-byte write keeps its low 4 bytes), wherever in
+ * the 4 ports it lands. Reads return 0. mark() runs on the vCPU thread. */
+#ifndef KITE_DEVICES_BOOT_TIMER_H
+#define KITE_DEVICES_BOOT_TIMER_H
+
+#include <stdint.h>
+
+#include "bus.h"
+
+#define BOOT_TIMER_PORT 0x510
+#define BOOT_TIMER_NR_PORTS 4
+
+struct boot_timer {
+	void (*mark)(void *ctx, uint32_t value);
+	void *ctx;
+};
+
+extern const struct bus_ops boot_timer_ops; /* bus_add(pio, 0x510, 4, ...) */
+
+void boot_timer_init(struct boot_timer *t, void (*mark)(void *ctx, uint32_t value),
+		     void *ctx);
+
+#endif

@@ -1,0 +1,22 @@
+/* The debug-exit port (as QEMU's isa-debug-exit): a guest writes a byte to
+ * port 0x501 and the VM stops with VM_STOP_DEBUG_EXIT and that byte as the
+ * status; how the status maps to kite's exit code is the caller's business.
+ * A wider write uses its low byte. Reads return 0xff. */
+#ifndef KITE_DEVICES_DEBUG_EXIT_H
+#define KITE_DEVICES_DEBUG_EXIT_H
+
+#include "bus.h"
+#include "vm_event.h"
+
+#define DEBUG_EXIT_PORT 0x501
+#define DEBUG_EXIT_NR_PORTS 1
+
+struct debug_exit {
+	struct vm_stopper stopper;
+};
+
+extern const struct bus_ops debug_exit_ops; /* bus_add(pio, 0x501, 1, ...) */
+
+void debug_exit_init(struct debug_exit *d, const struct vm_stopper *stopper);
+
+#endif

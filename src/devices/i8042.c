@@ -1,0 +1,267 @@
+/* The i8042 controller: command decoding, the output buffer and its
+ * interrupts, and the reset line. See i8042.h for what is modelled. */
+#include "devices/i8042.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "log.h"
+
+#define CTR(k) ((k)->ram[0])
+/* Input port (command 0xC0): bit 7 set means the keyboard is not inhibited. */
+#define INPUT_PORT 0x80
+/* Self-test and interface-test answers. */
+#define SELFTEST_OK 0x55
+#define IFTEST_OK 0x00
+/* What the controller returns when a device does not answer. */
+#define NO_DEVICE 0xfe
+
+static void out_push(struct i8042 *k, uint8_t byte, uint8_t status)
+{
+	if (k->out_count >= I8042_OUTQ_SIZE) {
+		/* A guest issuing commands without reading the answers. */
+		log_guest("i8042", "output buffer full, byte %#x dropped", byte);
+		return;
+	}
+	k->outq[(k->out_head + k->out_count) % I8042_OUTQ_SIZE] =
+		(struct i8042_out){.byte = byte, .status = status};
+	k->out_count++;
+}
+
+static void set_line(const struct irq_line *l, int *cur, int level)
+{
+	if (*cur != level) {
+		*cur = level;
+		irq_line_set(l, level);
+	}
+}
+
+/* The byte at the head of the output buffer drives IRQ 1 or IRQ 12 if the
+ * CTR enables that port's interrupt. */
+static void update_irq(struct i8042 *k)
+{
+	int kbd = 0, aux = 0;
+
+	if (k->out_count) {
+		if (k->outq[k->out_head].status & I8042_STR_AUXDATA)
+			aux = !!(CTR(k) & I8042_CTR_AUXINT);
+		else
+			kbd = !!(CTR(k) & I8042_CTR_KBDINT);
+	}
+	set_line(&k->cfg.kbd_irq, &k->kbd_level, kbd);
+	set_line(&k->cfg.aux_irq, &k->aux_level, aux);
+}
+
+static uint8_t status_read(const struct i8042 *k)
+{
+	uint8_t st = I8042_STR_KEYLOCK;
+
+	if (CTR(k) & I8042_CTR_SYS)
+		st |= I8042_STR_SYS;
+	if (k->last_was_cmd)
+		st |= I8042_STR_CMDDAT;
+	if (k->out_count)
+		st |= I8042_STR_OBF | k->outq[k->out_head].status;
+	return st;
+}
+
+static uint8_t data_read(struct i8042 *k)
+{
+	if (!k->out_count)
+		return k->last_data;
+	k->last_data = k->outq[k->out_head].byte;
+	k->out_head = (uint8_t)((k->out_head + 1) % I8042_OUTQ_SIZE);
+	k->out_count--;
+	/* OBF drops when the byte is read and rises again when the next one
+	 * is loaded: a fresh edge for the edge-triggered PC interrupt. */
+	set_line(&k->cfg.kbd_irq, &k->kbd_level, 0);
+	set_line(&k->cfg.aux_irq, &k->aux_level, 0);
+	update_irq(k);
+	return k->last_data;
+}
+
+/* Returns nonzero when the guest pulsed the reset line. */
+static int command(struct i8042 *k, uint8_t cmd)
+{
+	k->pending_cmd = 0;
+	if (cmd >= 0x20 && cmd <= 0x3f) { /* read controller RAM */
+		/* GUEST: cmd & 0x1f < ARRAY_SIZE(ram) == 32. */
+		out_push(k, k->ram[cmd & 0x1f], 0);
+		return 0;
+	}
+	if ((cmd >= 0x60 && cmd <= 0x7f) || (cmd >= 0xd1 && cmd <= 0xd4)) {
+		k->pending_cmd = cmd; /* the data byte follows on port 0x60 */
+		return 0;
+	}
+	if (cmd >= 0xf0) /* pulse output lines; bit 0 clear pulses reset */
+		return !(cmd & 1);
+	switch (cmd) {
+	case 0xa7:
+		CTR(k) |= I8042_CTR_AUXDIS;
+		break;
+	case 0xa8:
+		CTR(k) &= (uint8_t)~I8042_CTR_AUXDIS;
+		break;
+	case 0xa9: /* AUX interface test */
+	case 0xab: /* keyboard interface test */
+		out_push(k, IFTEST_OK, 0);
+		break;
+	case 0xaa:
+		CTR(k) |= I8042_CTR_SYS;
+		out_push(k, SELFTEST_OK, 0);
+		break;
+	case 0xad:
+		CTR(k) |= I8042_CTR_KBDDIS;
+		break;
+	case 0xae:
+		CTR(k) &= (uint8_t)~I8042_CTR_KBDDIS;
+		break;
+	case 0xc0:
+		out_push(k, INPUT_PORT, 0);
+		break;
+	case 0xd0:
+		out_push(k, k->outport, 0);
+		break;
+	case 0xdd: /* A20 off/on: KVM has no A20 gate; only the bit moves */
+		k->outport &= (uint8_t)~0x02;
+		break;
+	case 0xdf:
+		k->outport |= 0x02;
+		break;
+	case 0xe0: /* test inputs */
+		out_push(k, 0, 0);
+		break;
+	default:
+		log_guest("i8042", "unhandled command %#x", cmd);
+		break;
+	}
+	return 0;
+}
+
+/* A byte on port 0x60: the parameter of a pending command, or else a byte
+ * for the keyboard. Returns nonzero when the reset line was pulled. */
+static int data_write(struct i8042 *k, uint8_t v)
+{
+	uint8_t cmd = k->pending_cmd;
+
+	k->pending_cmd = 0;
+	if (cmd >= 0x60 && cmd <= 0x7f) {
+		/* GUEST: cmd & 0x1f < ARRAY_SIZE(ram) == 32. */
+		k->ram[cmd & 0x1f] = v;
+		return 0;
+	}
+	switch (cmd) {
+	case 0xd1: /* write output port; bit 0 is the CPU reset line */
+		k->outport = v;
+		return !(v & 1);
+	case 0xd2:
+		out_push(k, v, 0);
+		break;
+	case 0xd3:
+		out_push(k, v, I8042_STR_AUXDATA);
+		break;
+	case 0xd4: /* to the mouse, which is not there */
+		out_push(k, NO_DEVICE, I8042_STR_AUXDATA | I8042_STR_TIMEOUT);
+		break;
+	default: /* to the keyboard, which is not there */
+		out_push(k, NO_DEVICE, I8042_STR_TIMEOUT);
+		break;
+	}
+	return 0;
+}
+
+/* Both ports are one byte wide; a wider access uses the low byte and reads
+ * fill the rest with 0xff (the bus only sends len 1 to one-port ranges). */
+static void data_port_read(void *opaque, uint64_t offset, uint8_t *data, uint32_t len)
+{
+	struct i8042 *k = opaque;
+
+	(void)offset;
+	memset(data, 0xff, len);
+	if (!len)
+		return;
+	pthread_mutex_lock(&k->lock);
+	data[0] = data_read(k);
+	pthread_mutex_unlock(&k->lock);
+}
+
+static void data_port_write(void *opaque, uint64_t offset, const uint8_t *data, uint32_t len)
+{
+	struct i8042 *k = opaque;
+	int reset;
+
+	(void)offset;
+	if (!len)
+		return;
+	pthread_mutex_lock(&k->lock);
+	k->last_was_cmd = 0;
+	reset = data_write(k, data[0]);
+	update_irq(k);
+	pthread_mutex_unlock(&k->lock);
+	/* Outside the lock: the stopper may wait for other vCPUs. */
+	if (reset)
+		vm_stopper_fire(&k->cfg.stopper, VM_STOP_RESET, 0);
+}
+
+static void cmd_port_read(void *opaque, uint64_t offset, uint8_t *data, uint32_t len)
+{
+	struct i8042 *k = opaque;
+
+	(void)offset;
+	memset(data, 0xff, len);
+	if (!len)
+		return;
+	pthread_mutex_lock(&k->lock);
+	data[0] = status_read(k);
+	pthread_mutex_unlock(&k->lock);
+}
+
+static void cmd_port_write(void *opaque, uint64_t offset, const uint8_t *data, uint32_t len)
+{
+	struct i8042 *k = opaque;
+	int reset;
+
+	(void)offset;
+	if (!len)
+		return;
+	pthread_mutex_lock(&k->lock);
+	k->last_was_cmd = 1;
+	reset = command(k, data[0]);
+	update_irq(k);
+	pthread_mutex_unlock(&k->lock);
+	if (reset)
+		vm_stopper_fire(&k->cfg.stopper, VM_STOP_RESET, 0);
+}
+
+const struct bus_ops i8042_data_ops = {
+	.read = data_port_read,
+	.write = data_port_write,
+};
+
+const struct bus_ops i8042_cmd_ops = {
+	.read = cmd_port_read,
+	.write = cmd_port_write,
+};
+
+int i8042_init(struct i8042 *k, const struct i8042_config *cfg)
+{
+	int err;
+
+	if (!cfg)
+		return -EINVAL;
+	memset(k, 0, sizeof(*k));
+	err = pthread_mutex_init(&k->lock, NULL);
+	if (err)
+		return -err;
+	k->cfg = *cfg;
+	/* What firmware leaves: POST passed, keyboard interrupt on, scancode
+	 * translation on, AUX port disabled. */
+	CTR(k) = I8042_CTR_KBDINT | I8042_CTR_SYS | I8042_CTR_XLATE | I8042_CTR_AUXDIS;
+	k->outport = 0x03; /* out of reset, A20 on */
+	return 0;
+}
+
+void i8042_free(struct i8042 *k)
+{
+	pthread_mutex_destroy(&k->lock);
+}

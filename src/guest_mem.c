@@ -1,0 +1,119 @@
+/* Guest RAM: allocation (memfd, one mapping) and the checked accessors. */
+#include "guest_mem.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+static void layout(struct guest_mem *gm)
+{
+	uint64_t low = MIN(gm->size, GM_MMIO_HOLE_START);
+
+	gm->nr_regions = 1;
+	gm->regions[0] = (struct gm_region){0, low, gm->base};
+	if (gm->size > low) {
+		gm->nr_regions = 2;
+		gm->regions[1] = (struct gm_region){GM_HIGH_START, gm->size - low,
+						    gm->base + low};
+	}
+}
+
+int gm_init(struct guest_mem *gm, uint64_t size)
+{
+	void *p;
+	int fd;
+
+	memset(gm, 0, sizeof(*gm));
+	gm->fd = -1;
+	if (size == 0 || size % 4096)
+		return -EINVAL;
+	if (size > (uint64_t)SIZE_MAX / 2)
+		return -ENOMEM;
+	fd = memfd_create("kite-guest-ram", MFD_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (ftruncate(fd, (off_t)size) < 0) {
+		int e = -errno;
+		close(fd);
+		return e;
+	}
+	/* MAP_NORESERVE: guest RAM is committed as the guest touches it. */
+	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE, fd, 0);
+	if (p == MAP_FAILED) {
+		int e = -errno;
+		close(fd);
+		return e;
+	}
+	/* Keep guest RAM out of core dumps: it may hold the guest's secrets. */
+	madvise(p, size, MADV_DONTDUMP);
+	gm->fd = fd;
+	gm->base = p;
+	gm->size = size;
+	gm->owned = 1;
+	layout(gm);
+	return 0;
+}
+
+void gm_init_wrap(struct guest_mem *gm, void *mem, uint64_t size)
+{
+	memset(gm, 0, sizeof(*gm));
+	gm->fd = -1;
+	gm->base = mem;
+	gm->size = size;
+	gm->nr_regions = 1;
+	gm->regions[0] = (struct gm_region){0, size, mem};
+}
+
+void gm_free(struct guest_mem *gm)
+{
+	if (gm->owned) {
+		if (gm->base)
+			munmap(gm->base, gm->size);
+		if (gm->fd >= 0)
+			close(gm->fd);
+	}
+	memset(gm, 0, sizeof(*gm));
+	gm->fd = -1;
+}
+
+void *gm_ptr(const struct guest_mem *gm, uint64_t gpa, uint64_t len)
+{
+	for (int i = 0; i < gm->nr_regions; i++) {
+		const struct gm_region *r = &gm->regions[i];
+		uint64_t off = gpa - r->gpa;
+
+		/* Unsigned wrap makes gpa < r->gpa fail the first test. */
+		if (gpa < r->gpa || off > r->size || len > r->size - off)
+			continue;
+		return r->host + off;
+	}
+	return NULL;
+}
+
+int gm_read(const struct guest_mem *gm, uint64_t gpa, void *dst, size_t len)
+{
+	const void *p = gm_ptr(gm, gpa, len);
+
+	if (!p)
+		return -EFAULT;
+	memcpy(dst, p, len);
+	return 0;
+}
+
+int gm_write(const struct guest_mem *gm, uint64_t gpa, const void *src, size_t len)
+{
+	void *p = gm_ptr(gm, gpa, len);
+
+	if (!p)
+		return -EFAULT;
+	memcpy(p, src, len);
+	return 0;
+}
+
+uint64_t gm_top(const struct guest_mem *gm)
+{
+	const struct gm_region *r = &gm->regions[gm->nr_regions - 1];
+
+	return r->gpa + r->size;
+}

@@ -1,0 +1,51 @@
+/* Guest physical memory: one memfd, mapped once, split into RAM regions around
+ * the 32-bit MMIO hole. gm_ptr() and friends are the only way kite code reaches
+ * guest memory; each checks that the whole range lies inside one RAM region. */
+#ifndef KITE_GUEST_MEM_H
+#define KITE_GUEST_MEM_H
+
+#include <stdint.h>
+#include <stddef.h>
+
+#include "compiler.h"
+
+/* RAM above this address is placed at 4 GiB; [GM_MMIO_HOLE_START, 4 GiB) is
+ * left for device MMIO (IOAPIC, LAPIC, virtio-mmio, PCI). */
+#define GM_MMIO_HOLE_START 0xC0000000ull
+#define GM_HIGH_START 0x100000000ull
+#define GM_MAX_REGIONS 2
+
+struct gm_region {
+	uint64_t gpa;
+	uint64_t size;
+	uint8_t *host; /* inside the single mapping */
+};
+
+struct guest_mem {
+	int fd;            /* memfd, -1 for memory supplied by the caller */
+	uint8_t *base;     /* the one host mapping */
+	uint64_t size;     /* bytes of RAM in total */
+	int nr_regions;
+	struct gm_region regions[GM_MAX_REGIONS];
+	int owned;         /* 1 when gm_free must unmap/close */
+};
+
+/* Allocates `size` bytes of RAM from a memfd (rounded up to 4 KiB by the
+ * caller's validation; size must be a multiple of 4 KiB and nonzero). */
+int gm_init(struct guest_mem *gm, uint64_t size) MUST_CHECK;
+/* Wraps caller-owned memory (unit tests and fuzzers: plain malloc'd memory
+ * at guest address 0). No hole is made. */
+void gm_init_wrap(struct guest_mem *gm, void *mem, uint64_t size);
+void gm_free(struct guest_mem *gm);
+
+/* Host pointer for [gpa, gpa+len) or NULL unless the whole range is RAM in
+ * one region. len 0 is allowed and still needs gpa inside (or at the end of) a
+ * region. Overflow-safe for any gpa/len. */
+void *gm_ptr(const struct guest_mem *gm, uint64_t gpa, uint64_t len);
+int gm_read(const struct guest_mem *gm, uint64_t gpa, void *dst, size_t len) MUST_CHECK;
+int gm_write(const struct guest_mem *gm, uint64_t gpa, const void *src, size_t len) MUST_CHECK;
+
+/* Highest guest-physical address + 1 that is RAM. */
+uint64_t gm_top(const struct guest_mem *gm);
+
+#endif

@@ -1,0 +1,120 @@
+/* kite's entry point: parse options, build the VM, run it, and turn the way
+ * it stopped into kite's exit status. The only place that exits. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "config.h"
+#include "log.h"
+#include "term.h"
+#include "vm.h"
+
+/* Documented in --help and README.md; scripts rely on these. */
+enum {
+	EXIT_OK = 0,
+	EXIT_HOST_FAILURE = 1,
+	EXIT_BAD_INPUT = 2,
+	EXIT_GUEST_RESET = 3,
+	EXIT_TRIPLE_FAULT = 4,
+	EXIT_INTERNAL = 5,
+	EXIT_GUEST_PANIC = 6,
+};
+
+static int exit_status(enum vm_stop_reason r, int status)
+{
+	switch (r) {
+	case VM_STOP_HALT:
+	case VM_STOP_POWEROFF:
+		return EXIT_OK;
+	case VM_STOP_RESET:
+		return EXIT_GUEST_RESET;
+	case VM_STOP_TRIPLE_FAULT:
+		return EXIT_TRIPLE_FAULT;
+	case VM_STOP_INTERNAL:
+		return EXIT_INTERNAL;
+	case VM_STOP_PANIC:
+		return EXIT_GUEST_PANIC;
+	case VM_STOP_DEBUG_EXIT:
+		return status & 0xff;
+	case VM_STOP_USER:
+		return status ? 128 + status : EXIT_OK;
+	case VM_STOP_HOST_ERROR:
+	case VM_STOP_NONE:
+	default:
+		return EXIT_HOST_FAILURE;
+	}
+}
+
+static const char *reason_text(enum vm_stop_reason r)
+{
+	static const char *const t[] = {
+		[VM_STOP_NONE] = "no reason",
+		[VM_STOP_HALT] = "guest halted",
+		[VM_STOP_POWEROFF] = "guest powered off",
+		[VM_STOP_RESET] = "guest reset",
+		[VM_STOP_TRIPLE_FAULT] = "guest triple fault",
+		[VM_STOP_INTERNAL] = "KVM could not run the guest",
+		[VM_STOP_DEBUG_EXIT] = "guest wrote the debug-exit port",
+		[VM_STOP_PANIC] = "guest panic",
+		[VM_STOP_HOST_ERROR] = "host failure",
+		[VM_STOP_USER] = "stopped by the user",
+	};
+	return (unsigned)r < sizeof(t) / sizeof(t[0]) ? t[r] : "unknown";
+}
+
+int main(int argc, char **argv)
+{
+	struct timespec t_start;
+	struct vm_config cfg;
+	enum config_cmd cmd;
+	char err[512];
+	struct vm vm;
+	int rc, code;
+
+	clock_gettime(CLOCK_MONOTONIC, &t_start);
+	/* A closed stdout must not kill kite mid-run; writes report EPIPE. */
+	signal(SIGPIPE, SIG_IGN);
+
+	if (config_parse(argc, argv, &cfg, &cmd, err, sizeof(err))) {
+		fprintf(stderr, "kite: %s\n", err);
+		return EXIT_BAD_INPUT;
+	}
+	if (cmd == CMD_HELP) {
+		fputs(config_help_text, stdout);
+		return EXIT_OK;
+	}
+	if (cmd == CMD_VERSION) {
+		printf("kite %s\n", KITE_VERSION);
+		return EXIT_OK;
+	}
+	log_set_level((enum log_level)cfg.log_level);
+
+	rc = vm_create(&vm, &cfg, &t_start, err, sizeof(err));
+	if (rc) {
+		fprintf(stderr, "kite: %s\n", err);
+		vm_destroy(&vm);
+		/* Input the user can fix, versus the host failing us. */
+		switch (rc) {
+		case -ENOENT: case -EACCES: case -EPERM: case -EINVAL: case -E2BIG:
+		case -ENODEV: case -EISDIR: case -ENOTSUP:
+			return EXIT_BAD_INPUT;
+		default:
+			return EXIT_HOST_FAILURE;
+		}
+	}
+	rc = vm_run(&vm);
+	code = rc ? EXIT_HOST_FAILURE : exit_status(vm.stop_reason, vm.stop_status);
+	if (vm.stop_reason == VM_STOP_DEBUG_EXIT)
+		log_info(NULL, "guest wrote %d to the debug-exit port", vm.stop_status);
+	else if (code != EXIT_OK)
+		log_msg(LOG_ERROR, NULL, "%s (exit status %d)", reason_text(vm.stop_reason), code);
+	else
+		log_info(NULL, "%s", reason_text(vm.stop_reason));
+	if (cfg.timestamps)
+		log_msg(LOG_ERROR, "timestamp", "guest stopped at %.3f ms", vm_elapsed_ms(&vm));
+	vm_destroy(&vm);
+	term_restore();
+	return code;
+}

@@ -1,0 +1,254 @@
+/* vCPU threads: KVM_RUN, exit dispatch, and being stopped. A vCPU thread
+ * only handles register-level device accesses; device I/O happens on the
+ * event-loop thread. */
+#include "vcpu.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "arch/x86/cpu.h"
+#include "log.h"
+#include "vm.h"
+
+#define SIG_VCPU_KICK SIGUSR1
+
+static struct exit_outcome outcome(enum exit_action a, enum vm_stop_reason r, const char *what,
+				   uint64_t detail)
+{
+	return (struct exit_outcome){a, r, 0, what, detail};
+}
+
+static struct exit_outcome handle_io(const struct exit_env *env, struct kvm_run *run)
+{
+	uint32_t size = run->io.size, count = run->io.count;
+	uint64_t total, end;
+	uint8_t *data;
+
+	/* KVM fills these, but a bad value would make us touch memory past
+	 * the run mapping, so check rather than trust. */
+	if ((size != 1 && size != 2 && size != 4) ||
+	    __builtin_mul_overflow((uint64_t)size, (uint64_t)count, &total) ||
+	    __builtin_add_overflow(run->io.data_offset, total, &end) || end > env->run_size)
+		return outcome(EXIT_STOP, VM_STOP_INTERNAL, "malformed KVM_EXIT_IO", run->io.port);
+	data = (uint8_t *)run + run->io.data_offset;
+	/* rep ins/outs: count accesses of size bytes each to one port. */
+	for (uint32_t i = 0; i < count; i++)
+		bus_access(env->pio, run->io.port, data + (size_t)i * size, size,
+			   run->io.direction == KVM_EXIT_IO_OUT);
+	return outcome(EXIT_CONTINUE, VM_STOP_NONE, NULL, 0);
+}
+
+static struct exit_outcome handle_system_event(struct kvm_run *run)
+{
+	switch (run->system_event.type) {
+	case KVM_SYSTEM_EVENT_SHUTDOWN:
+		return outcome(EXIT_STOP, VM_STOP_POWEROFF, "system event: shutdown", 0);
+	case KVM_SYSTEM_EVENT_RESET:
+		return outcome(EXIT_STOP, VM_STOP_RESET, "system event: reset", 0);
+	case KVM_SYSTEM_EVENT_CRASH:
+		return outcome(EXIT_STOP, VM_STOP_PANIC, "system event: crash", 0);
+	default:
+		return outcome(EXIT_STOP, VM_STOP_INTERNAL, "unknown system event",
+			       run->system_event.type);
+	}
+}
+
+struct exit_outcome vcpu_handle_exit(const struct exit_env *env, struct kvm_run *run)
+{
+	switch (run->exit_reason) {
+	case KVM_EXIT_IO:
+		return handle_io(env, run);
+	case KVM_EXIT_MMIO: {
+		uint32_t len = run->mmio.len;
+
+		if (len == 0 || len > sizeof(run->mmio.data))
+			return outcome(EXIT_STOP, VM_STOP_INTERNAL, "malformed KVM_EXIT_MMIO",
+				       run->mmio.phys_addr);
+		bus_access(env->mmio, run->mmio.phys_addr, run->mmio.data, len,
+			   run->mmio.is_write);
+		return outcome(EXIT_CONTINUE, VM_STOP_NONE, NULL, 0);
+	}
+	case KVM_EXIT_HLT:
+		return outcome(EXIT_HALTED, VM_STOP_HALT, NULL, 0);
+	case KVM_EXIT_SHUTDOWN:
+		return outcome(EXIT_STOP, VM_STOP_TRIPLE_FAULT, "triple fault (KVM_EXIT_SHUTDOWN)", 0);
+	case KVM_EXIT_FAIL_ENTRY:
+		return outcome(EXIT_STOP, VM_STOP_INTERNAL,
+			       "KVM_EXIT_FAIL_ENTRY, hardware entry failure reason",
+			       run->fail_entry.hardware_entry_failure_reason);
+	case KVM_EXIT_INTERNAL_ERROR:
+		return outcome(EXIT_STOP, VM_STOP_INTERNAL,
+			       run->internal.suberror == KVM_INTERNAL_ERROR_EMULATION
+				       ? "emulation failure: KVM cannot emulate this instruction"
+				       : "KVM internal error, suberror",
+			       run->internal.suberror);
+	case KVM_EXIT_SYSTEM_EVENT:
+		return handle_system_event(run);
+	case KVM_EXIT_INTR:
+	case KVM_EXIT_IRQ_WINDOW_OPEN:
+		return outcome(EXIT_CONTINUE, VM_STOP_NONE, NULL, 0);
+	default:
+		return outcome(EXIT_STOP, VM_STOP_INTERNAL, "unexpected KVM exit reason",
+			       run->exit_reason);
+	}
+}
+
+static void kick_handler(int sig)
+{
+	(void)sig;
+}
+
+int vcpu_signals_init(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = kick_handler;
+	sigemptyset(&sa.sa_mask);
+	/* No SA_RESTART: KVM_RUN must return -EINTR. */
+	if (sigaction(SIG_VCPU_KICK, &sa, NULL) < 0)
+		return -errno;
+	return 0;
+}
+
+int vcpu_create(struct vm *vm, struct vcpu *v, int id)
+{
+	memset(v, 0, sizeof(*v));
+	v->id = id;
+	v->vm = vm;
+	v->fd = ioctl(vm->vm_fd, KVM_CREATE_VCPU, id);
+	if (v->fd < 0)
+		return -errno;
+	v->run_size = (size_t)vm->kvm.vcpu_mmap_size;
+	v->run = mmap(NULL, v->run_size, PROT_READ | PROT_WRITE, MAP_SHARED, v->fd, 0);
+	if (v->run == MAP_FAILED) {
+		int e = -errno;
+		close(v->fd);
+		v->fd = -1;
+		v->run = NULL;
+		return e;
+	}
+	return 0;
+}
+
+static void report(struct vcpu *v, const struct exit_outcome *o)
+{
+	char prefix[16];
+
+	snprintf(prefix, sizeof(prefix), "vcpu%d", v->id);
+	if (o->what)
+		log_msg(o->reason == VM_STOP_POWEROFF || o->reason == VM_STOP_RESET ? LOG_INFO
+										  : LOG_ERROR,
+			prefix, "%s (0x%llx)", o->what, (unsigned long long)o->detail);
+	if (o->reason == VM_STOP_INTERNAL || o->reason == VM_STOP_TRIPLE_FAULT) {
+		struct kvm_run *run = v->run;
+
+		if (run->exit_reason == KVM_EXIT_INTERNAL_ERROR &&
+		    run->internal.suberror == KVM_INTERNAL_ERROR_EMULATION &&
+		    (run->emulation_failure.flags &
+		     KVM_INTERNAL_ERROR_EMULATION_FLAG_INSTRUCTION_BYTES)) {
+			char hex[3 * 15 + 1] = "";
+			unsigned n = MIN(run->emulation_failure.insn_size, 15u);
+
+			for (unsigned i = 0; i < n; i++)
+				snprintf(hex + 3 * i, sizeof(hex) - 3 * i, "%02x ",
+					 run->emulation_failure.insn_bytes[i]);
+			log_err(prefix, "instruction bytes reported by KVM: %s", hex);
+		}
+		cpu_dump(v->fd, &v->vm->gm, prefix);
+	}
+}
+
+static void *vcpu_thread(void *arg)
+{
+	struct vcpu *v = arg;
+	struct vm *vm = v->vm;
+	struct exit_env env = {&vm->pio, &vm->mmio, v->run_size};
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIG_VCPU_KICK);
+	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+	vm_vcpu_started(vm, v);
+
+	while (!vm_stopping(vm)) {
+		struct exit_outcome o;
+
+		if (ioctl(v->fd, KVM_RUN, 0) < 0) {
+			if (errno == EINTR || errno == EAGAIN) {
+				v->run->immediate_exit = 0;
+				continue;
+			}
+			log_err("vcpu", "KVM_RUN on vCPU %d failed: %s", v->id, strerror(errno));
+			vm_request_stop(vm, VM_STOP_HOST_ERROR, 0);
+			break;
+		}
+		v->exits++;
+		if (v->run->exit_reason == KVM_EXIT_IO)
+			v->io_exits++;
+		else if (v->run->exit_reason == KVM_EXIT_MMIO)
+			v->mmio_exits++;
+		o = vcpu_handle_exit(&env, v->run);
+		if (o.action == EXIT_CONTINUE)
+			continue;
+		if (o.action == EXIT_HALTED) {
+			vm_vcpu_halted(vm, v);
+			break;
+		}
+		report(v, &o);
+		vm_request_stop(vm, o.reason, o.status);
+		break;
+	}
+	return NULL;
+}
+
+int vcpu_start(struct vcpu *v)
+{
+	sigset_t set, old;
+	int rc;
+
+	/* Threads start with the kick signal blocked and unblock it once
+	 * they run, so a kick never hits a thread before its handler matters. */
+	sigemptyset(&set);
+	sigaddset(&set, SIG_VCPU_KICK);
+	pthread_sigmask(SIG_BLOCK, &set, &old);
+	rc = pthread_create(&v->thread, NULL, vcpu_thread, v);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc)
+		return -rc;
+	v->thread_started = 1;
+	return 0;
+}
+
+void vcpu_kick(struct vcpu *v)
+{
+	if (!v->run)
+		return;
+	__atomic_store_n(&v->run->immediate_exit, 1, __ATOMIC_SEQ_CST);
+	if (v->thread_started)
+		pthread_kill(v->thread, SIG_VCPU_KICK);
+}
+
+void vcpu_join(struct vcpu *v)
+{
+	if (v->thread_started) {
+		pthread_join(v->thread, NULL);
+		v->thread_started = 0;
+	}
+}
+
+void vcpu_destroy(struct vcpu *v)
+{
+	vcpu_join(v);
+	if (v->run)
+		munmap(v->run, v->run_size);
+	if (v->fd >= 0)
+		close(v->fd);
+	v->run = NULL;
+	v->fd = -1;
+}

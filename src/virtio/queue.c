@@ -1,0 +1,273 @@
+/* Split virtqueue, device side: ring validation at enable, chain walking with
+ * every guest index/length/address checked, the used ring and notification
+ * suppression. The guest writes these rings concurrently: each descriptor and
+ * ring entry is copied out of guest memory once and only the copy is used. */
+#include "virtio/queue.h"
+
+#include <endian.h>
+#include <errno.h>
+#include <string.h>
+
+#include "log.h"
+
+#define DESC_SIZE 16u
+
+void virtq_init(struct virtq *q, const struct guest_mem *gm)
+{
+	memset(q, 0, sizeof(*q));
+	q->gm = gm;
+}
+
+int virtq_enable(struct virtq *q, uint32_t size, uint32_t max_size, uint64_t desc,
+		 uint64_t avail, uint64_t used, bool event_idx, bool indirect)
+{
+	uint8_t *d, *a, *u;
+
+	/* GUEST: size, desc, avail, used come from transport registers. */
+	if (size == 0 || !IS_POW2(size) || size > max_size || size > VIRTQ_MAX_SIZE)
+		return -EINVAL;
+	if (desc % 16 || avail % 2 || used % 4)
+		return -EINVAL;
+	/* Sizes include used_event/avail_event: the spec lays them out
+	 * whether or not EVENT_IDX is negotiated. size <= 32768 keeps these
+	 * products far from overflow. */
+	d = gm_ptr(q->gm, desc, (uint64_t)DESC_SIZE * size);
+	a = gm_ptr(q->gm, avail, 6 + 2ull * size);
+	u = gm_ptr(q->gm, used, 6 + 8ull * size);
+	if (!d || !a || !u)
+		return -EINVAL;
+	/* Host mappings keep guest alignment (page-aligned regions); refuse
+	 * anything else rather than do misaligned atomic accesses. */
+	if ((uintptr_t)d % 16 || (uintptr_t)a % 2 || (uintptr_t)u % 4)
+		return -EINVAL;
+
+	q->size = (uint16_t)size; /* 32768 fits; 65536 was refused above */
+	q->desc_gpa = desc;
+	q->avail_gpa = avail;
+	q->used_gpa = used;
+	q->desc = (struct virtq_desc *)d;
+	q->avail = (uint16_t *)a;
+	q->used_hdr = (uint16_t *)u;
+	q->used_ring = (struct virtq_used_elem *)(u + 4);
+	q->avail_event = (uint16_t *)(u + 4 + 8ull * size);
+	q->event_idx = event_idx;
+	q->indirect = indirect;
+	q->last_avail_idx = 0;
+	q->used_idx = 0;
+	q->signalled_used = 0;
+	q->broken = false;
+	q->ready = true;
+	return 0;
+}
+
+void virtq_disable(struct virtq *q)
+{
+	const struct guest_mem *gm = q->gm;
+	uint32_t gen = q->gen + 1;
+
+	memset(q, 0, sizeof(*q));
+	q->gm = gm;
+	q->gen = gen;
+}
+
+static int fail(struct virtq *q, const char *why)
+{
+	log_guest("virtq", "queue broken: %s", why);
+	q->broken = true;
+	return -EINVAL;
+}
+
+/* One fetch of a descriptor: the copy is what gets checked and used. The
+ * compiler barrier stops the compiler from re-reading guest memory in place
+ * of the local copy. `src` may be unaligned (indirect tables). */
+static void read_desc(struct virtq_desc *dst, const uint8_t *src)
+{
+	memcpy(dst, src, sizeof(*dst));
+	__asm__ __volatile__("" ::: "memory");
+	dst->addr = le64toh(dst->addr);
+	dst->len = le32toh(dst->len);
+	dst->flags = le16toh(dst->flags);
+	dst->next = le16toh(dst->next);
+}
+
+static int chain_add(struct virtq *q, struct virtq_chain *c, const struct virtq_desc *d)
+{
+	bool w = d->flags & VIRTQ_DESC_F_WRITE;
+	void *host = NULL;
+
+	if (c->nr >= VIRTQ_CHAIN_MAX)
+		return fail(q, "chain has too many buffers");
+	/* Readable buffers must all come before writable ones (2.7.4). */
+	if (!w && c->nr > c->nr_out)
+		return fail(q, "device-readable buffer after a writable one");
+	/* GUEST: total length bounded by UINT32_MAX: used.len is 32-bit. */
+	if ((uint64_t)c->out_len + c->in_len + d->len > UINT32_MAX)
+		return fail(q, "chain longer than 4 GiB");
+	if (d->len) {
+		/* GUEST: addr/len, whole buffer inside one RAM region
+		 * (gm_ptr is overflow-safe). */
+		host = gm_ptr(q->gm, d->addr, d->len);
+		if (!host)
+			return fail(q, "buffer outside guest RAM");
+	}
+	c->buf[c->nr].host = host;
+	c->buf[c->nr].len = d->len;
+	c->buf[c->nr].write = w;
+	c->nr++;
+	if (w) {
+		c->in_len += d->len;
+	} else {
+		c->nr_out++;
+		c->out_len += d->len;
+	}
+	return 0;
+}
+
+static void publish_avail_event(struct virtq *q)
+{
+	__atomic_store_n(q->avail_event, htole16(q->last_avail_idx), __ATOMIC_RELAXED);
+}
+
+int virtq_pop(struct virtq *q, struct virtq_chain *c)
+{
+	const uint8_t *table;
+	uint32_t table_n, budget, idx;
+	uint16_t avail_idx, pending, head;
+	bool in_indirect = false;
+
+	if (!q->ready)
+		return 0;
+	if (q->broken)
+		return -EIO;
+
+	/* Acquire: ring entries written before idx are visible after it. */
+	avail_idx = le16toh(__atomic_load_n(&q->avail[1], __ATOMIC_ACQUIRE));
+	pending = (uint16_t)(avail_idx - q->last_avail_idx);
+	if (pending == 0 && q->event_idx) {
+		/* Ask for a kick at the next buffer, then look again so that a
+		 * buffer added before the driver saw avail_event is not lost. */
+		publish_avail_event(q);
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+		avail_idx = le16toh(__atomic_load_n(&q->avail[1], __ATOMIC_ACQUIRE));
+		pending = (uint16_t)(avail_idx - q->last_avail_idx);
+	}
+	if (pending == 0)
+		return 0;
+	/* GUEST: avail.idx may run at most `size` entries ahead. */
+	if (pending > q->size)
+		return fail(q, "avail index ran more than the queue size ahead");
+
+	/* GUEST: slot masked by size (a power of two). */
+	head = le16toh(__atomic_load_n(&q->avail[2 + (q->last_avail_idx & (q->size - 1))],
+				       __ATOMIC_RELAXED));
+	/* GUEST: head < size. */
+	if (head >= q->size)
+		return fail(q, "head index out of range");
+
+	c->head = head;
+	c->gen = q->gen;
+	c->nr = c->nr_out = 0;
+	c->out_len = c->in_len = 0;
+
+	table = (const uint8_t *)q->desc;
+	table_n = q->size;
+	idx = head;
+	/* A chain visits each table entry at most once: more hops than
+	 * entries means a loop. */
+	budget = table_n;
+	for (;;) {
+		struct virtq_desc d;
+
+		if (budget-- == 0)
+			return fail(q, "descriptor chain loops or exceeds its table");
+		/* GUEST: idx < table_n (head and next checked below). */
+		read_desc(&d, table + (uint64_t)idx * DESC_SIZE);
+
+		if (d.flags & VIRTQ_DESC_F_INDIRECT) {
+			uint8_t *t;
+
+			if (!q->indirect)
+				return fail(q, "INDIRECT not negotiated");
+			if (in_indirect)
+				return fail(q, "nested indirect table");
+			if (d.flags & VIRTQ_DESC_F_NEXT)
+				return fail(q, "INDIRECT combined with NEXT");
+			/* GUEST: len nonzero multiple of 16; table in RAM. */
+			if (d.len == 0 || d.len % DESC_SIZE)
+				return fail(q, "bad indirect table length");
+			t = gm_ptr(q->gm, d.addr, d.len);
+			if (!t)
+				return fail(q, "indirect table outside guest RAM");
+			table = t;
+			table_n = d.len / DESC_SIZE;
+			budget = table_n;
+			idx = 0;
+			in_indirect = true;
+			continue;
+		}
+		if (chain_add(q, c, &d) < 0)
+			return -EINVAL;
+		if (!(d.flags & VIRTQ_DESC_F_NEXT))
+			break;
+		/* GUEST: next < entries of the current table. */
+		if (d.next >= table_n)
+			return fail(q, "next index out of range");
+		idx = d.next;
+	}
+
+	q->last_avail_idx++;
+	if (q->event_idx)
+		publish_avail_event(q);
+	return 1;
+}
+
+int virtq_chain_iov(const struct virtq_chain *c, struct iovec *iov, int max, int *nr_out,
+		    int *nr_in)
+{
+	if (max < 0 || c->nr > (uint32_t)max)
+		return -ENOSPC;
+	for (uint32_t i = 0; i < c->nr; i++) {
+		iov[i].iov_base = c->buf[i].host;
+		iov[i].iov_len = c->buf[i].len;
+	}
+	*nr_out = (int)c->nr_out;
+	*nr_in = (int)(c->nr - c->nr_out);
+	return (int)c->nr;
+}
+
+void virtq_push(struct virtq *q, uint16_t head, uint32_t len)
+{
+	struct virtq_used_elem *e;
+
+	if (!q->ready)
+		return;
+	e = &q->used_ring[q->used_idx & (q->size - 1)];
+	__atomic_store_n(&e->id, htole32((uint32_t)head), __ATOMIC_RELAXED);
+	__atomic_store_n(&e->len, htole32(len), __ATOMIC_RELAXED);
+	q->used_idx++;
+	/* Release: the element (and the data and status bytes written into
+	 * the buffers before) is visible before the new index. */
+	__atomic_store_n(&q->used_hdr[1], htole16(q->used_idx), __ATOMIC_RELEASE);
+}
+
+bool virtq_should_notify(struct virtq *q)
+{
+	uint16_t old, now;
+
+	if (!q->ready || q->used_idx == q->signalled_used)
+		return false;
+	/* Full barrier: our used.idx store must be visible before we read the
+	 * driver's suppression state, or both sides may skip the wake-up. */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	old = q->signalled_used;
+	now = q->used_idx;
+	q->signalled_used = now;
+	if (q->event_idx) {
+		uint16_t ev = le16toh(__atomic_load_n(&q->avail[2 + q->size], __ATOMIC_RELAXED));
+
+		/* Notify when used_event lies in [old, now). */
+		return (uint16_t)(now - ev - 1) < (uint16_t)(now - old);
+	}
+	return !(le16toh(__atomic_load_n(&q->avail[0], __ATOMIC_RELAXED)) &
+		 VIRTQ_AVAIL_F_NO_INTERRUPT);
+}

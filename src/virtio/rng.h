@@ -1,0 +1,29 @@
+/* virtio-rng (entropy device, VIRTIO 1.2 section 5.4): fills the guest's
+ * device-writable buffers from getrandom(), optionally rate-limited by a
+ * token bucket whose refill is waited for with a timerfd on the event loop. */
+#ifndef KITE_VIRTIO_RNG_H
+#define KITE_VIRTIO_RNG_H
+
+#include <stdint.h>
+
+#include "compiler.h"
+#include "evloop.h"
+#include "guest_mem.h"
+#include "virtio/mmio.h"
+
+/* Largest number of bytes given for one request, limit or not: bounds the
+ * time one guest buffer (up to 4 GiB) can hold the event loop. */
+#define VIRTIO_RNG_MAX_REQ 65536u
+
+struct virtio_rng;
+
+/* bytes_per_sec 0 means unlimited (loop may then be NULL); otherwise the
+ * bucket holds at most one second's worth (at least 64 bytes) and `loop`
+ * gets the refill timer. gm must outlive the device. */
+int virtio_rng_new(struct virtio_rng **out, const struct guest_mem *gm, struct evloop *loop,
+		   uint64_t bytes_per_sec, const char *name) MUST_CHECK;
+/* The device's transport: bus_add it with virtio_mmio_ops, wire irq/kick. */
+struct virtio_mmio *virtio_rng_transport(struct virtio_rng *r);
+void virtio_rng_free(struct virtio_rng *r);
+
+#endif

@@ -1,0 +1,292 @@
+/* VM construction in dependency order, the run loop, and teardown. */
+#include "vm.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/kvm.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/sysinfo.h>
+#include <unistd.h>
+
+#include "arch/x86/boot_raw.h"
+#include "arch/x86/cpu.h"
+#include "arch/x86/platform.h"
+#include "log.h"
+
+#define TSS_ADDR 0xfffbd000ull
+#define IDENTITY_MAP_ADDR 0xfffbc000ull
+
+double vm_elapsed_ms(const struct vm *vm)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)(now.tv_sec - vm->t_start.tv_sec) * 1e3 +
+	       (double)(now.tv_nsec - vm->t_start.tv_nsec) / 1e6;
+}
+
+static void stopper_cb(void *ctx, enum vm_stop_reason reason, int status)
+{
+	vm_request_stop(ctx, reason, status);
+}
+
+void vm_request_stop(struct vm *vm, enum vm_stop_reason reason, int status)
+{
+	pthread_mutex_lock(&vm->lock);
+	if (!vm->stopping) {
+		vm->stop_reason = reason;
+		vm->stop_status = status;
+		__atomic_store_n(&vm->stopping, 1, __ATOMIC_SEQ_CST);
+	}
+	pthread_mutex_unlock(&vm->lock);
+	for (int i = 0; i < vm->nr_vcpus; i++)
+		vcpu_kick(&vm->vcpus[i]);
+	if (vm->ev_ready)
+		ev_stop(&vm->ev);
+}
+
+int vm_stopping(struct vm *vm)
+{
+	return __atomic_load_n(&vm->stopping, __ATOMIC_SEQ_CST);
+}
+
+void vm_vcpu_started(struct vm *vm, struct vcpu *v)
+{
+	int first;
+
+	pthread_mutex_lock(&vm->lock);
+	first = vm->nr_started++ == 0;
+	pthread_mutex_unlock(&vm->lock);
+	if (first && vm->cfg->timestamps)
+		log_msg(LOG_ERROR, "timestamp", "vcpu%d entering the guest at %.3f ms", v->id,
+			vm_elapsed_ms(vm));
+}
+
+void vm_vcpu_halted(struct vm *vm, struct vcpu *v)
+{
+	int all;
+
+	log_debug("vm", "vcpu%d halted", v->id);
+	pthread_mutex_lock(&vm->lock);
+	all = ++vm->nr_halted == vm->nr_vcpus;
+	pthread_mutex_unlock(&vm->lock);
+	if (all)
+		vm_request_stop(vm, VM_STOP_HALT, 0);
+}
+
+static int setup_memory(struct vm *vm, char *err, size_t errlen)
+{
+	struct sysinfo si;
+	int rc;
+
+	/* MAP_NORESERVE would let any size through and fail later, inside
+	 * the guest; refuse up front what the host cannot back. */
+	if (sysinfo(&si) == 0) {
+		uint64_t host = ((uint64_t)si.totalram + si.totalswap) * si.mem_unit;
+		if (vm->cfg->memory > host) {
+			snprintf(err, errlen,
+				 "--memory: %llu MiB asked, but this host has %llu MiB of RAM and swap",
+				 (unsigned long long)(vm->cfg->memory >> 20),
+				 (unsigned long long)(host >> 20));
+			return -E2BIG;
+		}
+	}
+	rc = gm_init(&vm->gm, vm->cfg->memory);
+	if (rc) {
+		snprintf(err, errlen, "cannot allocate %llu MiB of guest RAM: %s",
+			 (unsigned long long)(vm->cfg->memory >> 20), strerror(-rc));
+		return rc == -EINVAL ? -EINVAL : -ENOMEM;
+	}
+	for (int i = 0; i < vm->gm.nr_regions; i++) {
+		struct kvm_userspace_memory_region r = {
+			.slot = (uint32_t)i,
+			.guest_phys_addr = vm->gm.regions[i].gpa,
+			.memory_size = vm->gm.regions[i].size,
+			.userspace_addr = (uint64_t)(uintptr_t)vm->gm.regions[i].host,
+		};
+		if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &r) < 0) {
+			rc = -errno;
+			snprintf(err, errlen, "KVM_SET_USER_MEMORY_REGION: %s", strerror(errno));
+			return rc;
+		}
+	}
+	return 0;
+}
+
+static int setup_irqchip(struct vm *vm, char *err, size_t errlen)
+{
+	struct kvm_pit_config pit = {.flags = KVM_PIT_SPEAKER_DUMMY};
+
+	if (ioctl(vm->vm_fd, KVM_SET_TSS_ADDR, TSS_ADDR) < 0) {
+		snprintf(err, errlen, "KVM_SET_TSS_ADDR: %s", strerror(errno));
+		return -errno;
+	}
+	if (ioctl(vm->vm_fd, KVM_SET_IDENTITY_MAP_ADDR, &(uint64_t){IDENTITY_MAP_ADDR}) < 0)
+		log_debug("vm", "KVM_SET_IDENTITY_MAP_ADDR: %s", strerror(errno));
+	if (!vm->irqchip)
+		return 0;
+	if (ioctl(vm->vm_fd, KVM_CREATE_IRQCHIP, 0) < 0) {
+		snprintf(err, errlen, "KVM_CREATE_IRQCHIP: %s", strerror(errno));
+		return -errno;
+	}
+	if (ioctl(vm->vm_fd, KVM_CREATE_PIT2, &pit) < 0) {
+		snprintf(err, errlen, "KVM_CREATE_PIT2: %s", strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+static int setup_vcpus(struct vm *vm, char *err, size_t errlen)
+{
+	const struct vm_config *cfg = vm->cfg;
+	struct cpu_entry entry = {
+		.mode = cfg->mode,
+		.rip = cfg->entry,
+		.regs_set = cfg->regs_set,
+	};
+	int rc;
+
+	memcpy(entry.regs, cfg->regs, sizeof(entry.regs));
+	if (cfg->mode != MODE_REAL && !(cfg->regs_set & (1u << GPR_RSP))) {
+		/* A stack just below the image unless the user gave one. */
+		entry.regs[GPR_RSP] = cfg->load_addr;
+		entry.regs_set |= 1u << GPR_RSP;
+	}
+	vm->vcpus = calloc((size_t)cfg->cpus, sizeof(*vm->vcpus));
+	if (!vm->vcpus)
+		return -ENOMEM;
+	for (int i = 0; i < cfg->cpus; i++) {
+		struct vcpu *v = &vm->vcpus[i];
+
+		rc = vcpu_create(vm, v, i);
+		if (rc) {
+			snprintf(err, errlen, "cannot create vCPU %d: %s", i, strerror(-rc));
+			return rc;
+		}
+		vm->nr_vcpus = i + 1;
+		rc = cpu_set_cpuid(vm->kvm.fd, v->fd, i, cfg->cpus);
+		if (!rc)
+			rc = cpu_set_entry(v->fd, &entry);
+		if (rc) {
+			snprintf(err, errlen, "cannot set up vCPU %d: %s", i, strerror(-rc));
+			return rc;
+		}
+	}
+	return 0;
+}
+
+int vm_create(struct vm *vm, const struct vm_config *cfg, const struct timespec *t_start,
+	      char *err, size_t errlen)
+{
+	int rc;
+
+	memset(vm, 0, sizeof(*vm));
+	vm->cfg = cfg;
+	vm->vm_fd = -1;
+	vm->kvm.fd = -1;
+	vm->gm.fd = -1;
+	vm->t_start = *t_start;
+	vm->stopper = (struct vm_stopper){stopper_cb, vm};
+	pthread_mutex_init(&vm->lock, NULL);
+	bus_init(&vm->pio, "pio");
+	bus_init(&vm->mmio, "mmio");
+	vm->irqchip = cfg->irqchip == IRQCHIP_ON;
+
+	rc = vcpu_signals_init();
+	if (rc) {
+		snprintf(err, errlen, "cannot install signal handler: %s", strerror(-rc));
+		return rc;
+	}
+	rc = kvm_open(&vm->kvm, cfg->kvm_device, vm->irqchip, err, errlen);
+	if (rc)
+		return rc == -ENOTSUP ? -ENODEV : rc;
+	if (cfg->cpus > vm->kvm.max_vcpus) {
+		snprintf(err, errlen, "--cpus %d: this host's KVM allows at most %d", cfg->cpus,
+			 vm->kvm.max_vcpus);
+		return -EINVAL;
+	}
+	vm->vm_fd = ioctl(vm->kvm.fd, KVM_CREATE_VM, 0);
+	if (vm->vm_fd < 0) {
+		rc = -errno;
+		snprintf(err, errlen, "KVM_CREATE_VM: %s", strerror(errno));
+		return rc;
+	}
+	/* Memory before the irqchip: the other order costs milliseconds here
+	 * (HOST-NOTES.md). */
+	rc = setup_memory(vm, err, errlen);
+	if (rc)
+		return rc;
+	rc = setup_irqchip(vm, err, errlen);
+	if (rc)
+		return rc;
+	rc = ev_init(&vm->ev);
+	if (rc) {
+		snprintf(err, errlen, "cannot create the event loop: %s", strerror(-rc));
+		return rc;
+	}
+	vm->ev_ready = 1;
+	rc = boot_raw_load(&vm->gm, cfg->mode, cfg->image, cfg->load_addr, err, errlen);
+	if (rc)
+		return rc == -ENOMEM ? -ENOMEM : (rc == -EIO ? -EIO : -EINVAL);
+	rc = cpu_write_tables(&vm->gm, cfg->mode);
+	if (rc) {
+		snprintf(err, errlen, "cannot write GDT/page tables: %s", strerror(-rc));
+		return rc;
+	}
+	rc = platform_create(vm, &vm->plat, err, errlen);
+	if (rc)
+		return rc;
+	return setup_vcpus(vm, err, errlen);
+}
+
+int vm_run(struct vm *vm)
+{
+	int rc = 0;
+
+	for (int i = 0; i < vm->nr_vcpus; i++) {
+		rc = vcpu_start(&vm->vcpus[i]);
+		if (rc) {
+			log_err("vm", "cannot start vCPU %d: %s", i, strerror(-rc));
+			vm_request_stop(vm, VM_STOP_HOST_ERROR, 0);
+			break;
+		}
+	}
+	if (!rc) {
+		rc = ev_run(&vm->ev);
+		if (rc) {
+			log_err("vm", "event loop failed: %s", strerror(-rc));
+			vm_request_stop(vm, VM_STOP_HOST_ERROR, 0);
+		}
+	}
+	for (int i = 0; i < vm->nr_vcpus; i++)
+		vcpu_join(&vm->vcpus[i]);
+	return rc;
+}
+
+void vm_destroy(struct vm *vm)
+{
+	/* Reverse of vm_create: nothing may run once its fds close. */
+	for (int i = 0; i < vm->nr_vcpus; i++)
+		vcpu_kick(&vm->vcpus[i]);
+	for (int i = 0; i < vm->nr_vcpus; i++)
+		vcpu_destroy(&vm->vcpus[i]);
+	free(vm->vcpus);
+	vm->vcpus = NULL;
+	vm->nr_vcpus = 0;
+	platform_destroy(vm->plat);
+	vm->plat = NULL;
+	if (vm->ev_ready)
+		ev_free(&vm->ev);
+	vm->ev_ready = 0;
+	bus_free(&vm->mmio);
+	bus_free(&vm->pio);
+	gm_free(&vm->gm);
+	if (vm->vm_fd >= 0)
+		close(vm->vm_fd);
+	vm->vm_fd = -1;
+	kvm_close(&vm->kvm);
+	pthread_mutex_destroy(&vm->lock);
+}

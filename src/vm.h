@@ -1,0 +1,62 @@
+/* struct vm: the KVM VM, its memory, buses, devices, vCPUs and event loop.
+ * Creation is ordered and unwinds in reverse; vm_run() runs to a stop. */
+#ifndef KITE_VM_H
+#define KITE_VM_H
+
+#include <pthread.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "bus.h"
+#include "compiler.h"
+#include "config.h"
+#include "evloop.h"
+#include "guest_mem.h"
+#include "kvm.h"
+#include "vcpu.h"
+#include "vm_event.h"
+
+struct platform;
+
+struct vm {
+	const struct vm_config *cfg;
+	struct kvm kvm;
+	int vm_fd;
+	int irqchip;
+	struct guest_mem gm;
+	struct bus pio;
+	struct bus mmio;
+	struct evloop ev;
+	int ev_ready;
+	struct platform *plat;
+	int nr_vcpus;
+	struct vcpu *vcpus;
+
+	/* Stop state: the first reason wins. */
+	pthread_mutex_t lock;
+	enum vm_stop_reason stop_reason;
+	int stop_status;
+	int stopping;
+	int nr_halted;
+	int nr_started;
+
+	struct timespec t_start; /* main() entry, for --timestamps */
+	struct vm_stopper stopper;
+};
+
+/* err gets one line for the user; the return value says whose fault:
+ * -EINVAL/-E2BIG/-ENOENT... for bad host input, others for host failure. */
+int vm_create(struct vm *vm, const struct vm_config *cfg, const struct timespec *t_start,
+	      char *err, size_t errlen) MUST_CHECK;
+/* Starts the vCPUs and runs the event loop until the VM stops. */
+int vm_run(struct vm *vm) MUST_CHECK;
+void vm_destroy(struct vm *vm);
+
+void vm_request_stop(struct vm *vm, enum vm_stop_reason reason, int status);
+int vm_stopping(struct vm *vm);
+void vm_vcpu_started(struct vm *vm, struct vcpu *v);
+void vm_vcpu_halted(struct vm *vm, struct vcpu *v);
+/* Milliseconds since main() started. */
+double vm_elapsed_ms(const struct vm *vm);
+
+#endif

@@ -1,0 +1,32 @@
+#!/bin/bash
+# Host stdin reaches the guest through the UART; Ctrl-A x quits; signals stop
+# kite with 128+N; a large input is delivered whole, with nothing dropped.
+. "$(dirname "$0")/lib.sh"
+need_kvm
+guest=(run --image "$GUEST_DIR/echo_user.bin" --mode long-user --load 0x100000)
+printf 'hello kite.' >"$TMP/in1"
+STDIN_FILE=<(cat "$TMP/in1") run_kite echo "${guest[@]}"
+expect_rc echo 0
+expect_out echo 'hello kite.\n'
+# 3000 bytes: far more than the 16-byte FIFO, so backpressure must work.
+head -c 3000 /dev/zero | tr '\0' 'a' >"$TMP/in2"; printf '.' >>"$TMP/in2"
+STDIN_FILE=<(cat "$TMP/in2") run_kite echo-long "${guest[@]}"
+expect_rc echo-long 0
+[ "$(tr -d '\n' <"$out")" = "$(cat "$TMP/in2")" ] && ok "echo-long: all 3001 bytes" || fail "echo-long: got $(wc -c <"$out") bytes"
+# Ctrl-A x quits even though the guest never stops by itself.
+STDIN_FILE=<(printf 'ab\001x') run_kite quit "${guest[@]}"
+expect_rc "ctrl-a x" 0
+grep -q $'\x01' "$out" && fail "ctrl-a x: the escape reached the guest" || ok "ctrl-a x: escape not forwarded"
+# SIGTERM while the guest waits for input.
+mkfifo "$TMP/fifo"
+(sleep 30 >"$TMP/fifo") &
+holder=$!
+timeout 20 "$KITE" "${guest[@]}" <"$TMP/fifo" >"$TMP/sig.out" 2>"$TMP/sig.err" &
+kpid=$!
+sleep 1
+kill -TERM $kpid
+wait $kpid
+rc=$?
+kill $holder 2>/dev/null
+[ $rc -eq 143 ] && ok "SIGTERM: exit 143" || fail "SIGTERM: exit $rc"
+finish

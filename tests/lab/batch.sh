@@ -1,0 +1,212 @@
+#!/bin/sh
+# batch.sh: runs the L2 tests of $LAB/tests.txt one after the other, each as a kite
+# command line with a timeout, an expected exit status and expected console lines, and
+# prints machine-readable results on stdout:
+#   KITE-LAB-BEGIN <name>
+#   KITE-LAB-OUT <name>| <one line of kite's stdout+stderr>
+#   KITE-LAB <name> PASS|FAIL|SKIP <reason>
+#   KITE-LAB-DONE passed=N failed=N skipped=N
+# Runs inside the L1 lab VM (busybox sh, from l1-init.sh) or directly on a host with
+# hardware virtualization (from tests/lab/run). POSIX sh + busybox/coreutils only.
+# Env: LAB (directory with tests.txt and the artifacts, see README.md), KITE_LAB_ONLY
+# (extended regex on test names), KITE_LAB_SKIP_ALL (reason: report every test SKIP),
+# KITE_LAB_BUDGET (seconds for the whole batch, default 900: per-test timeouts are cut to
+# what is left, and tests that find the budget used up FAIL without running).
+LAB=${LAB:-/lab}
+W=$(mktemp -d "${TMPDIR:-/tmp}/kite-lab.XXXXXX") || exit 1
+CR=$(printf '\r')
+npass=0 nfail=0 nskip=0
+deadline=$(($(date +%s) + ${KITE_LAB_BUDGET:-900}))
+
+# Placeholder -> artifact. A placeholder whose artifact is missing stays in the text and
+# makes the test SKIP.
+subst() {
+	s=$1
+	for kv in "KITE=$LAB/kite" "DEMO=$LAB/demo.bin" "BZIMAGE=$LAB/bzImage" \
+		"VMLINUX=$LAB/vmlinux" "VMLINUX_NOPVH=$LAB/vmlinux-nopvh" \
+		"DEBIAN_KERNEL=$LAB/debian-vmlinuz" "INITRD=$LAB/initramfs.cpio.gz" \
+		"DEBIAN_INITRD=$LAB/initramfs-debian.cpio.gz"; do
+		k=${kv%%=*}
+		v=${kv#*=}
+		[ -e "$v" ] || continue
+		s=$(printf '%s\n' "$s" | sed "s#@$k@#$v#g")
+	done
+	for kv in "BLOB_SHA256=$LAB/blob.sha256" "DEBIAN_BLOB_SHA256=$LAB/blob-debian.sha256"; do
+		k=${kv%%=*}
+		f=${kv#*=}
+		[ -s "$f" ] || continue
+		s=$(printf '%s\n' "$s" | sed "s#@$k@#$(cat "$f")#g")
+	done
+	printf '%s\n' "$s"
+}
+
+trim() { printf '%s\n' "$1" | sed 's/^[[:space:]]*//; s/[[:space:]]*$//'; }
+
+result() { # name verdict reason...
+	n=$1 v=$2
+	shift 2
+	echo "KITE-LAB $n $v $*"
+	case $v in
+	PASS) npass=$((npass + 1)) ;;
+	SKIP) nskip=$((nskip + 1)) ;;
+	*) nfail=$((nfail + 1)) ;;
+	esac
+}
+
+# Reads kite's output, timestamps KITE-DATE lines with this side's clock, feeds $send to
+# kite's stdin once the guest shell is ready, and copies every line to the log and stdout.
+reader() {
+	name=$1 send=$2 log=$3
+	while IFS= read -r line || [ -n "$line" ]; do
+		line=${line%"$CR"}
+		case $line in
+		*KITE-DATE*) line="$line host=$(date +%s)" ;;
+		*KITE-SHELL-READY*)
+			if [ -n "$send" ]; then
+				(sleep 3; printf '%b' "$send" >"$W/in") &
+			fi
+			;;
+		esac
+		printf '%s\n' "$line" >>"$log"
+		printf 'KITE-LAB-OUT %s| %s\n' "$name" "$line"
+	done
+}
+
+check_clock() { # log tolerance -> prints failure reason, or nothing
+	l=$(grep -o 'KITE-DATE [0-9]* host=[0-9]*' "$1" | tail -n 1)
+	[ -n "$l" ] || { echo "no KITE-DATE line"; return; }
+	g=$(echo "$l" | sed 's/KITE-DATE \([0-9]*\) host=.*/\1/')
+	h=$(echo "$l" | sed 's/.*host=//')
+	d=$((g - h))
+	[ $d -lt 0 ] && d=$((-d))
+	[ $d -le "$2" ] || echo "guest clock $g vs host $h: off by $d s (> $2 s)"
+}
+
+run_test() { # name needs timeout exits send expect cmd
+	name=$1 needs=$2 tmo=$3 exits=$4 send=$5 expect=$6 cmd=$7
+	log="$W/$name.log"
+	: >"$log"
+	echo "KITE-LAB-BEGIN $name"
+	if [ -n "$KITE_LAB_SKIP_ALL" ]; then
+		result "$name" SKIP "$KITE_LAB_SKIP_ALL"
+		return
+	fi
+	cmd=$(subst "$cmd")
+	expect=$(subst "$expect")
+	missing=$(printf '%s %s\n' "$cmd" "$expect" | grep -o '@[A-Z0-9_]*@' | sort -u | tr '\n' ' ')
+	if [ -n "$missing" ]; then
+		result "$name" SKIP "artifact missing: $missing"
+		return
+	fi
+	for nd in $(echo "$needs" | tr ',' ' '); do
+		case $nd in
+		mem=*)
+			want=${nd#mem=}
+			have=$(($(awk '/^MemAvailable:/ { print $2 }' /proc/meminfo) / 1024))
+			if [ "$have" -lt "$want" ]; then
+				result "$name" SKIP "needs $want MiB available memory, have $have MiB (give L1 more: KITE_LAB_L1_MEM)"
+				return
+			fi
+			;;
+		cpus=*)
+			want=${nd#cpus=}
+			if [ "$(nproc)" -lt "$want" ]; then
+				result "$name" SKIP "needs $want CPUs, have $(nproc)"
+				return
+			fi
+			;;
+		-) ;;
+		*) result "$name" FAIL "unknown need '$nd' in tests.txt"; return ;;
+		esac
+	done
+	left=$((deadline - $(date +%s)))
+	if [ $left -lt 10 ]; then
+		result "$name" FAIL "not run: the lab time budget (KITE_LAB_BUDGET=${KITE_LAB_BUDGET:-900} s) is used up"
+		return
+	fi
+	[ "$tmo" -gt $left ] && tmo=$left
+	[ "$send" = "-" ] && send=""
+
+	rm -f "$W/in" "$W/rc" "$W/pid"
+	mkfifo "$W/in"
+	exec 3<>"$W/in"
+	echo "KITE-LAB-OUT $name| \$ $cmd"
+	start=$(date +%s)
+	(
+		(eval "exec $cmd" <"$W/in" 3>&- 2>&1) &
+		echo $! >"$W/pid"
+		wait $!
+		echo $? >"$W/rc"
+	) | reader "$name" "$send" "$log" &
+	rpid=$!
+	timed_out=0
+	while [ ! -f "$W/rc" ]; do
+		if [ $(($(date +%s) - start)) -ge "$tmo" ]; then
+			timed_out=1
+			[ -f "$W/pid" ] && kill -9 "$(cat "$W/pid")" 2>/dev/null
+			break
+		fi
+		sleep 0.5 2>/dev/null || sleep 1
+	done
+	wait $rpid
+	exec 3>&-
+	secs=$(($(date +%s) - start))
+	rc=$(cat "$W/rc" 2>/dev/null)
+
+	why=""
+	if [ $timed_out = 1 ]; then
+		why="timed out after $tmo s"
+	elif [ "$exits" != "*" ] && ! echo ",$exits," | grep -q ",$rc,"; then
+		why="exit status $rc, expected $exits"
+	fi
+	if [ -z "$why" ] || [ $timed_out = 1 ]; then
+		# Report the first unmet expectation (also after a timeout: it says how far it got).
+		ex=$(printf '%s\n' "$expect" | sed 's/;;/\n/g')
+		while IFS= read -r e; do
+			e=$(trim "$e")
+			[ -n "$e" ] && [ "$e" != "-" ] || continue
+			case $e in
+			clock\<=*)
+				r=$(check_clock "$log" "${e#clock<=}")
+				[ -z "$r" ] || { why="${why:+$why; }$r"; break; }
+				;;
+			!*)
+				if grep -Eq -e "${e#!}" "$log"; then
+					why="${why:+$why; }unwanted line matching '${e#!}': $(grep -E -e "${e#!}" "$log" | head -n 1)"
+					break
+				fi
+				;;
+			*)
+				if ! grep -Eq -e "$e" "$log"; then
+					why="${why:+$why; }no line matching '$e'"
+					break
+				fi
+				;;
+			esac
+		done <<EOX
+$ex
+EOX
+	fi
+	if [ -z "$why" ]; then
+		result "$name" PASS "exit $rc, ${secs}s"
+	else
+		result "$name" FAIL "$why (${secs}s)"
+	fi
+}
+
+if [ ! -f "$LAB/tests.txt" ]; then
+	echo "KITE-LAB-ERROR no $LAB/tests.txt"
+	exit 1
+fi
+# Format of a line: name | needs | timeout_s | exit | send | expect | command
+grep -v -e '^[[:space:]]*#' -e '^[[:space:]]*$' "$LAB/tests.txt" >"$W/tests"
+while IFS='|' read -r name needs tmo exits send expect cmd; do
+	name=$(trim "$name")
+	if [ -n "$KITE_LAB_ONLY" ] && ! echo "$name" | grep -Eq -e "$KITE_LAB_ONLY"; then
+		continue
+	fi
+	run_test "$name" "$(trim "$needs")" "$(trim "$tmo")" "$(trim "$exits")" \
+		"$(trim "$send")" "$(trim "$expect")" "$(trim "$cmd")" </dev/null
+done <"$W/tests"
+echo "KITE-LAB-DONE passed=$npass failed=$nfail skipped=$nskip"
+rm -rf "$W"

@@ -1,0 +1,3 @@
+# boot: reaching this script means the kernel ran /init from the initrd.
+. /lib/kite-test.sh
+pass "init reached at uptime $(cut -d' ' -f1 /proc/uptime) s, kernel $(uname -r)"

@@ -1,0 +1,4 @@
+# cmdline: prints the command line the kernel got; the lab compares it with what it passed.
+. /lib/kite-test.sh
+echo "KITE-CMDLINE $(cat /proc/cmdline)"
+pass "printed"

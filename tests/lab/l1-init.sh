@@ -1,0 +1,47 @@
+#!/bin/sh
+# /init of the L1 lab VM (packed by tests/lab/run into the L1 initramfs together with
+# busybox, the kvm modules, kite and the L2 artifacts under /lab).
+# Loads irqbypass/ccp/kvm/kvm-amd (order in /lab/modules/load.order), checks /dev/kvm,
+# runs the L2 test batch (/lab/batch.sh) and powers off. Everything it reports goes to the
+# serial console as KITE-L1 / KITE-LAB* lines, parsed by tests/lab/run on the host.
+# /lab/only (optional): extended regex, run only the matching tests.
+export PATH=/bin
+mkdir -p /proc /sys /dev /tmp /run
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev 2>/dev/null
+exec </dev/console >/dev/console 2>&1
+up() { cut -d' ' -f1 /proc/uptime; }
+echo "KITE-L1 init uptime=$(up) kernel=$(uname -r) cpus=$(nproc) memtotal_kib=$(awk '/^MemTotal:/ { print $2 }' /proc/meminfo)"
+
+err=""
+if ! grep -qw svm /proc/cpuinfo && ! grep -qw vmx /proc/cpuinfo; then
+	err="L1 CPU has no svm/vmx flag (QEMU too old for nested SVM under TCG?)"
+fi
+while read -r m; do
+	[ -n "$m" ] || continue
+	case $m in
+	kvm-amd.ko) opts="nested=1" ;;
+	*) opts="" ;;
+	esac
+	if ! insmod "/lab/modules/$m" $opts 2>/tmp/insmod.err; then
+		grep -q 'File exists' /tmp/insmod.err || echo "KITE-L1 insmod $m failed: $(cat /tmp/insmod.err)"
+	fi
+done </lab/modules/load.order
+if [ -z "$err" ] && [ ! -c /dev/kvm ]; then
+	err="no /dev/kvm after loading kvm-amd: $(dmesg | grep -i -E 'kvm|svm' | tail -n 3 | tr '\n' ' ')"
+fi
+
+only=$(cat /lab/only 2>/dev/null)
+export KITE_LAB_BUDGET=$(cat /lab/budget 2>/dev/null || echo 900)
+
+if [ -n "$err" ]; then
+	echo "KITE-L1 error: $err"
+	LAB=/lab KITE_LAB_ONLY=$only KITE_LAB_SKIP_ALL="lab: $err" sh /lab/batch.sh
+else
+	echo "KITE-L1 kvm-ready uptime=$(up) kvm_amd.nested=$(cat /sys/module/kvm_amd/parameters/nested 2>/dev/null)"
+	LAB=/lab KITE_LAB_ONLY=$only sh /lab/batch.sh
+fi
+echo "KITE-L1 done uptime=$(up)"
+sync
+poweroff -f

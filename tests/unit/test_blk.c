@@ -1,0 +1,627 @@
+/* Unit tests for src/virtio/blk.c: the request parser and its bounds against
+ * a temporary image file, driven through the virtio-mmio transport on
+ * malloc'd guest memory. Data-path tests run with io_uring and with the
+ * thread-pool backend. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "backends/disk_raw.h"
+#include "virtio/blk.h"
+
+#define MEM_SIZE (4u << 20)
+#define QSIZE 64u
+#define DESC 0x1000u
+#define AVAIL 0x2000u
+#define USED 0x3000u
+#define HDR 0x10000u
+#define STATUS 0x18000u
+#define DATA 0x100000u
+#define IMG_SIZE (1u << 20)
+#define CAP (IMG_SIZE / 512)
+
+struct fx {
+	unsigned flags; /* disk flags: the backend under test */
+	bool ro;
+	char path[64];
+	uint8_t *mem;
+	struct guest_mem gm;
+	struct virtio_blk *b;
+	struct virtio_mmio *t;
+	uint16_t next_desc;
+};
+
+static unsigned uring_mode = 0, pool_mode = DISK_RAW_NO_URING;
+
+static uint8_t pattern(uint64_t off)
+{
+	return (uint8_t)(off * 7 + off / 512 + 1);
+}
+
+static void make_image(struct fx *f, size_t size)
+{
+	uint8_t *buf = malloc(size);
+	int fd;
+
+	strcpy(f->path, "/tmp/kite-test-blk-XXXXXX");
+	fd = mkstemp(f->path);
+	assert_true(fd >= 0);
+	for (size_t i = 0; i < size; i++)
+		buf[i] = pattern(i);
+	assert_int_equal(write(fd, buf, size), (ssize_t)size);
+	close(fd);
+	free(buf);
+}
+
+static void wr(struct fx *f, uint64_t off, uint32_t v)
+{
+	virtio_mmio_ops.write(f->t, off, (const uint8_t *)&v, 4);
+}
+
+static uint32_t rd(struct fx *f, uint64_t off)
+{
+	uint32_t v;
+
+	virtio_mmio_ops.read(f->t, off, (uint8_t *)&v, 4);
+	return v;
+}
+
+static void open_dev(struct fx *f)
+{
+	struct virtio_blk_opts o = {.path = f->path, .read_only = f->ro,
+				    .serial = "kite-serial-0001", .disk_flags = f->flags};
+
+	f->mem = aligned_alloc(4096, MEM_SIZE);
+	memset(f->mem, 0, MEM_SIZE);
+	gm_init_wrap(&f->gm, f->mem, MEM_SIZE);
+	assert_int_equal(virtio_blk_new(&f->b, &f->gm, NULL, &o, NULL), 0);
+	f->t = virtio_blk_transport(f->b);
+	wr(f, VIRTIO_MMIO_STATUS, 1);
+	wr(f, VIRTIO_MMIO_STATUS, 3);
+	wr(f, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
+	wr(f, VIRTIO_MMIO_DRIVER_FEATURES, 1);
+	wr(f, VIRTIO_MMIO_STATUS, 0xb);
+	wr(f, VIRTIO_MMIO_QUEUE_SEL, 0);
+	wr(f, VIRTIO_MMIO_QUEUE_NUM, QSIZE);
+	wr(f, VIRTIO_MMIO_QUEUE_DESC_LOW, DESC);
+	wr(f, VIRTIO_MMIO_QUEUE_DRIVER_LOW, AVAIL);
+	wr(f, VIRTIO_MMIO_QUEUE_DEVICE_LOW, USED);
+	wr(f, VIRTIO_MMIO_QUEUE_READY, 1);
+	wr(f, VIRTIO_MMIO_STATUS, 0xf);
+	assert_int_equal(rd(f, VIRTIO_MMIO_STATUS), 0xf);
+}
+
+static int setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+
+	f->flags = *(unsigned *)*state;
+	make_image(f, IMG_SIZE);
+	open_dev(f);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+
+	virtio_blk_free(f->b);
+	unlink(f->path);
+	free(f->mem);
+	free(f);
+	return 0;
+}
+
+struct seg {
+	uint64_t addr;
+	uint32_t len;
+	bool write;
+};
+
+/* Builds a chain from segs, offers it, kicks, completes all I/O. */
+static void submit(struct fx *f, const struct seg *s, int n)
+{
+	uint16_t *av = (uint16_t *)(f->mem + AVAIL);
+	uint16_t head = f->next_desc;
+
+	for (int i = 0; i < n; i++) {
+		uint16_t d = (uint16_t)((head + i) % QSIZE);
+		uint8_t *p = f->mem + DESC + 16 * d;
+		uint16_t flags = (uint16_t)((s[i].write ? VIRTQ_DESC_F_WRITE : 0) |
+					    (i + 1 < n ? VIRTQ_DESC_F_NEXT : 0));
+		uint16_t next = (uint16_t)((d + 1) % QSIZE);
+
+		memcpy(p, &s[i].addr, 8);
+		memcpy(p + 8, &s[i].len, 4);
+		memcpy(p + 12, &flags, 2);
+		memcpy(p + 14, &next, 2);
+	}
+	f->next_desc = (uint16_t)((head + n) % QSIZE);
+	av[2 + av[1] % QSIZE] = head;
+	av[1]++;
+	wr(f, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
+	virtio_blk_drain(f->b);
+}
+
+static void put_hdr(struct fx *f, uint64_t at, uint32_t type, uint64_t sector)
+{
+	uint32_t zero = 0;
+
+	memcpy(f->mem + at, &type, 4);
+	memcpy(f->mem + at + 4, &zero, 4);
+	memcpy(f->mem + at + 8, &sector, 8);
+}
+
+static uint16_t used_idx(struct fx *f)
+{
+	return ((uint16_t *)(f->mem + USED))[1];
+}
+
+static uint32_t last_used_len(struct fx *f)
+{
+	uint32_t v;
+
+	memcpy(&v, f->mem + USED + 4 + 8 * ((used_idx(f) - 1) % QSIZE) + 4, 4);
+	return v;
+}
+
+/* A request: header, optional data, 1-byte status. Returns the status. */
+static uint8_t simple(struct fx *f, uint32_t type, uint64_t sector, uint32_t len, bool data_in)
+{
+	struct seg s[3];
+	int n = 0;
+	uint16_t before = used_idx(f);
+
+	put_hdr(f, HDR, type, sector);
+	f->mem[STATUS] = 0xee;
+	s[n++] = (struct seg){HDR, 16, false};
+	if (len)
+		s[n++] = (struct seg){DATA, len, data_in};
+	s[n++] = (struct seg){STATUS, 1, true};
+	submit(f, s, n);
+	assert_int_equal(used_idx(f), (uint16_t)(before + 1));
+	return f->mem[STATUS];
+}
+
+static void file_read(struct fx *f, uint64_t off, void *buf, size_t len)
+{
+	int fd = open(f->path, O_RDONLY);
+
+	assert_int_equal(pread(fd, buf, len, (off_t)off), (ssize_t)len);
+	close(fd);
+}
+
+static uint64_t file_sum(struct fx *f)
+{
+	uint8_t *buf = malloc(IMG_SIZE);
+	uint64_t h = 1469598103934665603ull;
+
+	file_read(f, 0, buf, IMG_SIZE);
+	for (size_t i = 0; i < IMG_SIZE; i++)
+		h = (h ^ buf[i]) * 1099511628211ull;
+	free(buf);
+	return h;
+}
+
+static void test_config(void **state)
+{
+	struct fx *f = *state;
+	uint64_t cap;
+	uint32_t v;
+
+	virtio_mmio_ops.read(f->t, VIRTIO_MMIO_CONFIG, (uint8_t *)&cap, 8);
+	assert_int_equal(cap, CAP);
+	virtio_mmio_ops.read(f->t, VIRTIO_MMIO_CONFIG + 20, (uint8_t *)&v, 4);
+	assert_int_equal(v, 512);
+	virtio_mmio_ops.read(f->t, VIRTIO_MMIO_CONFIG + 12, (uint8_t *)&v, 4);
+	assert_int_equal(v, VIRTIO_BLK_SEG_MAX);
+	assert_int_equal(rd(f, VIRTIO_MMIO_DEVICE_ID), 2);
+	wr(f, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 0);
+	v = rd(f, VIRTIO_MMIO_DEVICE_FEATURES);
+	assert_true(v & (1u << VIRTIO_BLK_F_FLUSH));
+	assert_true(v & (1u << VIRTIO_BLK_F_DISCARD));
+	assert_true(v & (1u << VIRTIO_BLK_F_WRITE_ZEROES));
+	assert_true(v & (1u << VIRTIO_BLK_F_SEG_MAX));
+	assert_true(v & (1u << VIRTIO_BLK_F_BLK_SIZE));
+	assert_false(v & (1u << VIRTIO_BLK_F_RO));
+}
+
+static void test_read(void **state)
+{
+	struct fx *f = *state;
+	struct seg s[4] = {
+		{HDR, 16, false}, {DATA, 512, true}, {DATA + 0x1000, 512, true}, {STATUS, 1, true}};
+
+	put_hdr(f, HDR, VIRTIO_BLK_T_IN, 3);
+	submit(f, s, 4);
+	assert_int_equal(used_idx(f), 1);
+	assert_int_equal(f->mem[STATUS], VIRTIO_BLK_S_OK);
+	assert_int_equal(last_used_len(f), 1025);
+	for (int i = 0; i < 512; i++) {
+		assert_int_equal(f->mem[DATA + i], pattern(3 * 512 + i));
+		assert_int_equal(f->mem[DATA + 0x1000 + i], pattern(4 * 512 + i));
+	}
+}
+
+static void test_read_status_in_data_buffer(void **state)
+{
+	struct fx *f = *state;
+	/* Header split 8+8, data and status in one writable buffer. */
+	struct seg s[3] = {{HDR, 8, false}, {HDR + 8, 8, false}, {DATA, 513, true}};
+
+	put_hdr(f, HDR, VIRTIO_BLK_T_IN, CAP - 1);
+	submit(f, s, 3);
+	assert_int_equal(f->mem[DATA + 512], VIRTIO_BLK_S_OK);
+	assert_int_equal(f->mem[DATA], pattern((CAP - 1) * 512));
+	assert_int_equal(last_used_len(f), 513);
+}
+
+static void test_zero_length_buffers(void **state)
+{
+	struct fx *f = *state;
+	/* Empty buffers around and inside the header, data and id. */
+	struct seg s[7] = {{HDR, 0, false}, {HDR, 8, false},   {HDR + 8, 0, false},
+			   {HDR + 8, 8, false}, {DATA, 0, true}, {DATA, 20, true},
+			   {STATUS, 1, true}};
+
+	put_hdr(f, HDR, VIRTIO_BLK_T_GET_ID, 0);
+	submit(f, s, 7);
+	assert_int_equal(f->mem[STATUS], VIRTIO_BLK_S_OK);
+	assert_memory_equal(f->mem + DATA, "kite-serial-0001", 16);
+	put_hdr(f, HDR, VIRTIO_BLK_T_IN, 1);
+	s[5].len = 512;
+	submit(f, s, 7);
+	assert_int_equal(f->mem[STATUS], VIRTIO_BLK_S_OK);
+	assert_int_equal(f->mem[DATA + 7], pattern(512 + 7));
+}
+
+static void test_write(void **state)
+{
+	struct fx *f = *state;
+	uint8_t back[1024];
+	/* Header and data in one readable buffer. */
+	struct seg s[2] = {{HDR, 16 + 1024, false}, {STATUS, 1, true}};
+
+	put_hdr(f, HDR, VIRTIO_BLK_T_OUT, 10);
+	memset(f->mem + HDR + 16, 0x5a, 1024);
+	f->mem[STATUS] = 0xee;
+	submit(f, s, 2);
+	assert_int_equal(f->mem[STATUS], VIRTIO_BLK_S_OK);
+	file_read(f, 10 * 512, back, sizeof(back));
+	for (int i = 0; i < 1024; i++)
+		assert_int_equal(back[i], 0x5a);
+	file_read(f, 12 * 512, back, 1);
+	assert_int_equal(back[0], pattern(12 * 512));
+}
+
+static void test_many_in_flight(void **state)
+{
+	struct fx *f = *state;
+	uint16_t *av = (uint16_t *)(f->mem + AVAIL);
+
+	/* 20 reads offered at once, completed in whatever order. */
+	for (uint16_t i = 0; i < 20; i++) {
+		uint16_t d = (uint16_t)(3 * i);
+		uint64_t hdr = HDR + 32u * i, data = DATA + 4096u * i, st = STATUS + i;
+		uint32_t l16 = 16, l512 = 512, l1 = 1;
+		uint16_t fn = VIRTQ_DESC_F_NEXT, fwn = VIRTQ_DESC_F_NEXT | VIRTQ_DESC_F_WRITE;
+		uint16_t fw = VIRTQ_DESC_F_WRITE, n1 = (uint16_t)(d + 1), n2 = (uint16_t)(d + 2);
+
+		put_hdr(f, hdr, VIRTIO_BLK_T_IN, i);
+		f->mem[st] = 0xee;
+		memcpy(f->mem + DESC + 16 * d, &hdr, 8);
+		memcpy(f->mem + DESC + 16 * d + 8, &l16, 4);
+		memcpy(f->mem + DESC + 16 * d + 12, &fn, 2);
+		memcpy(f->mem + DESC + 16 * d + 14, &n1, 2);
+		memcpy(f->mem + DESC + 16 * n1, &data, 8);
+		memcpy(f->mem + DESC + 16 * n1 + 8, &l512, 4);
+		memcpy(f->mem + DESC + 16 * n1 + 12, &fwn, 2);
+		memcpy(f->mem + DESC + 16 * n1 + 14, &n2, 2);
+		memcpy(f->mem + DESC + 16 * n2, &st, 8);
+		memcpy(f->mem + DESC + 16 * n2 + 8, &l1, 4);
+		memcpy(f->mem + DESC + 16 * n2 + 12, &fw, 2);
+		av[2 + av[1] % QSIZE] = d;
+		av[1]++;
+	}
+	wr(f, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
+	virtio_blk_drain(f->b);
+	assert_int_equal(used_idx(f), 20);
+	for (uint16_t i = 0; i < 20; i++) {
+		assert_int_equal(f->mem[STATUS + i], VIRTIO_BLK_S_OK);
+		assert_int_equal(f->mem[DATA + 4096u * i + 5], pattern(i * 512u + 5));
+	}
+	/* One interrupt at least, and the status says why. */
+	assert_true(rd(f, VIRTIO_MMIO_INTERRUPT_STATUS) & VIRTIO_MMIO_INT_VRING);
+}
+
+static void test_short_header(void **state)
+{
+	struct fx *f = *state;
+	struct seg s[3] = {{HDR, 10, false}, {DATA, 512, true}, {STATUS, 1, true}};
+
+	put_hdr(f, HDR, VIRTIO_BLK_T_IN, 0);
+	f->mem[STATUS] = 0xee;
+	memset(f->mem + DATA, 0xcc, 512);
+	submit(f, s, 3);
+	assert_int_equal(used_idx(f), 1);
+	assert_int_equal(f->mem[STATUS], VIRTIO_BLK_S_IOERR);
+	assert_int_equal(f->mem[DATA], 0xcc); /* nothing read */
+}
+
+static void test_no_status_byte(void **state)
+{
+	struct fx *f = *state;
+	struct seg s[2] = {{HDR, 16, false}, {DATA, 0, true}};
+
+	put_hdr(f, HDR, VIRTIO_BLK_T_FLUSH, 0);
+	submit(f, s, 2);
+	assert_int_equal(used_idx(f), 1);
+	assert_int_equal(last_used_len(f), 0);
+	/* The device is still usable. */
+	assert_int_equal(simple(f, VIRTIO_BLK_T_FLUSH, 0, 0, false), VIRTIO_BLK_S_OK);
+}
+
+static void test_bounds(void **state)
+{
+	struct fx *f = *state;
+	uint64_t sum = file_sum(f);
+
+	/* Last sector: fine. One past: error. Straddling the end: error. */
+	assert_int_equal(simple(f, VIRTIO_BLK_T_IN, CAP - 1, 512, true), VIRTIO_BLK_S_OK);
+	assert_int_equal(simple(f, VIRTIO_BLK_T_IN, CAP, 512, true), VIRTIO_BLK_S_IOERR);
+	assert_int_equal(simple(f, VIRTIO_BLK_T_IN, CAP - 1, 1024, true), VIRTIO_BLK_S_IOERR);
+	assert_int_equal(simple(f, VIRTIO_BLK_T_OUT, CAP, 512, false), VIRTIO_BLK_S_IOERR);
+	/* sector * 512 overflows 64 bits. */
+	assert_int_equal(simple(f, VIRTIO_BLK_T_IN, 1ull << 55, 512, true), VIRTIO_BLK_S_IOERR);
+	assert_int_equal(simple(f, VIRTIO_BLK_T_OUT, (1ull << 55) + 1, 512, false),
+			 VIRTIO_BLK_S_IOERR);
+	assert_int_equal(simple(f, VIRTIO_BLK_T_IN, UINT64_MAX, 512, true), VIRTIO_BLK_S_IOERR);
+	/* Not a multiple of 512. */
+	assert_int_equal(simple(f, VIRTIO_BLK_T_IN, 0, 100, true), VIRTIO_BLK_S_IOERR);
+	assert_int_equal(simple(f, VIRTIO_BLK_T_OUT, 0, 513, false), VIRTIO_BLK_S_IOERR);
+	/* Zero-length read at the very end: OK, no I/O. */
+	assert_int_equal(simple(f, VIRTIO_BLK_T_IN, CAP, 0, true), VIRTIO_BLK_S_OK);
+	assert_int_equal(simple(f, VIRTIO_BLK_T_IN, CAP + 1, 0, true), VIRTIO_BLK_S_IOERR);
+	assert_int_equal(file_sum(f), sum);
+}
+
+static void test_unknown_type(void **state)
+{
+	struct fx *f = *state;
+
+	assert_int_equal(simple(f, 2, 0, 0, false), VIRTIO_BLK_S_UNSUPP);
+	assert_int_equal(simple(f, 0xdeadbeef, 0, 512, true), VIRTIO_BLK_S_UNSUPP);
+	assert_int_equal(last_used_len(f), 1);
+}
+
+static void test_get_id(void **state)
+{
+	struct fx *f = *state;
+
+	memset(f->mem + DATA, 0xcc, 64);
+	assert_int_equal(simple(f, VIRTIO_BLK_T_GET_ID, 0, 20, true), VIRTIO_BLK_S_OK);
+	assert_memory_equal(f->mem + DATA, "kite-serial-0001\0\0\0\0", 20);
+	assert_int_equal(last_used_len(f), 21);
+	/* A short buffer gets a truncated id, nothing past it. */
+	memset(f->mem + DATA, 0xcc, 64);
+	assert_int_equal(simple(f, VIRTIO_BLK_T_GET_ID, 0, 4, true), VIRTIO_BLK_S_OK);
+	assert_memory_equal(f->mem + DATA, "kite", 4);
+	assert_int_equal(f->mem[DATA + 4], 0xcc);
+}
+
+static void test_flush(void **state)
+{
+	struct fx *f = *state;
+
+	assert_int_equal(simple(f, VIRTIO_BLK_T_FLUSH, 0, 0, false), VIRTIO_BLK_S_OK);
+	assert_int_equal(last_used_len(f), 1);
+}
+
+static uint8_t dwz(struct fx *f, uint32_t type, uint64_t sector, uint32_t num, uint32_t flags,
+		   int nseg)
+{
+	struct seg s[2] = {{HDR, 16 + 16u * (uint32_t)nseg, false}, {STATUS, 1, true}};
+
+	put_hdr(f, HDR, type, 0);
+	for (int i = 0; i < nseg; i++) {
+		memcpy(f->mem + HDR + 16 + 16 * i, &sector, 8);
+		memcpy(f->mem + HDR + 24 + 16 * i, &num, 4);
+		memcpy(f->mem + HDR + 28 + 16 * i, &flags, 4);
+	}
+	f->mem[STATUS] = 0xee;
+	submit(f, s, 2);
+	return f->mem[STATUS];
+}
+
+static bool is_hole(struct fx *f, off_t off)
+{
+	int fd = open(f->path, O_RDONLY);
+	off_t h = lseek(fd, off, SEEK_HOLE);
+
+	close(fd);
+	return h == off;
+}
+
+static bool all_zero_in_file(struct fx *f, uint64_t off, size_t len)
+{
+	uint8_t *buf = malloc(len);
+	bool z = true;
+
+	file_read(f, off, buf, len);
+	for (size_t i = 0; i < len; i++)
+		z = z && !buf[i];
+	free(buf);
+	return z;
+}
+
+static void test_discard(void **state)
+{
+	struct fx *f = *state;
+
+	assert_false(is_hole(f, 128 * 1024));
+	/* 128 KiB at 128 KiB. */
+	assert_int_equal(dwz(f, VIRTIO_BLK_T_DISCARD, 256, 256, 0, 1), VIRTIO_BLK_S_OK);
+	assert_true(is_hole(f, 128 * 1024));
+	assert_true(all_zero_in_file(f, 128 * 1024, 128 * 1024));
+	assert_false(is_hole(f, 0));
+	/* Unmap is not allowed on discard; unknown flags; bad segments. */
+	assert_int_equal(dwz(f, VIRTIO_BLK_T_DISCARD, 0, 8, 1, 1), VIRTIO_BLK_S_UNSUPP);
+	assert_int_equal(dwz(f, VIRTIO_BLK_T_DISCARD, 0, 8, 2, 1), VIRTIO_BLK_S_UNSUPP);
+	assert_int_equal(dwz(f, VIRTIO_BLK_T_DISCARD, 0, 8, 0, 2), VIRTIO_BLK_S_IOERR);
+	assert_int_equal(dwz(f, VIRTIO_BLK_T_DISCARD, 0, 8, 0, 0), VIRTIO_BLK_S_IOERR);
+	assert_int_equal(dwz(f, VIRTIO_BLK_T_DISCARD, CAP - 4, 8, 0, 1), VIRTIO_BLK_S_IOERR);
+	assert_int_equal(dwz(f, VIRTIO_BLK_T_DISCARD, UINT64_MAX - 2, 8, 0, 1),
+			 VIRTIO_BLK_S_IOERR);
+	assert_int_equal(dwz(f, VIRTIO_BLK_T_DISCARD, 0, VIRTIO_BLK_MAX_DISCARD_SECTORS + 1, 0, 1),
+			 VIRTIO_BLK_S_IOERR);
+	assert_false(is_hole(f, 0));
+	/* Zero sectors: nothing to do. */
+	assert_int_equal(dwz(f, VIRTIO_BLK_T_DISCARD, 0, 0, 0, 1), VIRTIO_BLK_S_OK);
+	/* Segment not a multiple of 16 bytes. */
+	{
+		struct seg s[2] = {{HDR, 16 + 8, false}, {STATUS, 1, true}};
+
+		put_hdr(f, HDR, VIRTIO_BLK_T_DISCARD, 0);
+		submit(f, s, 2);
+		assert_int_equal(f->mem[STATUS], VIRTIO_BLK_S_IOERR);
+	}
+}
+
+static void test_write_zeroes(void **state)
+{
+	struct fx *f = *state;
+
+	assert_int_equal(dwz(f, VIRTIO_BLK_T_WRITE_ZEROES, 8, 8, 0, 1), VIRTIO_BLK_S_OK);
+	assert_true(all_zero_in_file(f, 8 * 512, 8 * 512));
+	assert_false(all_zero_in_file(f, 16 * 512, 512));
+	/* With unmap: a hole. */
+	assert_int_equal(dwz(f, VIRTIO_BLK_T_WRITE_ZEROES, 512, 128, 1, 1), VIRTIO_BLK_S_OK);
+	assert_true(is_hole(f, 512 * 512));
+	assert_true(all_zero_in_file(f, 512 * 512, 128 * 512));
+	assert_int_equal(dwz(f, VIRTIO_BLK_T_WRITE_ZEROES, 0, 8, 4, 1), VIRTIO_BLK_S_UNSUPP);
+	assert_int_equal(dwz(f, VIRTIO_BLK_T_WRITE_ZEROES, CAP, 1, 0, 1), VIRTIO_BLK_S_IOERR);
+}
+
+static void test_read_only(void **state)
+{
+	struct fx *f = *state;
+	uint64_t sum;
+	uint32_t v;
+
+	virtio_blk_free(f->b);
+	free(f->mem);
+	f->ro = true;
+	open_dev(f);
+	sum = file_sum(f);
+	wr(f, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 0);
+	v = rd(f, VIRTIO_MMIO_DEVICE_FEATURES);
+	assert_true(v & (1u << VIRTIO_BLK_F_RO));
+	assert_false(v & (1u << VIRTIO_BLK_F_DISCARD));
+	memset(f->mem + DATA, 0x77, 4096);
+	assert_int_equal(simple(f, VIRTIO_BLK_T_OUT, 0, 4096, false), VIRTIO_BLK_S_IOERR);
+	assert_int_equal(dwz(f, VIRTIO_BLK_T_DISCARD, 0, 8, 0, 1), VIRTIO_BLK_S_IOERR);
+	assert_int_equal(dwz(f, VIRTIO_BLK_T_WRITE_ZEROES, 0, 8, 0, 1), VIRTIO_BLK_S_IOERR);
+	assert_int_equal(dwz(f, VIRTIO_BLK_T_WRITE_ZEROES, 0, 8, 1, 1), VIRTIO_BLK_S_IOERR);
+	assert_int_equal(simple(f, VIRTIO_BLK_T_IN, 0, 512, true), VIRTIO_BLK_S_OK);
+	assert_int_equal(simple(f, VIRTIO_BLK_T_FLUSH, 0, 0, false), VIRTIO_BLK_S_OK);
+	assert_int_equal(file_sum(f), sum);
+	assert_false(is_hole(f, 0));
+}
+
+static void test_reset_in_flight(void **state)
+{
+	struct fx *f = *state;
+	struct seg s[3] = {{HDR, 16, false}, {DATA, 4096, true}, {STATUS, 1, true}};
+	uint16_t *av = (uint16_t *)(f->mem + AVAIL);
+
+	/* Offer and kick, but reset before the I/O is reaped. */
+	put_hdr(f, HDR, VIRTIO_BLK_T_IN, 0);
+	f->mem[STATUS] = 0xee;
+	for (int i = 0; i < 3; i++) {
+		uint16_t flags = (uint16_t)((s[i].write ? VIRTQ_DESC_F_WRITE : 0) |
+					    (i < 2 ? VIRTQ_DESC_F_NEXT : 0));
+		uint16_t next = (uint16_t)(i + 1);
+
+		memcpy(f->mem + DESC + 16 * i, &s[i].addr, 8);
+		memcpy(f->mem + DESC + 16 * i + 8, &s[i].len, 4);
+		memcpy(f->mem + DESC + 16 * i + 12, &flags, 2);
+		memcpy(f->mem + DESC + 16 * i + 14, &next, 2);
+	}
+	av[2] = 0;
+	av[1] = 1;
+	wr(f, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
+	wr(f, VIRTIO_MMIO_STATUS, 0);
+	virtio_blk_drain(f->b);
+	assert_int_equal(used_idx(f), 0);
+	assert_int_equal(f->mem[STATUS], 0xee); /* stale: not written */
+}
+
+static void test_odd_size_image(void **state)
+{
+	struct fx *f = *state;
+
+	virtio_blk_free(f->b);
+	free(f->mem);
+	unlink(f->path);
+	make_image(f, 512 * 3 + 100);
+	open_dev(f);
+	assert_int_equal(virtio_blk_capacity(f->b), 3);
+	assert_int_equal(simple(f, VIRTIO_BLK_T_IN, 2, 512, true), VIRTIO_BLK_S_OK);
+	assert_int_equal(simple(f, VIRTIO_BLK_T_IN, 3, 512, true), VIRTIO_BLK_S_IOERR);
+}
+
+static void test_open_errors(void **state)
+{
+	struct virtio_blk_opts o = {.path = "/nonexistent/kite.img"};
+	struct virtio_blk *b;
+	struct guest_mem gm;
+	uint8_t m[64];
+
+	(void)state;
+	gm_init_wrap(&gm, m, sizeof(m));
+	assert_int_equal(virtio_blk_new(&b, &gm, NULL, &o, NULL), -ENOENT);
+	o.path = "/tmp";
+	o.read_only = true;
+	assert_int_equal(virtio_blk_new(&b, &gm, NULL, &o, NULL), -EISDIR);
+}
+
+#define BOTH(fn)                                                                  \
+	cmocka_unit_test_prestate_setup_teardown(fn, setup, teardown, &uring_mode), \
+	cmocka_unit_test_prestate_setup_teardown(fn, setup, teardown, &pool_mode)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		BOTH(test_config),
+		BOTH(test_read),
+		BOTH(test_read_status_in_data_buffer),
+		BOTH(test_zero_length_buffers),
+		BOTH(test_write),
+		BOTH(test_many_in_flight),
+		BOTH(test_short_header),
+		BOTH(test_no_status_byte),
+		BOTH(test_bounds),
+		BOTH(test_unknown_type),
+		BOTH(test_get_id),
+		BOTH(test_flush),
+		BOTH(test_discard),
+		BOTH(test_write_zeroes),
+		BOTH(test_read_only),
+		BOTH(test_reset_in_flight),
+		BOTH(test_odd_size_image),
+		cmocka_unit_test(test_open_errors),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

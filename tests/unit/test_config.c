@@ -1,0 +1,193 @@
+/* config: option parsing and validation, including every bad-input case. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "config.h"
+
+static char err[512];
+
+#define PARSE(cfg, cmd, ...)                                                   \
+	({                                                                     \
+		char *argv_[] = {"kite", __VA_ARGS__, NULL};                   \
+		config_parse((int)(sizeof(argv_) / sizeof(argv_[0])) - 1, argv_, \
+			     cfg, cmd, err, sizeof(err));                      \
+	})
+
+static void seed_demo(void **state)
+{
+	struct vm_config c;
+	enum config_cmd cmd;
+
+	(void)state;
+	assert_int_equal(PARSE(&c, &cmd, "run", "--image", "demo.bin", "--mode", "real",
+			       "--load", "0x1000", "--reg", "rax=2", "--reg", "rbx=2"), 0);
+	assert_int_equal(cmd, CMD_RUN);
+	assert_string_equal(c.image, "demo.bin");
+	assert_int_equal(c.mode, MODE_REAL);
+	assert_int_equal(c.load_addr, 0x1000);
+	assert_int_equal(c.entry, 0x1000);
+	assert_int_equal(c.regs[GPR_RAX], 2);
+	assert_int_equal(c.regs[GPR_RBX], 2);
+	assert_int_equal(c.regs_set, (1u << GPR_RAX) | (1u << GPR_RBX));
+	assert_int_equal(c.memory, 256ull << 20);
+	assert_int_equal(c.cpus, 1);
+	assert_string_equal(c.kvm_device, "/dev/kvm");
+}
+
+static void all_options(void **state)
+{
+	struct vm_config c;
+	enum config_cmd cmd;
+
+	(void)state;
+	assert_int_equal(PARSE(&c, &cmd, "run", "--image", "x", "--mode", "long-user", "--load",
+			       "1048576", "--entry", "0x100010", "--memory", "1G", "--cpus", "4",
+			       "--serial-out", "out.txt", "--kvm-device", "/dev/null",
+			       "--irqchip", "on", "--reg", "r15=0xffffffffffffffff", "--reg",
+			       "rflags=0x202", "--reg", "rsp=0x8000", "--timestamps",
+			       "--log-level", "debug"), 0);
+	assert_int_equal(c.mode, MODE_LONG_USER);
+	assert_int_equal(c.load_addr, 0x100000);
+	assert_int_equal(c.entry, 0x100010);
+	assert_int_equal(c.memory, 1ull << 30);
+	assert_int_equal(c.cpus, 4);
+	assert_string_equal(c.serial_out, "out.txt");
+	assert_string_equal(c.kvm_device, "/dev/null");
+	assert_int_equal(c.irqchip, IRQCHIP_ON);
+	assert_true(c.regs[GPR_R15] == UINT64_MAX);
+	assert_int_equal(c.regs[GPR_RFLAGS], 0x202);
+	assert_int_equal(c.regs[GPR_RSP], 0x8000);
+	assert_int_equal(c.timestamps, 1);
+}
+
+static void help_version(void **state)
+{
+	struct vm_config c;
+	enum config_cmd cmd;
+
+	(void)state;
+	assert_int_equal(PARSE(&c, &cmd, "--help"), 0);
+	assert_int_equal(cmd, CMD_HELP);
+	assert_int_equal(PARSE(&c, &cmd, "--version"), 0);
+	assert_int_equal(cmd, CMD_VERSION);
+	assert_int_equal(PARSE(&c, &cmd, "run", "--help"), 0);
+	assert_int_equal(cmd, CMD_HELP);
+	assert_non_null(strstr(config_help_text, "--image FILE"));
+}
+
+static void sizes(void **state)
+{
+	uint64_t v;
+
+	(void)state;
+	assert_int_equal(config_parse_size("256M", &v), 0);
+	assert_int_equal(v, 256ull << 20);
+	assert_int_equal(config_parse_size("4096K", &v), 0);
+	assert_int_equal(v, 4096ull << 10);
+	assert_int_equal(config_parse_size("2g", &v), 0);
+	assert_int_equal(v, 2ull << 30);
+	assert_int_equal(config_parse_size("512", &v), 0);
+	assert_int_equal(v, 512ull << 20);
+	assert_int_equal(config_parse_size("0x10M", &v), 0);
+	assert_int_equal(v, 16ull << 20);
+	assert_int_not_equal(config_parse_size("", &v), 0);
+	assert_int_not_equal(config_parse_size("M", &v), 0);
+	assert_int_not_equal(config_parse_size("-1M", &v), 0);
+	assert_int_not_equal(config_parse_size(" 1M", &v), 0);
+	assert_int_not_equal(config_parse_size("1.5G", &v), 0);
+	assert_int_not_equal(config_parse_size("12X", &v), 0);
+	assert_int_not_equal(config_parse_size("99999999999999999999", &v), 0);
+	assert_int_not_equal(config_parse_size("17179869184G", &v), 0); /* 2^34 G overflows */
+}
+
+static void numbers(void **state)
+{
+	uint64_t v;
+
+	(void)state;
+	assert_int_equal(config_parse_u64("0", &v), 0);
+	assert_int_equal(config_parse_u64("0xffffffffffffffff", &v), 0);
+	assert_true(v == UINT64_MAX);
+	assert_int_not_equal(config_parse_u64("0x", &v), 0);
+	assert_int_not_equal(config_parse_u64("0x1g", &v), 0);
+	assert_int_not_equal(config_parse_u64("+5", &v), 0);
+	assert_int_not_equal(config_parse_u64("18446744073709551616", &v), 0);
+	assert_int_not_equal(config_parse_u64("0x10000000000000000", &v), 0);
+}
+
+struct bad {
+	const char *args[8];
+	const char *needle; /* expected in the message */
+};
+
+static void bad_input(void **state)
+{
+	static const struct bad cases[] = {
+		{{"run", "--image", "x", "--memory", "0"}, "more than 0"},
+		{{"run", "--image", "x", "--memory", "lots"}, "not a size"},
+		{{"run", "--image", "x", "--memory", "5K"}, "multiple of 4 KiB"},
+		{{"run", "--image", "x", "--memory", "2T"}, "1 TiB"},
+		{{"run", "--image", "x", "--cpus", "0"}, "--cpus"},
+		{{"run", "--image", "x", "--cpus", "1025"}, "--cpus"},
+		{{"run", "--image", "x", "--cpus", "two"}, "--cpus"},
+		{{"run", "--image", "x", "--bogus"}, "unknown option --bogus"},
+		{{"run", "--image"}, "needs a value"},
+		{{"run", "--image", "x", "--mode", "virtual"}, "--mode"},
+		{{"run", "--image", "x", "--reg", "rip=1"}, "unknown register"},
+		{{"run", "--image", "x", "--reg", "rax"}, "NAME=VALUE"},
+		{{"run", "--image", "x", "--reg", "rax=zz"}, "not a number"},
+		{{"run", "--image", "x", "--load", "-5"}, "--load"},
+		{{"run", "--image", "x", "--entry", "0x100000"}, "below 1 MiB"},
+		{{"run", "--image", "x", "--mode", "protected", "--entry", "0x100000000"}, "4 GiB"},
+		{{"run", "--image", "x", "--irqchip", "maybe"}, "--irqchip"},
+		{{"run", "--image", "x", "stray"}, "unexpected argument"},
+		{{"run"}, "nothing to run"},
+		{{"fly"}, "unknown command"},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *argv[10] = {"kite"};
+		int argc = 1;
+		struct vm_config c;
+		enum config_cmd cmd;
+
+		for (int j = 0; cases[i].args[j]; j++)
+			argv[argc++] = (char *)cases[i].args[j];
+		assert_int_equal(config_parse(argc, argv, &c, &cmd, err, sizeof(err)), -EINVAL);
+		if (!strstr(err, cases[i].needle))
+			fail_msg("case %zu: message '%s' lacks '%s'", i, err, cases[i].needle);
+	}
+	{
+		char *argv[] = {"kite", NULL};
+		struct vm_config c;
+		enum config_cmd cmd;
+		assert_int_equal(config_parse(1, argv, &c, &cmd, err, sizeof(err)), -EINVAL);
+	}
+}
+
+static void reg_names(void **state)
+{
+	(void)state;
+	assert_int_equal(config_reg_from_name("rax"), GPR_RAX);
+	assert_int_equal(config_reg_from_name("r15"), GPR_R15);
+	assert_int_equal(config_reg_from_name("rflags"), GPR_RFLAGS);
+	assert_int_equal(config_reg_from_name("eax"), -1);
+	assert_string_equal(config_reg_name(GPR_RSP), "rsp");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(seed_demo),   cmocka_unit_test(all_options),
+		cmocka_unit_test(help_version), cmocka_unit_test(sizes),
+		cmocka_unit_test(numbers),     cmocka_unit_test(bad_input),
+		cmocka_unit_test(reg_names),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

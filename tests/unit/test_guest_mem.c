@@ -1,0 +1,112 @@
+/* guest_mem: the checked accessor, including overflow and region edges. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include <errno.h>
+
+#include "guest_mem.h"
+
+static void wrap_bounds(void **state)
+{
+	struct guest_mem gm;
+	uint8_t *mem = calloc(1, 4096);
+
+	(void)state;
+	gm_init_wrap(&gm, mem, 4096);
+	assert_ptr_equal(gm_ptr(&gm, 0, 4096), mem);
+	assert_ptr_equal(gm_ptr(&gm, 4095, 1), mem + 4095);
+	assert_ptr_equal(gm_ptr(&gm, 4096, 0), mem + 4096);
+	assert_null(gm_ptr(&gm, 4096, 1));
+	assert_null(gm_ptr(&gm, 4095, 2));
+	assert_null(gm_ptr(&gm, 0, 4097));
+	assert_null(gm_ptr(&gm, 4097, 0));
+	/* Overflowing ranges must not wrap around into RAM. */
+	assert_null(gm_ptr(&gm, UINT64_MAX, 2));
+	assert_null(gm_ptr(&gm, 1, UINT64_MAX));
+	assert_null(gm_ptr(&gm, UINT64_MAX - 10, 20));
+	assert_null(gm_ptr(&gm, 16, UINT64_MAX - 8));
+	free(mem);
+}
+
+static void read_write(void **state)
+{
+	struct guest_mem gm;
+	uint8_t *mem = calloc(1, 8192);
+	uint32_t v = 0xdeadbeef, r = 0;
+
+	(void)state;
+	gm_init_wrap(&gm, mem, 8192);
+	assert_int_equal(gm_write(&gm, 100, &v, sizeof(v)), 0);
+	assert_int_equal(gm_read(&gm, 100, &r, sizeof(r)), 0);
+	assert_int_equal(r, 0xdeadbeef);
+	assert_int_equal(gm_write(&gm, 8190, &v, sizeof(v)), -EFAULT);
+	assert_int_equal(gm_read(&gm, 8190, &r, sizeof(r)), -EFAULT);
+	/* A failed write changes nothing. */
+	assert_int_equal(mem[8190], 0);
+	free(mem);
+}
+
+static void memfd_layout_small(void **state)
+{
+	struct guest_mem gm;
+
+	(void)state;
+	assert_int_equal(gm_init(&gm, 16 << 20), 0);
+	assert_int_equal(gm.nr_regions, 1);
+	assert_int_equal(gm_top(&gm), 16 << 20);
+	assert_non_null(gm_ptr(&gm, 0, 16 << 20));
+	assert_null(gm_ptr(&gm, (16 << 20) - 1, 2));
+	gm_free(&gm);
+}
+
+static void memfd_layout_hole(void **state)
+{
+	struct guest_mem gm;
+	uint64_t size = GM_MMIO_HOLE_START + (64ull << 20);
+	uint8_t *low_end, *high;
+
+	(void)state;
+	/* MAP_NORESERVE: costs nothing until touched. */
+	assert_int_equal(gm_init(&gm, size), 0);
+	assert_int_equal(gm.nr_regions, 2);
+	assert_int_equal(gm.regions[1].gpa, GM_HIGH_START);
+	assert_int_equal(gm.regions[1].size, 64ull << 20);
+	assert_int_equal(gm_top(&gm), GM_HIGH_START + (64ull << 20));
+	/* The hole is not RAM, and no access spans it. */
+	assert_null(gm_ptr(&gm, GM_MMIO_HOLE_START, 1));
+	assert_null(gm_ptr(&gm, 0xFEC00000ull, 4));
+	assert_null(gm_ptr(&gm, GM_MMIO_HOLE_START - 4, 8));
+	low_end = gm_ptr(&gm, GM_MMIO_HOLE_START - 1, 1);
+	high = gm_ptr(&gm, GM_HIGH_START, 1);
+	assert_non_null(low_end);
+	assert_ptr_equal(high, low_end + 1); /* contiguous in the host mapping */
+	*high = 7;
+	assert_int_equal(gm.base[GM_MMIO_HOLE_START], 7);
+	gm_free(&gm);
+}
+
+static void init_rejects(void **state)
+{
+	struct guest_mem gm;
+
+	(void)state;
+	assert_int_equal(gm_init(&gm, 0), -EINVAL);
+	assert_int_equal(gm_init(&gm, 4097), -EINVAL);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(wrap_bounds),
+		cmocka_unit_test(read_write),
+		cmocka_unit_test(memfd_layout_small),
+		cmocka_unit_test(memfd_layout_hole),
+		cmocka_unit_test(init_rejects),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,624 @@
+/* Unit tests for src/virtio/queue.c: a split virtqueue on malloc'd guest
+ * memory, driven by a hostile "driver" that writes the rings directly. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "virtio/queue.h"
+
+#define MEM_SIZE (1u << 20)
+#define QSIZE 16u
+#define DESC 0x1000u
+#define AVAIL 0x2000u
+#define USED 0x3000u
+#define DATA 0x10000u
+#define ITABLE 0x8000u
+
+struct fx {
+	uint8_t *mem;
+	struct guest_mem gm;
+	struct virtq q;
+	struct virtq_chain *c;
+};
+
+static struct fx *fx_new(bool event_idx, bool indirect)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+
+	assert_non_null(f);
+	f->mem = aligned_alloc(4096, MEM_SIZE);
+	assert_non_null(f->mem);
+	memset(f->mem, 0, MEM_SIZE);
+	f->c = malloc(sizeof(*f->c));
+	assert_non_null(f->c);
+	gm_init_wrap(&f->gm, f->mem, MEM_SIZE);
+	virtq_init(&f->q, &f->gm);
+	assert_int_equal(virtq_enable(&f->q, QSIZE, 256, DESC, AVAIL, USED, event_idx, indirect),
+			 0);
+	return f;
+}
+
+static void fx_free(struct fx *f)
+{
+	free(f->c);
+	free(f->mem);
+	free(f);
+}
+
+static void put_desc(uint8_t *table, uint32_t i, uint64_t addr, uint32_t len, uint16_t flags,
+		     uint16_t next)
+{
+	struct virtq_desc d = {addr, len, flags, next};
+
+	memcpy(table + 16ull * i, &d, sizeof(d));
+}
+
+static void set_desc(struct fx *f, uint32_t i, uint64_t addr, uint32_t len, uint16_t flags,
+		     uint16_t next)
+{
+	put_desc(f->mem + DESC, i, addr, len, flags, next);
+}
+
+static uint16_t *avail(struct fx *f)
+{
+	return (uint16_t *)(f->mem + AVAIL);
+}
+
+/* Publishes `head` in the next avail slot. */
+static void offer(struct fx *f, uint16_t head)
+{
+	uint16_t idx = avail(f)[1];
+
+	avail(f)[2 + (idx % QSIZE)] = head;
+	avail(f)[1] = (uint16_t)(idx + 1);
+}
+
+static uint16_t used_idx(struct fx *f)
+{
+	return ((uint16_t *)(f->mem + USED))[1];
+}
+
+static struct virtq_used_elem used_elem(struct fx *f, uint32_t i)
+{
+	struct virtq_used_elem e;
+
+	memcpy(&e, f->mem + USED + 4 + 8 * (i % QSIZE), sizeof(e));
+	return e;
+}
+
+/* Asserts that the next pop is a guest error and that the queue stays broken. */
+static void expect_broken(struct fx *f)
+{
+	assert_true(virtq_pop(&f->q, f->c) < 0);
+	assert_true(f->q.broken);
+	assert_int_equal(virtq_pop(&f->q, f->c), -EIO);
+}
+
+static void test_empty(void **s)
+{
+	struct fx *f = fx_new(false, false);
+
+	(void)s;
+	assert_int_equal(virtq_pop(&f->q, f->c), 0);
+	fx_free(f);
+}
+
+static void test_simple_chain(void **s)
+{
+	struct fx *f = fx_new(false, false);
+	struct iovec iov[8];
+	int no, ni;
+
+	(void)s;
+	set_desc(f, 3, DATA, 16, VIRTQ_DESC_F_NEXT, 7);
+	set_desc(f, 7, DATA + 0x100, 512, VIRTQ_DESC_F_NEXT, 1);
+	set_desc(f, 1, DATA + 0x400, 1, VIRTQ_DESC_F_WRITE, 0);
+	offer(f, 3);
+	assert_int_equal(virtq_pop(&f->q, f->c), 1);
+	assert_int_equal(f->c->head, 3);
+	assert_int_equal(f->c->nr, 3);
+	assert_int_equal(f->c->nr_out, 2);
+	assert_int_equal(f->c->out_len, 528);
+	assert_int_equal(f->c->in_len, 1);
+	assert_int_equal(virtq_chain_iov(f->c, iov, 8, &no, &ni), 3);
+	assert_int_equal(no, 2);
+	assert_int_equal(ni, 1);
+	assert_ptr_equal(iov[0].iov_base, f->mem + DATA);
+	assert_ptr_equal(iov[1].iov_base, f->mem + DATA + 0x100);
+	assert_int_equal(iov[1].iov_len, 512);
+	assert_ptr_equal(iov[2].iov_base, f->mem + DATA + 0x400);
+	assert_int_equal(virtq_chain_iov(f->c, iov, 2, &no, &ni), -ENOSPC);
+	assert_int_equal(virtq_pop(&f->q, f->c), 0);
+
+	virtq_push(&f->q, 3, 1);
+	assert_int_equal(used_idx(f), 1);
+	assert_int_equal(used_elem(f, 0).id, 3);
+	assert_int_equal(used_elem(f, 0).len, 1);
+	fx_free(f);
+}
+
+static void test_many_and_wrap(void **s)
+{
+	struct fx *f = fx_new(false, false);
+
+	(void)s;
+	/* Start near the 16-bit wrap of the ring indices. */
+	f->q.last_avail_idx = 65530;
+	f->q.used_idx = 65530;
+	avail(f)[1] = 65530;
+	for (int round = 0; round < 4; round++) {
+		for (uint16_t i = 0; i < QSIZE; i++) {
+			set_desc(f, i, DATA + 64u * i, 64, VIRTQ_DESC_F_WRITE, 0);
+			offer(f, i);
+		}
+		for (uint16_t i = 0; i < QSIZE; i++) {
+			assert_int_equal(virtq_pop(&f->q, f->c), 1);
+			assert_int_equal(f->c->head, i);
+			virtq_push(&f->q, i, 64);
+		}
+		assert_int_equal(virtq_pop(&f->q, f->c), 0);
+	}
+	assert_int_equal(used_idx(f), (uint16_t)(65530 + 4 * QSIZE));
+	fx_free(f);
+}
+
+static void test_full_length_chain_ok(void **s)
+{
+	struct fx *f = fx_new(false, false);
+
+	(void)s;
+	for (uint16_t i = 0; i < QSIZE; i++)
+		set_desc(f, i, DATA, 8, (uint16_t)(i + 1u < QSIZE ? VIRTQ_DESC_F_NEXT : 0),
+			 (uint16_t)(i + 1));
+	offer(f, 0);
+	assert_int_equal(virtq_pop(&f->q, f->c), 1);
+	assert_int_equal(f->c->nr, QSIZE);
+	fx_free(f);
+}
+
+static void test_zero_length_buffers(void **s)
+{
+	struct fx *f = fx_new(false, false);
+	struct iovec iov[4];
+	int no, ni;
+
+	(void)s;
+	/* Zero-length buffers, even at silly addresses, are empty ranges. */
+	set_desc(f, 0, 0xffffffffffffffffull, 0, VIRTQ_DESC_F_NEXT, 1);
+	set_desc(f, 1, DATA, 0, VIRTQ_DESC_F_WRITE | VIRTQ_DESC_F_NEXT, 2);
+	set_desc(f, 2, DATA, 0, VIRTQ_DESC_F_WRITE, 0);
+	offer(f, 0);
+	assert_int_equal(virtq_pop(&f->q, f->c), 1);
+	assert_int_equal(f->c->nr, 3);
+	assert_int_equal(f->c->out_len + f->c->in_len, 0);
+	assert_int_equal(virtq_chain_iov(f->c, iov, 4, &no, &ni), 3);
+	assert_null(iov[0].iov_base);
+	assert_int_equal(iov[0].iov_len, 0);
+	fx_free(f);
+}
+
+static void test_loop(void **s)
+{
+	struct fx *f = fx_new(false, false);
+
+	(void)s;
+	set_desc(f, 0, DATA, 8, VIRTQ_DESC_F_NEXT, 1);
+	set_desc(f, 1, DATA, 8, VIRTQ_DESC_F_NEXT, 0);
+	offer(f, 0);
+	expect_broken(f);
+	fx_free(f);
+}
+
+static void test_self_loop(void **s)
+{
+	struct fx *f = fx_new(false, false);
+
+	(void)s;
+	set_desc(f, 5, DATA, 0, VIRTQ_DESC_F_NEXT, 5);
+	offer(f, 5);
+	expect_broken(f);
+	fx_free(f);
+}
+
+static void test_head_out_of_range(void **s)
+{
+	struct fx *f = fx_new(false, false);
+
+	(void)s;
+	offer(f, QSIZE);
+	expect_broken(f);
+	fx_free(f);
+}
+
+static void test_next_out_of_range(void **s)
+{
+	struct fx *f = fx_new(false, false);
+
+	(void)s;
+	set_desc(f, 0, DATA, 8, VIRTQ_DESC_F_NEXT, 0xffff);
+	offer(f, 0);
+	expect_broken(f);
+	fx_free(f);
+}
+
+static void test_addr_len_overflow(void **s)
+{
+	struct fx *f = fx_new(false, false);
+
+	(void)s;
+	set_desc(f, 0, 0xfffffffffffffff0ull, 0x100, 0, 0);
+	offer(f, 0);
+	expect_broken(f);
+	fx_free(f);
+}
+
+static void test_outside_ram(void **s)
+{
+	struct fx *f = fx_new(false, false);
+
+	(void)s;
+	/* Starts inside, ends one byte past the end. */
+	set_desc(f, 0, MEM_SIZE - 16, 17, 0, 0);
+	offer(f, 0);
+	expect_broken(f);
+	fx_free(f);
+}
+
+static void test_readable_after_writable(void **s)
+{
+	struct fx *f = fx_new(false, false);
+
+	(void)s;
+	set_desc(f, 0, DATA, 8, VIRTQ_DESC_F_WRITE | VIRTQ_DESC_F_NEXT, 1);
+	set_desc(f, 1, DATA, 8, 0, 0);
+	offer(f, 0);
+	expect_broken(f);
+	fx_free(f);
+}
+
+static void test_avail_flood(void **s)
+{
+	struct fx *f = fx_new(false, false);
+
+	(void)s;
+	set_desc(f, 0, DATA, 8, 0, 0);
+	avail(f)[1] = QSIZE + 1;
+	expect_broken(f);
+	fx_free(f);
+}
+
+static void test_avail_exactly_full_ok(void **s)
+{
+	struct fx *f = fx_new(false, false);
+
+	(void)s;
+	set_desc(f, 0, DATA, 8, 0, 0);
+	avail(f)[1] = QSIZE; /* all slots hold head 0: legal to pop */
+	assert_int_equal(virtq_pop(&f->q, f->c), 1);
+	fx_free(f);
+}
+
+static void test_indirect_ok(void **s)
+{
+	struct fx *f = fx_new(false, true);
+	uint8_t *t = f->mem + ITABLE;
+
+	(void)s;
+	/* One direct readable buffer, then an indirect table of three. */
+	set_desc(f, 2, DATA, 16, VIRTQ_DESC_F_NEXT, 4);
+	set_desc(f, 4, ITABLE, 48, VIRTQ_DESC_F_INDIRECT, 0);
+	put_desc(t, 0, DATA + 0x100, 100, VIRTQ_DESC_F_NEXT, 2);
+	put_desc(t, 2, DATA + 0x200, 200, VIRTQ_DESC_F_WRITE | VIRTQ_DESC_F_NEXT, 1);
+	put_desc(t, 1, DATA + 0x300, 1, VIRTQ_DESC_F_WRITE, 0);
+	offer(f, 2);
+	assert_int_equal(virtq_pop(&f->q, f->c), 1);
+	assert_int_equal(f->c->head, 2);
+	assert_int_equal(f->c->nr, 4);
+	assert_int_equal(f->c->nr_out, 2);
+	assert_int_equal(f->c->out_len, 116);
+	assert_int_equal(f->c->in_len, 201);
+	assert_ptr_equal(f->c->buf[3].host, f->mem + DATA + 0x300);
+	fx_free(f);
+}
+
+static void test_indirect_unaligned_table_ok(void **s)
+{
+	struct fx *f = fx_new(false, true);
+
+	(void)s;
+	set_desc(f, 0, ITABLE + 3, 16, VIRTQ_DESC_F_INDIRECT, 0);
+	put_desc(f->mem + ITABLE + 3, 0, DATA, 10, VIRTQ_DESC_F_WRITE, 0);
+	offer(f, 0);
+	assert_int_equal(virtq_pop(&f->q, f->c), 1);
+	assert_int_equal(f->c->in_len, 10);
+	fx_free(f);
+}
+
+static void indirect_bad(uint64_t addr, uint32_t len, uint16_t flags, bool negotiated)
+{
+	struct fx *f = fx_new(false, negotiated);
+
+	put_desc(f->mem + ITABLE, 0, DATA, 8, 0, 0);
+	set_desc(f, 0, addr, len, flags, 1);
+	set_desc(f, 1, DATA, 8, 0, 0);
+	offer(f, 0);
+	expect_broken(f);
+	fx_free(f);
+}
+
+static void test_indirect_zero_len(void **s)
+{
+	(void)s;
+	indirect_bad(ITABLE, 0, VIRTQ_DESC_F_INDIRECT, true);
+}
+
+static void test_indirect_len_not_multiple(void **s)
+{
+	(void)s;
+	indirect_bad(ITABLE, 24, VIRTQ_DESC_F_INDIRECT, true);
+}
+
+static void test_indirect_with_next(void **s)
+{
+	(void)s;
+	indirect_bad(ITABLE, 16, VIRTQ_DESC_F_INDIRECT | VIRTQ_DESC_F_NEXT, true);
+}
+
+static void test_indirect_outside_ram(void **s)
+{
+	(void)s;
+	indirect_bad(MEM_SIZE - 16, 32, VIRTQ_DESC_F_INDIRECT, true);
+	indirect_bad(0xfffffffffffffff0ull, 32, VIRTQ_DESC_F_INDIRECT, true);
+}
+
+static void test_indirect_not_negotiated(void **s)
+{
+	(void)s;
+	indirect_bad(ITABLE, 16, VIRTQ_DESC_F_INDIRECT, false);
+}
+
+static void test_indirect_nested(void **s)
+{
+	struct fx *f = fx_new(false, true);
+	uint8_t *t = f->mem + ITABLE;
+
+	(void)s;
+	set_desc(f, 0, ITABLE, 32, VIRTQ_DESC_F_INDIRECT, 0);
+	put_desc(t, 0, DATA, 8, VIRTQ_DESC_F_NEXT, 1);
+	put_desc(t, 1, ITABLE, 32, VIRTQ_DESC_F_INDIRECT, 0);
+	offer(f, 0);
+	expect_broken(f);
+	fx_free(f);
+}
+
+static void test_indirect_next_beyond_table(void **s)
+{
+	struct fx *f = fx_new(false, true);
+	uint8_t *t = f->mem + ITABLE;
+
+	(void)s;
+	/* Entry 2 exists in memory but the table is only two entries long. */
+	set_desc(f, 0, ITABLE, 32, VIRTQ_DESC_F_INDIRECT, 0);
+	put_desc(t, 0, DATA, 8, VIRTQ_DESC_F_NEXT, 2);
+	put_desc(t, 2, DATA, 8, 0, 0);
+	offer(f, 0);
+	expect_broken(f);
+	fx_free(f);
+}
+
+static void test_indirect_loop(void **s)
+{
+	struct fx *f = fx_new(false, true);
+	uint8_t *t = f->mem + ITABLE;
+
+	(void)s;
+	set_desc(f, 0, ITABLE, 32, VIRTQ_DESC_F_INDIRECT, 0);
+	put_desc(t, 0, DATA, 8, VIRTQ_DESC_F_NEXT, 1);
+	put_desc(t, 1, DATA, 8, VIRTQ_DESC_F_NEXT, 0);
+	offer(f, 0);
+	expect_broken(f);
+	fx_free(f);
+}
+
+static void test_oversize_chain(void **s)
+{
+	struct fx *f = fx_new(false, true);
+	uint32_t n = VIRTQ_CHAIN_MAX + 1;
+	uint8_t *t = f->mem + 0x20000;
+
+	(void)s;
+	for (uint32_t i = 0; i < n; i++)
+		put_desc(t, i, DATA, 1, i + 1 < n ? VIRTQ_DESC_F_NEXT : 0, (uint16_t)(i + 1));
+	set_desc(f, 0, 0x20000, n * 16, VIRTQ_DESC_F_INDIRECT, 0);
+	offer(f, 0);
+	expect_broken(f);
+	fx_free(f);
+}
+
+static void test_total_len_over_4g(void **s)
+{
+	/* Sparse 5 GiB "RAM" so buffers can be huge; only touched pages are
+	 * allocated. */
+	uint64_t size = 5ull << 30;
+	uint8_t *mem = mmap(NULL, size, PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	struct guest_mem gm;
+	struct virtq q;
+	struct virtq_chain *c = malloc(sizeof(*c));
+	uint16_t *av = (uint16_t *)(mem + AVAIL);
+
+	(void)s;
+	assert_true(mem != MAP_FAILED);
+	gm_init_wrap(&gm, mem, size);
+	virtq_init(&q, &gm);
+	assert_int_equal(virtq_enable(&q, QSIZE, QSIZE, DESC, AVAIL, USED, false, false), 0);
+	put_desc(mem + DESC, 0, 0, 0x80000000u, VIRTQ_DESC_F_NEXT, 1);
+	put_desc(mem + DESC, 1, 0, 0x80000000u, VIRTQ_DESC_F_NEXT, 2);
+	put_desc(mem + DESC, 2, 0, 1, 0, 0);
+	av[2] = 0;
+	av[1] = 1;
+	assert_true(virtq_pop(&q, c) < 0);
+	/* Exactly UINT32_MAX is still fine. */
+	virtq_disable(&q);
+	assert_int_equal(virtq_enable(&q, QSIZE, QSIZE, DESC, AVAIL, USED, false, false), 0);
+	put_desc(mem + DESC, 1, 0, 0x7fffffffu, 0, 0);
+	assert_int_equal(virtq_pop(&q, c), 1);
+	assert_int_equal(c->out_len, UINT32_MAX);
+	free(c);
+	munmap(mem, size);
+}
+
+static void test_enable_validation(void **s)
+{
+	uint8_t *mem = aligned_alloc(4096, MEM_SIZE);
+	struct guest_mem gm;
+	struct virtq q;
+
+	(void)s;
+	memset(mem, 0, MEM_SIZE);
+	gm_init_wrap(&gm, mem, MEM_SIZE);
+	virtq_init(&q, &gm);
+	assert_int_equal(virtq_enable(&q, 0, 256, DESC, AVAIL, USED, 0, 0), -EINVAL);
+	assert_int_equal(virtq_enable(&q, 24, 256, DESC, AVAIL, USED, 0, 0), -EINVAL);
+	assert_int_equal(virtq_enable(&q, 512, 256, DESC, AVAIL, USED, 0, 0), -EINVAL);
+	assert_int_equal(virtq_enable(&q, 65536, 65536, DESC, AVAIL, USED, 0, 0), -EINVAL);
+	assert_int_equal(virtq_enable(&q, 16, 256, DESC + 8, AVAIL, USED, 0, 0), -EINVAL);
+	assert_int_equal(virtq_enable(&q, 16, 256, DESC, AVAIL + 1, USED, 0, 0), -EINVAL);
+	assert_int_equal(virtq_enable(&q, 16, 256, DESC, AVAIL, USED + 2, 0, 0), -EINVAL);
+	/* Rings that start inside RAM but end outside. */
+	assert_int_equal(virtq_enable(&q, 16, 256, MEM_SIZE - 16 * 15, AVAIL, USED, 0, 0),
+			 -EINVAL);
+	assert_int_equal(virtq_enable(&q, 16, 256, DESC, MEM_SIZE - 36, USED, 0, 0), -EINVAL);
+	assert_int_equal(virtq_enable(&q, 16, 256, DESC, AVAIL, MEM_SIZE - 132, 0, 0), -EINVAL);
+	assert_int_equal(virtq_enable(&q, 16, 256, DESC, AVAIL, 0xfffffffffffffff0ull, 0, 0),
+			 -EINVAL);
+	assert_false(q.ready);
+	/* The exact fit at the end of RAM is fine. */
+	assert_int_equal(virtq_enable(&q, 16, 256, DESC, AVAIL, MEM_SIZE - 136, 0, 0), 0);
+	assert_true(q.ready);
+	assert_int_equal(virtq_pop(&q, NULL), 0);
+	virtq_disable(&q);
+	assert_false(q.ready);
+	assert_int_equal(q.gen, 1);
+	free(mem);
+}
+
+static void test_disable_makes_stale(void **s)
+{
+	struct fx *f = fx_new(false, false);
+	uint32_t gen;
+
+	(void)s;
+	set_desc(f, 0, DATA, 8, 0, 0);
+	offer(f, 0);
+	assert_int_equal(virtq_pop(&f->q, f->c), 1);
+	gen = f->c->gen;
+	virtq_disable(&f->q);
+	assert_int_not_equal(f->q.gen, gen);
+	/* A push to a disabled queue touches nothing. */
+	virtq_push(&f->q, 0, 8);
+	assert_int_equal(used_idx(f), 0);
+	fx_free(f);
+}
+
+static void test_no_interrupt_flag(void **s)
+{
+	struct fx *f = fx_new(false, false);
+
+	(void)s;
+	assert_false(virtq_should_notify(&f->q)); /* nothing pushed */
+	virtq_push(&f->q, 0, 0);
+	assert_true(virtq_should_notify(&f->q));
+	assert_false(virtq_should_notify(&f->q));
+	avail(f)[0] = VIRTQ_AVAIL_F_NO_INTERRUPT;
+	virtq_push(&f->q, 0, 0);
+	assert_false(virtq_should_notify(&f->q));
+	fx_free(f);
+}
+
+static void test_event_idx(void **s)
+{
+	struct fx *f = fx_new(true, false);
+	uint16_t *used_event = &avail(f)[2 + QSIZE];
+	uint16_t *avail_event = (uint16_t *)(f->mem + USED + 4 + 8 * QSIZE);
+
+	(void)s;
+	/* An empty pop publishes avail_event = last_avail_idx. */
+	*avail_event = 0xdead;
+	assert_int_equal(virtq_pop(&f->q, f->c), 0);
+	assert_int_equal(*avail_event, 0);
+	set_desc(f, 0, DATA, 8, VIRTQ_DESC_F_WRITE, 0);
+	offer(f, 0);
+	offer(f, 0);
+	assert_int_equal(virtq_pop(&f->q, f->c), 1);
+	assert_int_equal(*avail_event, 1);
+	assert_int_equal(virtq_pop(&f->q, f->c), 1);
+	assert_int_equal(*avail_event, 2);
+
+	/* Driver wants an interrupt once used idx passes 2. */
+	*used_event = 2;
+	virtq_push(&f->q, 0, 8); /* used idx 1 */
+	assert_false(virtq_should_notify(&f->q));
+	virtq_push(&f->q, 0, 8); /* 2 */
+	assert_false(virtq_should_notify(&f->q));
+	virtq_push(&f->q, 0, 8); /* 3: crossed used_event 2 */
+	assert_true(virtq_should_notify(&f->q));
+	/* A batch crossing used_event notifies once. */
+	*used_event = 4;
+	virtq_push(&f->q, 0, 8);
+	virtq_push(&f->q, 0, 8);
+	virtq_push(&f->q, 0, 8);
+	assert_true(virtq_should_notify(&f->q));
+	assert_false(virtq_should_notify(&f->q));
+	/* With event idx the NO_INTERRUPT flag is ignored. */
+	avail(f)[0] = VIRTQ_AVAIL_F_NO_INTERRUPT;
+	*used_event = 6;
+	virtq_push(&f->q, 0, 8);
+	assert_true(virtq_should_notify(&f->q));
+	fx_free(f);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_empty),
+		cmocka_unit_test(test_simple_chain),
+		cmocka_unit_test(test_many_and_wrap),
+		cmocka_unit_test(test_full_length_chain_ok),
+		cmocka_unit_test(test_zero_length_buffers),
+		cmocka_unit_test(test_loop),
+		cmocka_unit_test(test_self_loop),
+		cmocka_unit_test(test_head_out_of_range),
+		cmocka_unit_test(test_next_out_of_range),
+		cmocka_unit_test(test_addr_len_overflow),
+		cmocka_unit_test(test_outside_ram),
+		cmocka_unit_test(test_readable_after_writable),
+		cmocka_unit_test(test_avail_flood),
+		cmocka_unit_test(test_avail_exactly_full_ok),
+		cmocka_unit_test(test_indirect_ok),
+		cmocka_unit_test(test_indirect_unaligned_table_ok),
+		cmocka_unit_test(test_indirect_zero_len),
+		cmocka_unit_test(test_indirect_len_not_multiple),
+		cmocka_unit_test(test_indirect_with_next),
+		cmocka_unit_test(test_indirect_outside_ram),
+		cmocka_unit_test(test_indirect_not_negotiated),
+		cmocka_unit_test(test_indirect_nested),
+		cmocka_unit_test(test_indirect_next_beyond_table),
+		cmocka_unit_test(test_indirect_loop),
+		cmocka_unit_test(test_oversize_chain),
+		cmocka_unit_test(test_total_len_over_4g),
+		cmocka_unit_test(test_enable_validation),
+		cmocka_unit_test(test_disable_makes_stale),
+		cmocka_unit_test(test_no_interrupt_flag),
+		cmocka_unit_test(test_event_idx),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
