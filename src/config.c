@@ -22,6 +22,18 @@ const char config_help_text[] =
 	"  --entry ADDR          entry point (default: the load address)\n"
 	"  --reg NAME=VALUE      initial register (repeatable): rax..r15, rflags, rsp\n"
 	"\n"
+	"Linux guests:\n"
+	"  --kernel FILE         bzImage, ELF vmlinux or PVH ELF (chosen from the file)\n"
+	"  --initrd FILE         initial ramdisk\n"
+	"  --cmdline STRING      kernel command line (default \"console=ttyS0\");\n"
+	"                        kite appends \"virtio_mmio.device=...\" for each virtio\n"
+	"                        device when the command line has acpi=off (with ACPI\n"
+	"                        the devices are described in the DSDT instead)\n"
+	"\n"
+	"Devices:\n"
+	"  --disk PATH[,ro][,serial=ID]  virtio-blk on a raw image (repeatable)\n"
+	"  --rng[=BYTES_PER_SEC] virtio-rng from getrandom(), optionally rate-limited\n"
+	"\n"
 	"Machine:\n"
 	"  --memory SIZE         guest RAM, K/M/G suffix, bare number = MiB (default 256M)\n"
 	"  --cpus N              vCPUs (default 1)\n"
@@ -128,7 +140,7 @@ static int fail(char *err, size_t errlen, const char *fmt, ...)
 enum {
 	OPT_IMAGE = 256, OPT_MODE, OPT_LOAD, OPT_ENTRY, OPT_REG, OPT_MEMORY, OPT_CPUS,
 	OPT_IRQCHIP, OPT_SERIAL_OUT, OPT_KVM_DEVICE, OPT_TIMESTAMPS, OPT_LOG_LEVEL,
-	OPT_HELP, OPT_VERSION,
+	OPT_HELP, OPT_VERSION, OPT_KERNEL, OPT_INITRD, OPT_CMDLINE, OPT_DISK, OPT_RNG,
 };
 
 static const struct option run_opts[] = {
@@ -144,6 +156,11 @@ static const struct option run_opts[] = {
 	{"kvm-device", required_argument, NULL, OPT_KVM_DEVICE},
 	{"timestamps", no_argument, NULL, OPT_TIMESTAMPS},
 	{"log-level", required_argument, NULL, OPT_LOG_LEVEL},
+	{"kernel", required_argument, NULL, OPT_KERNEL},
+	{"initrd", required_argument, NULL, OPT_INITRD},
+	{"cmdline", required_argument, NULL, OPT_CMDLINE},
+	{"disk", required_argument, NULL, OPT_DISK},
+	{"rng", optional_argument, NULL, OPT_RNG},
 	{"help", no_argument, NULL, OPT_HELP},
 	{"version", no_argument, NULL, OPT_VERSION},
 	{NULL, 0, NULL, 0},
@@ -168,6 +185,39 @@ static int parse_reg(const char *arg, struct vm_config *cfg, char *err, size_t e
 		return fail(err, errlen, "--reg %s: '%s' is not a number", arg, eq + 1);
 	cfg->regs[r] = v;
 	cfg->regs_set |= 1u << r;
+	return 0;
+}
+
+/* PATH[,ro][,serial=ID]; the path itself may not contain a comma. */
+static int parse_disk(const char *spec, struct vm_config *cfg, char *err, size_t errlen)
+{
+	struct disk_config *d;
+	char *opt, *save = NULL, *arg;
+
+	if (cfg->nr_disks == CONFIG_MAX_DISKS)
+		return fail(err, errlen, "--disk: at most %d disks", CONFIG_MAX_DISKS);
+	if (strlen(spec) >= sizeof(cfg->disk_specs[0]))
+		return fail(err, errlen, "--disk: the value is too long");
+	arg = strcpy(cfg->disk_specs[cfg->nr_disks], spec);
+	d = &cfg->disks[cfg->nr_disks];
+	memset(d, 0, sizeof(*d));
+	d->path = strtok_r(arg, ",", &save);
+	if (!d->path || !*d->path)
+		return fail(err, errlen, "--disk: expected PATH[,ro][,serial=ID]");
+	while ((opt = strtok_r(NULL, ",", &save))) {
+		if (!strcmp(opt, "ro"))
+			d->read_only = 1;
+		else if (!strcmp(opt, "rw"))
+			d->read_only = 0;
+		else if (!strncmp(opt, "serial=", 7) && strlen(opt + 7) <= 20)
+			d->serial = opt + 7;
+		else if (!strncmp(opt, "serial=", 7))
+			return fail(err, errlen, "--disk %s: serial is at most 20 characters", d->path);
+		else
+			return fail(err, errlen, "--disk %s: unknown option '%s' (ro, serial=ID)",
+				    d->path, opt);
+	}
+	cfg->nr_disks++;
 	return 0;
 }
 
@@ -251,6 +301,23 @@ static int parse_one(int c, const char *arg, struct vm_config *cfg, enum config_
 			return fail(err, errlen, "--log-level %s: expected error, warn, info or debug",
 				    arg);
 		return 0;
+	case OPT_KERNEL:
+		cfg->kernel = arg;
+		return 0;
+	case OPT_INITRD:
+		cfg->initrd = arg;
+		return 0;
+	case OPT_CMDLINE:
+		cfg->cmdline = arg;
+		return 0;
+	case OPT_DISK:
+		return parse_disk(arg, cfg, err, errlen);
+	case OPT_RNG:
+		cfg->rng = 1;
+		if (arg && (config_parse_u64(arg, &cfg->rng_rate) || cfg->rng_rate == 0))
+			return fail(err, errlen, "--rng=%s: expected a positive number of bytes per second",
+				    arg);
+		return 0;
 	case OPT_HELP:
 		*cmd = CMD_HELP;
 		return 0;
@@ -276,8 +343,19 @@ static void defaults(struct vm_config *cfg)
 
 static int validate(struct vm_config *cfg, char *err, size_t errlen)
 {
-	if (!cfg->image)
-		return fail(err, errlen, "nothing to run: give --image FILE (see kite --help)");
+	if (!cfg->image && !cfg->kernel)
+		return fail(err, errlen,
+			    "nothing to run: give --kernel FILE or --image FILE (see kite --help)");
+	if (cfg->image && cfg->kernel)
+		return fail(err, errlen, "--image and --kernel cannot be used together");
+	if (!cfg->kernel && (cfg->initrd || cfg->cmdline))
+		return fail(err, errlen, "--initrd and --cmdline need --kernel");
+	if (cfg->kernel) {
+		if (cfg->irqchip == IRQCHIP_OFF)
+			return fail(err, errlen, "--kernel needs the in-kernel irqchip (--irqchip on)");
+		cfg->irqchip = IRQCHIP_ON;
+		return 0;
+	}
 	if (!cfg->entry_set)
 		cfg->entry = cfg->load_addr;
 	if (cfg->mode == MODE_REAL && cfg->entry >= 0x100000)

@@ -50,8 +50,10 @@ struct vm_config {
 	const char *serial_out;
 	const char *api_socket;
 	struct disk_config disks[CONFIG_MAX_DISKS];
+	char disk_specs[CONFIG_MAX_DISKS][1024]; /* --disk values, split in place */
 	int nr_disks;
 	int rng;
+	uint64_t rng_rate; /* bytes per second, 0 = unlimited */
 	int log_level; /* enum log_level */
 	int timestamps;
 };

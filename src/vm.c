@@ -13,8 +13,10 @@
 
 #include "arch/x86/boot_raw.h"
 #include "arch/x86/cpu.h"
+#include "arch/x86/kernel.h"
 #include "arch/x86/platform.h"
 #include "log.h"
+#include "vm_virtio.h"
 
 #define TSS_ADDR 0xfffbd000ull
 #define IDENTITY_MAP_ADDR 0xfffbc000ull
@@ -139,22 +141,38 @@ static int setup_irqchip(struct vm *vm, char *err, size_t errlen)
 	return 0;
 }
 
-static int setup_vcpus(struct vm *vm, char *err, size_t errlen)
+/* Raw images: the image's bytes at --load, kite's tables for the mode. */
+static int load_image(struct vm *vm, struct cpu_entry *entry, char *err, size_t errlen)
 {
 	const struct vm_config *cfg = vm->cfg;
-	struct cpu_entry entry = {
-		.mode = cfg->mode,
-		.rip = cfg->entry,
-		.regs_set = cfg->regs_set,
-	};
 	int rc;
 
-	memcpy(entry.regs, cfg->regs, sizeof(entry.regs));
+	rc = boot_raw_load(&vm->gm, cfg->mode, cfg->image, cfg->load_addr, err, errlen);
+	if (rc)
+		return rc == -ENOMEM ? -ENOMEM : (rc == -EIO ? -EIO : -EINVAL);
+	rc = cpu_write_tables(&vm->gm, cfg->mode);
+	if (rc) {
+		snprintf(err, errlen, "cannot write GDT/page tables: %s", strerror(-rc));
+		return rc;
+	}
+	memset(entry, 0, sizeof(*entry));
+	entry->mode = cfg->mode;
+	entry->rip = cfg->entry;
+	entry->regs_set = cfg->regs_set;
+	memcpy(entry->regs, cfg->regs, sizeof(entry->regs));
 	if (cfg->mode != MODE_REAL && !(cfg->regs_set & (1u << GPR_RSP))) {
 		/* A stack just below the image unless the user gave one. */
-		entry.regs[GPR_RSP] = cfg->load_addr;
-		entry.regs_set |= 1u << GPR_RSP;
+		entry->regs[GPR_RSP] = cfg->load_addr;
+		entry->regs_set |= 1u << GPR_RSP;
 	}
+	return 0;
+}
+
+static int setup_vcpus(struct vm *vm, const struct cpu_entry *entry, char *err, size_t errlen)
+{
+	const struct vm_config *cfg = vm->cfg;
+	int rc;
+
 	vm->vcpus = calloc((size_t)cfg->cpus, sizeof(*vm->vcpus));
 	if (!vm->vcpus)
 		return -ENOMEM;
@@ -169,7 +187,13 @@ static int setup_vcpus(struct vm *vm, char *err, size_t errlen)
 		vm->nr_vcpus = i + 1;
 		rc = cpu_set_cpuid(vm->kvm.fd, v->fd, i, cfg->cpus);
 		if (!rc)
-			rc = cpu_set_entry(v->fd, &entry);
+			rc = cpu_set_entry(v->fd, entry);
+		if (!rc && vm->irqchip)
+			rc = cpu_set_lapic(v->fd);
+		/* A raw image starts every vCPU at its entry; a kernel starts
+		 * the BSP and wakes the others itself (INIT/SIPI). */
+		if (!rc && vm->irqchip && i > 0 && cfg->image)
+			rc = cpu_set_runnable(v->fd);
 		if (rc) {
 			snprintf(err, errlen, "cannot set up vCPU %d: %s", i, strerror(-rc));
 			return rc;
@@ -181,6 +205,7 @@ static int setup_vcpus(struct vm *vm, char *err, size_t errlen)
 int vm_create(struct vm *vm, const struct vm_config *cfg, const struct timespec *t_start,
 	      char *err, size_t errlen)
 {
+	struct cpu_entry entry;
 	int rc;
 
 	memset(vm, 0, sizeof(*vm));
@@ -228,18 +253,19 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, const struct timespec 
 		return rc;
 	}
 	vm->ev_ready = 1;
-	rc = boot_raw_load(&vm->gm, cfg->mode, cfg->image, cfg->load_addr, err, errlen);
-	if (rc)
-		return rc == -ENOMEM ? -ENOMEM : (rc == -EIO ? -EIO : -EINVAL);
-	rc = cpu_write_tables(&vm->gm, cfg->mode);
-	if (rc) {
-		snprintf(err, errlen, "cannot write GDT/page tables: %s", strerror(-rc));
-		return rc;
-	}
 	rc = platform_create(vm, &vm->plat, err, errlen);
 	if (rc)
 		return rc;
-	return setup_vcpus(vm, err, errlen);
+	rc = vm_virtio_create(vm, &vm->virtio, err, errlen);
+	if (rc)
+		return rc;
+	if (cfg->kernel)
+		rc = kernel_load(vm, vm->virtio, &entry, err, errlen);
+	else
+		rc = load_image(vm, &entry, err, errlen);
+	if (rc)
+		return rc;
+	return setup_vcpus(vm, &entry, err, errlen);
 }
 
 int vm_run(struct vm *vm)
@@ -276,6 +302,9 @@ void vm_destroy(struct vm *vm)
 	free(vm->vcpus);
 	vm->vcpus = NULL;
 	vm->nr_vcpus = 0;
+	/* Devices before RAM: in-flight disk I/O still lands in guest memory. */
+	vm_virtio_destroy(vm->virtio);
+	vm->virtio = NULL;
 	platform_destroy(vm->plat);
 	vm->plat = NULL;
 	if (vm->ev_ready)

@@ -17,6 +17,7 @@
 #include "vm_event.h"
 
 struct platform;
+struct vm_virtio;
 
 struct vm {
 	const struct vm_config *cfg;
@@ -29,6 +30,7 @@ struct vm {
 	struct evloop ev;
 	int ev_ready;
 	struct platform *plat;
+	struct vm_virtio *virtio;
 	int nr_vcpus;
 	struct vcpu *vcpus;
 

@@ -266,6 +266,40 @@ int cpu_set_cpuid(int kvm_fd, int vcpu_fd, int vcpu_id, int nr_cpus)
 	return rc;
 }
 
+#define APIC_LVT_LINT0 0x350
+#define APIC_LVT_LINT1 0x360
+#define APIC_MODE_NMI 0x4
+#define APIC_MODE_EXTINT 0x7
+
+static void lvt_set_mode(struct kvm_lapic_state *l, int reg, uint32_t mode)
+{
+	uint32_t v;
+
+	memcpy(&v, &l->regs[reg], 4);
+	v = (v & ~0x700u & ~(1u << 16)) | (mode << 8); /* delivery mode, unmasked */
+	memcpy(&l->regs[reg], &v, 4);
+}
+
+int cpu_set_lapic(int vcpu_fd)
+{
+	struct kvm_lapic_state l;
+
+	if (ioctl(vcpu_fd, KVM_GET_LAPIC, &l) < 0)
+		return -errno;
+	lvt_set_mode(&l, APIC_LVT_LINT0, APIC_MODE_EXTINT);
+	lvt_set_mode(&l, APIC_LVT_LINT1, APIC_MODE_NMI);
+	if (ioctl(vcpu_fd, KVM_SET_LAPIC, &l) < 0)
+		return -errno;
+	return 0;
+}
+
+int cpu_set_runnable(int vcpu_fd)
+{
+	struct kvm_mp_state mp = {.mp_state = KVM_MP_STATE_RUNNABLE};
+
+	return ioctl(vcpu_fd, KVM_SET_MP_STATE, &mp) < 0 ? -errno : 0;
+}
+
 /* Linear address of the instruction pointer -> bytes, through KVM's own
  * page walk so that paging modes work too. */
 static int insn_bytes(int vcpu_fd, const struct guest_mem *gm, uint64_t linear, uint8_t *out,

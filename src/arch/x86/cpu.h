@@ -51,6 +51,12 @@ int cpu_set_entry(int vcpu_fd, const struct cpu_entry *e) MUST_CHECK;
 /* CPUID from KVM_GET_SUPPORTED_CPUID with this vCPU's APIC ID and topology. */
 int cpu_set_cpuid(int kvm_fd, int vcpu_fd, int vcpu_id, int nr_cpus) MUST_CHECK;
 
+/* LAPIC LVT LINT0 as ExtINT and LINT1 as NMI, as a PC's firmware leaves
+ * them (needs the in-kernel irqchip). */
+int cpu_set_lapic(int vcpu_fd) MUST_CHECK;
+/* Marks an application processor runnable without INIT/SIPI. */
+int cpu_set_runnable(int vcpu_fd) MUST_CHECK;
+
 /* The kvm_run register dump printed on fatal exits, plus the bytes at the
  * instruction pointer, read through the guest's own translation. */
 void cpu_dump(int vcpu_fd, const struct guest_mem *gm, const char *prefix);
