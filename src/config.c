@@ -202,7 +202,7 @@ static int parse_disk(const char *spec, struct vm_config *cfg, char *err, size_t
 	d = &cfg->disks[cfg->nr_disks];
 	memset(d, 0, sizeof(*d));
 	d->path = strtok_r(arg, ",", &save);
-	if (!d->path || !*d->path)
+	if (!d->path || spec[0] == ',')
 		return fail(err, errlen, "--disk: expected PATH[,ro][,serial=ID]");
 	while ((opt = strtok_r(NULL, ",", &save))) {
 		if (!strcmp(opt, "ro"))

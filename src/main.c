@@ -98,7 +98,7 @@ int main(int argc, char **argv)
 		/* Input the user can fix, versus the host failing us. */
 		switch (rc) {
 		case -ENOENT: case -EACCES: case -EPERM: case -EINVAL: case -E2BIG:
-		case -ENODEV: case -EISDIR: case -ENOTSUP:
+		case -ENODEV: case -EISDIR: case -ENOTSUP: case -ENOEXEC: case -EBUSY:
 			return EXIT_BAD_INPUT;
 		default:
 			return EXIT_HOST_FAILURE;

@@ -140,7 +140,9 @@ int vm_virtio_create(struct vm *vm, struct vm_virtio **out, char *err, size_t er
 
 		rc = virtio_blk_new(&d->blk, &vm->gm, &vm->ev, &o, d->name);
 		if (rc) {
-			snprintf(err, errlen, "--disk %s: %s", dc->path, strerror(-rc));
+			snprintf(err, errlen, "--disk %s: %s", dc->path,
+				 rc == -EBUSY ? "the image is in use by another process (locked)"
+					      : strerror(-rc));
 			break;
 		}
 		d->t = virtio_blk_transport(d->blk);

@@ -292,22 +292,22 @@ static int image_size(struct disk_raw *d, const char *path)
 	struct stat st;
 
 	if (fstat(d->fd, &st) < 0) {
-		log_err("disk", "%s: %s", path, strerror(errno));
+		log_info("disk", "%s: %s", path, strerror(errno));
 		return -errno;
 	}
 	if (S_ISDIR(st.st_mode)) {
-		log_err("disk", "%s: is a directory, not a disk image", path);
+		log_info("disk", "%s: is a directory, not a disk image", path);
 		return -EISDIR;
 	}
 	if (S_ISBLK(st.st_mode)) {
 		if (ioctl(d->fd, BLKGETSIZE64, &d->size) < 0) {
-			log_err("disk", "%s: BLKGETSIZE64: %s", path, strerror(errno));
+			log_info("disk", "%s: BLKGETSIZE64: %s", path, strerror(errno));
 			return -errno;
 		}
 		return 0;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		log_err("disk", "%s: not a regular file or block device", path);
+		log_info("disk", "%s: not a regular file or block device", path);
 		return -EINVAL;
 	}
 	d->size = (uint64_t)st.st_size;
@@ -330,7 +330,7 @@ int disk_raw_open(struct disk_raw **out, const char *path, bool ro, unsigned fla
 	d->fd = open(path, (ro ? O_RDONLY : O_RDWR) | O_CLOEXEC);
 	if (d->fd < 0) {
 		err = -errno;
-		log_err("disk", "cannot open %s %s: %s", path, ro ? "read-only" : "read-write",
+		log_info("disk", "cannot open %s %s: %s", path, ro ? "read-only" : "read-write",
 			strerror(errno));
 		goto fail;
 	}
@@ -339,7 +339,7 @@ int disk_raw_open(struct disk_raw **out, const char *path, bool ro, unsigned fla
 		goto fail_fd;
 	if (flock(d->fd, (ro ? LOCK_SH : LOCK_EX) | LOCK_NB) < 0) {
 		err = errno == EWOULDBLOCK ? -EBUSY : -errno;
-		log_err("disk", "%s: image is in use by another process (lock: %s)", path,
+		log_info("disk", "%s: image is in use by another process (lock: %s)", path,
 			strerror(errno));
 		goto fail_fd;
 	}

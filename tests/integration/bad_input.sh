@@ -55,6 +55,14 @@ check image-past-ram 2 "does not fit" run --mode long --image "$demo" --load 0xf
 check image-in-hole 2 "does not fit" run --mode long --image "$demo" --load 0xc0000000 --memory 4G
 check image-past-1m 2 "below 1 MiB" run --mode real --load 0xffff8 --image "$demo" --entry 0xffff8
 check image-on-tables 2 "page tables" run --mode long --load 0x9000 --image "$demo"
+# Linux kernels and disks that cannot be used.
+check kernel-missing 2 "cannot open kernel /nonexistent/bzImage" run --kernel /nonexistent/bzImage
+check kernel-empty 2 "empty" run --kernel "$TMP/empty.bin"
+check kernel-garbage 2 "kernel" run --kernel "$demo"
+head -c 4096 /dev/urandom >"$TMP/initrd.bin"
+check initrd-missing 2 "cannot open initrd" run --kernel "$demo" --initrd /nonexistent/initrd
+check disk-missing 2 "--disk /nonexistent/disk.img" "${base[@]}" --image "$demo" --disk /nonexistent/disk.img
+check disk-dir 2 "--disk $TMP" "${base[@]}" --image "$demo" --disk "$TMP"
 check memory-huge 2 "this host has" "${base[@]}" --image "$demo" --memory 1000G
 check cpus-too-many 2 "--cpus" "${base[@]}" --image "$demo" --cpus 1025
 finish

@@ -171,6 +171,80 @@ static void bad_input(void **state)
 	}
 }
 
+static void linux_and_devices(void **state)
+{
+	struct vm_config c;
+	enum config_cmd cmd;
+
+	(void)state;
+	assert_int_equal(PARSE(&c, &cmd, "run", "--kernel", "bzImage", "--initrd", "i.cpio",
+			       "--cmdline", "console=ttyS0 quiet", "--disk", "a.img",
+			       "--disk", "b.img,ro,serial=DATA1", "--rng=4096"), 0);
+	assert_string_equal(c.kernel, "bzImage");
+	assert_string_equal(c.initrd, "i.cpio");
+	assert_string_equal(c.cmdline, "console=ttyS0 quiet");
+	assert_int_equal(c.irqchip, IRQCHIP_ON); /* forced for Linux */
+	assert_int_equal(c.nr_disks, 2);
+	assert_string_equal(c.disks[0].path, "a.img");
+	assert_int_equal(c.disks[0].read_only, 0);
+	assert_null(c.disks[0].serial);
+	assert_string_equal(c.disks[1].path, "b.img");
+	assert_int_equal(c.disks[1].read_only, 1);
+	assert_string_equal(c.disks[1].serial, "DATA1");
+	assert_int_equal(c.rng, 1);
+	assert_int_equal(c.rng_rate, 4096);
+	assert_int_equal(PARSE(&c, &cmd, "run", "--image", "x", "--rng"), 0);
+	assert_int_equal(c.rng, 1);
+	assert_int_equal(c.rng_rate, 0);
+}
+
+static void linux_bad_input(void **state)
+{
+	static const struct bad cases[] = {
+		{{"run", "--kernel", "k", "--image", "x"}, "cannot be used together"},
+		{{"run", "--image", "x", "--initrd", "i"}, "need --kernel"},
+		{{"run", "--image", "x", "--cmdline", "quiet"}, "need --kernel"},
+		{{"run", "--kernel", "k", "--irqchip", "off"}, "irqchip"},
+		{{"run", "--image", "x", "--disk", ",ro"}, "--disk"},
+		{{"run", "--image", "x", "--disk", "a.img,rw,bogus"}, "unknown option 'bogus'"},
+		{{"run", "--image", "x", "--disk", "a.img,serial=123456789012345678901"}, "20"},
+		{{"run", "--image", "x", "--rng=fast"}, "--rng"},
+		{{"run", "--image", "x", "--rng=0"}, "--rng"},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *argv[10] = {"kite"};
+		int argc = 1;
+		struct vm_config c;
+		enum config_cmd cmd;
+
+		for (int j = 0; cases[i].args[j]; j++)
+			argv[argc++] = (char *)cases[i].args[j];
+		assert_int_equal(config_parse(argc, argv, &c, &cmd, err, sizeof(err)), -EINVAL);
+		if (!strstr(err, cases[i].needle))
+			fail_msg("case %zu: message '%s' lacks '%s'", i, err, cases[i].needle);
+	}
+}
+
+static void too_many_disks(void **state)
+{
+	char *argv[2 + 2 * (CONFIG_MAX_DISKS + 1) + 2] = {"kite", "run"};
+	int argc = 2;
+	struct vm_config c;
+	enum config_cmd cmd;
+
+	(void)state;
+	for (int i = 0; i <= CONFIG_MAX_DISKS; i++) {
+		argv[argc++] = "--disk";
+		argv[argc++] = "d.img";
+	}
+	argv[argc++] = "--image";
+	argv[argc++] = "x";
+	assert_int_equal(config_parse(argc, argv, &c, &cmd, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "at most"));
+}
+
 static void reg_names(void **state)
 {
 	(void)state;
@@ -187,7 +261,8 @@ int main(void)
 		cmocka_unit_test(seed_demo),   cmocka_unit_test(all_options),
 		cmocka_unit_test(help_version), cmocka_unit_test(sizes),
 		cmocka_unit_test(numbers),     cmocka_unit_test(bad_input),
-		cmocka_unit_test(reg_names),
+		cmocka_unit_test(reg_names),   cmocka_unit_test(linux_and_devices),
+		cmocka_unit_test(linux_bad_input), cmocka_unit_test(too_many_disks),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
