@@ -13,7 +13,9 @@
  * the failing ioctl's name. Built by bench/run with `cc -O2`.
  *
  * usage: floor real|long-user IMAGE LOAD [REG=VALUE ...]   (REG: rax rbx rcx rdi)
- *        [--timestamps]   also print "vcpu0 entering the guest" and "guest stopped"
+ *        [--timestamps]     also print "vcpu0 entering the guest" and "guest stopped"
+ *        [ioeventfd=ADDR]   a KVM ioeventfd (4 bytes, data 0) at ADDR that nobody
+ *                           reads: the kernel-only floor of a virtio queue kick
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -24,6 +26,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/eventfd.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -201,6 +204,15 @@ int main(int argc, char **argv)
 			regs.rcx = v;
 		else if (!strncmp(argv[i], "rdi=", 4))
 			regs.rdi = v;
+		else if (!strncmp(argv[i], "ioeventfd=", 10)) {
+			struct kvm_ioeventfd io = {
+				.datamatch = 0, .addr = v, .len = 4,
+				.fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK),
+				.flags = KVM_IOEVENTFD_FLAG_DATAMATCH,
+			};
+			if (io.fd < 0 || ioctl(vm, KVM_IOEVENTFD, &io) < 0)
+				die("KVM_IOEVENTFD");
+		}
 	}
 	if (ioctl(vcpu, KVM_SET_SREGS, &sregs) < 0)
 		die("KVM_SET_SREGS");
