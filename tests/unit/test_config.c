@@ -125,6 +125,23 @@ struct bad {
 	const char *needle; /* expected in the message */
 };
 
+/* Each case must fail with -EINVAL and a message naming the problem. */
+static void expect_all_rejected(const struct bad *cases, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		char *argv[10] = {"kite"};
+		int argc = 1;
+		struct vm_config c;
+		enum config_cmd cmd;
+
+		for (int j = 0; cases[i].args[j]; j++)
+			argv[argc++] = (char *)cases[i].args[j];
+		assert_int_equal(config_parse(argc, argv, &c, &cmd, err, sizeof(err)), -EINVAL);
+		if (!strstr(err, cases[i].needle))
+			fail_msg("case %zu: message '%s' lacks '%s'", i, err, cases[i].needle);
+	}
+}
+
 static void bad_input(void **state)
 {
 	static const struct bad cases[] = {
@@ -151,18 +168,7 @@ static void bad_input(void **state)
 	};
 
 	(void)state;
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		char *argv[10] = {"kite"};
-		int argc = 1;
-		struct vm_config c;
-		enum config_cmd cmd;
-
-		for (int j = 0; cases[i].args[j]; j++)
-			argv[argc++] = (char *)cases[i].args[j];
-		assert_int_equal(config_parse(argc, argv, &c, &cmd, err, sizeof(err)), -EINVAL);
-		if (!strstr(err, cases[i].needle))
-			fail_msg("case %zu: message '%s' lacks '%s'", i, err, cases[i].needle);
-	}
+	expect_all_rejected(cases, sizeof(cases) / sizeof(cases[0]));
 	{
 		char *argv[] = {"kite", NULL};
 		struct vm_config c;
@@ -213,18 +219,7 @@ static void linux_bad_input(void **state)
 	};
 
 	(void)state;
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		char *argv[10] = {"kite"};
-		int argc = 1;
-		struct vm_config c;
-		enum config_cmd cmd;
-
-		for (int j = 0; cases[i].args[j]; j++)
-			argv[argc++] = (char *)cases[i].args[j];
-		assert_int_equal(config_parse(argc, argv, &c, &cmd, err, sizeof(err)), -EINVAL);
-		if (!strstr(err, cases[i].needle))
-			fail_msg("case %zu: message '%s' lacks '%s'", i, err, cases[i].needle);
-	}
+	expect_all_rejected(cases, sizeof(cases) / sizeof(cases[0]));
 }
 
 static void too_many_disks(void **state)
