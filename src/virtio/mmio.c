@@ -98,7 +98,11 @@ void virtio_mmio_free(struct virtio_mmio *t)
 
 void virtio_mmio_set_irq(struct virtio_mmio *t, const struct irq_line *irq)
 {
-	t->irq = *irq;
+	/* NULL: no interrupt line (a VM without an irqchip; guests poll). */
+	if (irq)
+		t->irq = *irq;
+	else
+		memset(&t->irq, 0, sizeof(t->irq));
 }
 
 void virtio_mmio_set_kick(struct virtio_mmio *t, void (*kick)(void *ctx, uint32_t qidx),

@@ -120,6 +120,7 @@ int virtio_mmio_init(struct virtio_mmio *t, const struct guest_mem *gm,
 		     const struct virtio_dev_ops *ops, void *dev, const char *name) MUST_CHECK;
 /* Unregisters the eventfds from the loop, closes them, frees the queues. */
 void virtio_mmio_free(struct virtio_mmio *t);
+/* NULL means no line: interrupts are then only recorded in InterruptStatus. */
 void virtio_mmio_set_irq(struct virtio_mmio *t, const struct irq_line *irq);
 void virtio_mmio_set_kick(struct virtio_mmio *t, void (*kick)(void *ctx, uint32_t qidx),
 			  void *ctx);
