@@ -10,7 +10,9 @@
  *   other PIO / MMIO    -> ignored (counted), as kite does for unclaimed addresses
  *   hlt                 -> exit 0
  * No irqchip, no CPUID, no threads, no event loop, no error messages beyond
- * the failing ioctl's name. Built by bench/run with `cc -O2`.
+ * the failing ioctl's name. Like kite, it closes the VM before exiting: on the
+ * PVM hosts, leaving the VM to be torn down by exit_group() made parallel
+ * start/stop ~20-40% slower (bench/README.md). Built by bench/run with `cc -O2`.
  *
  * usage: floor real|long-user IMAGE LOAD [REG=VALUE ...]   (REG: rax rbx rcx rdi)
  *        [--timestamps]     also print "vcpu0 entering the guest" and "guest stopped"
@@ -39,6 +41,10 @@
 #define TSS_LIMIT (0x68 + 8192)
 
 static struct timespec t_start;
+static int kvm, vm, vcpu, memfd;
+static struct kvm_run *run;
+static long run_size;
+static uint8_t *mem;
 
 static double elapsed_ms(void)
 {
@@ -118,18 +124,27 @@ static void long_user_tables(uint8_t *mem, struct kvm_sregs *sr)
 	sr->efer = (1 << 8) | (1 << 10);		/* LME, LMA */
 }
 
+/* vCPU, VM and RAM released in that order before exit, as kite does. */
+static int finish(int code)
+{
+	munmap(run, (size_t)run_size);
+	close(vcpu);
+	close(vm);
+	munmap(mem, MEM_SIZE);
+	close(memfd);
+	close(kvm);
+	return code;
+}
+
 int main(int argc, char **argv)
 {
-	int kvm, vm, vcpu, memfd, img, stamps = 0, user;
+	int img, stamps = 0, user;
 	unsigned long ignored = 0;
 	struct kvm_userspace_memory_region region;
 	struct kvm_sregs sregs;
 	struct kvm_regs regs;
-	struct kvm_run *run;
 	uint64_t load;
-	uint8_t *mem;
 	struct stat st;
-	long run_size;
 
 	clock_gettime(CLOCK_MONOTONIC, &t_start);
 	if (argc < 4) {
@@ -239,7 +254,7 @@ int main(int argc, char **argv)
 			} else if (run->io.port == 0x501) {
 				if (stamps)
 					fprintf(stderr, "floor: timestamp: guest stopped at %.3f ms\n", elapsed_ms());
-				return d[0];
+				return finish(d[0]);
 			} else if (run->io.port == 0x510) {
 				uint32_t v = 0;
 
@@ -259,12 +274,12 @@ int main(int argc, char **argv)
 		case KVM_EXIT_HLT:
 			if (stamps)
 				fprintf(stderr, "floor: timestamp: guest stopped at %.3f ms\n", elapsed_ms());
-			return 0;
+			return finish(0);
 		case KVM_EXIT_INTR:
 			break;
 		default:
 			fprintf(stderr, "floor: exit reason %u\n", run->exit_reason);
-			return 5;
+			return finish(5);
 		}
 	}
 }

@@ -30,6 +30,17 @@ void log_msg(enum log_level lvl, const char *prefix, const char *fmt, ...)
 	fprintf(stderr, "%s\n", buf);
 }
 
+void log_report(const char *prefix, const char *fmt, ...)
+{
+	char buf[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "kite: %s: %s\n", prefix, buf);
+}
+
 int log_ratelimit_ok(struct log_ratelimit *rl, uint32_t *suppressed_out)
 {
 	struct timespec ts;

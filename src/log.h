@@ -12,6 +12,10 @@ enum log_level log_get_level(void);
 void log_msg(enum log_level lvl, const char *prefix, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/* Always printed, without a level: "kite: PREFIX: message". For reports the
+ * user asked for (--timestamps). */
+void log_report(const char *prefix, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 /* A token bucket per call site: at most `burst` messages, then one per
  * second; suppressed messages are counted and reported with the next one. */
 struct log_ratelimit {

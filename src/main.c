@@ -113,7 +113,7 @@ int main(int argc, char **argv)
 	else
 		log_info(NULL, "%s", reason_text(vm.stop_reason));
 	if (cfg.timestamps)
-		log_msg(LOG_ERROR, "timestamp", "guest stopped at %.3f ms", vm_elapsed_ms(&vm));
+		log_report("timestamp", "guest stopped at %.3f ms", vm_elapsed_ms(&vm));
 	vm_destroy(&vm);
 	term_restore();
 	return code;

@@ -63,7 +63,7 @@ void vm_vcpu_started(struct vm *vm, struct vcpu *v)
 	first = vm->nr_started++ == 0;
 	pthread_mutex_unlock(&vm->lock);
 	if (first && vm->cfg->timestamps)
-		log_msg(LOG_ERROR, "timestamp", "vcpu%d entering the guest at %.3f ms", v->id,
+		log_report("timestamp", "vcpu%d entering the guest at %.3f ms", v->id,
 			vm_elapsed_ms(vm));
 }
 

@@ -95,6 +95,13 @@ run_test() { # name needs timeout exits send expect cmd
 	expect=$(subst "$expect")
 	missing=$(printf '%s %s\n' "$cmd" "$expect" | grep -o '@[A-Z0-9_]*@' | sort -u | tr '\n' ' ')
 	if [ -n "$missing" ]; then
+		for m in $missing; do
+			case $m in
+			@KITE@ | @DEMO@ | @BZIMAGE@ | @VMLINUX@ | @VMLINUX_NOPVH@ | @DEBIAN_KERNEL@ | \
+			@INITRD@ | @DEBIAN_INITRD@ | @BLOB_SHA256@ | @DEBIAN_BLOB_SHA256@) ;;
+			*) result "$name" FAIL "unknown placeholder $m in tests.txt"; return ;;
+			esac
+		done
 		result "$name" SKIP "artifact missing: $missing"
 		return
 	fi
@@ -133,7 +140,9 @@ run_test() { # name needs timeout exits send expect cmd
 	echo "KITE-LAB-OUT $name| \$ $cmd"
 	start=$(date +%s)
 	(
-		(eval "exec $cmd" <"$W/in" 3>&- 2>&1) &
+		# setsid: kite and anything it starts get their own process group, so that a
+		# timeout can kill them all (a survivor would hold the output pipe open).
+		(eval "exec setsid $cmd" <"$W/in" 3>&- 2>&1) &
 		echo $! >"$W/pid"
 		wait $!
 		echo $? >"$W/rc"
@@ -143,7 +152,10 @@ run_test() { # name needs timeout exits send expect cmd
 	while [ ! -f "$W/rc" ]; do
 		if [ $(($(date +%s) - start)) -ge "$tmo" ]; then
 			timed_out=1
-			[ -f "$W/pid" ] && kill -9 "$(cat "$W/pid")" 2>/dev/null
+			if [ -f "$W/pid" ]; then
+				kill -s KILL -"$(cat "$W/pid")" 2>/dev/null
+				kill -s KILL "$(cat "$W/pid")" 2>/dev/null
+			fi
 			break
 		fi
 		sleep 0.5 2>/dev/null || sleep 1

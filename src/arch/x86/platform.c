@@ -246,8 +246,12 @@ static void boot_mark(void *ctx, uint32_t value)
 {
 	struct platform *p = ctx;
 
-	log_msg(p->vm->cfg->timestamps ? LOG_ERROR : LOG_INFO, "timestamp",
-		"boot-timestamp port: value %u at %.3f ms", value, vm_elapsed_ms(p->vm));
+	if (p->vm->cfg->timestamps)
+		log_report("timestamp", "boot-timestamp port: value %u at %.3f ms", value,
+			   vm_elapsed_ms(p->vm));
+	else
+		log_info("timestamp", "boot-timestamp port: value %u at %.3f ms", value,
+			 vm_elapsed_ms(p->vm));
 }
 
 struct port_dev {
