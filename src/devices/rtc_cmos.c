@@ -83,7 +83,9 @@ static int is_time_reg(unsigned int idx)
 
 static void take_latch(struct rtc_cmos *r, const struct timespec *now)
 {
-	r->latch = (int64_t)now->tv_sec + r->offset;
+	/* Saturate rather than overflow on an absurd host clock. */
+	if (__builtin_add_overflow((int64_t)now->tv_sec, r->offset, &r->latch))
+		r->latch = r->offset < 0 ? INT64_MIN : INT64_MAX;
 	r->latch_at = *now;
 	r->latched = 1;
 }
@@ -94,8 +96,12 @@ static void refresh_latch(struct rtc_cmos *r, int force)
 	int64_t age;
 
 	host_now(r, &now);
-	age = ((int64_t)now.tv_sec - r->latch_at.tv_sec) * NSEC_PER_SEC +
-	      (now.tv_nsec - r->latch_at.tv_nsec);
+	/* Checked: the clock source is pluggable (and fuzzed), so a jump of any
+	 * size must not overflow; an overflow just means "stale". */
+	if (__builtin_sub_overflow((int64_t)now.tv_sec, (int64_t)r->latch_at.tv_sec, &age) ||
+	    __builtin_mul_overflow(age, (int64_t)NSEC_PER_SEC, &age) ||
+	    __builtin_add_overflow(age, (int64_t)(now.tv_nsec - r->latch_at.tv_nsec), &age))
+		age = -1;
 	/* A clock that stepped backwards also re-latches. */
 	if (force || !r->latched || age < 0 || age > LATCH_MAX_AGE_NS)
 		take_latch(r, &now);
@@ -206,7 +212,8 @@ static void set_time_from_ram(struct rtc_cmos *r)
 	t = days_from_civil(cent * 100 + year, mon, mday) * 86400 + hour * 3600 +
 	    min * 60 + sec;
 	host_now(r, &now);
-	r->offset = t - (int64_t)now.tv_sec;
+	if (__builtin_sub_overflow(t, (int64_t)now.tv_sec, &r->offset))
+		r->offset = 0;
 	take_latch(r, &now);
 }
 
