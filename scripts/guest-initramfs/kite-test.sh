@@ -1,3 +1,4 @@
+# shellcheck shell=sh
 # /lib/kite-test.sh: helpers for the L2 test scripts in /tests (sourced by each test).
 #   pass [msg] / fail reason / skip reason: print the result line and exit the test.
 #   kite_arg NAME: value of kite.NAME=... on the kernel command line (exit 1 if absent).

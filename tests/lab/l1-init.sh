@@ -33,7 +33,8 @@ if [ -z "$err" ] && [ ! -c /dev/kvm ]; then
 fi
 
 only=$(cat /lab/only 2>/dev/null)
-export KITE_LAB_BUDGET=$(cat /lab/budget 2>/dev/null || echo 900)
+KITE_LAB_BUDGET=$(cat /lab/budget 2>/dev/null || echo 900)
+export KITE_LAB_BUDGET
 
 if [ -n "$err" ]; then
 	echo "KITE-L1 error: $err"

@@ -1,6 +1,8 @@
+#!/bin/sh
 # mem: MemTotal is about the RAM kite was asked for (kite.expect_mem_mib=N): at most N MiB
 # and at least 85% of it minus 32 MiB (kernel image, reserved areas and the initrd are
 # not counted in MemTotal).
+# shellcheck source=scripts/guest-initramfs/kite-test.sh
 . /lib/kite-test.sh
 kib=$(awk '/^MemTotal:/ { print $2 }' /proc/meminfo)
 echo "KITE-MEMTOTAL-KIB $kib"

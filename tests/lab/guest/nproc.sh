@@ -1,4 +1,6 @@
+#!/bin/sh
 # nproc: the guest sees the number of vCPUs kite was asked for (kite.expect_cpus=N).
+# shellcheck source=scripts/guest-initramfs/kite-test.sh
 . /lib/kite-test.sh
 n=$(nproc)
 echo "KITE-NPROC $n"
