@@ -33,6 +33,9 @@ const char config_help_text[] =
 	"Devices:\n"
 	"  --disk PATH[,ro][,serial=ID]  virtio-blk on a raw image (repeatable)\n"
 	"  --rng[=BYTES_PER_SEC] virtio-rng from getrandom(), optionally rate-limited\n"
+	"  --console serial|virtio  where stdin/stdout connect: COM1 (default) or a\n"
+	"                        virtio-console (the guest's hvc0; the default\n"
+	"                        command line then says console=hvc0)\n"
 	"\n"
 	"Machine:\n"
 	"  --memory SIZE         guest RAM, K/M/G suffix, bare number = MiB (default 256M)\n"
@@ -140,7 +143,7 @@ static int fail(char *err, size_t errlen, const char *fmt, ...)
 enum {
 	OPT_IMAGE = 256, OPT_MODE, OPT_LOAD, OPT_ENTRY, OPT_REG, OPT_MEMORY, OPT_CPUS,
 	OPT_IRQCHIP, OPT_SERIAL_OUT, OPT_KVM_DEVICE, OPT_TIMESTAMPS, OPT_LOG_LEVEL,
-	OPT_HELP, OPT_VERSION, OPT_KERNEL, OPT_INITRD, OPT_CMDLINE, OPT_DISK, OPT_RNG,
+	OPT_HELP, OPT_VERSION, OPT_KERNEL, OPT_INITRD, OPT_CMDLINE, OPT_DISK, OPT_RNG, OPT_CONSOLE,
 };
 
 static const struct option run_opts[] = {
@@ -161,6 +164,7 @@ static const struct option run_opts[] = {
 	{"cmdline", required_argument, NULL, OPT_CMDLINE},
 	{"disk", required_argument, NULL, OPT_DISK},
 	{"rng", optional_argument, NULL, OPT_RNG},
+	{"console", required_argument, NULL, OPT_CONSOLE},
 	{"help", no_argument, NULL, OPT_HELP},
 	{"version", no_argument, NULL, OPT_VERSION},
 	{NULL, 0, NULL, 0},
@@ -317,6 +321,14 @@ static int parse_one(int c, const char *arg, struct vm_config *cfg, enum config_
 		if (arg && (config_parse_u64(arg, &cfg->rng_rate) || cfg->rng_rate == 0))
 			return fail(err, errlen, "--rng=%s: expected a positive number of bytes per second",
 				    arg);
+		return 0;
+	case OPT_CONSOLE:
+		if (!strcmp(arg, "serial"))
+			cfg->console = CONSOLE_SERIAL;
+		else if (!strcmp(arg, "virtio"))
+			cfg->console = CONSOLE_VIRTIO;
+		else
+			return fail(err, errlen, "--console %s: expected serial or virtio", arg);
 		return 0;
 	case OPT_HELP:
 		*cmd = CMD_HELP;

@@ -27,6 +27,8 @@ struct disk_config {
 	int read_only;
 };
 
+enum console_choice { CONSOLE_SERIAL, CONSOLE_VIRTIO };
+
 enum irqchip_choice { IRQCHIP_AUTO, IRQCHIP_ON, IRQCHIP_OFF };
 
 struct vm_config {
@@ -53,6 +55,7 @@ struct vm_config {
 	char disk_specs[CONFIG_MAX_DISKS][1024]; /* --disk values, split in place */
 	int nr_disks;
 	int rng;
+	enum console_choice console;
 	uint64_t rng_rate; /* bytes per second, 0 = unlimited */
 	int log_level; /* enum log_level */
 	int timestamps;

@@ -13,7 +13,9 @@
 
 #include "irq.h"
 #include "log.h"
+#include "arch/x86/platform.h"
 #include "virtio/blk.h"
+#include "virtio/console.h"
 #include "virtio/mmio.h"
 #include "virtio/rng.h"
 #include "vm.h"
@@ -23,6 +25,7 @@ struct vdev {
 	struct virtio_mmio *t;
 	struct virtio_blk *blk;
 	struct virtio_rng *rng;
+	struct virtio_console *con;
 	int irqfd;
 	int nr_ioeventfds;
 	char name[16];
@@ -117,6 +120,29 @@ static struct vdev *next_slot(struct vm_virtio *v, const char *kind)
 	return d;
 }
 
+static size_t console_receive(void *dev, const uint8_t *buf, size_t n)
+{
+	return virtio_console_receive(dev, buf, n);
+}
+
+static int create_console(struct vm *vm, struct vdev *d, char *err, size_t errlen)
+{
+	struct virtio_console_host host;
+	int rc;
+
+	platform_console_host(vm->plat, &host.out, &host.rx_space, &host.ctx);
+	rc = virtio_console_new(&d->con, &vm->gm, &host, d->name);
+	if (rc) {
+		snprintf(err, errlen, "--console virtio: %s", strerror(-rc));
+		return rc;
+	}
+	d->t = virtio_console_transport(d->con);
+	rc = wire(vm, d, err, errlen);
+	if (!rc)
+		platform_console_input(vm->plat, console_receive, d->con);
+	return rc;
+}
+
 int vm_virtio_create(struct vm *vm, struct vm_virtio **out, char *err, size_t errlen)
 {
 	const struct vm_config *cfg = vm->cfg;
@@ -127,7 +153,7 @@ int vm_virtio_create(struct vm *vm, struct vm_virtio **out, char *err, size_t er
 	if (!v)
 		return -ENOMEM;
 	v->vm = vm;
-	if (cfg->nr_disks + (cfg->rng ? 1 : 0) > VM_VIRTIO_MAX) {
+	if (cfg->nr_disks + !!cfg->rng + (cfg->console == CONSOLE_VIRTIO) > VM_VIRTIO_MAX) {
 		snprintf(err, errlen, "at most %d virtio devices", VM_VIRTIO_MAX);
 		return -EINVAL;
 	}
@@ -159,6 +185,8 @@ int vm_virtio_create(struct vm *vm, struct vm_virtio **out, char *err, size_t er
 			rc = wire(vm, d, err, errlen);
 		}
 	}
+	if (!rc && cfg->console == CONSOLE_VIRTIO)
+		rc = create_console(vm, next_slot(v, "console"), err, errlen);
 	return rc;
 }
 
@@ -176,6 +204,8 @@ void vm_virtio_destroy(struct vm_virtio *v)
 			virtio_blk_free(d->blk);
 		if (d->rng)
 			virtio_rng_free(d->rng);
+		if (d->con)
+			virtio_console_free(d->con);
 		if (d->irqfd >= 0)
 			close(d->irqfd);
 	}

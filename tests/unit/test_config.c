@@ -199,6 +199,9 @@ static void linux_and_devices(void **state)
 	assert_string_equal(c.disks[1].serial, "DATA1");
 	assert_int_equal(c.rng, 1);
 	assert_int_equal(c.rng_rate, 4096);
+	assert_int_equal(c.console, CONSOLE_SERIAL);
+	assert_int_equal(PARSE(&c, &cmd, "run", "--kernel", "k", "--console", "virtio"), 0);
+	assert_int_equal(c.console, CONSOLE_VIRTIO);
 	assert_int_equal(PARSE(&c, &cmd, "run", "--image", "x", "--rng"), 0);
 	assert_int_equal(c.rng, 1);
 	assert_int_equal(c.rng_rate, 0);
@@ -216,6 +219,7 @@ static void linux_bad_input(void **state)
 		{{"run", "--image", "x", "--disk", "a.img,serial=123456789012345678901"}, "20"},
 		{{"run", "--image", "x", "--rng=fast"}, "--rng"},
 		{{"run", "--image", "x", "--rng=0"}, "--rng"},
+		{{"run", "--kernel", "k", "--console", "tty"}, "serial or virtio"},
 	};
 
 	(void)state;

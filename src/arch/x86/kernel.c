@@ -117,7 +117,9 @@ int kernel_load(struct vm *vm, const struct vm_virtio *virtio, struct cpu_entry 
 		rc = map_file("initrd", cfg->initrd, &i, err, errlen);
 	if (rc)
 		goto out;
-	if (kernel_cmdline(cfg->cmdline, virtio, cmdline, sizeof(cmdline))) {
+	if (kernel_cmdline(cfg->cmdline ? cfg->cmdline
+			   : cfg->console == CONSOLE_VIRTIO ? KERNEL_DEFAULT_CMDLINE_HVC : NULL,
+			   virtio, cmdline, sizeof(cmdline))) {
 		snprintf(err, errlen, "--cmdline: longer than %zu bytes", sizeof(cmdline) - 1);
 		rc = -E2BIG;
 		goto out;

@@ -12,6 +12,7 @@ struct vm;
 struct vm_virtio;
 
 #define KERNEL_DEFAULT_CMDLINE "console=ttyS0"
+#define KERNEL_DEFAULT_CMDLINE_HVC "console=hvc0"
 
 int kernel_load(struct vm *vm, const struct vm_virtio *virtio, struct cpu_entry *entry,
 		char *err, size_t errlen) MUST_CHECK;

@@ -48,11 +48,14 @@ struct platform {
 	int rx_wake_fd;
 	int sig_fd;
 	struct term_filter filter;
+	/* Where stdin goes: the UART unless a virtio console took over. */
+	size_t (*receive)(void *dev, const uint8_t *buf, size_t n);
+	void *receive_dev;
 	uint8_t pending[STDIN_CHUNK + 1];
 	size_t pending_len, pending_off;
 };
 
-static void uart_out(void *ctx, const uint8_t *buf, size_t n)
+static void console_out(void *ctx, const uint8_t *buf, size_t n)
 {
 	struct platform *p = ctx;
 
@@ -81,8 +84,8 @@ static void feed_uart(struct platform *p)
 	int want;
 
 	if (p->pending_off < p->pending_len) {
-		took = serial8250_receive(&p->uart, p->pending + p->pending_off,
-					  p->pending_len - p->pending_off);
+		took = p->receive(p->receive_dev, p->pending + p->pending_off,
+				  p->pending_len - p->pending_off);
 		p->pending_off += took;
 	}
 	want = p->pending_off == p->pending_len;
@@ -121,8 +124,9 @@ static void on_stdin(void *ctx, uint32_t events)
 	feed_uart(p);
 }
 
-/* Called by the UART on a vCPU thread: hand the work to the event loop. */
-static void uart_rx_space(void *ctx)
+/* Called by the console device (the UART on a vCPU thread, virtio-console
+ * with its lock held): hand the work to the event loop. */
+static void console_rx_space(void *ctx)
 {
 	struct platform *p = ctx;
 	uint64_t one = 1;
@@ -206,13 +210,34 @@ static int setup_stdin(struct platform *p, char *err, size_t errlen)
 	return 0;
 }
 
+static size_t uart_receive(void *dev, const uint8_t *buf, size_t n)
+{
+	return serial8250_receive(dev, buf, n);
+}
+
+void platform_console_host(struct platform *p,
+			   void (**out)(void *ctx, const uint8_t *buf, size_t n),
+			   void (**rx_space)(void *ctx), void **ctx)
+{
+	*out = console_out;
+	*rx_space = console_rx_space;
+	*ctx = p;
+}
+
+void platform_console_input(struct platform *p,
+			    size_t (*receive)(void *dev, const uint8_t *buf, size_t n), void *dev)
+{
+	p->receive = receive;
+	p->receive_dev = dev;
+}
+
 static int setup_uart(struct platform *p, char *err, size_t errlen)
 {
 	struct vm *vm = p->vm;
 	struct serial8250_config c = {
 		.irq = irq_line_kvm(vm, SERIAL8250_COM1_IRQ),
-		.out = uart_out,
-		.rx_space = uart_rx_space,
+		.out = console_out,
+		.rx_space = console_rx_space,
 		.ctx = p,
 	};
 	int rc;
@@ -233,6 +258,7 @@ static int setup_uart(struct platform *p, char *err, size_t errlen)
 		return rc;
 	}
 	p->uart_ready = 1;
+	platform_console_input(p, uart_receive, &p->uart);
 	rc = bus_add(&vm->pio, SERIAL8250_COM1_BASE, SERIAL8250_NR_PORTS, &serial8250_ops,
 		     &p->uart, "com1");
 	if (rc) {
