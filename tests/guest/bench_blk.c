@@ -1,0 +1,464 @@
+/* Benchmark guest (bench/run, virtio-blk group): a polling virtio-blk driver
+ * in freestanding C for 64-bit CPL 3 (--mode long-user --load 0x100000,
+ * linked with virtio_guest.ld), that keeps `qd` requests in flight and runs a
+ * fixed job, timed by two boot-timestamp writes (port 0x510: 1 before the
+ * first request, 2 after the last completion), so that kite's --timestamps
+ * lines give the elapsed time without any TSC arithmetic.
+ *
+ * Registers (kite --reg):
+ *   rdi  mode: 1 seq-read, 2 seq-write, 3 rand-read, 4 rand-write
+ *   rsi  request size in bytes (multiple of 4096, at most 4 MiB)
+ *   rdx  number of requests
+ *   rcx  queue depth (1..64; qd * size at most 128 MiB)
+ * Sequential request i covers bytes [i * size, (i + 1) * size) modulo the
+ * disk; random ones start at a size-aligned block drawn from the same
+ * xorshift64* sequence as bench/blk_host.c (seed BLK_SEED).
+ *
+ * Each 4 KiB block of a write starts with its own byte offset on the disk
+ * (as a little-endian u64), the rest holds a fixed pattern; every read checks
+ * that stamp, so the image must have been written in full by bench/blk_host
+ * seq-write (or by this guest) first. A wrong stamp, a bad status or a timeout
+ * ends the guest with status 16 + N, printed on COM1; success is status 0.
+ *
+ * No interrupts: the driver polls the used ring. VIRTIO_F_EVENT_IDX is
+ * negotiated, so the driver kicks (a QueueNotify write, caught by kite's
+ * ioeventfd) only when the device asked for one, and keeps used_event out of
+ * reach so that the device never has a reason to interrupt. */
+#include <stdint.h>
+
+#define DEV_BASE 0xd0000000ul
+
+/* virtio-mmio registers (VIRTIO 1.2 section 4.2.2). */
+#define R_MAGIC 0x000
+#define R_VERSION 0x004
+#define R_DEVICE_ID 0x008
+#define R_DEV_FEATURES 0x010
+#define R_DEV_FEATURES_SEL 0x014
+#define R_DRV_FEATURES 0x020
+#define R_DRV_FEATURES_SEL 0x024
+#define R_QUEUE_SEL 0x030
+#define R_QUEUE_NUM_MAX 0x034
+#define R_QUEUE_NUM 0x038
+#define R_QUEUE_READY 0x044
+#define R_QUEUE_NOTIFY 0x050
+#define R_STATUS 0x070
+#define R_DESC_LO 0x080
+#define R_DESC_HI 0x084
+#define R_DRIVER_LO 0x090
+#define R_DRIVER_HI 0x094
+#define R_DEVICE_LO 0x0a0
+#define R_DEVICE_HI 0x0a4
+#define R_CONFIG_GEN 0x0fc
+#define R_CONFIG 0x100
+
+#define S_ACK 1u
+#define S_DRIVER 2u
+#define S_DRIVER_OK 4u
+#define S_FEATURES_OK 8u
+
+#define F_EVENT_IDX 29
+#define F_VERSION_1 32
+
+#define D_NEXT 1u
+#define D_WRITE 2u
+
+#define BLK_T_IN 0u
+#define BLK_T_OUT 1u
+
+/* Guest memory layout (inside the default 256 MiB). Every request slot s
+ * owns descriptors 3s (header), 3s+1 (data), 3s+2 (status) and the data
+ * buffer BUF_GPA + s * size, so a completed head gives back its slot. */
+#define QSIZE 256u
+#define MAX_QD 64u
+#define DESC_GPA 0x200000ul  /* 256 * 16 bytes */
+#define AVAIL_GPA 0x201000ul /* flags idx ring[256] used_event */
+#define USED_GPA 0x202000ul  /* flags idx elems[256] avail_event */
+#define HDR_GPA 0x210000ul   /* request headers, 16 bytes each */
+#define STAT_GPA 0x211000ul  /* status bytes, one per slot */
+#define BUF_GPA 0x400000ul   /* data buffers */
+#define BUF_MAX (128ul << 20)
+#define BLOCK 4096ul
+
+#define BLK_SEED 0x9e3779b97f4a7c15ull
+
+/* A used-ring poll reads RAM only (no exit): bound it generously, in
+ * iterations without progress. */
+#define USED_SPIN 2000000000ul
+
+struct desc {
+	uint64_t addr;
+	uint32_t len;
+	uint16_t flags;
+	uint16_t next;
+};
+
+static void barrier(void)
+{
+	__asm__ __volatile__("" ::: "memory");
+}
+
+static void mfence(void)
+{
+	__asm__ __volatile__("mfence" ::: "memory");
+}
+
+static void cpu_relax(void)
+{
+	__asm__ __volatile__("pause" ::: "memory");
+}
+
+static void outb(uint16_t port, uint8_t v)
+{
+	__asm__ __volatile__("outb %0, %1" : : "a"(v), "Nd"(port));
+}
+
+static void outl(uint16_t port, uint32_t v)
+{
+	__asm__ __volatile__("outl %0, %1" : : "a"(v), "Nd"(port));
+}
+
+static void putc_(char c)
+{
+	outb(0x3f8, (uint8_t)c);
+}
+
+static void puts_(const char *s)
+{
+	while (*s)
+		putc_(*s++);
+}
+
+static void putdec(uint64_t v)
+{
+	char b[21];
+	int i = 0;
+
+	do {
+		b[i++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	while (i)
+		putc_(b[--i]);
+}
+
+static __attribute__((noreturn)) void guest_exit(uint8_t code)
+{
+	outb(0x501, code);
+	for (;;)
+		cpu_relax();
+}
+
+/* Failure number n (1..200): exit status 16 + n. */
+static __attribute__((noreturn)) void fail(int n, const char *why, uint64_t val)
+{
+	puts_("FAIL ");
+	putdec((uint64_t)n);
+	puts_(": ");
+	puts_(why);
+	puts_(" (");
+	putdec(val);
+	puts_(")\n");
+	guest_exit((uint8_t)(16 + n));
+}
+
+/* The compiler may emit calls to these. */
+void *memset(void *d, int c, unsigned long n)
+{
+	volatile uint8_t *p = d;
+
+	while (n--)
+		*p++ = (uint8_t)c;
+	return d;
+}
+
+void *memcpy(void *d, const void *s, unsigned long n)
+{
+	volatile uint8_t *p = d;
+	const uint8_t *q = s;
+
+	while (n--)
+		*p++ = *q++;
+	return d;
+}
+
+static uint32_t rd(uint32_t off)
+{
+	return *(volatile uint32_t *)(DEV_BASE + off);
+}
+
+static void wr(uint32_t off, uint32_t v)
+{
+	*(volatile uint32_t *)(DEV_BASE + off) = v;
+}
+
+/* --- split virtqueue, driver side --- */
+
+static volatile struct desc *const vdesc = (volatile struct desc *)DESC_GPA;
+static volatile uint16_t *const vavail = (volatile uint16_t *)AVAIL_GPA;
+static volatile uint16_t *const vused = (volatile uint16_t *)USED_GPA;
+static uint16_t avail_idx, used_seen;
+
+#define USED_EVENT (vavail[2 + QSIZE])
+#define AVAIL_EVENT (*(volatile uint16_t *)(USED_GPA + 4 + 8ul * QSIZE))
+
+static uint32_t used_id(uint16_t slot)
+{
+	return *(volatile uint32_t *)(USED_GPA + 4 + 8ul * (slot % QSIZE));
+}
+
+static uint32_t used_len(uint16_t slot)
+{
+	return *(volatile uint32_t *)(USED_GPA + 8 + 8ul * (slot % QSIZE));
+}
+
+/* Kicks if the device's avail_event lies in [old, avail_idx) (the spec's
+ * vring_need_event), after making the new index visible. */
+static void kick_if_needed(uint16_t old)
+{
+	uint16_t ev;
+
+	if (old == avail_idx)
+		return;
+	vavail[1] = avail_idx;
+	mfence(); /* our idx store before the read of avail_event */
+	ev = AVAIL_EVENT;
+	if ((uint16_t)(avail_idx - ev - 1) < (uint16_t)(avail_idx - old))
+		wr(R_QUEUE_NOTIFY, 0);
+}
+
+static uint64_t dev_features(void)
+{
+	uint64_t f;
+
+	wr(R_DEV_FEATURES_SEL, 1);
+	f = (uint64_t)rd(R_DEV_FEATURES) << 32;
+	wr(R_DEV_FEATURES_SEL, 0);
+	return f | rd(R_DEV_FEATURES);
+}
+
+static void dev_init(void)
+{
+	uint64_t want = (1ull << F_VERSION_1) | (1ull << F_EVENT_IDX);
+	uint32_t max;
+
+	if (rd(R_MAGIC) != 0x74726976u)
+		fail(1, "bad magic", rd(R_MAGIC));
+	if (rd(R_VERSION) != 2)
+		fail(2, "bad version", rd(R_VERSION));
+	if (rd(R_DEVICE_ID) != 2)
+		fail(3, "slot 0 is not virtio-blk; device id", rd(R_DEVICE_ID));
+	wr(R_STATUS, 0);
+	wr(R_STATUS, S_ACK);
+	wr(R_STATUS, S_ACK | S_DRIVER);
+	if ((dev_features() & want) != want)
+		fail(4, "VERSION_1 or EVENT_IDX not offered", dev_features());
+	wr(R_DRV_FEATURES_SEL, 0);
+	wr(R_DRV_FEATURES, (uint32_t)want);
+	wr(R_DRV_FEATURES_SEL, 1);
+	wr(R_DRV_FEATURES, (uint32_t)(want >> 32));
+	wr(R_STATUS, S_ACK | S_DRIVER | S_FEATURES_OK);
+	if (!(rd(R_STATUS) & S_FEATURES_OK))
+		fail(5, "FEATURES_OK did not stick", rd(R_STATUS));
+	wr(R_QUEUE_SEL, 0);
+	max = rd(R_QUEUE_NUM_MAX);
+	if (max < QSIZE)
+		fail(6, "QueueNumMax too small", max);
+	memset((void *)DESC_GPA, 0, 0x3000);
+	avail_idx = used_seen = 0;
+	wr(R_QUEUE_NUM, QSIZE);
+	wr(R_DESC_LO, (uint32_t)DESC_GPA);
+	wr(R_DESC_HI, 0);
+	wr(R_DRIVER_LO, (uint32_t)AVAIL_GPA);
+	wr(R_DRIVER_HI, 0);
+	wr(R_DEVICE_LO, (uint32_t)USED_GPA);
+	wr(R_DEVICE_HI, 0);
+	wr(R_QUEUE_READY, 1);
+	if (rd(R_QUEUE_READY) != 1)
+		fail(7, "QueueReady did not stick", rd(R_STATUS));
+	wr(R_STATUS, S_ACK | S_DRIVER | S_FEATURES_OK | S_DRIVER_OK);
+	if (rd(R_STATUS) != (S_ACK | S_DRIVER | S_FEATURES_OK | S_DRIVER_OK))
+		fail(8, "DRIVER_OK did not stick", rd(R_STATUS));
+}
+
+static uint64_t blk_capacity(void)
+{
+	uint32_t gen, lo, hi;
+
+	do {
+		gen = rd(R_CONFIG_GEN);
+		lo = rd(R_CONFIG);
+		hi = rd(R_CONFIG + 4);
+	} while (rd(R_CONFIG_GEN) != gen);
+	return (uint64_t)hi << 32 | lo;
+}
+
+/* --- the job --- */
+
+struct blk_hdr {
+	uint32_t type;
+	uint32_t reserved;
+	uint64_t sector;
+};
+
+static uint64_t rng_state = BLK_SEED;
+
+/* xorshift64*, the same as bench/blk_host.c. */
+static uint64_t rng_next(void)
+{
+	rng_state ^= rng_state >> 12;
+	rng_state ^= rng_state << 25;
+	rng_state ^= rng_state >> 27;
+	return rng_state * 0x2545f4914f6cdd1dull;
+}
+
+static uint32_t mode;
+static uint64_t size, nblocks;
+static uint64_t slot_off[MAX_QD];
+
+static uint64_t next_offset(uint64_t i)
+{
+	if (mode == 1 || mode == 2)
+		return (i % nblocks) * size;
+	return (rng_next() >> 11) % nblocks * size;
+}
+
+/* Stamps each 4 KiB block of a write buffer with its disk offset. */
+static void stamp(volatile uint64_t *buf, uint64_t off)
+{
+	for (uint64_t b = 0; b < size / BLOCK; b++)
+		buf[b * (BLOCK / 8)] = off + b * BLOCK;
+}
+
+static void check(const volatile uint64_t *buf, uint64_t off)
+{
+	for (uint64_t b = 0; b < size / BLOCK; b++)
+		if (buf[b * (BLOCK / 8)] != off + b * BLOCK)
+			fail(40, "read data: wrong stamp at disk offset", off + b * BLOCK);
+}
+
+/* Queues request i in slot s (descriptors are linked once, up front). */
+static void submit(uint32_t s, uint64_t i)
+{
+	volatile struct blk_hdr *h = (volatile struct blk_hdr *)(HDR_GPA + 16ul * s);
+	uint64_t off = next_offset(i);
+
+	slot_off[s] = off;
+	if (mode == 2 || mode == 4)
+		stamp((volatile uint64_t *)(BUF_GPA + s * size), off);
+	h->sector = off / 512;
+	*(volatile uint8_t *)(STAT_GPA + s) = 0xee;
+	vavail[2 + avail_idx % QSIZE] = (uint16_t)(3 * s);
+	barrier();
+	avail_idx++;
+}
+
+static void setup_slots(uint32_t qd)
+{
+	int write = mode == 2 || mode == 4;
+
+	for (uint32_t s = 0; s < qd; s++) {
+		volatile struct blk_hdr *h = (volatile struct blk_hdr *)(HDR_GPA + 16ul * s);
+		uint16_t d = (uint16_t)(3 * s);
+
+		h->type = write ? BLK_T_OUT : BLK_T_IN;
+		h->reserved = 0;
+		vdesc[d].addr = HDR_GPA + 16ul * s;
+		vdesc[d].len = 16;
+		vdesc[d].flags = D_NEXT;
+		vdesc[d].next = (uint16_t)(d + 1);
+		vdesc[d + 1].addr = BUF_GPA + s * size;
+		vdesc[d + 1].len = (uint32_t)size;
+		vdesc[d + 1].flags = (uint16_t)(D_NEXT | (write ? 0 : D_WRITE));
+		vdesc[d + 1].next = (uint16_t)(d + 2);
+		vdesc[d + 2].addr = STAT_GPA + s;
+		vdesc[d + 2].len = 1;
+		vdesc[d + 2].flags = D_WRITE;
+		vdesc[d + 2].next = 0;
+	}
+	/* The pattern behind the stamps, written once; for reads too, so that
+	 * the first touch of every buffer page (a fault in kite's memfd and
+	 * in KVM) happens before the clock starts, as in bench/blk_host. */
+	for (uint64_t *p = (uint64_t *)BUF_GPA; p < (uint64_t *)(BUF_GPA + qd * size); p++)
+		*p = 0x6b6974652d626c6bull; /* "klb-etik" */
+}
+
+static void run(uint64_t count, uint32_t qd)
+{
+	uint64_t submitted = 0, done = 0;
+	uint16_t old = avail_idx;
+
+	USED_EVENT = (uint16_t)(used_seen + 0x8000);
+	outl(0x510, 1);
+	for (uint32_t s = 0; s < qd && submitted < count; s++)
+		submit(s, submitted++);
+	kick_if_needed(old);
+	while (done < count) {
+		uint16_t now;
+		uint64_t spin = 0;
+
+		while ((now = vused[1]) == used_seen) {
+			if (++spin == USED_SPIN)
+				fail(30, "requests timed out; completed", done);
+			cpu_relax();
+		}
+		barrier(); /* elements and buffers after the index */
+		old = avail_idx;
+		for (; used_seen != now; used_seen++) {
+			uint32_t head = used_id(used_seen);
+			uint32_t s = head / 3;
+			int write = mode == 2 || mode == 4;
+
+			if (head % 3 || s >= qd)
+				fail(31, "used id is not one of our heads", head);
+			if (*(volatile uint8_t *)(STAT_GPA + s) != 0)
+				fail(32, "request status", *(volatile uint8_t *)(STAT_GPA + s));
+			if (used_len(used_seen) != (write ? 1 : size + 1))
+				fail(33, "used len", used_len(used_seen));
+			if (!write)
+				check((volatile uint64_t *)(BUF_GPA + s * size), slot_off[s]);
+			done++;
+			if (submitted < count)
+				submit(s, submitted++);
+		}
+		USED_EVENT = (uint16_t)(used_seen + 0x8000);
+		kick_if_needed(old);
+	}
+	outl(0x510, 2);
+}
+
+void guest_main(uint64_t rdi, uint64_t rsi, uint64_t rdx, uint64_t rcx)
+{
+	uint64_t cap;
+
+	mode = (uint32_t)rdi;
+	size = rsi;
+	if (mode < 1 || mode > 4)
+		fail(10, "unknown mode in rdi", rdi);
+	if (size == 0 || size % BLOCK || size > (4ul << 20))
+		fail(11, "bad request size in rsi", rsi);
+	if (rcx == 0 || rcx > MAX_QD || rcx * size > BUF_MAX)
+		fail(12, "bad queue depth in rcx", rcx);
+	dev_init();
+	cap = blk_capacity();
+	nblocks = cap * 512 / size;
+	if (nblocks == 0)
+		fail(13, "disk smaller than one request; sectors", cap);
+	setup_slots((uint32_t)rcx);
+	run(rdx, (uint32_t)rcx);
+	puts_("bench_blk done ");
+	putdec(rdx);
+	puts_("\n");
+	guest_exit(0);
+}
+
+/* Entry at the load address (virtio_guest.ld puts .text.entry first). rsp
+ * starts at the load address; rdi, rsi, rdx, rcx are the first four C
+ * arguments already. */
+__asm__(".section .text.entry, \"ax\"\n"
+	".globl _start\n"
+	"_start:\n"
+	"	and $-16, %rsp\n"
+	"	call guest_main\n"
+	"1:	pause\n"
+	"	jmp 1b\n"
+	".previous\n");
