@@ -11,44 +11,13 @@
  * 0 for success, 16 + N for failure number N (each printed with a reason). */
 #include <stdint.h>
 
+#include "guest_rt.h"
+
 #define DEV_BASE 0xd0000000ul
-
-/* virtio-mmio registers (VIRTIO 1.2 section 4.2.2). */
-#define R_MAGIC 0x000
-#define R_VERSION 0x004
-#define R_DEVICE_ID 0x008
-#define R_DEV_FEATURES 0x010
-#define R_DEV_FEATURES_SEL 0x014
-#define R_DRV_FEATURES 0x020
-#define R_DRV_FEATURES_SEL 0x024
-#define R_QUEUE_SEL 0x030
-#define R_QUEUE_NUM_MAX 0x034
-#define R_QUEUE_NUM 0x038
-#define R_QUEUE_READY 0x044
-#define R_QUEUE_NOTIFY 0x050
-#define R_STATUS 0x070
-#define R_DESC_LO 0x080
-#define R_DESC_HI 0x084
-#define R_DRIVER_LO 0x090
-#define R_DRIVER_HI 0x094
-#define R_DEVICE_LO 0x0a0
-#define R_DEVICE_HI 0x0a4
-#define R_CONFIG_GEN 0x0fc
-#define R_CONFIG 0x100
-
-#define S_ACK 1u
-#define S_DRIVER 2u
-#define S_DRIVER_OK 4u
-#define S_FEATURES_OK 8u
-#define S_NEEDS_RESET 0x40u
 
 #define F_VERSION_1 32
 #define BLK_F_RO 5
 #define BLK_F_FLUSH 9
-
-#define D_NEXT 1u
-#define D_WRITE 2u
-
 #define BLK_T_IN 0u
 #define BLK_T_OUT 1u
 #define BLK_T_FLUSH 4u
@@ -56,8 +25,6 @@
 #define BLK_S_OK 0
 #define BLK_S_IOERR 1
 #define BLK_S_UNSUPP 2
-
-/* Guest memory layout (all well inside the default 256 MiB). */
 #define QSIZE 64u
 #define DESC_GPA 0x200000ul  /* 64 * 16 bytes */
 #define AVAIL_GPA 0x201000ul /* 4 + 2 * 64 + 2 */
@@ -66,114 +33,8 @@
 #define STAT_GPA 0x211000ul  /* status bytes, one per request */
 #define BUF_GPA 0x220000ul   /* data buffers */
 #define BIG_GPA 0x300000ul   /* 512 KiB, for the in-flight-reset case */
-
-/* Bounds for the spins. A used-ring poll reads RAM only (no exit), so it
- * may spin long; a Status poll is an MMIO exit each time. */
 #define USED_SPIN 400000000ul
 #define STATUS_SPIN 20000ul
-
-struct desc {
-	uint64_t addr;
-	uint32_t len;
-	uint16_t flags;
-	uint16_t next;
-};
-
-static void barrier(void)
-{
-	__asm__ __volatile__("" ::: "memory");
-}
-
-static void cpu_relax(void)
-{
-	__asm__ __volatile__("pause" ::: "memory");
-}
-
-static void outb(uint16_t port, uint8_t v)
-{
-	__asm__ __volatile__("outb %0, %1" : : "a"(v), "Nd"(port));
-}
-
-/* --- console --- */
-
-static void putc_(char c)
-{
-	outb(0x3f8, (uint8_t)c);
-}
-
-static void puts_(const char *s)
-{
-	while (*s)
-		putc_(*s++);
-}
-
-static void puthex(uint64_t v, int digits)
-{
-	static const char hex[] = "0123456789abcdef";
-
-	while (digits--)
-		putc_(hex[(v >> (4 * digits)) & 0xf]);
-}
-
-static void putdec(uint64_t v)
-{
-	char b[21];
-	int i = 0;
-
-	do {
-		b[i++] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	while (i)
-		putc_(b[--i]);
-}
-
-static void puthexbytes(const volatile uint8_t *p, uint32_t n)
-{
-	for (uint32_t i = 0; i < n; i++)
-		puthex(p[i], 2);
-}
-
-static __attribute__((noreturn)) void guest_exit(uint8_t code)
-{
-	outb(0x501, code);
-	for (;;)
-		cpu_relax();
-}
-
-/* Failure number n (1..200): exit status 16 + n. */
-static __attribute__((noreturn)) void fail(int n, const char *why, uint64_t val)
-{
-	puts_("FAIL ");
-	putdec((uint64_t)n);
-	puts_(": ");
-	puts_(why);
-	puts_(" (0x");
-	puthex(val, 16);
-	puts_(")\n");
-	guest_exit((uint8_t)(16 + n));
-}
-
-/* The compiler may emit calls to these for loops or struct copies. Volatile
- * stores stop it from turning the loops back into such calls. */
-void *memset(void *d, int c, unsigned long n)
-{
-	volatile uint8_t *p = d;
-
-	while (n--)
-		*p++ = (uint8_t)c;
-	return d;
-}
-
-void *memcpy(void *d, const void *s, unsigned long n)
-{
-	volatile uint8_t *p = d;
-	const uint8_t *q = s;
-
-	while (n--)
-		*p++ = *q++;
-	return d;
-}
 
 static void *gpa(uint64_t a)
 {
@@ -186,12 +47,12 @@ static uint64_t dev_base = DEV_BASE;
 
 static uint32_t rd(uint32_t off)
 {
-	return *(volatile uint32_t *)(dev_base + off);
+	return mmio_rd(dev_base, off);
 }
 
 static void wr(uint32_t off, uint32_t v)
 {
-	*(volatile uint32_t *)(dev_base + off) = v;
+	mmio_wr(dev_base, off, v);
 }
 
 /* --- split virtqueue, driver side --- */

@@ -13,6 +13,10 @@ head -c 3000 /dev/zero | tr '\0' 'a' >"$TMP/in2"; printf '.' >>"$TMP/in2"
 STDIN_FILE=<(cat "$TMP/in2") run_kite echo-long "${guest[@]}"
 expect_rc echo-long 0
 [ "$(tr -d '\n' <"$out")" = "$(cat "$TMP/in2")" ] && ok "echo-long: all 3001 bytes" || fail "echo-long: got $(wc -c <"$out") bytes"
+# A regular file on stdin (not pollable) is read as the guest takes it.
+STDIN_FILE="$TMP/in2" run_kite echo-file "${guest[@]}"
+expect_rc echo-file 0
+[ "$(tr -d '\n' <"$out")" = "$(cat "$TMP/in2")" ] && ok "echo-file: all 3001 bytes" || fail "echo-file: got $(wc -c <"$out") bytes"
 # Ctrl-A x quits even though the guest never stops by itself.
 STDIN_FILE=<(printf 'ab\001x') run_kite quit "${guest[@]}"
 expect_rc "ctrl-a x" 0

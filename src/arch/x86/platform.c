@@ -45,6 +45,7 @@ struct platform {
 	/* stdin -> UART */
 	int in_fd;
 	int in_watched;
+	int in_file; /* stdin cannot be polled (a regular file): read on demand */
 	int rx_wake_fd;
 	int sig_fd;
 	struct term_filter filter;
@@ -76,22 +77,57 @@ static void console_out(void *ctx, const uint8_t *buf, size_t n)
 	}
 }
 
-/* Offers pending input to the UART; stdin is watched only while nothing is
- * pending, so that input waits in the pipe rather than being dropped. */
-static void feed_uart(struct platform *p)
+/* Reads the next chunk of host input into `pending`, through the escape
+ * filter. Returns 1 with data, 0 at end of input or on Ctrl-A x. */
+static int read_input(struct platform *p)
 {
-	size_t took;
+	uint8_t buf[STDIN_CHUNK];
+	ssize_t n;
+	int quit = 0;
+
+	do
+		n = read(p->in_fd, buf, sizeof(buf));
+	while (n < 0 && errno == EINTR);
+	if (n < 0 && errno == EAGAIN)
+		return 0;
+	if (n <= 0) {
+		/* End of input: the guest keeps running without it. */
+		if (!p->in_file)
+			ev_del(&p->vm->ev, p->in_fd);
+		p->in_fd = -1;
+		return 0;
+	}
+	p->pending_len = term_filter_feed(&p->filter, buf, (size_t)n, p->pending, &quit);
+	p->pending_off = 0;
+	if (quit) {
+		log_info(NULL, "Ctrl-A x: quitting");
+		vm_request_stop(p->vm, VM_STOP_USER, 0);
+		p->pending_len = 0;
+		return 0;
+	}
+	return 1;
+}
+
+/* Offers pending input to the console device. A pollable stdin is watched
+ * only while nothing is pending, so that input waits in the pipe rather than
+ * being dropped; a regular file (not pollable) is read on as long as the
+ * device takes what it is given. */
+static void feed_console(struct platform *p)
+{
 	int want;
 
-	if (p->pending_off < p->pending_len) {
-		took = p->receive(p->receive_dev, p->pending + p->pending_off,
-				  p->pending_len - p->pending_off);
-		p->pending_off += took;
+	for (;;) {
+		if (p->pending_off < p->pending_len)
+			p->pending_off += p->receive(p->receive_dev, p->pending + p->pending_off,
+						     p->pending_len - p->pending_off);
+		if (p->pending_off < p->pending_len)
+			break; /* the device is full: wait for its rx_space */
+		p->pending_off = p->pending_len = 0;
+		if (!p->in_file || p->in_fd < 0 || !read_input(p))
+			break;
 	}
 	want = p->pending_off == p->pending_len;
-	if (want)
-		p->pending_off = p->pending_len = 0;
-	if (p->in_fd >= 0 && want != p->in_watched) {
+	if (!p->in_file && p->in_fd >= 0 && want != p->in_watched) {
 		if (ev_mod(&p->vm->ev, p->in_fd, want ? EPOLLIN : 0) == 0)
 			p->in_watched = want;
 	}
@@ -100,28 +136,10 @@ static void feed_uart(struct platform *p)
 static void on_stdin(void *ctx, uint32_t events)
 {
 	struct platform *p = ctx;
-	uint8_t buf[STDIN_CHUNK];
-	ssize_t n;
-	int quit = 0;
 
 	(void)events;
-	n = read(p->in_fd, buf, sizeof(buf));
-	if (n < 0 && (errno == EINTR || errno == EAGAIN))
-		return;
-	if (n <= 0) {
-		/* End of input: the guest keeps running without it. */
-		ev_del(&p->vm->ev, p->in_fd);
-		p->in_fd = -1;
-		return;
-	}
-	p->pending_len = term_filter_feed(&p->filter, buf, (size_t)n, p->pending, &quit);
-	p->pending_off = 0;
-	if (quit) {
-		log_info(NULL, "Ctrl-A x: quitting");
-		vm_request_stop(p->vm, VM_STOP_USER, 0);
-		return;
-	}
-	feed_uart(p);
+	if (read_input(p))
+		feed_console(p);
 }
 
 /* Called by the console device (the UART on a vCPU thread, virtio-console
@@ -145,7 +163,7 @@ static void on_rx_wake(void *ctx, uint32_t events)
 	if (read(p->rx_wake_fd, &v, sizeof(v)) < 0) {
 		/* EAGAIN: nothing to drain. */
 	}
-	feed_uart(p);
+	feed_console(p);
 }
 
 static void on_signal(void *ctx, uint32_t events)
@@ -196,8 +214,12 @@ static int setup_stdin(struct platform *p, char *err, size_t errlen)
 	}
 	rc = ev_add(&p->vm->ev, STDIN_FILENO, EPOLLIN, on_stdin, p);
 	if (rc == -EPERM) {
-		/* Regular files and /dev/null cannot be polled. */
-		log_info("serial", "stdin cannot be polled; the guest gets no input");
+		/* Regular files and /dev/null cannot be polled: they are always
+		 * readable, so read them whenever the console has room, starting
+		 * now (through the wake-up eventfd, on the event loop). */
+		p->in_fd = STDIN_FILENO;
+		p->in_file = 1;
+		console_rx_space(p);
 		return 0;
 	}
 	if (rc) {
