@@ -26,42 +26,12 @@
  * reach so that the device never has a reason to interrupt. */
 #include <stdint.h>
 
+#include "guest_rt.h"
+
 #define DEV_BASE 0xd0000000ul
-
-/* virtio-mmio registers (VIRTIO 1.2 section 4.2.2). */
-#define R_MAGIC 0x000
-#define R_VERSION 0x004
-#define R_DEVICE_ID 0x008
-#define R_DEV_FEATURES 0x010
-#define R_DEV_FEATURES_SEL 0x014
-#define R_DRV_FEATURES 0x020
-#define R_DRV_FEATURES_SEL 0x024
-#define R_QUEUE_SEL 0x030
-#define R_QUEUE_NUM_MAX 0x034
-#define R_QUEUE_NUM 0x038
-#define R_QUEUE_READY 0x044
-#define R_QUEUE_NOTIFY 0x050
-#define R_STATUS 0x070
-#define R_DESC_LO 0x080
-#define R_DESC_HI 0x084
-#define R_DRIVER_LO 0x090
-#define R_DRIVER_HI 0x094
-#define R_DEVICE_LO 0x0a0
-#define R_DEVICE_HI 0x0a4
-#define R_CONFIG_GEN 0x0fc
-#define R_CONFIG 0x100
-
-#define S_ACK 1u
-#define S_DRIVER 2u
-#define S_DRIVER_OK 4u
-#define S_FEATURES_OK 8u
 
 #define F_EVENT_IDX 29
 #define F_VERSION_1 32
-
-#define D_NEXT 1u
-#define D_WRITE 2u
-
 #define BLK_T_IN 0u
 #define BLK_T_OUT 1u
 
@@ -85,100 +55,14 @@
  * iterations without progress. */
 #define USED_SPIN 2000000000ul
 
-struct desc {
-	uint64_t addr;
-	uint32_t len;
-	uint16_t flags;
-	uint16_t next;
-};
-
-static void barrier(void)
-{
-	__asm__ __volatile__("" ::: "memory");
-}
-
 static void mfence(void)
 {
 	__asm__ __volatile__("mfence" ::: "memory");
 }
 
-static void cpu_relax(void)
-{
-	__asm__ __volatile__("pause" ::: "memory");
-}
-
-static void outb(uint16_t port, uint8_t v)
-{
-	__asm__ __volatile__("outb %0, %1" : : "a"(v), "Nd"(port));
-}
-
 static void outl(uint16_t port, uint32_t v)
 {
 	__asm__ __volatile__("outl %0, %1" : : "a"(v), "Nd"(port));
-}
-
-static void putc_(char c)
-{
-	outb(0x3f8, (uint8_t)c);
-}
-
-static void puts_(const char *s)
-{
-	while (*s)
-		putc_(*s++);
-}
-
-static void putdec(uint64_t v)
-{
-	char b[21];
-	int i = 0;
-
-	do {
-		b[i++] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	while (i)
-		putc_(b[--i]);
-}
-
-static __attribute__((noreturn)) void guest_exit(uint8_t code)
-{
-	outb(0x501, code);
-	for (;;)
-		cpu_relax();
-}
-
-/* Failure number n (1..200): exit status 16 + n. */
-static __attribute__((noreturn)) void fail(int n, const char *why, uint64_t val)
-{
-	puts_("FAIL ");
-	putdec((uint64_t)n);
-	puts_(": ");
-	puts_(why);
-	puts_(" (");
-	putdec(val);
-	puts_(")\n");
-	guest_exit((uint8_t)(16 + n));
-}
-
-/* The compiler may emit calls to these. */
-void *memset(void *d, int c, unsigned long n)
-{
-	volatile uint8_t *p = d;
-
-	while (n--)
-		*p++ = (uint8_t)c;
-	return d;
-}
-
-void *memcpy(void *d, const void *s, unsigned long n)
-{
-	volatile uint8_t *p = d;
-	const uint8_t *q = s;
-
-	while (n--)
-		*p++ = *q++;
-	return d;
 }
 
 static uint32_t rd(uint32_t off)
