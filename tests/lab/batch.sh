@@ -12,6 +12,11 @@
 # (extended regex on test names), KITE_LAB_SKIP_ALL (reason: report every test SKIP),
 # KITE_LAB_BUDGET (seconds for the whole batch, default 900: per-test timeouts are cut to
 # what is left, and tests that find the budget used up FAIL without running).
+# Per-test extras (see README.md): @WORK@ in a command is an empty scratch directory of the
+# test (disk images); an optional hook $LAB/hooks/<name>.sh runs there as `sh HOOK pre`
+# before kite and `sh HOOK post` after it (exit 0 fine, 77 SKIP, else FAIL; the last line
+# of its output is the reason); 'kill-at=TEXT' in the expect column sends SIGKILL to kite
+# when a line of its output contains TEXT.
 LAB=${LAB:-/lab}
 W=$(mktemp -d "${TMPDIR:-/tmp}/kite-lab.XXXXXX") || exit 1
 CR=$(printf '\r')
@@ -56,7 +61,7 @@ result() { # name verdict reason...
 # Reads kite's output, timestamps KITE-DATE lines with this side's clock, feeds $send to
 # kite's stdin once the guest shell is ready, and copies every line to the log and stdout.
 reader() {
-	name=$1 send=$2 log=$3
+	name=$1 send=$2 log=$3 killat=$4 killed=""
 	while IFS= read -r line || [ -n "$line" ]; do
 		line=${line%"$CR"}
 		case $line in
@@ -69,7 +74,34 @@ reader() {
 		esac
 		printf '%s\n' "$line" >>"$log"
 		printf 'KITE-LAB-OUT %s| %s\n' "$name" "$line"
+		if [ -n "$killat" ] && [ -z "$killed" ]; then
+			case $line in
+			*"$killat"*)
+				killed=1
+				line="lab: kill-at: SIGKILL to kite (pid $(cat "$W/pid" 2>/dev/null))"
+				kill -s KILL "$(cat "$W/pid" 2>/dev/null)" 2>/dev/null || line="$line failed"
+				printf '%s\n' "$line" >>"$log"
+				printf 'KITE-LAB-OUT %s| %s\n' "$name" "$line"
+				;;
+			esac
+		fi
 	done
+}
+
+# Runs the optional hook $LAB/hooks/<name>.sh with argument pre|post in the test's work
+# directory; its output goes to the test's log (prefixed "hook pre:"/"hook post:"). Sets
+# hook_rc (0 without a hook) and hook_msg (last line of its output).
+run_hook() { # name phase
+	hook_rc=0 hook_msg=""
+	[ -f "$LAB/hooks/$1.sh" ] || return 0
+	(cd "$wd" && export LAB && KITE_LAB_WORK="$wd" KITE_LAB_LOG="$log" KITE_LAB_RC="$rc" \
+		KITE="$LAB/kite" sh "$LAB/hooks/$1.sh" "$2") </dev/null >"$W/hook.out" 2>&1
+	hook_rc=$?
+	while IFS= read -r hl || [ -n "$hl" ]; do
+		printf '%s\n' "hook $2: $hl" >>"$log"
+		printf 'KITE-LAB-OUT %s| hook %s: %s\n' "$1" "$2" "$hl"
+	done <"$W/hook.out"
+	hook_msg=$(tail -n 1 "$W/hook.out")
 }
 
 check_clock() { # log tolerance -> prints failure reason, or nothing
@@ -91,14 +123,17 @@ run_test() { # name needs timeout exits send expect cmd
 		result "$name" SKIP "$KITE_LAB_SKIP_ALL"
 		return
 	fi
-	cmd=$(subst "$cmd")
+	rm -rf "$W/$name.work"
+	wd="$W/$name.work"
+	mkdir -p "$wd"
+	cmd=$(subst "$cmd" | sed "s#@WORK@#$wd#g")
 	expect=$(subst "$expect")
 	missing=$(printf '%s %s\n' "$cmd" "$expect" | grep -o '@[A-Z0-9_]*@' | sort -u | tr '\n' ' ')
 	if [ -n "$missing" ]; then
 		for m in $missing; do
 			case $m in
 			@KITE@ | @DEMO@ | @BZIMAGE@ | @VMLINUX@ | @VMLINUX_NOPVH@ | @DEBIAN_KERNEL@ | \
-			@INITRD@ | @DEBIAN_INITRD@ | @BLOB_SHA256@ | @DEBIAN_BLOB_SHA256@) ;;
+			@INITRD@ | @DEBIAN_INITRD@ | @BLOB_SHA256@ | @DEBIAN_BLOB_SHA256@ | @WORK@) ;;
 			*) result "$name" FAIL "unknown placeholder $m in tests.txt"; return ;;
 			esac
 		done
@@ -133,6 +168,14 @@ run_test() { # name needs timeout exits send expect cmd
 	fi
 	[ "$tmo" -gt $left ] && tmo=$left
 	[ "$send" = "-" ] && send=""
+	killat=$(trim "$(printf '%s\n' "$expect" | sed 's/;;/\n/g' | sed -n 's/^[[:space:]]*kill-at=//p' | head -n 1)")
+	rc=""
+	run_hook "$name" pre
+	case $hook_rc in
+	0) ;;
+	77) result "$name" SKIP "$hook_msg"; rm -rf "$wd"; return ;;
+	*) result "$name" FAIL "hook pre: $hook_msg"; rm -rf "$wd"; return ;;
+	esac
 
 	rm -f "$W/in" "$W/rc" "$W/pid"
 	mkfifo "$W/in"
@@ -146,7 +189,7 @@ run_test() { # name needs timeout exits send expect cmd
 		echo $! >"$W/pid"
 		wait $!
 		echo $? >"$W/rc"
-	) | reader "$name" "$send" "$log" &
+	) | reader "$name" "$send" "$log" "$killat" &
 	rpid=$!
 	timed_out=0
 	while [ ! -f "$W/rc" ]; do
@@ -178,6 +221,7 @@ run_test() { # name needs timeout exits send expect cmd
 			e=$(trim "$e")
 			[ -n "$e" ] && [ "$e" != "-" ] || continue
 			case $e in
+			kill-at=*) ;;
 			clock\<=*)
 				r=$(check_clock "$log" "${e#clock<=}")
 				[ -z "$r" ] || { why="${why:+$why; }$r"; break; }
@@ -199,6 +243,9 @@ run_test() { # name needs timeout exits send expect cmd
 $ex
 EOX
 	fi
+	run_hook "$name" post
+	[ $hook_rc = 0 ] || why="${why:+$why; }hook post: $hook_msg"
+	rm -rf "$wd"
 	if [ -z "$why" ]; then
 		result "$name" PASS "exit $rc, ${secs}s"
 	else
