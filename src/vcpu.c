@@ -200,8 +200,15 @@ static void *vcpu_thread(void *arg)
 			vm_vcpu_halted(vm, v);
 			break;
 		}
-		report(v, &o);
-		vm_request_stop(vm, o.reason, o.status);
+		/* The first stop reason wins. If the VM was already stopping
+		 * (the guest powered off on another vCPU), this exit changes
+		 * nothing: say so quietly instead of reporting an error. The
+		 * main thread joins this thread before it prints the outcome. */
+		if (vm_request_stop(vm, o.reason, o.status))
+			report(v, &o);
+		else
+			log_info("vcpu", "vCPU %d: %s after the VM began stopping; ignored", v->id,
+				 o.what ? o.what : "exit");
 		break;
 	}
 	return NULL;

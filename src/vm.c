@@ -35,19 +35,23 @@ static void stopper_cb(void *ctx, enum vm_stop_reason reason, int status)
 	vm_request_stop(ctx, reason, status);
 }
 
-void vm_request_stop(struct vm *vm, enum vm_stop_reason reason, int status)
+int vm_request_stop(struct vm *vm, enum vm_stop_reason reason, int status)
 {
+	int first = 0;
+
 	pthread_mutex_lock(&vm->lock);
 	if (!vm->stopping) {
 		vm->stop_reason = reason;
 		vm->stop_status = status;
 		__atomic_store_n(&vm->stopping, 1, __ATOMIC_SEQ_CST);
+		first = 1;
 	}
 	pthread_mutex_unlock(&vm->lock);
 	for (int i = 0; i < vm->nr_vcpus; i++)
 		vcpu_kick(&vm->vcpus[i]);
 	if (vm->ev_ready)
 		ev_stop(&vm->ev);
+	return first;
 }
 
 int vm_stopping(struct vm *vm)
@@ -186,12 +190,14 @@ static int setup_vcpus(struct vm *vm, const struct cpu_entry *entry, char *err, 
 		}
 		vm->nr_vcpus = i + 1;
 		rc = cpu_set_cpuid(vm->kvm.fd, v->fd, i, cfg->cpus);
-		if (!rc)
+		/* A raw image starts every vCPU at its entry. A kernel starts
+		 * on the BSP and wakes the others itself with INIT/SIPI, so
+		 * its APs keep the reset state KVM gives them (not runnable
+		 * before INIT and SIPI), as a PC's firmware leaves them. */
+		if (!rc && (i == 0 || cfg->image))
 			rc = cpu_set_entry(v->fd, entry);
 		if (!rc && vm->irqchip)
 			rc = cpu_set_lapic(v->fd);
-		/* A raw image starts every vCPU at its entry; a kernel starts
-		 * the BSP and wakes the others itself (INIT/SIPI). */
 		if (!rc && vm->irqchip && i > 0 && cfg->image)
 			rc = cpu_set_runnable(v->fd);
 		if (rc) {

@@ -54,7 +54,10 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, const struct timespec 
 int vm_run(struct vm *vm) MUST_CHECK;
 void vm_destroy(struct vm *vm);
 
-void vm_request_stop(struct vm *vm, enum vm_stop_reason reason, int status);
+/* The first reason wins: later requests (say a vCPU's triple fault while
+ * the guest is powering off) only make sure everything stops. Returns 1
+ * if this call set the reason. */
+int vm_request_stop(struct vm *vm, enum vm_stop_reason reason, int status);
 int vm_stopping(struct vm *vm);
 void vm_vcpu_started(struct vm *vm, struct vcpu *v);
 void vm_vcpu_halted(struct vm *vm, struct vcpu *v);

@@ -41,7 +41,7 @@ if [ -n "$err" ]; then
 	LAB=/lab KITE_LAB_ONLY=$only KITE_LAB_SKIP_ALL="lab: $err" sh /lab/batch.sh
 else
 	echo "KITE-L1 kvm-ready uptime=$(up) kvm_amd.nested=$(cat /sys/module/kvm_amd/parameters/nested 2>/dev/null)"
-	LAB=/lab KITE_LAB_ONLY=$only sh /lab/batch.sh
+	LAB=/lab KITE_LAB_ONLY=$only KITE_LAB_TIER=nested sh /lab/batch.sh
 fi
 echo "KITE-L1 done uptime=$(up)"
 sync

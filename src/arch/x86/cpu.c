@@ -1,6 +1,7 @@
 /* Entry-mode register state, GDT/TSS and identity page tables, CPUID. */
 #include "arch/x86/cpu.h"
 
+#include <cpuid.h>
 #include <errno.h>
 #include <linux/kvm.h>
 #include <stdio.h>
@@ -199,30 +200,125 @@ int cpu_set_entry(int vcpu_fd, const struct cpu_entry *e)
 	return 0;
 }
 
-static struct kvm_cpuid2 *supported_cpuid(int kvm_fd)
+/* KVM_GET_SUPPORTED_CPUID, with room for `extra` more entries. */
+static struct kvm_cpuid2 *supported_cpuid(int kvm_fd, uint32_t extra)
 {
-	for (int n = 64; n <= 4096; n *= 2) {
-		struct kvm_cpuid2 *c = calloc(1, sizeof(*c) + (size_t)n * sizeof(c->entries[0]));
+	for (uint32_t n = 64; n <= 4096; n *= 2) {
+		struct kvm_cpuid2 *c = calloc(1, sizeof(*c) + (size_t)(n + extra) * sizeof(c->entries[0]));
 
 		if (!c)
 			return NULL;
-		c->nent = (uint32_t)n;
+		c->nent = n;
 		if (ioctl(kvm_fd, KVM_GET_SUPPORTED_CPUID, c) == 0)
 			return c;
 		free(c);
 		if (errno != E2BIG)
 			return NULL;
 	}
+	errno = E2BIG;
 	return NULL;
 }
 
-int cpu_set_cpuid(int kvm_fd, int vcpu_fd, int vcpu_id, int nr_cpus)
+/*
+ * Is kite itself running in a guest of QEMU's TCG (software) CPU? Then the
+ * /dev/kvm kite uses runs on an emulated SVM/VMX, and QEMU before 8.2 does
+ * not apply the XSETBV intercept: a nested guest's XSETBV changes XCR0 in
+ * QEMU without KVM seeing it. KVM then keeps XCR0 = 1 as the guest's value
+ * (reloading it before every VMRUN) and reports CPUID[0xd,0].EBX for it
+ * (576 bytes), so Linux finds the XSAVE layout inconsistent ("XSAVE
+ * consistency problem") and the guest's XSAVE state would not follow what
+ * it enabled. QEMU's TCG identifies itself in the hypervisor leaf.
+ */
+static int host_is_qemu_tcg(void)
 {
-	struct kvm_cpuid2 *c = supported_cpuid(kvm_fd);
-	int rc = 0;
+	unsigned int a, b, c, d;
+	char sig[12];
 
-	if (!c)
-		return -errno ? -errno : -ENOMEM;
+	__cpuid(1, a, b, c, d);
+	if (!(c & (1u << 31))) /* no hypervisor below us */
+		return 0;
+	__cpuid(0x40000000, a, b, c, d);
+	memcpy(sig, &b, 4);
+	memcpy(sig + 4, &c, 4);
+	memcpy(sig + 8, &d, 4);
+	return memcmp(sig, "TCGTCGTCGTCG", 12) == 0;
+}
+
+/* Feature bits that need XSAVE-managed state (AVX and its successors, AMX,
+ * PKU): hidden together with XSAVE itself. */
+static const struct {
+	uint32_t function, index;
+	int reg; /* 0 eax, 1 ebx, 2 ecx, 3 edx */
+	uint32_t mask;
+} xsave_features[] = {
+	/* XSAVE, OSXSAVE, AVX, FMA, F16C */
+	{1, 0, 2, (1u << 26) | (1u << 27) | (1u << 28) | (1u << 12) | (1u << 29)},
+	/* AVX2, AVX512F/DQ/IFMA/PF/ER/CD/BW/VL */
+	{7, 0, 1, (1u << 5) | (1u << 16) | (1u << 17) | (1u << 21) | (1u << 26) | (1u << 27) |
+			  (1u << 28) | (1u << 30) | (1u << 31)},
+	/* AVX512_VBMI, PKU, OSPKE, AVX512_VBMI2, VAES, VPCLMULQDQ, AVX512_VNNI,
+	 * AVX512_BITALG, AVX512_VPOPCNTDQ */
+	{7, 0, 2, (1u << 1) | (1u << 3) | (1u << 4) | (1u << 6) | (1u << 9) | (1u << 10) |
+			  (1u << 11) | (1u << 12) | (1u << 14)},
+	/* AVX512_4VNNIW/4FMAPS, VP2INTERSECT, AMX_BF16, AVX512_FP16, AMX_TILE,
+	 * AMX_INT8 */
+	{7, 0, 3, (1u << 2) | (1u << 3) | (1u << 8) | (1u << 22) | (1u << 23) | (1u << 24) |
+			  (1u << 25)},
+	/* AVX_VNNI, AVX512_BF16 */
+	{7, 1, 0, (1u << 4) | (1u << 5)},
+	/* XOP, FMA4 */
+	{0x80000001, 0, 2, (1u << 11) | (1u << 16)},
+};
+
+void cpu_cpuid_hide_xsave(struct kvm_cpuid2 *c)
+{
+	for (uint32_t i = 0; i < c->nent; i++) {
+		struct kvm_cpuid_entry2 *e = &c->entries[i];
+		__u32 *regs[4] = {&e->eax, &e->ebx, &e->ecx, &e->edx};
+
+		if (e->function == 0xd) {
+			e->eax = e->ebx = e->ecx = e->edx = 0;
+			continue;
+		}
+		for (size_t k = 0; k < ARRAY_SIZE(xsave_features); k++)
+			if (xsave_features[k].function == e->function &&
+			    xsave_features[k].index == e->index)
+				*regs[xsave_features[k].reg] &= ~xsave_features[k].mask;
+	}
+}
+
+/* KVM's APIC timer runs at a fixed 1 GHz (APIC_BUS_CYCLE_NS = 1). */
+#define KVM_APIC_BUS_KHZ 1000000u
+#define CPUID_KVM_SIGNATURE 0x40000000u
+#define CPUID_TIMING_INFO 0x40000010u
+
+int cpu_cpuid_add_tsc_khz(struct kvm_cpuid2 *c, uint32_t room, uint32_t tsc_khz)
+{
+	struct kvm_cpuid_entry2 *base = NULL;
+
+	for (uint32_t i = 0; i < c->nent; i++) {
+		if (c->entries[i].function == CPUID_TIMING_INFO)
+			return -EEXIST;
+		if (c->entries[i].function == CPUID_KVM_SIGNATURE)
+			base = &c->entries[i];
+	}
+	if (!base || room < 1)
+		return -ENOENT;
+	/* The timing leaf as VMware defined it and other hypervisors adopted:
+	 * EAX = TSC kHz, EBX = local APIC timer kHz. */
+	if (base->eax < CPUID_TIMING_INFO)
+		base->eax = CPUID_TIMING_INFO;
+	c->entries[c->nent] = (struct kvm_cpuid_entry2){
+		.function = CPUID_TIMING_INFO,
+		.eax = tsc_khz,
+		.ebx = KVM_APIC_BUS_KHZ,
+	};
+	c->nent++;
+	return 0;
+}
+
+void cpu_cpuid_set_topology(struct kvm_cpuid2 *c, int vcpu_id, int nr_cpus)
+{
 	for (uint32_t i = 0; i < c->nent; i++) {
 		struct kvm_cpuid_entry2 *e = &c->entries[i];
 
@@ -260,6 +356,30 @@ int cpu_set_cpuid(int kvm_fd, int vcpu_fd, int vcpu_id, int nr_cpus)
 			break;
 		}
 	}
+}
+
+int cpu_set_cpuid(int kvm_fd, int vcpu_fd, int vcpu_id, int nr_cpus)
+{
+	static int tcg_host = -1; /* vCPUs are set up on one thread */
+	struct kvm_cpuid2 *c = supported_cpuid(kvm_fd, 1);
+	int tsc_khz, rc = 0;
+
+	if (!c)
+		return errno ? -errno : -ENOMEM;
+	cpu_cpuid_set_topology(c, vcpu_id, nr_cpus);
+	if (tcg_host < 0) {
+		tcg_host = host_is_qemu_tcg();
+		if (tcg_host)
+			log_info("cpu", "host CPU is QEMU TCG: hiding XSAVE and AVX from the guest "
+				 "(KVM cannot track a nested guest's XCR0 there)");
+	}
+	if (tcg_host)
+		cpu_cpuid_hide_xsave(c);
+	/* Best effort: without the KVM leaf or KVM_GET_TSC_KHZ the guest
+	 * measures the TSC itself. */
+	tsc_khz = ioctl(vcpu_fd, KVM_GET_TSC_KHZ, 0);
+	if (tsc_khz > 0 && cpu_cpuid_add_tsc_khz(c, 1, (uint32_t)tsc_khz))
+		log_debug("cpu", "no KVM signature leaf: TSC frequency leaf not added");
 	if (ioctl(vcpu_fd, KVM_SET_CPUID2, c) < 0)
 		rc = -errno;
 	free(c);
@@ -345,6 +465,9 @@ void cpu_dump(int vcpu_fd, const struct guest_mem *gm, const char *prefix)
 		s.cs.selector, (unsigned long long)s.cs.base, s.cs.l, s.cs.dpl, s.ss.selector,
 		(unsigned long long)s.cr0, (unsigned long long)s.cr3, (unsigned long long)s.cr4,
 		(unsigned long long)s.efer);
+	if (r.rip == 0xfff0 && s.cs.selector == 0xf000 && !(s.cr0 & CR0_PE))
+		log_err(prefix, "(the reset state: KVM on AMD re-initialises a vCPU after a "
+			"triple fault, so the faulting state is lost)");
 	n = insn_bytes(vcpu_fd, gm, s.cs.base + r.rip, code, (int)sizeof(code));
 	for (int i = 0; i < n; i++)
 		snprintf(hex + 3 * i, sizeof(hex) - (size_t)(3 * i), "%02x ", code[i]);

@@ -48,8 +48,20 @@ struct cpu_entry {
 /* Loads segment, control and general registers for the entry mode. */
 int cpu_set_entry(int vcpu_fd, const struct cpu_entry *e) MUST_CHECK;
 
-/* CPUID from KVM_GET_SUPPORTED_CPUID with this vCPU's APIC ID and topology. */
+/* CPUID from KVM_GET_SUPPORTED_CPUID with this vCPU's APIC ID and topology,
+ * the TSC frequency leaf, and XSAVE hidden where KVM cannot track XCR0. */
 int cpu_set_cpuid(int kvm_fd, int vcpu_fd, int vcpu_id, int nr_cpus) MUST_CHECK;
+
+/* The pure steps of cpu_set_cpuid, on a KVM_GET_SUPPORTED_CPUID table. */
+struct kvm_cpuid2;
+/* Leaves 1, 0xb and 0x1f: APIC ID vcpu_id, nr_cpus cores in one package. */
+void cpu_cpuid_set_topology(struct kvm_cpuid2 *c, int vcpu_id, int nr_cpus);
+/* Clears XSAVE, the features whose state only XSAVE manages, and leaf 0xd. */
+void cpu_cpuid_hide_xsave(struct kvm_cpuid2 *c);
+/* Appends leaf 0x40000010 (EAX TSC kHz, EBX APIC timer kHz) and raises the
+ * KVM leaf's maximum to it; room = free entries after c->nent. -ENOENT
+ * without the KVM signature leaf or room, -EEXIST if already there. */
+int cpu_cpuid_add_tsc_khz(struct kvm_cpuid2 *c, uint32_t room, uint32_t tsc_khz) MUST_CHECK;
 
 /* LAPIC LVT LINT0 as ExtINT and LINT1 as NMI, as a PC's firmware leaves
  * them (needs the in-kernel irqchip). */
