@@ -36,6 +36,9 @@ const char config_help_text[] =
 	"  --console serial|virtio  where stdin/stdout connect: COM1 (default) or a\n"
 	"                        virtio-console (the guest's hvc0; the default\n"
 	"                        command line then says console=hvc0)\n"
+	"  --console-socket PATH the console's host end on a Unix socket at PATH instead\n"
+	"                        of stdin/stdout (one client; output is kept in a 64 KiB\n"
+	"                        buffer until one connects)\n"
 	"\n"
 	"Machine:\n"
 	"  --memory SIZE         guest RAM, K/M/G suffix, bare number = MiB (default 256M)\n"
@@ -143,7 +146,7 @@ static int fail(char *err, size_t errlen, const char *fmt, ...)
 enum {
 	OPT_IMAGE = 256, OPT_MODE, OPT_LOAD, OPT_ENTRY, OPT_REG, OPT_MEMORY, OPT_CPUS,
 	OPT_IRQCHIP, OPT_SERIAL_OUT, OPT_KVM_DEVICE, OPT_TIMESTAMPS, OPT_LOG_LEVEL,
-	OPT_HELP, OPT_VERSION, OPT_KERNEL, OPT_INITRD, OPT_CMDLINE, OPT_DISK, OPT_RNG, OPT_CONSOLE,
+	OPT_HELP, OPT_VERSION, OPT_KERNEL, OPT_INITRD, OPT_CMDLINE, OPT_DISK, OPT_RNG, OPT_CONSOLE, OPT_CONSOLE_SOCKET,
 };
 
 static const struct option run_opts[] = {
@@ -165,6 +168,7 @@ static const struct option run_opts[] = {
 	{"disk", required_argument, NULL, OPT_DISK},
 	{"rng", optional_argument, NULL, OPT_RNG},
 	{"console", required_argument, NULL, OPT_CONSOLE},
+	{"console-socket", required_argument, NULL, OPT_CONSOLE_SOCKET},
 	{"help", no_argument, NULL, OPT_HELP},
 	{"version", no_argument, NULL, OPT_VERSION},
 	{NULL, 0, NULL, 0},
@@ -329,6 +333,9 @@ static int parse_one(int c, const char *arg, struct vm_config *cfg, enum config_
 			cfg->console = CONSOLE_VIRTIO;
 		else
 			return fail(err, errlen, "--console %s: expected serial or virtio", arg);
+		return 0;
+	case OPT_CONSOLE_SOCKET:
+		cfg->console_socket = arg;
 		return 0;
 	case OPT_HELP:
 		*cmd = CMD_HELP;

@@ -56,6 +56,7 @@ struct vm_config {
 	int nr_disks;
 	int rng;
 	enum console_choice console;
+	const char *console_socket;
 	uint64_t rng_rate; /* bytes per second, 0 = unlimited */
 	int log_level; /* enum log_level */
 	int timestamps;

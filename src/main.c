@@ -99,6 +99,7 @@ int main(int argc, char **argv)
 		switch (rc) {
 		case -ENOENT: case -EACCES: case -EPERM: case -EINVAL: case -E2BIG:
 		case -ENODEV: case -EISDIR: case -ENOTSUP: case -ENOEXEC: case -EBUSY:
+		case -EADDRINUSE: case -ENOTDIR:
 			return EXIT_BAD_INPUT;
 		default:
 			return EXIT_HOST_FAILURE;

@@ -20,6 +20,7 @@
 #include "devices/i8042.h"
 #include "devices/rtc_cmos.h"
 #include "devices/serial8250.h"
+#include "console_sock.h"
 #include "irq.h"
 #include "log.h"
 #include "term.h"
@@ -46,6 +47,7 @@ struct platform {
 	int in_fd;
 	int in_watched;
 	int in_file; /* stdin cannot be polled (a regular file): read on demand */
+	struct console_sock *sock; /* --console-socket: replaces stdin/stdout */
 	int rx_wake_fd;
 	int sig_fd;
 	struct term_filter filter;
@@ -60,6 +62,10 @@ static void console_out(void *ctx, const uint8_t *buf, size_t n)
 {
 	struct platform *p = ctx;
 
+	if (p->sock) {
+		console_sock_write(p->sock, buf, n);
+		return;
+	}
 	while (n && !p->out_broken) {
 		ssize_t w = write(p->out_fd, buf, n);
 
@@ -91,8 +97,11 @@ static int read_input(struct platform *p)
 	if (n < 0 && errno == EAGAIN)
 		return 0;
 	if (n <= 0) {
-		/* End of input: the guest keeps running without it. */
-		if (!p->in_file)
+		/* End of input: the guest keeps running without it (and a
+		 * socket console waits for the next client). */
+		if (p->sock)
+			console_sock_client_gone(p->sock, p->in_fd);
+		else if (!p->in_file)
 			ev_del(&p->vm->ev, p->in_fd);
 		p->in_fd = -1;
 		return 0;
@@ -198,6 +207,20 @@ static int setup_signals(struct platform *p, char *err, size_t errlen)
 	return 0;
 }
 
+/* A console-socket client connected: its input is the console's input. */
+static void on_sock_client(void *ctx, int fd)
+{
+	struct platform *p = ctx;
+
+	p->in_fd = -1; /* a previous client was closed by console_sock */
+	p->in_watched = 0;
+	if (ev_add(&p->vm->ev, fd, EPOLLIN, on_stdin, p) == 0) {
+		p->in_fd = fd;
+		p->in_watched = 1;
+		feed_console(p); /* input left over from the last client */
+	}
+}
+
 static int setup_stdin(struct platform *p, char *err, size_t errlen)
 {
 	int rc;
@@ -211,6 +234,13 @@ static int setup_stdin(struct platform *p, char *err, size_t errlen)
 	if (rc) {
 		snprintf(err, errlen, "cannot watch the serial wake-up: %s", strerror(-rc));
 		return rc;
+	}
+	if (p->vm->cfg->console_socket) {
+		p->sock = calloc(1, sizeof(*p->sock));
+		if (!p->sock)
+			return -ENOMEM;
+		return console_sock_open(p->sock, p->vm->cfg->console_socket, &p->vm->ev,
+					 on_sock_client, p, err, errlen);
 	}
 	rc = ev_add(&p->vm->ev, STDIN_FILENO, EPOLLIN, on_stdin, p);
 	if (rc == -EPERM) {
@@ -381,6 +411,10 @@ void platform_destroy(struct platform *p)
 	if (!p)
 		return;
 	term_restore();
+	if (p->sock) {
+		console_sock_close(p->sock);
+		free(p->sock);
+	}
 	if (p->sig_fd >= 0)
 		close(p->sig_fd);
 	if (p->rx_wake_fd >= 0)

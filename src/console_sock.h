@@ -1,0 +1,41 @@
+/* The guest console on a Unix socket (--console-socket PATH): one client at
+ * a time (a new one takes over), guest output kept in a ring buffer while no
+ * one is connected and replayed on connect. */
+#ifndef KITE_CONSOLE_SOCK_H
+#define KITE_CONSOLE_SOCK_H
+
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "compiler.h"
+#include "evloop.h"
+
+#define CONSOLE_SOCK_RING 65536
+
+struct console_sock {
+	int listen_fd;
+	int client_fd;
+	char path[108];
+	struct evloop *ev;
+	pthread_mutex_t lock; /* client_fd and the ring: output comes from vCPUs */
+	uint8_t ring[CONSOLE_SOCK_RING];
+	size_t ring_head, ring_len;
+	uint64_t dropped;
+	/* A client connected: the owner reads its input from fd. */
+	void (*on_client)(void *ctx, int fd);
+	void *ctx;
+};
+
+/* Binds and listens at path (which must not exist yet). err gets one line. */
+int console_sock_open(struct console_sock *cs, const char *path, struct evloop *ev,
+		      void (*on_client)(void *ctx, int fd), void *ctx, char *err,
+		      size_t errlen) MUST_CHECK;
+/* Guest output: to the client, else into the ring. Any thread. Never
+ * blocks: a client that does not read loses output (counted). */
+void console_sock_write(struct console_sock *cs, const uint8_t *buf, size_t n);
+/* The client at fd went away (its input reached end of file). */
+void console_sock_client_gone(struct console_sock *cs, int fd);
+void console_sock_close(struct console_sock *cs);
+
+#endif
