@@ -27,7 +27,8 @@ static void transmit(struct virtio_console *c)
 		/* GUEST: each buffer was bounds-checked by virtq_pop; only
 		 * the device-readable ones carry output. */
 		for (uint32_t i = 0; i < c->chain.nr_out; i++)
-			c->host.out(c->host.ctx, c->chain.buf[i].host, c->chain.buf[i].len);
+			if (c->chain.buf[i].len) /* zero-length buffers have no host pointer */
+				c->host.out(c->host.ctx, c->chain.buf[i].host, c->chain.buf[i].len);
 		virtio_mmio_push(&c->t, CONSOLE_TXQ, c->chain.gen, c->chain.head, 0);
 	}
 	virtio_mmio_notify(&c->t, CONSOLE_TXQ);
@@ -100,6 +101,8 @@ size_t virtio_console_receive(struct virtio_console *c, const uint8_t *buf, size
 		for (uint32_t i = c->chain.nr_out; i < c->chain.nr && done < n; i++) {
 			size_t k = MIN((size_t)c->chain.buf[i].len, n - done);
 
+			if (!k)
+				continue; /* zero-length buffers have no host pointer */
 			memcpy(c->chain.buf[i].host, buf + done, k);
 			done += k;
 			put += (uint32_t)k;

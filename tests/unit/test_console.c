@@ -211,6 +211,29 @@ static void broken_transmit_chain(void **s)
 	virtio_console_free(c);
 }
 
+/* Zero-length buffers are legal and carry nothing (found by fuzz_console). */
+static void zero_length_buffers(void **s)
+{
+	struct virtio_console *c = make();
+	struct virtio_mmio *t = virtio_console_transport(c);
+
+	(void)s;
+	bring_up(t);
+	set_desc(0, 0, DATA, 0, 2 | 1, 1);
+	set_desc(0, 1, DATA + 0x100, 4, 2, 0);
+	offer(0, 0);
+	assert_int_equal(virtio_console_receive(c, (const uint8_t *)"ab", 2), 2);
+	assert_memory_equal(mem + DATA + 0x100, "ab", 2);
+	assert_int_equal(used_len(0, 0), 2);
+	set_desc(1, 0, DATA, 0, 1, 1);
+	set_desc(1, 1, DATA + 0x200, 0, 0, 0);
+	offer(1, 0);
+	virtio_mmio_queue_notify(t, 1);
+	assert_int_equal(sink_len, 0);
+	assert_int_equal(used_idx(1), 1);
+	virtio_console_free(c);
+}
+
 static void needs_sink(void **s)
 {
 	struct virtio_console_host h = {NULL, NULL, NULL};
@@ -243,6 +266,7 @@ int main(void)
 		cmocka_unit_test(transmit),
 		cmocka_unit_test(receive_backpressure),
 		cmocka_unit_test(broken_transmit_chain),
+		cmocka_unit_test(zero_length_buffers),
 		cmocka_unit_test(needs_sink),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
