@@ -5,6 +5,8 @@
 # runs the L2 test batch (/lab/batch.sh) and powers off. Everything it reports goes to the
 # serial console as KITE-L1 / KITE-LAB* lines, parsed by tests/lab/run on the host.
 # /lab/only (optional): extended regex, run only the matching tests.
+# /lab/bench-boot (optional, from tests/lab/run --bench-boot N): run the boot-to-init
+# benchmark /lab/bench-boot.sh (bench/lab-boot.sh) instead of the batch.
 export PATH=/bin
 mkdir -p /proc /sys /dev /tmp /run
 mount -t proc proc /proc
@@ -36,7 +38,16 @@ only=$(cat /lab/only 2>/dev/null)
 KITE_LAB_BUDGET=$(cat /lab/budget 2>/dev/null || echo 900)
 export KITE_LAB_BUDGET
 
-if [ -n "$err" ]; then
+if [ -f /lab/bench-boot ]; then
+	# tests/lab/run --bench-boot N: the boot-to-init benchmark (bench/lab-boot.sh)
+	# instead of the test batch; KITE-BENCH lines on the console.
+	if [ -n "$err" ]; then
+		echo "KITE-BENCH-DONE runs=0 ok=0 error=$err"
+	else
+		echo "KITE-L1 kvm-ready uptime=$(up) kvm_amd.nested=$(cat /sys/module/kvm_amd/parameters/nested 2>/dev/null)"
+		LAB=/lab KITE_LAB_TIER=nested sh /lab/bench-boot.sh
+	fi
+elif [ -n "$err" ]; then
 	echo "KITE-L1 error: $err"
 	LAB=/lab KITE_LAB_ONLY=$only KITE_LAB_SKIP_ALL="lab: $err" sh /lab/batch.sh
 else
