@@ -334,15 +334,3 @@ void guest_main(uint64_t rdi, uint64_t rsi, uint64_t rdx, uint64_t rcx)
 	puts_("\n");
 	guest_exit(0);
 }
-
-/* Entry at the load address (virtio_guest.ld puts .text.entry first). rsp
- * starts at the load address; rdi, rsi, rdx, rcx are the first four C
- * arguments already. */
-__asm__(".section .text.entry, \"ax\"\n"
-	".globl _start\n"
-	"_start:\n"
-	"	and $-16, %rsp\n"
-	"	call guest_main\n"
-	"1:	pause\n"
-	"	jmp 1b\n"
-	".previous\n");

@@ -160,10 +160,3 @@ void guest_main(void)
 	}
 	fail(6, "no input", total);
 }
-
-__asm__(".section .text.entry, \"ax\"\n"
-	".globl _start\n"
-	"_start:\n"
-	"	call guest_main\n"
-	"1:	jmp 1b\n"
-	".previous\n");

@@ -150,4 +150,16 @@ static inline void mmio_wr(uint64_t base, uint32_t off, uint32_t v)
 	*(volatile uint32_t *)(base + off) = v;
 }
 
+/* Entry at the load address (virtio_guest.ld puts .text.entry first): rsp
+ * starts at the load address; align it and call guest_main, whose first
+ * four arguments are rdi, rsi, rdx and rcx as kite's --reg set them. */
+__asm__(".section .text.entry, \"ax\"\n"
+	".globl _start\n"
+	"_start:\n"
+	"	and $-16, %rsp\n"
+	"	call guest_main\n"
+	"1:	pause\n"
+	"	jmp 1b\n"
+	".previous\n");
+
 #endif

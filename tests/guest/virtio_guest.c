@@ -650,14 +650,3 @@ void guest_main(uint64_t mode)
 	}
 	guest_exit(0);
 }
-
-/* Entry at the load address (the linker script puts .text.entry first).
- * rsp starts at the load address, 16-byte aligned; rdi holds the mode. */
-__asm__(".section .text.entry, \"ax\"\n"
-	".globl _start\n"
-	"_start:\n"
-	"	and $-16, %rsp\n"
-	"	call guest_main\n"
-	"1:	pause\n"
-	"	jmp 1b\n"
-	".previous\n");
