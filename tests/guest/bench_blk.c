@@ -149,15 +149,7 @@ static void dev_init(void)
 		fail(6, "QueueNumMax too small", max);
 	memset((void *)DESC_GPA, 0, 0x3000);
 	avail_idx = used_seen = 0;
-	wr(R_QUEUE_NUM, QSIZE);
-	wr(R_DESC_LO, (uint32_t)DESC_GPA);
-	wr(R_DESC_HI, 0);
-	wr(R_DRIVER_LO, (uint32_t)AVAIL_GPA);
-	wr(R_DRIVER_HI, 0);
-	wr(R_DEVICE_LO, (uint32_t)USED_GPA);
-	wr(R_DEVICE_HI, 0);
-	wr(R_QUEUE_READY, 1);
-	if (rd(R_QUEUE_READY) != 1)
+	if (!vq_program(DEV_BASE, 0, QSIZE, DESC_GPA, AVAIL_GPA, USED_GPA))
 		fail(7, "QueueReady did not stick", rd(R_STATUS));
 	wr(R_STATUS, S_ACK | S_DRIVER | S_FEATURES_OK | S_DRIVER_OK);
 	if (rd(R_STATUS) != (S_ACK | S_DRIVER | S_FEATURES_OK | S_DRIVER_OK))

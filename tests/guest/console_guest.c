@@ -67,11 +67,8 @@ static void setup_queue(uint32_t qi)
 	mmio_wr(DEV, R_QUEUE_SEL, qi);
 	if (mmio_rd(DEV, R_QUEUE_NUM_MAX) < QSIZE)
 		fail(3, "queue too small", mmio_rd(DEV, R_QUEUE_NUM_MAX));
-	mmio_wr(DEV, R_QUEUE_NUM, QSIZE);
-	mmio_wr(DEV, R_DESC_LO, (uint32_t)q->ring);
-	mmio_wr(DEV, R_DRIVER_LO, (uint32_t)q->ring + 0x1000);
-	mmio_wr(DEV, R_DEVICE_LO, (uint32_t)q->ring + 0x2000);
-	mmio_wr(DEV, R_QUEUE_READY, 1);
+	if (!vq_program(DEV, qi, QSIZE, q->ring, q->ring + 0x1000, q->ring + 0x2000))
+		fail(7, "QueueReady did not stick", qi);
 }
 
 /* Sends n bytes (copied to the transmit buffer) and waits for the device. */

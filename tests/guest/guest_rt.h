@@ -150,6 +150,24 @@ static inline void mmio_wr(uint64_t base, uint32_t off, uint32_t v)
 	*(volatile uint32_t *)(base + off) = v;
 }
 
+/* Programs queue q of the device at base (size num, rings at the given
+ * guest-physical addresses) and sets QueueReady. Returns whether QueueReady
+ * reads back 1; the caller reports a failure with its own number. */
+static __attribute__((unused)) int vq_program(uint64_t base, uint32_t q, uint32_t num,
+					      uint64_t desc, uint64_t avail, uint64_t used)
+{
+	mmio_wr(base, R_QUEUE_SEL, q);
+	mmio_wr(base, R_QUEUE_NUM, num);
+	mmio_wr(base, R_DESC_LO, (uint32_t)desc);
+	mmio_wr(base, R_DESC_HI, (uint32_t)(desc >> 32));
+	mmio_wr(base, R_DRIVER_LO, (uint32_t)avail);
+	mmio_wr(base, R_DRIVER_HI, (uint32_t)(avail >> 32));
+	mmio_wr(base, R_DEVICE_LO, (uint32_t)used);
+	mmio_wr(base, R_DEVICE_HI, (uint32_t)(used >> 32));
+	mmio_wr(base, R_QUEUE_READY, 1);
+	return mmio_rd(base, R_QUEUE_READY) == 1;
+}
+
 /* Entry at the load address (virtio_guest.ld puts .text.entry first): rsp
  * starts at the load address; align it and call guest_main, whose first
  * four arguments are rdi, rsi, rdx and rcx as kite's --reg set them. */

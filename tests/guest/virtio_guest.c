@@ -195,15 +195,7 @@ static uint64_t dev_init(uint32_t device_id, uint64_t want)
 	if (max < QSIZE)
 		fail(9, "QueueNumMax too small", max);
 	rings_clear();
-	wr(R_QUEUE_NUM, QSIZE);
-	wr(R_DESC_LO, (uint32_t)DESC_GPA);
-	wr(R_DESC_HI, 0);
-	wr(R_DRIVER_LO, (uint32_t)AVAIL_GPA);
-	wr(R_DRIVER_HI, 0);
-	wr(R_DEVICE_LO, (uint32_t)USED_GPA);
-	wr(R_DEVICE_HI, 0);
-	wr(R_QUEUE_READY, 1);
-	if (rd(R_QUEUE_READY) != 1)
+	if (!vq_program(dev_base, 0, QSIZE, DESC_GPA, AVAIL_GPA, USED_GPA))
 		fail(10, "QueueReady did not stick", rd(R_STATUS));
 	wr(R_STATUS, S_ACK | S_DRIVER | S_FEATURES_OK | S_DRIVER_OK);
 	if (rd(R_STATUS) != (S_ACK | S_DRIVER | S_FEATURES_OK | S_DRIVER_OK))
