@@ -45,6 +45,9 @@ const char config_help_text[] =
 	"  --cpus N              vCPUs (default 1)\n"
 	"  --irqchip on|off      in-kernel IOAPIC/LAPIC/PIT (default: off for --image,\n"
 	"                        so that 'hlt' ends the guest; on for --kernel)\n"
+	"  --on-reboot exit|restart  what a guest reboot does: end kite with status 3\n"
+	"                        (default), or start the machine afresh with the same\n"
+	"                        options (new RAM and devices; disks and outputs kept)\n"
 	"  --serial-out FILE     guest serial output to FILE instead of stdout\n"
 	"  --kvm-device PATH     KVM device node (default /dev/kvm)\n"
 	"  --timestamps          report start-up timing and boot-timestamp port writes\n"
@@ -55,9 +58,9 @@ const char config_help_text[] =
 	"Escape: Ctrl-A x quits; Ctrl-A Ctrl-A sends Ctrl-A.\n"
 	"\n"
 	"Exit status: 0 guest halted, powered off or quit; 1 host failure; 2 bad\n"
-	"input or usage; 3 guest reset; 4 triple fault; 5 emulation failure or\n"
-	"KVM internal error; 6 guest panic; N a debug-exit write of N; 128+SIG when\n"
-	"stopped by signal SIG.\n";
+	"input or usage; 3 guest reset (reboot, unless --on-reboot restart); 4 triple\n"
+	"fault; 5 emulation failure or KVM internal error; 6 guest panic; N a\n"
+	"debug-exit write of N; 128+SIG when stopped by signal SIG.\n";
 
 static const char *const reg_names[GPR_COUNT] = {
 	"rax", "rbx", "rcx", "rdx", "rsi", "rdi", "rbp", "rsp",
@@ -147,6 +150,7 @@ enum {
 	OPT_IMAGE = 256, OPT_MODE, OPT_LOAD, OPT_ENTRY, OPT_REG, OPT_MEMORY, OPT_CPUS,
 	OPT_IRQCHIP, OPT_SERIAL_OUT, OPT_KVM_DEVICE, OPT_TIMESTAMPS, OPT_LOG_LEVEL,
 	OPT_HELP, OPT_VERSION, OPT_KERNEL, OPT_INITRD, OPT_CMDLINE, OPT_DISK, OPT_RNG, OPT_CONSOLE, OPT_CONSOLE_SOCKET,
+	OPT_ON_REBOOT,
 };
 
 static const struct option run_opts[] = {
@@ -169,6 +173,7 @@ static const struct option run_opts[] = {
 	{"rng", optional_argument, NULL, OPT_RNG},
 	{"console", required_argument, NULL, OPT_CONSOLE},
 	{"console-socket", required_argument, NULL, OPT_CONSOLE_SOCKET},
+	{"on-reboot", required_argument, NULL, OPT_ON_REBOOT},
 	{"help", no_argument, NULL, OPT_HELP},
 	{"version", no_argument, NULL, OPT_VERSION},
 	{NULL, 0, NULL, 0},
@@ -336,6 +341,14 @@ static int parse_one(int c, const char *arg, struct vm_config *cfg, enum config_
 		return 0;
 	case OPT_CONSOLE_SOCKET:
 		cfg->console_socket = arg;
+		return 0;
+	case OPT_ON_REBOOT:
+		if (!strcmp(arg, "exit"))
+			cfg->on_reboot = REBOOT_EXIT;
+		else if (!strcmp(arg, "restart"))
+			cfg->on_reboot = REBOOT_RESTART;
+		else
+			return fail(err, errlen, "--on-reboot %s: expected exit or restart", arg);
 		return 0;
 	case OPT_HELP:
 		*cmd = CMD_HELP;

@@ -31,6 +31,8 @@ enum console_choice { CONSOLE_SERIAL, CONSOLE_VIRTIO };
 
 enum irqchip_choice { IRQCHIP_AUTO, IRQCHIP_ON, IRQCHIP_OFF };
 
+enum reboot_action { REBOOT_EXIT, REBOOT_RESTART };
+
 struct vm_config {
 	/* raw image */
 	const char *image;
@@ -60,6 +62,10 @@ struct vm_config {
 	uint64_t rng_rate; /* bytes per second, 0 = unlimited */
 	int log_level; /* enum log_level */
 	int timestamps;
+	enum reboot_action on_reboot;
+	/* Not an option: main counts the machine's restarts (--on-reboot restart),
+	 * 0 on the first boot. Host-side outputs are truncated only then. */
+	unsigned boot;
 };
 
 enum config_cmd { CMD_RUN, CMD_HELP, CMD_VERSION };

@@ -47,6 +47,19 @@ static int exit_status(enum vm_stop_reason r, int status)
 	}
 }
 
+/* vm_create() failed: input the user can fix, versus the host failing us. */
+static int create_failure_status(int rc)
+{
+	switch (rc) {
+	case -ENOENT: case -EACCES: case -EPERM: case -EINVAL: case -E2BIG:
+	case -ENODEV: case -EISDIR: case -ENOTSUP: case -ENOEXEC: case -EBUSY:
+	case -EADDRINUSE: case -ENOTDIR:
+		return EXIT_BAD_INPUT;
+	default:
+		return EXIT_HOST_FAILURE;
+	}
+}
+
 static const char *reason_text(enum vm_stop_reason r)
 {
 	static const char *const t[] = {
@@ -91,22 +104,33 @@ int main(int argc, char **argv)
 	}
 	log_set_level((enum log_level)cfg.log_level);
 
-	rc = vm_create(&vm, &cfg, &t_start, err, sizeof(err));
-	if (rc) {
-		fprintf(stderr, "kite: %s\n", err);
-		vm_destroy(&vm);
-		/* Input the user can fix, versus the host failing us. */
-		switch (rc) {
-		case -ENOENT: case -EACCES: case -EPERM: case -EINVAL: case -E2BIG:
-		case -ENODEV: case -EISDIR: case -ENOTSUP: case -ENOEXEC: case -EBUSY:
-		case -EADDRINUSE: case -ENOTDIR:
-			return EXIT_BAD_INPUT;
-		default:
-			return EXIT_HOST_FAILURE;
+	for (;;) {
+		rc = vm_create(&vm, &cfg, &t_start, err, sizeof(err));
+		if (rc) {
+			fprintf(stderr, "kite: %s\n", err);
+			vm_destroy(&vm);
+			term_restore();
+			return create_failure_status(rc);
 		}
+		rc = vm_run(&vm);
+		code = rc ? EXIT_HOST_FAILURE : exit_status(vm.stop_reason, vm.stop_status);
+		if (!rc && vm.stop_reason == VM_STOP_RESET && vm.user_stop) {
+			vm.stop_reason = VM_STOP_USER;
+			vm.stop_status = vm.user_stop_status;
+			code = exit_status(vm.stop_reason, vm.stop_status);
+		}
+		if (!rc && vm.stop_reason == VM_STOP_RESET && cfg.on_reboot == REBOOT_RESTART) {
+			/* A fresh machine from the same options: new RAM, vCPUs
+			 * and devices, the kernel loaded again. Only what the
+			 * host holds (stdout, the disk files, queued input)
+			 * carries over. */
+			log_info(NULL, "guest reset: restarting the machine (boot %u)", cfg.boot + 2);
+			vm_destroy(&vm);
+			cfg.boot++;
+			continue;
+		}
+		break;
 	}
-	rc = vm_run(&vm);
-	code = rc ? EXIT_HOST_FAILURE : exit_status(vm.stop_reason, vm.stop_status);
 	if (vm.stop_reason == VM_STOP_DEBUG_EXIT)
 		log_info(NULL, "guest wrote %d to the debug-exit port", vm.stop_status);
 	else if (code != EXIT_OK)

@@ -46,6 +46,10 @@ int vm_request_stop(struct vm *vm, enum vm_stop_reason reason, int status)
 		__atomic_store_n(&vm->stopping, 1, __ATOMIC_SEQ_CST);
 		first = 1;
 	}
+	if (reason == VM_STOP_USER && !vm->user_stop) {
+		vm->user_stop = 1;
+		vm->user_stop_status = status;
+	}
 	pthread_mutex_unlock(&vm->lock);
 	for (int i = 0; i < vm->nr_vcpus; i++)
 		vcpu_kick(&vm->vcpus[i]);

@@ -39,6 +39,10 @@ struct vm {
 	enum vm_stop_reason stop_reason;
 	int stop_status;
 	int stopping;
+	/* Signal or Ctrl-A x, even after another stop reason came first: a
+	 * user who stops kite while the guest reboots must not get a restart. */
+	int user_stop;
+	int user_stop_status;
 	int nr_halted;
 	int nr_started;
 

@@ -11,7 +11,8 @@
 # Env: KITE_LAB_TIER (nested inside the L1; unset on hardware), LAB (directory with tests.txt and the artifacts, see README.md), KITE_LAB_ONLY
 # (extended regex on test names), KITE_LAB_SKIP_ALL (reason: report every test SKIP),
 # KITE_LAB_BUDGET (seconds for the whole batch, default 900: per-test timeouts are cut to
-# what is left, and tests that find the budget used up FAIL without running).
+# what is left, and tests that find the budget used up FAIL without running),
+# KITE_LAB_HOOK_TIMEOUT (seconds for one hook run, default 150).
 # Per-test extras (see README.md): @WORK@ in a command is an empty scratch directory of the
 # test (disk images); an optional hook $LAB/hooks/<name>.sh runs there as `sh HOOK pre`
 # before kite and `sh HOOK post` after it (exit 0 fine, 77 SKIP, else FAIL; the last line
@@ -102,9 +103,15 @@ reader() {
 run_hook() { # name phase
 	hook_rc=0 hook_msg=""
 	[ -f "$LAB/hooks/$1.sh" ] || return 0
+	# Bounded: a hook that hangs fails its test instead of the whole batch.
 	(cd "$wd" && export LAB && KITE_LAB_WORK="$wd" KITE_LAB_LOG="$log" KITE_LAB_RC="$rc" \
-		KITE="$LAB/kite" sh "$LAB/hooks/$1.sh" "$2") </dev/null >"$W/hook.out" 2>&1
+		KITE="$LAB/kite" timeout "${KITE_LAB_HOOK_TIMEOUT:-150}" sh "$LAB/hooks/$1.sh" "$2") \
+		</dev/null >"$W/hook.out" 2>&1
 	hook_rc=$?
+	# busybox timeout exits 143 (its SIGTERM), coreutils 124.
+	case $hook_rc in
+	124 | 143) echo "hook $2 timed out after ${KITE_LAB_HOOK_TIMEOUT:-150} s" >>"$W/hook.out" ;;
+	esac
 	while IFS= read -r hl || [ -n "$hl" ]; do
 		printf '%s\n' "hook $2: $hl" >>"$log"
 		printf 'KITE-LAB-OUT %s| hook %s: %s\n' "$1" "$2" "$hl"
@@ -207,9 +214,10 @@ run_test() { # name needs timeout exits send expect cmd
 		echo $? >"$W/rc"
 	) | reader "$name" "$send" "$log" "$killat" &
 	rpid=$!
-	timed_out=0
+	timed_out=0 beat=$start
 	while [ ! -f "$W/rc" ]; do
-		if [ $(($(date +%s) - start)) -ge "$tmo" ]; then
+		now=$(date +%s)
+		if [ $((now - start)) -ge "$tmo" ]; then
 			timed_out=1
 			if [ -f "$W/pid" ]; then
 				kill -s KILL -"$(cat "$W/pid")" 2>/dev/null
@@ -217,9 +225,30 @@ run_test() { # name needs timeout exits send expect cmd
 			fi
 			break
 		fi
+		# Heartbeat for tests/lab/run, which restarts an L1 that falls silent.
+		if [ $((now - beat)) -ge 30 ]; then
+			echo "KITE-LAB-ALIVE $name $((now - start))s"
+			beat=$now
+		fi
 		sleep 0.5 2>/dev/null || sleep 1
 	done
-	wait $rpid
+	# The reader ends when the last writer of the pipe is gone. A kite that SIGKILL
+	# cannot end (stuck in the kernel) would hold it forever: wait 15 s, then say so
+	# and go on.
+	n=0
+	while kill -0 $rpid 2>/dev/null && [ $n -lt 30 ]; do
+		sleep 0.5 2>/dev/null || sleep 1
+		n=$((n + 1))
+	done
+	if kill -0 $rpid 2>/dev/null; then
+		kp=$(cat "$W/pid" 2>/dev/null)
+		st=$(grep -h '^State:' "/proc/$kp/status" 2>/dev/null | tr -s '\t ' ' ')
+		wc=$(cat "/proc/$kp/wchan" 2>/dev/null)
+		echo "KITE-LAB-OUT $name| lab: kite (pid $kp) still holds its output 15 s after SIGKILL: ${st:-gone} wchan=${wc:-?}" | tee -a "$log"
+		kill -s KILL $rpid 2>/dev/null
+		timed_out=1
+	fi
+	wait $rpid 2>/dev/null
 	exec 3>&-
 	secs=$(($(date +%s) - start))
 	rc=$(cat "$W/rc" 2>/dev/null)

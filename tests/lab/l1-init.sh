@@ -4,7 +4,8 @@
 # Loads irqbypass/ccp/kvm/kvm-amd (order in /lab/modules/load.order), checks /dev/kvm,
 # runs the L2 test batch (/lab/batch.sh) and powers off. Everything it reports goes to the
 # serial console as KITE-L1 / KITE-LAB* lines, parsed by tests/lab/run on the host.
-# /lab/only (optional): extended regex, run only the matching tests.
+# /lab/only (optional): extended regex, run only the matching tests (or kite.only= on the
+# kernel command line).
 # /lab/bench-boot (optional, from tests/lab/run --bench-boot N): run the boot-to-init
 # benchmark /lab/bench-boot.sh (bench/lab-boot.sh) instead of the batch.
 export PATH=/bin
@@ -34,8 +35,13 @@ if [ -z "$err" ] && [ ! -c /dev/kvm ]; then
 	err="no /dev/kvm after loading kvm-amd: $(dmesg | grep -i -E 'kvm|svm' | tail -n 3 | tr '\n' ' ')"
 fi
 
-only=$(cat /lab/only 2>/dev/null)
-KITE_LAB_BUDGET=$(cat /lab/budget 2>/dev/null || echo 900)
+# kite.only= and kite.budget= on the L1 command line (tests/lab/run, when it restarts a
+# hung L1 for the tests left) take precedence over the files.
+arg() { tr ' ' '\n' </proc/cmdline | sed -n "s/^kite\.$1=//p" | tail -n 1; }
+only=$(arg only)
+[ -n "$only" ] || only=$(cat /lab/only 2>/dev/null)
+KITE_LAB_BUDGET=$(arg budget)
+[ -n "$KITE_LAB_BUDGET" ] || KITE_LAB_BUDGET=$(cat /lab/budget 2>/dev/null || echo 900)
 export KITE_LAB_BUDGET
 
 if [ -f /lab/bench-boot ]; then

@@ -205,6 +205,12 @@ static void linux_and_devices(void **state)
 	assert_int_equal(PARSE(&c, &cmd, "run", "--image", "x", "--rng"), 0);
 	assert_int_equal(c.rng, 1);
 	assert_int_equal(c.rng_rate, 0);
+	assert_int_equal(c.on_reboot, REBOOT_EXIT);
+	assert_int_equal(PARSE(&c, &cmd, "run", "--kernel", "k", "--on-reboot", "restart"), 0);
+	assert_int_equal(c.on_reboot, REBOOT_RESTART);
+	assert_int_equal(c.boot, 0);
+	assert_int_equal(PARSE(&c, &cmd, "run", "--kernel", "k", "--on-reboot", "exit"), 0);
+	assert_int_equal(c.on_reboot, REBOOT_EXIT);
 }
 
 static void linux_bad_input(void **state)
@@ -220,6 +226,8 @@ static void linux_bad_input(void **state)
 		{{"run", "--image", "x", "--rng=fast"}, "--rng"},
 		{{"run", "--image", "x", "--rng=0"}, "--rng"},
 		{{"run", "--kernel", "k", "--console", "tty"}, "serial or virtio"},
+		{{"run", "--kernel", "k", "--on-reboot", "reboot"}, "exit or restart"},
+		{{"run", "--kernel", "k", "--on-reboot", ""}, "exit or restart"},
 	};
 
 	(void)state;

@@ -58,6 +58,14 @@ struct platform {
 	size_t pending_len, pending_off;
 };
 
+/* Host input read but not yet taken by the guest when a reboot restarts the
+ * machine (--on-reboot restart): still on the wire, so the next machine gets
+ * it. Touched only by the main thread, between two machines. */
+static struct {
+	uint8_t buf[STDIN_CHUNK + 1];
+	size_t len;
+} carry;
+
 static void console_out(void *ctx, const uint8_t *buf, size_t n)
 {
 	struct platform *p = ctx;
@@ -221,6 +229,19 @@ static void on_sock_client(void *ctx, int fd)
 	}
 }
 
+/* Input carried over from the machine before a restart waits in `pending`;
+ * the event loop offers it to the console once the machine runs. */
+static void take_carry(struct platform *p)
+{
+	if (!carry.len)
+		return;
+	memcpy(p->pending, carry.buf, carry.len);
+	p->pending_len = carry.len;
+	p->pending_off = 0;
+	carry.len = 0;
+	console_rx_space(p);
+}
+
 static int setup_stdin(struct platform *p, char *err, size_t errlen)
 {
 	int rc;
@@ -239,8 +260,11 @@ static int setup_stdin(struct platform *p, char *err, size_t errlen)
 		p->sock = calloc(1, sizeof(*p->sock));
 		if (!p->sock)
 			return -ENOMEM;
-		return console_sock_open(p->sock, p->vm->cfg->console_socket, &p->vm->ev,
-					 on_sock_client, p, err, errlen);
+		rc = console_sock_open(p->sock, p->vm->cfg->console_socket, &p->vm->ev,
+				       on_sock_client, p, err, errlen);
+		if (!rc)
+			take_carry(p);
+		return rc;
 	}
 	rc = ev_add(&p->vm->ev, STDIN_FILENO, EPOLLIN, on_stdin, p);
 	if (rc == -EPERM) {
@@ -249,6 +273,7 @@ static int setup_stdin(struct platform *p, char *err, size_t errlen)
 		 * now (through the wake-up eventfd, on the event loop). */
 		p->in_fd = STDIN_FILENO;
 		p->in_file = 1;
+		take_carry(p);
 		console_rx_space(p);
 		return 0;
 	}
@@ -259,6 +284,7 @@ static int setup_stdin(struct platform *p, char *err, size_t errlen)
 	p->in_fd = STDIN_FILENO;
 	p->in_watched = 1;
 	term_raw(STDIN_FILENO);
+	take_carry(p);
 	return 0;
 }
 
@@ -295,7 +321,10 @@ static int setup_uart(struct platform *p, char *err, size_t errlen)
 	int rc;
 
 	if (vm->cfg->serial_out) {
-		p->out_fd = open(vm->cfg->serial_out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		/* After a restart the file goes on where the last boot left it. */
+		p->out_fd = open(vm->cfg->serial_out,
+				 O_WRONLY | O_CREAT | O_CLOEXEC | (vm->cfg->boot ? O_APPEND : O_TRUNC),
+				 0644);
 		if (p->out_fd < 0) {
 			rc = -errno;
 			snprintf(err, errlen, "--serial-out %s: %s", vm->cfg->serial_out,
@@ -411,6 +440,10 @@ void platform_destroy(struct platform *p)
 	if (!p)
 		return;
 	term_restore();
+	if (p->pending_off < p->pending_len) {
+		carry.len = p->pending_len - p->pending_off;
+		memcpy(carry.buf, p->pending + p->pending_off, carry.len);
+	}
 	if (p->sock) {
 		console_sock_close(p->sock);
 		free(p->sock);
