@@ -13,6 +13,7 @@
 #include "backends/disk_raw.h"
 #include "log.h"
 #include "virtio/blk.h"
+#include "../unit/virtq_driver.h"
 
 #define MEM_SIZE 65536u
 #define DESC 0x0u
@@ -21,11 +22,6 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static void wr32(struct virtio_mmio *t, uint64_t off, uint32_t v)
-{
-	virtio_mmio_ops.write(t, off, (const uint8_t *)&v, 4);
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static uint8_t *mem;
@@ -33,6 +29,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static struct virtio_blk *devs[2];
 	struct virtio_blk *b;
 	struct virtio_mmio *t;
+	struct vqd q;
 	uint8_t flags;
 
 	if (!mem) {
@@ -61,32 +58,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(mem, data + 1, size - 1 < MEM_SIZE ? size - 1 : MEM_SIZE);
 	t = virtio_blk_transport(b);
 
-	wr32(t, VIRTIO_MMIO_STATUS, 0);
-	wr32(t, VIRTIO_MMIO_STATUS, 1);
-	wr32(t, VIRTIO_MMIO_STATUS, 3);
-	wr32(t, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 0);
-	wr32(t, VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)(flags & 3) << 28 | 0x6244);
-	wr32(t, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
-	wr32(t, VIRTIO_MMIO_DRIVER_FEATURES, 1);
-	wr32(t, VIRTIO_MMIO_STATUS, 0xb);
-	wr32(t, VIRTIO_MMIO_QUEUE_SEL, 0);
-	wr32(t, VIRTIO_MMIO_QUEUE_NUM, 16u << ((flags >> 2) & 1));
-	wr32(t, VIRTIO_MMIO_QUEUE_DESC_LOW, DESC);
-	wr32(t, VIRTIO_MMIO_QUEUE_DRIVER_LOW, AVAIL);
-	wr32(t, VIRTIO_MMIO_QUEUE_DEVICE_LOW, USED);
-	wr32(t, VIRTIO_MMIO_QUEUE_READY, 1);
-	wr32(t, VIRTIO_MMIO_STATUS, 0xf);
+	q = (struct vqd){mem, 16u << ((flags >> 2) & 1), DESC, AVAIL, USED};
+	vqd_wr(t, VIRTIO_MMIO_STATUS, 0);
+	vqd_bring_up(t, VQD_VERSION_1 | (uint32_t)(flags & 3) << 28 | 0x6244, &q, 1);
 
-	wr32(t, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
+	vqd_wr(t, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
 	if (flags & 0x10)
-		wr32(t, VIRTIO_MMIO_STATUS, 0); /* reset with I/O in flight */
+		vqd_wr(t, VIRTIO_MMIO_STATUS, 0); /* reset with I/O in flight */
 	if (flags & 0x20) {
 		/* The guest moves avail.idx on and kicks again before the
 		 * first batch completes. */
-		uint16_t *idx = (uint16_t *)(mem + AVAIL + 2);
-
-		(*idx) += (uint16_t)(flags >> 6);
-		wr32(t, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
+		vqd_avail(&q)[1] += (uint16_t)(flags >> 6);
+		vqd_wr(t, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
 	}
 	virtio_blk_drain(b);
 	return 0;

@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "log.h"
 #include "virtio/console.h"
+#include "../unit/virtq_driver.h"
 
 #define MEM_SIZE 65536u
 
@@ -21,50 +21,34 @@ static void out(void *ctx, const uint8_t *buf, size_t n)
 		sunk += buf[i];
 }
 
-static void wr32(struct virtio_mmio *t, uint64_t off, uint32_t v)
-{
-	virtio_mmio_ops.write(t, off, (const uint8_t *)&v, 4);
-}
-
+/* Reset, then a legal bring-up of both queues with fuzzed sizes, layouts
+ * and low feature bits. */
 static void bring_up(struct virtio_mmio *t, const uint8_t *op)
 {
-	wr32(t, VIRTIO_MMIO_STATUS, 0);
-	wr32(t, VIRTIO_MMIO_STATUS, 1);
-	wr32(t, VIRTIO_MMIO_STATUS, 3);
-	wr32(t, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 0);
-	wr32(t, VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)op[3] << 24);
-	wr32(t, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
-	wr32(t, VIRTIO_MMIO_DRIVER_FEATURES, 1);
-	wr32(t, VIRTIO_MMIO_STATUS, 0xb);
-	for (uint32_t q = 0; q < 2; q++) {
-		uint16_t base = (uint16_t)((op[4 + 2 * q] | op[5 + 2 * q] << 8) & 0xf000);
+	struct vqd q[2];
 
-		wr32(t, VIRTIO_MMIO_QUEUE_SEL, q);
-		wr32(t, VIRTIO_MMIO_QUEUE_NUM, 1u << (op[2 + q] % 7));
-		wr32(t, VIRTIO_MMIO_QUEUE_DESC_LOW, base);
-		wr32(t, VIRTIO_MMIO_QUEUE_DRIVER_LOW, base + 0x800u);
-		wr32(t, VIRTIO_MMIO_QUEUE_DEVICE_LOW, base + 0xc00u);
-		wr32(t, VIRTIO_MMIO_QUEUE_READY, 1);
+	for (uint32_t i = 0; i < 2; i++) {
+		uint16_t base = (uint16_t)((op[4 + 2 * i] | op[5 + 2 * i] << 8) & 0xf000);
+
+		q[i] = (struct vqd){.size = 1u << (op[2 + i] % 7),
+				    .desc = base,
+				    .avail = base + 0x800u,
+				    .used = base + 0xc00u};
 	}
-	wr32(t, VIRTIO_MMIO_STATUS, 0xf);
+	vqd_wr(t, VIRTIO_MMIO_STATUS, 0);
+	vqd_bring_up(t, VQD_VERSION_1 | (uint32_t)op[3] << 24, q, 2);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static uint8_t *mem;
+	uint8_t *mem;
 	struct virtio_console_host host = {out, NULL, NULL};
 	struct virtio_console *c;
 	struct virtio_mmio *t;
 	struct guest_mem gm;
 	size_t pos = 0;
 
-	if (!mem) {
-		mem = aligned_alloc(4096, MEM_SIZE);
-		log_set_level(LOG_ERROR);
-	}
-	memset(mem, 0, MEM_SIZE);
-	memcpy(mem, data, size < MEM_SIZE ? size : MEM_SIZE);
-	gm_init_wrap(&gm, mem, MEM_SIZE);
+	mem = vqd_fuzz_ram(&gm, MEM_SIZE, data, size);
 	if (virtio_console_new(&c, &gm, &host, "fuzz-console") < 0)
 		abort();
 	t = virtio_console_transport(c);

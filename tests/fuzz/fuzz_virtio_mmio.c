@@ -5,34 +5,23 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "log.h"
 #include "virtio/mmio.h"
 #include "virtio/rng.h"
+#include "../unit/virtq_driver.h"
 
 #define MEM_SIZE 65536u
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static void wr32(struct virtio_mmio *t, uint64_t off, uint32_t v)
-{
-	virtio_mmio_ops.write(t, off, (const uint8_t *)&v, 4);
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static uint8_t *mem;
+	uint8_t *mem;
 	struct guest_mem gm;
 	struct virtio_rng *r;
 	struct virtio_mmio *t;
 	size_t pos = 0;
 
-	if (!mem) {
-		mem = aligned_alloc(4096, MEM_SIZE);
-		log_set_level(LOG_ERROR);
-	}
-	memset(mem, 0, MEM_SIZE);
-	memcpy(mem, data, size < MEM_SIZE ? size : MEM_SIZE);
-	gm_init_wrap(&gm, mem, MEM_SIZE);
+	mem = vqd_fuzz_ram(&gm, MEM_SIZE, data, size);
 	if (virtio_rng_new(&r, &gm, NULL, 0, "fuzz-rng") < 0)
 		abort();
 	t = virtio_rng_transport(r);
@@ -63,24 +52,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			break;
 		case 5: { /* a legal bring-up with fuzzed queue layout */
 			uint32_t a, b;
+			struct vqd q;
 
 			memcpy(&a, val, 4);
 			memcpy(&b, val + 4, 4);
-			wr32(t, VIRTIO_MMIO_STATUS, 0);
-			wr32(t, VIRTIO_MMIO_STATUS, 1);
-			wr32(t, VIRTIO_MMIO_STATUS, 3);
-			wr32(t, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 0);
-			wr32(t, VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)op[3] << 24);
-			wr32(t, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
-			wr32(t, VIRTIO_MMIO_DRIVER_FEATURES, 1);
-			wr32(t, VIRTIO_MMIO_STATUS, 0xb);
-			wr32(t, VIRTIO_MMIO_QUEUE_SEL, 0);
-			wr32(t, VIRTIO_MMIO_QUEUE_NUM, 1u << (op[2] % 10));
-			wr32(t, VIRTIO_MMIO_QUEUE_DESC_LOW, (a & 0xffff) & ~15u);
-			wr32(t, VIRTIO_MMIO_QUEUE_DRIVER_LOW, (a >> 16) & ~1u);
-			wr32(t, VIRTIO_MMIO_QUEUE_DEVICE_LOW, (b & 0xffff) & ~3u);
-			wr32(t, VIRTIO_MMIO_QUEUE_READY, 1);
-			wr32(t, VIRTIO_MMIO_STATUS, 0xf);
+			q = (struct vqd){.size = 1u << (op[2] % 10),
+					 .desc = (a & 0xffff) & ~15u,
+					 .avail = (a >> 16) & ~1u,
+					 .used = (b & 0xffff) & ~3u};
+			vqd_wr(t, VIRTIO_MMIO_STATUS, 0);
+			vqd_bring_up(t, VQD_VERSION_1 | (uint32_t)op[3] << 24, &q, 1);
 			break;
 		}
 		}

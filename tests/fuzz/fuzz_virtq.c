@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "log.h"
 #include "virtio/queue.h"
+#include "../unit/virtq_driver.h"
 
 #define MEM_SIZE 65536u
 
@@ -21,7 +21,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static uint8_t *mem;
 	static struct virtq_chain chain;
 	struct guest_mem gm;
 	struct virtq q;
@@ -33,10 +32,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size < 12)
 		return 0;
-	if (!mem) {
-		mem = aligned_alloc(4096, MEM_SIZE);
-		log_set_level(LOG_ERROR);
-	}
 	flags = data[0];
 	qsize = 1u << (data[1] % 17); /* 1..65536: 65536 must be refused */
 	if (data[1] & 0x80)
@@ -53,10 +48,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		desc |= 0xffffffffffff0000ull; /* out of RAM, maybe wrapping */
 	data += 9;
 	size -= 9;
-	memset(mem, 0, MEM_SIZE);
-	memcpy(mem, data, size < MEM_SIZE ? size : MEM_SIZE);
-
-	gm_init_wrap(&gm, mem, MEM_SIZE);
+	vqd_fuzz_ram(&gm, MEM_SIZE, data, size);
 	virtq_init(&q, &gm);
 	if (virtq_enable(&q, qsize, VIRTQ_MAX_SIZE, desc, avail, used, flags & 1, flags & 2) < 0)
 		return 0;

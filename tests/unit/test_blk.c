@@ -18,6 +18,7 @@
 
 #include "backends/disk_raw.h"
 #include "virtio/blk.h"
+#include "virtq_driver.h"
 
 #define MEM_SIZE (4u << 20)
 #define QSIZE 64u
@@ -38,6 +39,7 @@ struct fx {
 	struct guest_mem gm;
 	struct virtio_blk *b;
 	struct virtio_mmio *t;
+	struct vqd vq;
 	uint16_t next_desc;
 };
 
@@ -63,19 +65,6 @@ static void make_image(struct fx *f, size_t size)
 	free(buf);
 }
 
-static void wr(struct fx *f, uint64_t off, uint32_t v)
-{
-	virtio_mmio_ops.write(f->t, off, (const uint8_t *)&v, 4);
-}
-
-static uint32_t rd(struct fx *f, uint64_t off)
-{
-	uint32_t v;
-
-	virtio_mmio_ops.read(f->t, off, (uint8_t *)&v, 4);
-	return v;
-}
-
 static void open_dev(struct fx *f)
 {
 	struct virtio_blk_opts o = {.path = f->path, .read_only = f->ro,
@@ -86,19 +75,8 @@ static void open_dev(struct fx *f)
 	gm_init_wrap(&f->gm, f->mem, MEM_SIZE);
 	assert_int_equal(virtio_blk_new(&f->b, &f->gm, NULL, &o, NULL), 0);
 	f->t = virtio_blk_transport(f->b);
-	wr(f, VIRTIO_MMIO_STATUS, 1);
-	wr(f, VIRTIO_MMIO_STATUS, 3);
-	wr(f, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
-	wr(f, VIRTIO_MMIO_DRIVER_FEATURES, 1);
-	wr(f, VIRTIO_MMIO_STATUS, 0xb);
-	wr(f, VIRTIO_MMIO_QUEUE_SEL, 0);
-	wr(f, VIRTIO_MMIO_QUEUE_NUM, QSIZE);
-	wr(f, VIRTIO_MMIO_QUEUE_DESC_LOW, DESC);
-	wr(f, VIRTIO_MMIO_QUEUE_DRIVER_LOW, AVAIL);
-	wr(f, VIRTIO_MMIO_QUEUE_DEVICE_LOW, USED);
-	wr(f, VIRTIO_MMIO_QUEUE_READY, 1);
-	wr(f, VIRTIO_MMIO_STATUS, 0xf);
-	assert_int_equal(rd(f, VIRTIO_MMIO_STATUS), 0xf);
+	f->vq = (struct vqd){f->mem, QSIZE, DESC, AVAIL, USED};
+	assert_int_equal(vqd_bring_up(f->t, VQD_VERSION_1, &f->vq, 1), 0xf);
 }
 
 static int setup(void **state)
@@ -129,28 +107,27 @@ struct seg {
 	bool write;
 };
 
-/* Builds a chain from segs, offers it, kicks, completes all I/O. */
-static void submit(struct fx *f, const struct seg *s, int n)
+/* Builds a chain from segs in the next free descriptors and offers it. */
+static void offer_chain(struct fx *f, const struct seg *s, int n)
 {
-	uint16_t *av = (uint16_t *)(f->mem + AVAIL);
 	uint16_t head = f->next_desc;
 
 	for (int i = 0; i < n; i++) {
 		uint16_t d = (uint16_t)((head + i) % QSIZE);
-		uint8_t *p = f->mem + DESC + 16 * d;
 		uint16_t flags = (uint16_t)((s[i].write ? VIRTQ_DESC_F_WRITE : 0) |
 					    (i + 1 < n ? VIRTQ_DESC_F_NEXT : 0));
-		uint16_t next = (uint16_t)((d + 1) % QSIZE);
 
-		memcpy(p, &s[i].addr, 8);
-		memcpy(p + 8, &s[i].len, 4);
-		memcpy(p + 12, &flags, 2);
-		memcpy(p + 14, &next, 2);
+		vqd_set_desc(&f->vq, d, s[i].addr, s[i].len, flags, (uint16_t)((d + 1) % QSIZE));
 	}
 	f->next_desc = (uint16_t)((head + n) % QSIZE);
-	av[2 + av[1] % QSIZE] = head;
-	av[1]++;
-	wr(f, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
+	vqd_offer(&f->vq, head);
+}
+
+/* Offers a chain built from segs, kicks, completes all I/O. */
+static void submit(struct fx *f, const struct seg *s, int n)
+{
+	offer_chain(f, s, n);
+	vqd_wr(f->t, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
 	virtio_blk_drain(f->b);
 }
 
@@ -163,17 +140,9 @@ static void put_hdr(struct fx *f, uint64_t at, uint32_t type, uint64_t sector)
 	memcpy(f->mem + at + 8, &sector, 8);
 }
 
-static uint16_t used_idx(struct fx *f)
-{
-	return ((uint16_t *)(f->mem + USED))[1];
-}
-
 static uint32_t last_used_len(struct fx *f)
 {
-	uint32_t v;
-
-	memcpy(&v, f->mem + USED + 4 + 8 * ((used_idx(f) - 1) % QSIZE) + 4, 4);
-	return v;
+	return vqd_used_len(&f->vq, (uint16_t)(vqd_used_idx(&f->vq) - 1));
 }
 
 /* A request: header, optional data, 1-byte status. Returns the status. */
@@ -181,7 +150,7 @@ static uint8_t simple(struct fx *f, uint32_t type, uint64_t sector, uint32_t len
 {
 	struct seg s[3];
 	int n = 0;
-	uint16_t before = used_idx(f);
+	uint16_t before = vqd_used_idx(&f->vq);
 
 	put_hdr(f, HDR, type, sector);
 	f->mem[STATUS] = 0xee;
@@ -190,7 +159,7 @@ static uint8_t simple(struct fx *f, uint32_t type, uint64_t sector, uint32_t len
 		s[n++] = (struct seg){DATA, len, data_in};
 	s[n++] = (struct seg){STATUS, 1, true};
 	submit(f, s, n);
-	assert_int_equal(used_idx(f), (uint16_t)(before + 1));
+	assert_int_equal(vqd_used_idx(&f->vq), (uint16_t)(before + 1));
 	return f->mem[STATUS];
 }
 
@@ -226,9 +195,9 @@ static void test_config(void **state)
 	assert_int_equal(v, 512);
 	virtio_mmio_ops.read(f->t, VIRTIO_MMIO_CONFIG + 12, (uint8_t *)&v, 4);
 	assert_int_equal(v, VIRTIO_BLK_SEG_MAX);
-	assert_int_equal(rd(f, VIRTIO_MMIO_DEVICE_ID), 2);
-	wr(f, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 0);
-	v = rd(f, VIRTIO_MMIO_DEVICE_FEATURES);
+	assert_int_equal(vqd_rd(f->t, VIRTIO_MMIO_DEVICE_ID), 2);
+	vqd_wr(f->t, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 0);
+	v = vqd_rd(f->t, VIRTIO_MMIO_DEVICE_FEATURES);
 	assert_true(v & (1u << VIRTIO_BLK_F_FLUSH));
 	assert_true(v & (1u << VIRTIO_BLK_F_DISCARD));
 	assert_true(v & (1u << VIRTIO_BLK_F_WRITE_ZEROES));
@@ -245,7 +214,7 @@ static void test_read(void **state)
 
 	put_hdr(f, HDR, VIRTIO_BLK_T_IN, 3);
 	submit(f, s, 4);
-	assert_int_equal(used_idx(f), 1);
+	assert_int_equal(vqd_used_idx(&f->vq), 1);
 	assert_int_equal(f->mem[STATUS], VIRTIO_BLK_S_OK);
 	assert_int_equal(last_used_len(f), 1025);
 	for (int i = 0; i < 512; i++) {
@@ -308,41 +277,26 @@ static void test_write(void **state)
 static void test_many_in_flight(void **state)
 {
 	struct fx *f = *state;
-	uint16_t *av = (uint16_t *)(f->mem + AVAIL);
 
 	/* 20 reads offered at once, completed in whatever order. */
 	for (uint16_t i = 0; i < 20; i++) {
-		uint16_t d = (uint16_t)(3 * i);
-		uint64_t hdr = HDR + 32u * i, data = DATA + 4096u * i, st = STATUS + i;
-		uint32_t l16 = 16, l512 = 512, l1 = 1;
-		uint16_t fn = VIRTQ_DESC_F_NEXT, fwn = VIRTQ_DESC_F_NEXT | VIRTQ_DESC_F_WRITE;
-		uint16_t fw = VIRTQ_DESC_F_WRITE, n1 = (uint16_t)(d + 1), n2 = (uint16_t)(d + 2);
+		struct seg s[3] = {{HDR + 32u * i, 16, false},
+				   {DATA + 4096u * i, 512, true},
+				   {STATUS + i, 1, true}};
 
-		put_hdr(f, hdr, VIRTIO_BLK_T_IN, i);
-		f->mem[st] = 0xee;
-		memcpy(f->mem + DESC + 16 * d, &hdr, 8);
-		memcpy(f->mem + DESC + 16 * d + 8, &l16, 4);
-		memcpy(f->mem + DESC + 16 * d + 12, &fn, 2);
-		memcpy(f->mem + DESC + 16 * d + 14, &n1, 2);
-		memcpy(f->mem + DESC + 16 * n1, &data, 8);
-		memcpy(f->mem + DESC + 16 * n1 + 8, &l512, 4);
-		memcpy(f->mem + DESC + 16 * n1 + 12, &fwn, 2);
-		memcpy(f->mem + DESC + 16 * n1 + 14, &n2, 2);
-		memcpy(f->mem + DESC + 16 * n2, &st, 8);
-		memcpy(f->mem + DESC + 16 * n2 + 8, &l1, 4);
-		memcpy(f->mem + DESC + 16 * n2 + 12, &fw, 2);
-		av[2 + av[1] % QSIZE] = d;
-		av[1]++;
+		put_hdr(f, s[0].addr, VIRTIO_BLK_T_IN, i);
+		f->mem[s[2].addr] = 0xee;
+		offer_chain(f, s, 3);
 	}
-	wr(f, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
+	vqd_wr(f->t, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
 	virtio_blk_drain(f->b);
-	assert_int_equal(used_idx(f), 20);
+	assert_int_equal(vqd_used_idx(&f->vq), 20);
 	for (uint16_t i = 0; i < 20; i++) {
 		assert_int_equal(f->mem[STATUS + i], VIRTIO_BLK_S_OK);
 		assert_int_equal(f->mem[DATA + 4096u * i + 5], pattern(i * 512u + 5));
 	}
 	/* One interrupt at least, and the status says why. */
-	assert_true(rd(f, VIRTIO_MMIO_INTERRUPT_STATUS) & VIRTIO_MMIO_INT_VRING);
+	assert_true(vqd_rd(f->t, VIRTIO_MMIO_INTERRUPT_STATUS) & VIRTIO_MMIO_INT_VRING);
 }
 
 static void test_short_header(void **state)
@@ -354,7 +308,7 @@ static void test_short_header(void **state)
 	f->mem[STATUS] = 0xee;
 	memset(f->mem + DATA, 0xcc, 512);
 	submit(f, s, 3);
-	assert_int_equal(used_idx(f), 1);
+	assert_int_equal(vqd_used_idx(&f->vq), 1);
 	assert_int_equal(f->mem[STATUS], VIRTIO_BLK_S_IOERR);
 	assert_int_equal(f->mem[DATA], 0xcc); /* nothing read */
 }
@@ -366,7 +320,7 @@ static void test_no_status_byte(void **state)
 
 	put_hdr(f, HDR, VIRTIO_BLK_T_FLUSH, 0);
 	submit(f, s, 2);
-	assert_int_equal(used_idx(f), 1);
+	assert_int_equal(vqd_used_idx(&f->vq), 1);
 	assert_int_equal(last_used_len(f), 0);
 	/* The device is still usable. */
 	assert_int_equal(simple(f, VIRTIO_BLK_T_FLUSH, 0, 0, false), VIRTIO_BLK_S_OK);
@@ -524,8 +478,8 @@ static void test_read_only(void **state)
 	f->ro = true;
 	open_dev(f);
 	sum = file_sum(f);
-	wr(f, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 0);
-	v = rd(f, VIRTIO_MMIO_DEVICE_FEATURES);
+	vqd_wr(f->t, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 0);
+	v = vqd_rd(f->t, VIRTIO_MMIO_DEVICE_FEATURES);
 	assert_true(v & (1u << VIRTIO_BLK_F_RO));
 	assert_false(v & (1u << VIRTIO_BLK_F_DISCARD));
 	memset(f->mem + DATA, 0x77, 4096);
@@ -543,27 +497,15 @@ static void test_reset_in_flight(void **state)
 {
 	struct fx *f = *state;
 	struct seg s[3] = {{HDR, 16, false}, {DATA, 4096, true}, {STATUS, 1, true}};
-	uint16_t *av = (uint16_t *)(f->mem + AVAIL);
 
 	/* Offer and kick, but reset before the I/O is reaped. */
 	put_hdr(f, HDR, VIRTIO_BLK_T_IN, 0);
 	f->mem[STATUS] = 0xee;
-	for (int i = 0; i < 3; i++) {
-		uint16_t flags = (uint16_t)((s[i].write ? VIRTQ_DESC_F_WRITE : 0) |
-					    (i < 2 ? VIRTQ_DESC_F_NEXT : 0));
-		uint16_t next = (uint16_t)(i + 1);
-
-		memcpy(f->mem + DESC + 16 * i, &s[i].addr, 8);
-		memcpy(f->mem + DESC + 16 * i + 8, &s[i].len, 4);
-		memcpy(f->mem + DESC + 16 * i + 12, &flags, 2);
-		memcpy(f->mem + DESC + 16 * i + 14, &next, 2);
-	}
-	av[2] = 0;
-	av[1] = 1;
-	wr(f, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
-	wr(f, VIRTIO_MMIO_STATUS, 0);
+	offer_chain(f, s, 3);
+	vqd_wr(f->t, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
+	vqd_wr(f->t, VIRTIO_MMIO_STATUS, 0);
 	virtio_blk_drain(f->b);
-	assert_int_equal(used_idx(f), 0);
+	assert_int_equal(vqd_used_idx(&f->vq), 0);
 	assert_int_equal(f->mem[STATUS], 0xee); /* stale: not written */
 }
 

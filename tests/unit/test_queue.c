@@ -12,6 +12,7 @@
 #include <sys/mman.h>
 
 #include "virtio/queue.h"
+#include "virtq_driver.h"
 
 #define MEM_SIZE (1u << 20)
 #define QSIZE 16u
@@ -25,6 +26,7 @@ struct fx {
 	uint8_t *mem;
 	struct guest_mem gm;
 	struct virtq q;
+	struct vqd vq; /* the driver side of q */
 	struct virtq_chain *c;
 };
 
@@ -39,6 +41,7 @@ static struct fx *fx_new(bool event_idx, bool indirect)
 	f->c = malloc(sizeof(*f->c));
 	assert_non_null(f->c);
 	gm_init_wrap(&f->gm, f->mem, MEM_SIZE);
+	f->vq = (struct vqd){f->mem, QSIZE, DESC, AVAIL, USED};
 	virtq_init(&f->q, &f->gm);
 	assert_int_equal(virtq_enable(&f->q, QSIZE, 256, DESC, AVAIL, USED, event_idx, indirect),
 			 0);
@@ -50,47 +53,6 @@ static void fx_free(struct fx *f)
 	free(f->c);
 	free(f->mem);
 	free(f);
-}
-
-static void put_desc(uint8_t *table, uint32_t i, uint64_t addr, uint32_t len, uint16_t flags,
-		     uint16_t next)
-{
-	struct virtq_desc d = {addr, len, flags, next};
-
-	memcpy(table + 16ull * i, &d, sizeof(d));
-}
-
-static void set_desc(struct fx *f, uint32_t i, uint64_t addr, uint32_t len, uint16_t flags,
-		     uint16_t next)
-{
-	put_desc(f->mem + DESC, i, addr, len, flags, next);
-}
-
-static uint16_t *avail(struct fx *f)
-{
-	return (uint16_t *)(f->mem + AVAIL);
-}
-
-/* Publishes `head` in the next avail slot. */
-static void offer(struct fx *f, uint16_t head)
-{
-	uint16_t idx = avail(f)[1];
-
-	avail(f)[2 + (idx % QSIZE)] = head;
-	avail(f)[1] = (uint16_t)(idx + 1);
-}
-
-static uint16_t used_idx(struct fx *f)
-{
-	return ((uint16_t *)(f->mem + USED))[1];
-}
-
-static struct virtq_used_elem used_elem(struct fx *f, uint32_t i)
-{
-	struct virtq_used_elem e;
-
-	memcpy(&e, f->mem + USED + 4 + 8 * (i % QSIZE), sizeof(e));
-	return e;
 }
 
 /* Asserts that the next pop is a guest error and that the queue stays broken. */
@@ -117,10 +79,10 @@ static void test_simple_chain(void **s)
 	int no, ni;
 
 	(void)s;
-	set_desc(f, 3, DATA, 16, VIRTQ_DESC_F_NEXT, 7);
-	set_desc(f, 7, DATA + 0x100, 512, VIRTQ_DESC_F_NEXT, 1);
-	set_desc(f, 1, DATA + 0x400, 1, VIRTQ_DESC_F_WRITE, 0);
-	offer(f, 3);
+	vqd_set_desc(&f->vq, 3, DATA, 16, VIRTQ_DESC_F_NEXT, 7);
+	vqd_set_desc(&f->vq, 7, DATA + 0x100, 512, VIRTQ_DESC_F_NEXT, 1);
+	vqd_set_desc(&f->vq, 1, DATA + 0x400, 1, VIRTQ_DESC_F_WRITE, 0);
+	vqd_offer(&f->vq, 3);
 	assert_int_equal(virtq_pop(&f->q, f->c), 1);
 	assert_int_equal(f->c->head, 3);
 	assert_int_equal(f->c->nr, 3);
@@ -138,9 +100,9 @@ static void test_simple_chain(void **s)
 	assert_int_equal(virtq_pop(&f->q, f->c), 0);
 
 	virtq_push(&f->q, 3, 1);
-	assert_int_equal(used_idx(f), 1);
-	assert_int_equal(used_elem(f, 0).id, 3);
-	assert_int_equal(used_elem(f, 0).len, 1);
+	assert_int_equal(vqd_used_idx(&f->vq), 1);
+	assert_int_equal(vqd_used_elem(&f->vq, 0).id, 3);
+	assert_int_equal(vqd_used_elem(&f->vq, 0).len, 1);
 	fx_free(f);
 }
 
@@ -152,11 +114,11 @@ static void test_many_and_wrap(void **s)
 	/* Start near the 16-bit wrap of the ring indices. */
 	f->q.last_avail_idx = 65530;
 	f->q.used_idx = 65530;
-	avail(f)[1] = 65530;
+	vqd_avail(&f->vq)[1] = 65530;
 	for (int round = 0; round < 4; round++) {
 		for (uint16_t i = 0; i < QSIZE; i++) {
-			set_desc(f, i, DATA + 64u * i, 64, VIRTQ_DESC_F_WRITE, 0);
-			offer(f, i);
+			vqd_set_desc(&f->vq, i, DATA + 64u * i, 64, VIRTQ_DESC_F_WRITE, 0);
+			vqd_offer(&f->vq, i);
 		}
 		for (uint16_t i = 0; i < QSIZE; i++) {
 			assert_int_equal(virtq_pop(&f->q, f->c), 1);
@@ -165,7 +127,7 @@ static void test_many_and_wrap(void **s)
 		}
 		assert_int_equal(virtq_pop(&f->q, f->c), 0);
 	}
-	assert_int_equal(used_idx(f), (uint16_t)(65530 + 4 * QSIZE));
+	assert_int_equal(vqd_used_idx(&f->vq), (uint16_t)(65530 + 4 * QSIZE));
 	fx_free(f);
 }
 
@@ -175,9 +137,9 @@ static void test_full_length_chain_ok(void **s)
 
 	(void)s;
 	for (uint16_t i = 0; i < QSIZE; i++)
-		set_desc(f, i, DATA, 8, (uint16_t)(i + 1u < QSIZE ? VIRTQ_DESC_F_NEXT : 0),
-			 (uint16_t)(i + 1));
-	offer(f, 0);
+		vqd_set_desc(&f->vq, i, DATA, 8, (uint16_t)(i + 1u < QSIZE ? VIRTQ_DESC_F_NEXT : 0),
+			     (uint16_t)(i + 1));
+	vqd_offer(&f->vq, 0);
 	assert_int_equal(virtq_pop(&f->q, f->c), 1);
 	assert_int_equal(f->c->nr, QSIZE);
 	fx_free(f);
@@ -191,10 +153,10 @@ static void test_zero_length_buffers(void **s)
 
 	(void)s;
 	/* Zero-length buffers, even at silly addresses, are empty ranges. */
-	set_desc(f, 0, 0xffffffffffffffffull, 0, VIRTQ_DESC_F_NEXT, 1);
-	set_desc(f, 1, DATA, 0, VIRTQ_DESC_F_WRITE | VIRTQ_DESC_F_NEXT, 2);
-	set_desc(f, 2, DATA, 0, VIRTQ_DESC_F_WRITE, 0);
-	offer(f, 0);
+	vqd_set_desc(&f->vq, 0, 0xffffffffffffffffull, 0, VIRTQ_DESC_F_NEXT, 1);
+	vqd_set_desc(&f->vq, 1, DATA, 0, VIRTQ_DESC_F_WRITE | VIRTQ_DESC_F_NEXT, 2);
+	vqd_set_desc(&f->vq, 2, DATA, 0, VIRTQ_DESC_F_WRITE, 0);
+	vqd_offer(&f->vq, 0);
 	assert_int_equal(virtq_pop(&f->q, f->c), 1);
 	assert_int_equal(f->c->nr, 3);
 	assert_int_equal(f->c->out_len + f->c->in_len, 0);
@@ -209,9 +171,9 @@ static void test_loop(void **s)
 	struct fx *f = fx_new(false, false);
 
 	(void)s;
-	set_desc(f, 0, DATA, 8, VIRTQ_DESC_F_NEXT, 1);
-	set_desc(f, 1, DATA, 8, VIRTQ_DESC_F_NEXT, 0);
-	offer(f, 0);
+	vqd_set_desc(&f->vq, 0, DATA, 8, VIRTQ_DESC_F_NEXT, 1);
+	vqd_set_desc(&f->vq, 1, DATA, 8, VIRTQ_DESC_F_NEXT, 0);
+	vqd_offer(&f->vq, 0);
 	expect_broken(f);
 	fx_free(f);
 }
@@ -221,8 +183,8 @@ static void test_self_loop(void **s)
 	struct fx *f = fx_new(false, false);
 
 	(void)s;
-	set_desc(f, 5, DATA, 0, VIRTQ_DESC_F_NEXT, 5);
-	offer(f, 5);
+	vqd_set_desc(&f->vq, 5, DATA, 0, VIRTQ_DESC_F_NEXT, 5);
+	vqd_offer(&f->vq, 5);
 	expect_broken(f);
 	fx_free(f);
 }
@@ -232,7 +194,7 @@ static void test_head_out_of_range(void **s)
 	struct fx *f = fx_new(false, false);
 
 	(void)s;
-	offer(f, QSIZE);
+	vqd_offer(&f->vq, QSIZE);
 	expect_broken(f);
 	fx_free(f);
 }
@@ -242,8 +204,8 @@ static void test_next_out_of_range(void **s)
 	struct fx *f = fx_new(false, false);
 
 	(void)s;
-	set_desc(f, 0, DATA, 8, VIRTQ_DESC_F_NEXT, 0xffff);
-	offer(f, 0);
+	vqd_set_desc(&f->vq, 0, DATA, 8, VIRTQ_DESC_F_NEXT, 0xffff);
+	vqd_offer(&f->vq, 0);
 	expect_broken(f);
 	fx_free(f);
 }
@@ -253,8 +215,8 @@ static void test_addr_len_overflow(void **s)
 	struct fx *f = fx_new(false, false);
 
 	(void)s;
-	set_desc(f, 0, 0xfffffffffffffff0ull, 0x100, 0, 0);
-	offer(f, 0);
+	vqd_set_desc(&f->vq, 0, 0xfffffffffffffff0ull, 0x100, 0, 0);
+	vqd_offer(&f->vq, 0);
 	expect_broken(f);
 	fx_free(f);
 }
@@ -265,8 +227,8 @@ static void test_outside_ram(void **s)
 
 	(void)s;
 	/* Starts inside, ends one byte past the end. */
-	set_desc(f, 0, MEM_SIZE - 16, 17, 0, 0);
-	offer(f, 0);
+	vqd_set_desc(&f->vq, 0, MEM_SIZE - 16, 17, 0, 0);
+	vqd_offer(&f->vq, 0);
 	expect_broken(f);
 	fx_free(f);
 }
@@ -276,9 +238,9 @@ static void test_readable_after_writable(void **s)
 	struct fx *f = fx_new(false, false);
 
 	(void)s;
-	set_desc(f, 0, DATA, 8, VIRTQ_DESC_F_WRITE | VIRTQ_DESC_F_NEXT, 1);
-	set_desc(f, 1, DATA, 8, 0, 0);
-	offer(f, 0);
+	vqd_set_desc(&f->vq, 0, DATA, 8, VIRTQ_DESC_F_WRITE | VIRTQ_DESC_F_NEXT, 1);
+	vqd_set_desc(&f->vq, 1, DATA, 8, 0, 0);
+	vqd_offer(&f->vq, 0);
 	expect_broken(f);
 	fx_free(f);
 }
@@ -288,8 +250,8 @@ static void test_avail_flood(void **s)
 	struct fx *f = fx_new(false, false);
 
 	(void)s;
-	set_desc(f, 0, DATA, 8, 0, 0);
-	avail(f)[1] = QSIZE + 1;
+	vqd_set_desc(&f->vq, 0, DATA, 8, 0, 0);
+	vqd_avail(&f->vq)[1] = QSIZE + 1;
 	expect_broken(f);
 	fx_free(f);
 }
@@ -299,8 +261,8 @@ static void test_avail_exactly_full_ok(void **s)
 	struct fx *f = fx_new(false, false);
 
 	(void)s;
-	set_desc(f, 0, DATA, 8, 0, 0);
-	avail(f)[1] = QSIZE; /* all slots hold head 0: legal to pop */
+	vqd_set_desc(&f->vq, 0, DATA, 8, 0, 0);
+	vqd_avail(&f->vq)[1] = QSIZE; /* all slots hold head 0: legal to pop */
 	assert_int_equal(virtq_pop(&f->q, f->c), 1);
 	fx_free(f);
 }
@@ -312,12 +274,12 @@ static void test_indirect_ok(void **s)
 
 	(void)s;
 	/* One direct readable buffer, then an indirect table of three. */
-	set_desc(f, 2, DATA, 16, VIRTQ_DESC_F_NEXT, 4);
-	set_desc(f, 4, ITABLE, 48, VIRTQ_DESC_F_INDIRECT, 0);
-	put_desc(t, 0, DATA + 0x100, 100, VIRTQ_DESC_F_NEXT, 2);
-	put_desc(t, 2, DATA + 0x200, 200, VIRTQ_DESC_F_WRITE | VIRTQ_DESC_F_NEXT, 1);
-	put_desc(t, 1, DATA + 0x300, 1, VIRTQ_DESC_F_WRITE, 0);
-	offer(f, 2);
+	vqd_set_desc(&f->vq, 2, DATA, 16, VIRTQ_DESC_F_NEXT, 4);
+	vqd_set_desc(&f->vq, 4, ITABLE, 48, VIRTQ_DESC_F_INDIRECT, 0);
+	vqd_put_desc(t, 0, DATA + 0x100, 100, VIRTQ_DESC_F_NEXT, 2);
+	vqd_put_desc(t, 2, DATA + 0x200, 200, VIRTQ_DESC_F_WRITE | VIRTQ_DESC_F_NEXT, 1);
+	vqd_put_desc(t, 1, DATA + 0x300, 1, VIRTQ_DESC_F_WRITE, 0);
+	vqd_offer(&f->vq, 2);
 	assert_int_equal(virtq_pop(&f->q, f->c), 1);
 	assert_int_equal(f->c->head, 2);
 	assert_int_equal(f->c->nr, 4);
@@ -333,9 +295,9 @@ static void test_indirect_unaligned_table_ok(void **s)
 	struct fx *f = fx_new(false, true);
 
 	(void)s;
-	set_desc(f, 0, ITABLE + 3, 16, VIRTQ_DESC_F_INDIRECT, 0);
-	put_desc(f->mem + ITABLE + 3, 0, DATA, 10, VIRTQ_DESC_F_WRITE, 0);
-	offer(f, 0);
+	vqd_set_desc(&f->vq, 0, ITABLE + 3, 16, VIRTQ_DESC_F_INDIRECT, 0);
+	vqd_put_desc(f->mem + ITABLE + 3, 0, DATA, 10, VIRTQ_DESC_F_WRITE, 0);
+	vqd_offer(&f->vq, 0);
 	assert_int_equal(virtq_pop(&f->q, f->c), 1);
 	assert_int_equal(f->c->in_len, 10);
 	fx_free(f);
@@ -345,10 +307,10 @@ static void indirect_bad(uint64_t addr, uint32_t len, uint16_t flags, bool negot
 {
 	struct fx *f = fx_new(false, negotiated);
 
-	put_desc(f->mem + ITABLE, 0, DATA, 8, 0, 0);
-	set_desc(f, 0, addr, len, flags, 1);
-	set_desc(f, 1, DATA, 8, 0, 0);
-	offer(f, 0);
+	vqd_put_desc(f->mem + ITABLE, 0, DATA, 8, 0, 0);
+	vqd_set_desc(&f->vq, 0, addr, len, flags, 1);
+	vqd_set_desc(&f->vq, 1, DATA, 8, 0, 0);
+	vqd_offer(&f->vq, 0);
 	expect_broken(f);
 	fx_free(f);
 }
@@ -390,10 +352,10 @@ static void test_indirect_nested(void **s)
 	uint8_t *t = f->mem + ITABLE;
 
 	(void)s;
-	set_desc(f, 0, ITABLE, 32, VIRTQ_DESC_F_INDIRECT, 0);
-	put_desc(t, 0, DATA, 8, VIRTQ_DESC_F_NEXT, 1);
-	put_desc(t, 1, ITABLE, 32, VIRTQ_DESC_F_INDIRECT, 0);
-	offer(f, 0);
+	vqd_set_desc(&f->vq, 0, ITABLE, 32, VIRTQ_DESC_F_INDIRECT, 0);
+	vqd_put_desc(t, 0, DATA, 8, VIRTQ_DESC_F_NEXT, 1);
+	vqd_put_desc(t, 1, ITABLE, 32, VIRTQ_DESC_F_INDIRECT, 0);
+	vqd_offer(&f->vq, 0);
 	expect_broken(f);
 	fx_free(f);
 }
@@ -405,10 +367,10 @@ static void test_indirect_next_beyond_table(void **s)
 
 	(void)s;
 	/* Entry 2 exists in memory but the table is only two entries long. */
-	set_desc(f, 0, ITABLE, 32, VIRTQ_DESC_F_INDIRECT, 0);
-	put_desc(t, 0, DATA, 8, VIRTQ_DESC_F_NEXT, 2);
-	put_desc(t, 2, DATA, 8, 0, 0);
-	offer(f, 0);
+	vqd_set_desc(&f->vq, 0, ITABLE, 32, VIRTQ_DESC_F_INDIRECT, 0);
+	vqd_put_desc(t, 0, DATA, 8, VIRTQ_DESC_F_NEXT, 2);
+	vqd_put_desc(t, 2, DATA, 8, 0, 0);
+	vqd_offer(&f->vq, 0);
 	expect_broken(f);
 	fx_free(f);
 }
@@ -419,10 +381,10 @@ static void test_indirect_loop(void **s)
 	uint8_t *t = f->mem + ITABLE;
 
 	(void)s;
-	set_desc(f, 0, ITABLE, 32, VIRTQ_DESC_F_INDIRECT, 0);
-	put_desc(t, 0, DATA, 8, VIRTQ_DESC_F_NEXT, 1);
-	put_desc(t, 1, DATA, 8, VIRTQ_DESC_F_NEXT, 0);
-	offer(f, 0);
+	vqd_set_desc(&f->vq, 0, ITABLE, 32, VIRTQ_DESC_F_INDIRECT, 0);
+	vqd_put_desc(t, 0, DATA, 8, VIRTQ_DESC_F_NEXT, 1);
+	vqd_put_desc(t, 1, DATA, 8, VIRTQ_DESC_F_NEXT, 0);
+	vqd_offer(&f->vq, 0);
 	expect_broken(f);
 	fx_free(f);
 }
@@ -435,9 +397,9 @@ static void test_oversize_chain(void **s)
 
 	(void)s;
 	for (uint32_t i = 0; i < n; i++)
-		put_desc(t, i, DATA, 1, i + 1 < n ? VIRTQ_DESC_F_NEXT : 0, (uint16_t)(i + 1));
-	set_desc(f, 0, 0x20000, n * 16, VIRTQ_DESC_F_INDIRECT, 0);
-	offer(f, 0);
+		vqd_put_desc(t, i, DATA, 1, i + 1 < n ? VIRTQ_DESC_F_NEXT : 0, (uint16_t)(i + 1));
+	vqd_set_desc(&f->vq, 0, 0x20000, n * 16, VIRTQ_DESC_F_INDIRECT, 0);
+	vqd_offer(&f->vq, 0);
 	expect_broken(f);
 	fx_free(f);
 }
@@ -452,23 +414,22 @@ static void test_total_len_over_4g(void **s)
 	struct guest_mem gm;
 	struct virtq q;
 	struct virtq_chain *c = malloc(sizeof(*c));
-	uint16_t *av = (uint16_t *)(mem + AVAIL);
+	struct vqd vq = {mem, QSIZE, DESC, AVAIL, USED};
 
 	(void)s;
 	assert_true(mem != MAP_FAILED);
 	gm_init_wrap(&gm, mem, size);
 	virtq_init(&q, &gm);
 	assert_int_equal(virtq_enable(&q, QSIZE, QSIZE, DESC, AVAIL, USED, false, false), 0);
-	put_desc(mem + DESC, 0, 0, 0x80000000u, VIRTQ_DESC_F_NEXT, 1);
-	put_desc(mem + DESC, 1, 0, 0x80000000u, VIRTQ_DESC_F_NEXT, 2);
-	put_desc(mem + DESC, 2, 0, 1, 0, 0);
-	av[2] = 0;
-	av[1] = 1;
+	vqd_set_desc(&vq, 0, 0, 0x80000000u, VIRTQ_DESC_F_NEXT, 1);
+	vqd_set_desc(&vq, 1, 0, 0x80000000u, VIRTQ_DESC_F_NEXT, 2);
+	vqd_set_desc(&vq, 2, 0, 1, 0, 0);
+	vqd_offer(&vq, 0);
 	assert_true(virtq_pop(&q, c) < 0);
 	/* Exactly UINT32_MAX is still fine. */
 	virtq_disable(&q);
 	assert_int_equal(virtq_enable(&q, QSIZE, QSIZE, DESC, AVAIL, USED, false, false), 0);
-	put_desc(mem + DESC, 1, 0, 0x7fffffffu, 0, 0);
+	vqd_set_desc(&vq, 1, 0, 0x7fffffffu, 0, 0);
 	assert_int_equal(virtq_pop(&q, c), 1);
 	assert_int_equal(c->out_len, UINT32_MAX);
 	free(c);
@@ -516,15 +477,15 @@ static void test_disable_makes_stale(void **s)
 	uint32_t gen;
 
 	(void)s;
-	set_desc(f, 0, DATA, 8, 0, 0);
-	offer(f, 0);
+	vqd_set_desc(&f->vq, 0, DATA, 8, 0, 0);
+	vqd_offer(&f->vq, 0);
 	assert_int_equal(virtq_pop(&f->q, f->c), 1);
 	gen = f->c->gen;
 	virtq_disable(&f->q);
 	assert_int_not_equal(f->q.gen, gen);
 	/* A push to a disabled queue touches nothing. */
 	virtq_push(&f->q, 0, 8);
-	assert_int_equal(used_idx(f), 0);
+	assert_int_equal(vqd_used_idx(&f->vq), 0);
 	fx_free(f);
 }
 
@@ -537,7 +498,7 @@ static void test_no_interrupt_flag(void **s)
 	virtq_push(&f->q, 0, 0);
 	assert_true(virtq_should_notify(&f->q));
 	assert_false(virtq_should_notify(&f->q));
-	avail(f)[0] = VIRTQ_AVAIL_F_NO_INTERRUPT;
+	vqd_avail(&f->vq)[0] = VIRTQ_AVAIL_F_NO_INTERRUPT;
 	virtq_push(&f->q, 0, 0);
 	assert_false(virtq_should_notify(&f->q));
 	fx_free(f);
@@ -546,7 +507,7 @@ static void test_no_interrupt_flag(void **s)
 static void test_event_idx(void **s)
 {
 	struct fx *f = fx_new(true, false);
-	uint16_t *used_event = &avail(f)[2 + QSIZE];
+	uint16_t *used_event = &vqd_avail(&f->vq)[2 + QSIZE];
 	uint16_t *avail_event = (uint16_t *)(f->mem + USED + 4 + 8 * QSIZE);
 
 	(void)s;
@@ -554,9 +515,9 @@ static void test_event_idx(void **s)
 	*avail_event = 0xdead;
 	assert_int_equal(virtq_pop(&f->q, f->c), 0);
 	assert_int_equal(*avail_event, 0);
-	set_desc(f, 0, DATA, 8, VIRTQ_DESC_F_WRITE, 0);
-	offer(f, 0);
-	offer(f, 0);
+	vqd_set_desc(&f->vq, 0, DATA, 8, VIRTQ_DESC_F_WRITE, 0);
+	vqd_offer(&f->vq, 0);
+	vqd_offer(&f->vq, 0);
 	assert_int_equal(virtq_pop(&f->q, f->c), 1);
 	assert_int_equal(*avail_event, 1);
 	assert_int_equal(virtq_pop(&f->q, f->c), 1);
@@ -578,7 +539,7 @@ static void test_event_idx(void **s)
 	assert_true(virtq_should_notify(&f->q));
 	assert_false(virtq_should_notify(&f->q));
 	/* With event idx the NO_INTERRUPT flag is ignored. */
-	avail(f)[0] = VIRTQ_AVAIL_F_NO_INTERRUPT;
+	vqd_avail(&f->vq)[0] = VIRTQ_AVAIL_F_NO_INTERRUPT;
 	*used_event = 6;
 	virtq_push(&f->q, 0, 8);
 	assert_true(virtq_should_notify(&f->q));

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "virtio/mmio.h"
+#include "virtq_driver.h"
 
 #define MEM_SIZE (1u << 20)
 #define QMAX 64u
@@ -99,6 +100,7 @@ static void irq_set(void *ctx, unsigned int gsi, int level)
 
 static uint8_t *mem;
 static struct guest_mem gm;
+static struct vqd vq; /* the driver side of queue 0, size 16 */
 
 static struct dummy *dev_new(void)
 {
@@ -111,6 +113,7 @@ static struct dummy *dev_new(void)
 	mem = aligned_alloc(4096, MEM_SIZE);
 	memset(mem, 0, MEM_SIZE);
 	gm_init_wrap(&gm, mem, MEM_SIZE);
+	vq = (struct vqd){mem, 16, DESC, AVAIL, USED};
 	assert_int_equal(virtio_mmio_init(&d->t, &gm, &dummy_ops, d, "dummy"), 0);
 	virtio_mmio_set_irq(&d->t, &irq);
 	return d;
@@ -123,48 +126,12 @@ static void dev_free(struct dummy *d)
 	free(mem);
 }
 
-static uint32_t rd(struct dummy *d, uint64_t off)
-{
-	uint32_t v;
-
-	virtio_mmio_ops.read(&d->t, off, (uint8_t *)&v, 4);
-	return v;
-}
-
-static void wr(struct dummy *d, uint64_t off, uint32_t v)
-{
-	virtio_mmio_ops.write(&d->t, off, (const uint8_t *)&v, 4);
-}
-
-static void set_features(struct dummy *d, uint64_t f)
-{
-	wr(d, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 0);
-	wr(d, VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)f);
-	wr(d, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
-	wr(d, VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)(f >> 32));
-}
-
-/* ACK, DRIVER, features, FEATURES_OK. */
-static void to_features_ok(struct dummy *d, uint64_t f)
-{
-	wr(d, VIRTIO_MMIO_STATUS, 1);
-	wr(d, VIRTIO_MMIO_STATUS, 3);
-	set_features(d, f);
-	wr(d, VIRTIO_MMIO_STATUS, 0xb);
-	assert_int_equal(rd(d, VIRTIO_MMIO_STATUS), 0xb);
-}
-
+/* Queue q of size num on the rings at DESC/AVAIL/USED, made ready. */
 static void setup_queue(struct dummy *d, uint32_t q, uint32_t num)
 {
-	wr(d, VIRTIO_MMIO_QUEUE_SEL, q);
-	wr(d, VIRTIO_MMIO_QUEUE_NUM, num);
-	wr(d, VIRTIO_MMIO_QUEUE_DESC_LOW, DESC);
-	wr(d, VIRTIO_MMIO_QUEUE_DESC_HIGH, 0);
-	wr(d, VIRTIO_MMIO_QUEUE_DRIVER_LOW, AVAIL);
-	wr(d, VIRTIO_MMIO_QUEUE_DRIVER_HIGH, 0);
-	wr(d, VIRTIO_MMIO_QUEUE_DEVICE_LOW, USED);
-	wr(d, VIRTIO_MMIO_QUEUE_DEVICE_HIGH, 0);
-	wr(d, VIRTIO_MMIO_QUEUE_READY, 1);
+	struct vqd rings = {mem, num, DESC, AVAIL, USED};
+
+	vqd_queue_setup(&d->t, q, &rings);
 }
 
 #define VER1 VIRTIO_BIT(VIRTIO_F_VERSION_1)
@@ -173,27 +140,19 @@ static struct dummy *running(uint64_t f)
 {
 	struct dummy *d = dev_new();
 
-	to_features_ok(d, f);
+	assert_int_equal(vqd_features_ok(&d->t, f), 0xb);
 	setup_queue(d, 0, 16);
-	assert_int_equal(rd(d, VIRTIO_MMIO_QUEUE_READY), 1);
-	wr(d, VIRTIO_MMIO_STATUS, 0xf);
-	assert_int_equal(rd(d, VIRTIO_MMIO_STATUS), 0xf);
+	assert_int_equal(vqd_rd(&d->t, VIRTIO_MMIO_QUEUE_READY), 1);
+	vqd_wr(&d->t, VIRTIO_MMIO_STATUS, 0xf);
+	assert_int_equal(vqd_rd(&d->t, VIRTIO_MMIO_STATUS), 0xf);
 	return d;
 }
 
-/* Driver side: one writable descriptor offered on queue 0 (size 16). */
+/* One writable descriptor offered on queue 0. */
 static void offer_one(uint16_t head)
 {
-	uint16_t *av = (uint16_t *)(mem + AVAIL);
-	uint64_t addr = 0x10000;
-	uint32_t len = 8;
-	uint16_t flags = VIRTQ_DESC_F_WRITE;
-
-	memcpy(mem + DESC + 16 * head, &addr, 8);
-	memcpy(mem + DESC + 16 * head + 8, &len, 4);
-	memcpy(mem + DESC + 16 * head + 12, &flags, 2);
-	av[2 + av[1] % 16] = head;
-	av[1]++;
+	vqd_set_desc(&vq, head, 0x10000, 8, VIRTQ_DESC_F_WRITE, 0);
+	vqd_offer(&vq, head);
 }
 
 static void test_identity(void **s)
@@ -201,16 +160,16 @@ static void test_identity(void **s)
 	struct dummy *d = dev_new();
 
 	(void)s;
-	assert_int_equal(rd(d, VIRTIO_MMIO_MAGIC_VALUE), 0x74726976);
-	assert_int_equal(rd(d, VIRTIO_MMIO_VERSION), 2);
-	assert_int_equal(rd(d, VIRTIO_MMIO_DEVICE_ID), 42);
-	assert_int_equal(rd(d, VIRTIO_MMIO_VENDOR_ID), VIRTIO_MMIO_VENDOR);
-	assert_int_equal(rd(d, VIRTIO_MMIO_STATUS), 0);
-	assert_int_equal(rd(d, VIRTIO_MMIO_INTERRUPT_STATUS), 0);
-	assert_int_equal(rd(d, VIRTIO_MMIO_CONFIG_GENERATION), 0);
-	assert_int_equal(rd(d, VIRTIO_MMIO_SHM_LEN_LOW), 0xffffffffu);
-	assert_int_equal(rd(d, VIRTIO_MMIO_SHM_BASE_HIGH), 0xffffffffu);
-	assert_int_equal(rd(d, VIRTIO_MMIO_QUEUE_RESET), 0);
+	assert_int_equal(vqd_rd(&d->t, VIRTIO_MMIO_MAGIC_VALUE), 0x74726976);
+	assert_int_equal(vqd_rd(&d->t, VIRTIO_MMIO_VERSION), 2);
+	assert_int_equal(vqd_rd(&d->t, VIRTIO_MMIO_DEVICE_ID), 42);
+	assert_int_equal(vqd_rd(&d->t, VIRTIO_MMIO_VENDOR_ID), VIRTIO_MMIO_VENDOR);
+	assert_int_equal(vqd_rd(&d->t, VIRTIO_MMIO_STATUS), 0);
+	assert_int_equal(vqd_rd(&d->t, VIRTIO_MMIO_INTERRUPT_STATUS), 0);
+	assert_int_equal(vqd_rd(&d->t, VIRTIO_MMIO_CONFIG_GENERATION), 0);
+	assert_int_equal(vqd_rd(&d->t, VIRTIO_MMIO_SHM_LEN_LOW), 0xffffffffu);
+	assert_int_equal(vqd_rd(&d->t, VIRTIO_MMIO_SHM_BASE_HIGH), 0xffffffffu);
+	assert_int_equal(vqd_rd(&d->t, VIRTIO_MMIO_QUEUE_RESET), 0);
 	dev_free(d);
 }
 
@@ -237,12 +196,12 @@ static void test_widths(void **s)
 	illegal = d->t.illegal_accesses;
 	b[0] = 1;
 	virtio_mmio_ops.write(&d->t, VIRTIO_MMIO_STATUS, b, 1);
-	assert_int_equal(rd(d, VIRTIO_MMIO_STATUS), 0);
+	assert_int_equal(vqd_rd(&d->t, VIRTIO_MMIO_STATUS), 0);
 	virtio_mmio_ops.write(&d->t, VIRTIO_MMIO_STATUS, b, 2);
 	memset(b, 0, 8);
 	b[0] = 1;
 	virtio_mmio_ops.write(&d->t, VIRTIO_MMIO_STATUS, b, 8);
-	assert_int_equal(rd(d, VIRTIO_MMIO_STATUS), 0);
+	assert_int_equal(vqd_rd(&d->t, VIRTIO_MMIO_STATUS), 0);
 	assert_true(d->t.illegal_accesses >= illegal + 3);
 	dev_free(d);
 }
@@ -255,16 +214,16 @@ static void test_wrong_direction(void **s)
 	(void)s;
 	/* Reads of write-only registers return 0; writes to read-only ones
 	 * change nothing. */
-	assert_int_equal(rd(d, VIRTIO_MMIO_QUEUE_NOTIFY), 0);
-	assert_int_equal(rd(d, VIRTIO_MMIO_DRIVER_FEATURES), 0);
-	assert_int_equal(rd(d, VIRTIO_MMIO_QUEUE_DESC_LOW), 0);
-	assert_int_equal(rd(d, 0x0f0), 0); /* unused hole */
-	wr(d, VIRTIO_MMIO_MAGIC_VALUE, 0);
-	wr(d, VIRTIO_MMIO_DEVICE_ID, 7);
-	wr(d, VIRTIO_MMIO_INTERRUPT_STATUS, 3);
-	wr(d, VIRTIO_MMIO_CONFIG_GENERATION, 3);
-	assert_int_equal(rd(d, VIRTIO_MMIO_MAGIC_VALUE), 0x74726976);
-	assert_int_equal(rd(d, VIRTIO_MMIO_DEVICE_ID), 42);
+	assert_int_equal(vqd_rd(&d->t, VIRTIO_MMIO_QUEUE_NOTIFY), 0);
+	assert_int_equal(vqd_rd(&d->t, VIRTIO_MMIO_DRIVER_FEATURES), 0);
+	assert_int_equal(vqd_rd(&d->t, VIRTIO_MMIO_QUEUE_DESC_LOW), 0);
+	assert_int_equal(vqd_rd(&d->t, 0x0f0), 0); /* unused hole */
+	vqd_wr(&d->t, VIRTIO_MMIO_MAGIC_VALUE, 0);
+	vqd_wr(&d->t, VIRTIO_MMIO_DEVICE_ID, 7);
+	vqd_wr(&d->t, VIRTIO_MMIO_INTERRUPT_STATUS, 3);
+	vqd_wr(&d->t, VIRTIO_MMIO_CONFIG_GENERATION, 3);
+	assert_int_equal(vqd_rd(&d->t, VIRTIO_MMIO_MAGIC_VALUE), 0x74726976);
+	assert_int_equal(vqd_rd(&d->t, VIRTIO_MMIO_DEVICE_ID), 42);
 	assert_int_equal(d->t.illegal_accesses, illegal + 8);
 	dev_free(d);
 }
@@ -274,15 +233,15 @@ static void test_device_features(void **s)
 	struct dummy *d = dev_new();
 
 	(void)s;
-	wr(d, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 0);
-	assert_int_equal(rd(d, VIRTIO_MMIO_DEVICE_FEATURES),
+	vqd_wr(&d->t, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 0);
+	assert_int_equal(vqd_rd(&d->t, VIRTIO_MMIO_DEVICE_FEATURES),
 			 (1u << 3) | (1u << VIRTIO_F_INDIRECT_DESC) | (1u << VIRTIO_F_EVENT_IDX));
-	wr(d, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 1);
-	assert_int_equal(rd(d, VIRTIO_MMIO_DEVICE_FEATURES), 1); /* VERSION_1, no bit 34 */
-	wr(d, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 2);
-	assert_int_equal(rd(d, VIRTIO_MMIO_DEVICE_FEATURES), 0);
-	wr(d, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 0xffffffff);
-	assert_int_equal(rd(d, VIRTIO_MMIO_DEVICE_FEATURES), 0);
+	vqd_wr(&d->t, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 1);
+	assert_int_equal(vqd_rd(&d->t, VIRTIO_MMIO_DEVICE_FEATURES), 1); /* VERSION_1, no bit 34 */
+	vqd_wr(&d->t, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 2);
+	assert_int_equal(vqd_rd(&d->t, VIRTIO_MMIO_DEVICE_FEATURES), 0);
+	vqd_wr(&d->t, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 0xffffffff);
+	assert_int_equal(vqd_rd(&d->t, VIRTIO_MMIO_DEVICE_FEATURES), 0);
 	dev_free(d);
 }
 
@@ -291,19 +250,19 @@ static void test_status_happy_path(void **s)
 	struct dummy *d = dev_new();
 
 	(void)s;
-	wr(d, VIRTIO_MMIO_STATUS, 1);
-	assert_int_equal(rd(d, VIRTIO_MMIO_STATUS), 1);
-	wr(d, VIRTIO_MMIO_STATUS, 3);
-	assert_int_equal(rd(d, VIRTIO_MMIO_STATUS), 3);
-	set_features(d, VER1 | VIRTIO_BIT(VIRTIO_F_EVENT_IDX) | 8);
-	wr(d, VIRTIO_MMIO_STATUS, 0xb);
-	assert_int_equal(rd(d, VIRTIO_MMIO_STATUS), 0xb);
+	vqd_wr(&d->t, VIRTIO_MMIO_STATUS, 1);
+	assert_int_equal(vqd_rd(&d->t, VIRTIO_MMIO_STATUS), 1);
+	vqd_wr(&d->t, VIRTIO_MMIO_STATUS, 3);
+	assert_int_equal(vqd_rd(&d->t, VIRTIO_MMIO_STATUS), 3);
+	vqd_set_features(&d->t, VER1 | VIRTIO_BIT(VIRTIO_F_EVENT_IDX) | 8);
+	vqd_wr(&d->t, VIRTIO_MMIO_STATUS, 0xb);
+	assert_int_equal(vqd_rd(&d->t, VIRTIO_MMIO_STATUS), 0xb);
 	assert_int_equal(d->t.negotiated, VER1 | VIRTIO_BIT(VIRTIO_F_EVENT_IDX) | 8);
-	wr(d, VIRTIO_MMIO_STATUS, 0xb); /* rewriting the same value is fine */
-	wr(d, VIRTIO_MMIO_STATUS, 0xf);
-	assert_int_equal(rd(d, VIRTIO_MMIO_STATUS), 0xf);
-	wr(d, VIRTIO_MMIO_STATUS, 0);
-	assert_int_equal(rd(d, VIRTIO_MMIO_STATUS), 0);
+	vqd_wr(&d->t, VIRTIO_MMIO_STATUS, 0xb); /* rewriting the same value is fine */
+	vqd_wr(&d->t, VIRTIO_MMIO_STATUS, 0xf);
+	assert_int_equal(vqd_rd(&d->t, VIRTIO_MMIO_STATUS), 0xf);
+	vqd_wr(&d->t, VIRTIO_MMIO_STATUS, 0);
+	assert_int_equal(vqd_rd(&d->t, VIRTIO_MMIO_STATUS), 0);
 	assert_int_equal(d->resets, 1);
 	assert_int_equal(d->t.negotiated, 0);
 	dev_free(d);
@@ -314,39 +273,39 @@ static void test_status_illegal(void **s)
 	struct dummy *d = dev_new();
 
 	(void)s;
-	wr(d, VIRTIO_MMIO_STATUS, 2); /* DRIVER before ACK */
-	assert_int_equal(rd(d, VIRTIO_MMIO_STATUS), 0);
-	wr(d, VIRTIO_MMIO_STATUS, 3); /* two steps at once */
-	assert_int_equal(rd(d, VIRTIO_MMIO_STATUS), 0);
-	wr(d, VIRTIO_MMIO_STATUS, 0x101); /* unknown bit */
-	assert_int_equal(rd(d, VIRTIO_MMIO_STATUS), 0);
-	wr(d, VIRTIO_MMIO_STATUS, 1);
-	wr(d, VIRTIO_MMIO_STATUS, 1 | 8); /* FEATURES_OK before DRIVER */
-	assert_int_equal(rd(d, VIRTIO_MMIO_STATUS), 1);
-	wr(d, VIRTIO_MMIO_STATUS, 1 | 4); /* DRIVER_OK before DRIVER */
-	assert_int_equal(rd(d, VIRTIO_MMIO_STATUS), 1);
-	wr(d, VIRTIO_MMIO_STATUS, 3);
-	set_features(d, VER1);
-	wr(d, VIRTIO_MMIO_STATUS, 3 | 4); /* DRIVER_OK before FEATURES_OK */
-	assert_int_equal(rd(d, VIRTIO_MMIO_STATUS), 3);
-	wr(d, VIRTIO_MMIO_STATUS, 2); /* clearing ACK */
-	assert_int_equal(rd(d, VIRTIO_MMIO_STATUS), 3);
-	wr(d, VIRTIO_MMIO_STATUS, 0xb);
-	wr(d, VIRTIO_MMIO_STATUS, 0xf);
-	wr(d, VIRTIO_MMIO_STATUS, 0x7); /* clearing FEATURES_OK */
-	assert_int_equal(rd(d, VIRTIO_MMIO_STATUS), 0xf);
+	vqd_wr(&d->t, VIRTIO_MMIO_STATUS, 2); /* DRIVER before ACK */
+	assert_int_equal(vqd_rd(&d->t, VIRTIO_MMIO_STATUS), 0);
+	vqd_wr(&d->t, VIRTIO_MMIO_STATUS, 3); /* two steps at once */
+	assert_int_equal(vqd_rd(&d->t, VIRTIO_MMIO_STATUS), 0);
+	vqd_wr(&d->t, VIRTIO_MMIO_STATUS, 0x101); /* unknown bit */
+	assert_int_equal(vqd_rd(&d->t, VIRTIO_MMIO_STATUS), 0);
+	vqd_wr(&d->t, VIRTIO_MMIO_STATUS, 1);
+	vqd_wr(&d->t, VIRTIO_MMIO_STATUS, 1 | 8); /* FEATURES_OK before DRIVER */
+	assert_int_equal(vqd_rd(&d->t, VIRTIO_MMIO_STATUS), 1);
+	vqd_wr(&d->t, VIRTIO_MMIO_STATUS, 1 | 4); /* DRIVER_OK before DRIVER */
+	assert_int_equal(vqd_rd(&d->t, VIRTIO_MMIO_STATUS), 1);
+	vqd_wr(&d->t, VIRTIO_MMIO_STATUS, 3);
+	vqd_set_features(&d->t, VER1);
+	vqd_wr(&d->t, VIRTIO_MMIO_STATUS, 3 | 4); /* DRIVER_OK before FEATURES_OK */
+	assert_int_equal(vqd_rd(&d->t, VIRTIO_MMIO_STATUS), 3);
+	vqd_wr(&d->t, VIRTIO_MMIO_STATUS, 2); /* clearing ACK */
+	assert_int_equal(vqd_rd(&d->t, VIRTIO_MMIO_STATUS), 3);
+	vqd_wr(&d->t, VIRTIO_MMIO_STATUS, 0xb);
+	vqd_wr(&d->t, VIRTIO_MMIO_STATUS, 0xf);
+	vqd_wr(&d->t, VIRTIO_MMIO_STATUS, 0x7); /* clearing FEATURES_OK */
+	assert_int_equal(vqd_rd(&d->t, VIRTIO_MMIO_STATUS), 0xf);
 	/* FAILED any time; nothing progresses after it. */
-	wr(d, VIRTIO_MMIO_STATUS, 0x8f);
-	assert_int_equal(rd(d, VIRTIO_MMIO_STATUS), 0x8f);
-	wr(d, VIRTIO_MMIO_STATUS, 0);
-	wr(d, VIRTIO_MMIO_STATUS, 0x80);
-	assert_int_equal(rd(d, VIRTIO_MMIO_STATUS), 0x80);
-	wr(d, VIRTIO_MMIO_STATUS, 0x81);
-	assert_int_equal(rd(d, VIRTIO_MMIO_STATUS), 0x80);
+	vqd_wr(&d->t, VIRTIO_MMIO_STATUS, 0x8f);
+	assert_int_equal(vqd_rd(&d->t, VIRTIO_MMIO_STATUS), 0x8f);
+	vqd_wr(&d->t, VIRTIO_MMIO_STATUS, 0);
+	vqd_wr(&d->t, VIRTIO_MMIO_STATUS, 0x80);
+	assert_int_equal(vqd_rd(&d->t, VIRTIO_MMIO_STATUS), 0x80);
+	vqd_wr(&d->t, VIRTIO_MMIO_STATUS, 0x81);
+	assert_int_equal(vqd_rd(&d->t, VIRTIO_MMIO_STATUS), 0x80);
 	/* FAILED with other bits: only FAILED counts. */
-	wr(d, VIRTIO_MMIO_STATUS, 0);
-	wr(d, VIRTIO_MMIO_STATUS, 0x81);
-	assert_int_equal(rd(d, VIRTIO_MMIO_STATUS), 0x80);
+	vqd_wr(&d->t, VIRTIO_MMIO_STATUS, 0);
+	vqd_wr(&d->t, VIRTIO_MMIO_STATUS, 0x81);
+	assert_int_equal(vqd_rd(&d->t, VIRTIO_MMIO_STATUS), 0x80);
 	assert_true(d->t.illegal_accesses >= 9);
 	dev_free(d);
 }
@@ -357,29 +316,29 @@ static void test_features_negotiation(void **s)
 
 	(void)s;
 	/* Driver features before DRIVER: ignored. */
-	wr(d, VIRTIO_MMIO_STATUS, 1);
-	set_features(d, VER1);
+	vqd_wr(&d->t, VIRTIO_MMIO_STATUS, 1);
+	vqd_set_features(&d->t, VER1);
 	assert_int_equal(d->t.driver_features, 0);
-	wr(d, VIRTIO_MMIO_STATUS, 3);
+	vqd_wr(&d->t, VIRTIO_MMIO_STATUS, 3);
 	/* Without VERSION_1: FEATURES_OK stays clear. */
-	set_features(d, 8);
-	wr(d, VIRTIO_MMIO_STATUS, 0xb);
-	assert_int_equal(rd(d, VIRTIO_MMIO_STATUS), 3);
+	vqd_set_features(&d->t, 8);
+	vqd_wr(&d->t, VIRTIO_MMIO_STATUS, 0xb);
+	assert_int_equal(vqd_rd(&d->t, VIRTIO_MMIO_STATUS), 3);
 	/* Not a subset (bit 4 and RING_PACKED never offered). */
-	set_features(d, VER1 | (1u << 4));
-	wr(d, VIRTIO_MMIO_STATUS, 0xb);
-	assert_int_equal(rd(d, VIRTIO_MMIO_STATUS), 3);
-	set_features(d, VER1 | (1ull << 34));
-	wr(d, VIRTIO_MMIO_STATUS, 0xb);
-	assert_int_equal(rd(d, VIRTIO_MMIO_STATUS), 3);
+	vqd_set_features(&d->t, VER1 | (1u << 4));
+	vqd_wr(&d->t, VIRTIO_MMIO_STATUS, 0xb);
+	assert_int_equal(vqd_rd(&d->t, VIRTIO_MMIO_STATUS), 3);
+	vqd_set_features(&d->t, VER1 | (1ull << 34));
+	vqd_wr(&d->t, VIRTIO_MMIO_STATUS, 0xb);
+	assert_int_equal(vqd_rd(&d->t, VIRTIO_MMIO_STATUS), 3);
 	/* Selector 2 names no bits: a nonzero write is ignored. */
-	wr(d, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 2);
-	wr(d, VIRTIO_MMIO_DRIVER_FEATURES, 1);
-	set_features(d, VER1 | 8);
-	wr(d, VIRTIO_MMIO_STATUS, 0xb);
-	assert_int_equal(rd(d, VIRTIO_MMIO_STATUS), 0xb);
+	vqd_wr(&d->t, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 2);
+	vqd_wr(&d->t, VIRTIO_MMIO_DRIVER_FEATURES, 1);
+	vqd_set_features(&d->t, VER1 | 8);
+	vqd_wr(&d->t, VIRTIO_MMIO_STATUS, 0xb);
+	assert_int_equal(vqd_rd(&d->t, VIRTIO_MMIO_STATUS), 0xb);
 	/* After FEATURES_OK the features are frozen. */
-	set_features(d, VER1);
+	vqd_set_features(&d->t, VER1);
 	assert_int_equal(d->t.negotiated, VER1 | 8);
 	assert_int_equal(d->t.driver_features, VER1 | 8);
 	dev_free(d);
@@ -390,69 +349,69 @@ static void test_queue_registers(void **s)
 	struct dummy *d = dev_new();
 
 	(void)s;
-	wr(d, VIRTIO_MMIO_QUEUE_SEL, 0);
-	assert_int_equal(rd(d, VIRTIO_MMIO_QUEUE_NUM_MAX), QMAX);
-	wr(d, VIRTIO_MMIO_QUEUE_SEL, 1);
-	assert_int_equal(rd(d, VIRTIO_MMIO_QUEUE_NUM_MAX), QMAX);
-	wr(d, VIRTIO_MMIO_QUEUE_SEL, 2);
-	assert_int_equal(rd(d, VIRTIO_MMIO_QUEUE_NUM_MAX), 0);
-	assert_int_equal(rd(d, VIRTIO_MMIO_QUEUE_READY), 0);
+	vqd_wr(&d->t, VIRTIO_MMIO_QUEUE_SEL, 0);
+	assert_int_equal(vqd_rd(&d->t, VIRTIO_MMIO_QUEUE_NUM_MAX), QMAX);
+	vqd_wr(&d->t, VIRTIO_MMIO_QUEUE_SEL, 1);
+	assert_int_equal(vqd_rd(&d->t, VIRTIO_MMIO_QUEUE_NUM_MAX), QMAX);
+	vqd_wr(&d->t, VIRTIO_MMIO_QUEUE_SEL, 2);
+	assert_int_equal(vqd_rd(&d->t, VIRTIO_MMIO_QUEUE_NUM_MAX), 0);
+	assert_int_equal(vqd_rd(&d->t, VIRTIO_MMIO_QUEUE_READY), 0);
 	/* Before FEATURES_OK: queue set-up is ignored. */
-	wr(d, VIRTIO_MMIO_STATUS, 1);
-	wr(d, VIRTIO_MMIO_STATUS, 3);
+	vqd_wr(&d->t, VIRTIO_MMIO_STATUS, 1);
+	vqd_wr(&d->t, VIRTIO_MMIO_STATUS, 3);
 	setup_queue(d, 0, 16);
-	assert_int_equal(rd(d, VIRTIO_MMIO_QUEUE_READY), 0);
+	assert_int_equal(vqd_rd(&d->t, VIRTIO_MMIO_QUEUE_READY), 0);
 	assert_int_equal(d->t.queues[0].desc, 0);
-	set_features(d, VER1);
-	wr(d, VIRTIO_MMIO_STATUS, 0xb);
+	vqd_set_features(&d->t, VER1);
+	vqd_wr(&d->t, VIRTIO_MMIO_STATUS, 0xb);
 	/* Nonexistent queue. */
 	setup_queue(d, 7, 16);
-	wr(d, VIRTIO_MMIO_QUEUE_SEL, 7);
-	assert_int_equal(rd(d, VIRTIO_MMIO_QUEUE_READY), 0);
+	vqd_wr(&d->t, VIRTIO_MMIO_QUEUE_SEL, 7);
+	assert_int_equal(vqd_rd(&d->t, VIRTIO_MMIO_QUEUE_READY), 0);
 	/* 64-bit addresses are assembled from both halves. */
-	wr(d, VIRTIO_MMIO_QUEUE_SEL, 1);
-	wr(d, VIRTIO_MMIO_QUEUE_DESC_HIGH, 0x12);
-	wr(d, VIRTIO_MMIO_QUEUE_DESC_LOW, 0x3400);
+	vqd_wr(&d->t, VIRTIO_MMIO_QUEUE_SEL, 1);
+	vqd_wr(&d->t, VIRTIO_MMIO_QUEUE_DESC_HIGH, 0x12);
+	vqd_wr(&d->t, VIRTIO_MMIO_QUEUE_DESC_LOW, 0x3400);
 	assert_int_equal(d->t.queues[1].desc, 0x1200003400ull);
 	/* Bad layout: not ready, and the device asks for a reset. */
-	wr(d, VIRTIO_MMIO_QUEUE_NUM, 16);
-	wr(d, VIRTIO_MMIO_QUEUE_READY, 1);
-	assert_int_equal(rd(d, VIRTIO_MMIO_QUEUE_READY), 0);
-	assert_true(rd(d, VIRTIO_MMIO_STATUS) & VIRTIO_STATUS_NEEDS_RESET);
-	wr(d, VIRTIO_MMIO_STATUS, 0);
-	assert_int_equal(rd(d, VIRTIO_MMIO_STATUS), 0);
-	to_features_ok(d, VER1);
+	vqd_wr(&d->t, VIRTIO_MMIO_QUEUE_NUM, 16);
+	vqd_wr(&d->t, VIRTIO_MMIO_QUEUE_READY, 1);
+	assert_int_equal(vqd_rd(&d->t, VIRTIO_MMIO_QUEUE_READY), 0);
+	assert_true(vqd_rd(&d->t, VIRTIO_MMIO_STATUS) & VIRTIO_STATUS_NEEDS_RESET);
+	vqd_wr(&d->t, VIRTIO_MMIO_STATUS, 0);
+	assert_int_equal(vqd_rd(&d->t, VIRTIO_MMIO_STATUS), 0);
+	assert_int_equal(vqd_features_ok(&d->t, VER1), 0xb);
 	/* Too big, not a power of two. */
 	setup_queue(d, 0, QMAX * 2);
-	assert_int_equal(rd(d, VIRTIO_MMIO_QUEUE_READY), 0);
-	wr(d, VIRTIO_MMIO_STATUS, 0);
-	to_features_ok(d, VER1);
+	assert_int_equal(vqd_rd(&d->t, VIRTIO_MMIO_QUEUE_READY), 0);
+	vqd_wr(&d->t, VIRTIO_MMIO_STATUS, 0);
+	assert_int_equal(vqd_features_ok(&d->t, VER1), 0xb);
 	setup_queue(d, 0, 24);
-	assert_int_equal(rd(d, VIRTIO_MMIO_QUEUE_READY), 0);
-	wr(d, VIRTIO_MMIO_STATUS, 0);
-	to_features_ok(d, VER1);
+	assert_int_equal(vqd_rd(&d->t, VIRTIO_MMIO_QUEUE_READY), 0);
+	vqd_wr(&d->t, VIRTIO_MMIO_STATUS, 0);
+	assert_int_equal(vqd_features_ok(&d->t, VER1), 0xb);
 	setup_queue(d, 0, 16);
-	assert_int_equal(rd(d, VIRTIO_MMIO_QUEUE_READY), 1);
+	assert_int_equal(vqd_rd(&d->t, VIRTIO_MMIO_QUEUE_READY), 1);
 	assert_int_equal(d->t.queues[0].vq.size, 16);
 	/* Ready queue: layout registers are frozen. */
-	wr(d, VIRTIO_MMIO_QUEUE_DESC_LOW, 0x5000);
-	wr(d, VIRTIO_MMIO_QUEUE_NUM, 32);
+	vqd_wr(&d->t, VIRTIO_MMIO_QUEUE_DESC_LOW, 0x5000);
+	vqd_wr(&d->t, VIRTIO_MMIO_QUEUE_NUM, 32);
 	assert_int_equal(d->t.queues[0].desc, DESC);
 	assert_int_equal(d->t.queues[0].num, 16);
 	/* After DRIVER_OK also for a queue that is not ready. */
-	wr(d, VIRTIO_MMIO_STATUS, 0xf);
+	vqd_wr(&d->t, VIRTIO_MMIO_STATUS, 0xf);
 	setup_queue(d, 1, 16);
-	assert_int_equal(rd(d, VIRTIO_MMIO_QUEUE_READY), 0);
+	assert_int_equal(vqd_rd(&d->t, VIRTIO_MMIO_QUEUE_READY), 0);
 	/* Stopping a queue. */
-	wr(d, VIRTIO_MMIO_QUEUE_SEL, 0);
-	wr(d, VIRTIO_MMIO_QUEUE_READY, 0);
-	assert_int_equal(rd(d, VIRTIO_MMIO_QUEUE_READY), 0);
+	vqd_wr(&d->t, VIRTIO_MMIO_QUEUE_SEL, 0);
+	vqd_wr(&d->t, VIRTIO_MMIO_QUEUE_READY, 0);
+	assert_int_equal(vqd_rd(&d->t, VIRTIO_MMIO_QUEUE_READY), 0);
 	/* Reset clears ready bits. */
-	wr(d, VIRTIO_MMIO_STATUS, 0);
-	to_features_ok(d, VER1);
+	vqd_wr(&d->t, VIRTIO_MMIO_STATUS, 0);
+	assert_int_equal(vqd_features_ok(&d->t, VER1), 0xb);
 	setup_queue(d, 0, 16);
-	wr(d, VIRTIO_MMIO_STATUS, 0);
-	assert_int_equal(rd(d, VIRTIO_MMIO_QUEUE_READY), 0);
+	vqd_wr(&d->t, VIRTIO_MMIO_STATUS, 0);
+	assert_int_equal(vqd_rd(&d->t, VIRTIO_MMIO_QUEUE_READY), 0);
 	dev_free(d);
 }
 
@@ -461,32 +420,32 @@ static void test_notify_and_interrupt(void **s)
 	struct dummy *d = dev_new();
 
 	(void)s;
-	to_features_ok(d, VER1);
+	assert_int_equal(vqd_features_ok(&d->t, VER1), 0xb);
 	setup_queue(d, 0, 16);
 	offer_one(0);
 	/* Kick before DRIVER_OK: ignored. */
-	wr(d, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
+	vqd_wr(&d->t, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
 	assert_int_equal(d->notifies, 0);
-	wr(d, VIRTIO_MMIO_STATUS, 0xf);
-	wr(d, VIRTIO_MMIO_QUEUE_NOTIFY, 5); /* no such queue */
-	wr(d, VIRTIO_MMIO_QUEUE_NOTIFY, 1); /* not ready */
+	vqd_wr(&d->t, VIRTIO_MMIO_STATUS, 0xf);
+	vqd_wr(&d->t, VIRTIO_MMIO_QUEUE_NOTIFY, 5); /* no such queue */
+	vqd_wr(&d->t, VIRTIO_MMIO_QUEUE_NOTIFY, 1); /* not ready */
 	assert_int_equal(d->notifies, 0);
-	wr(d, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
+	vqd_wr(&d->t, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
 	assert_int_equal(d->notifies, 1);
 	assert_int_equal(d->popped, 1);
-	assert_int_equal(((uint16_t *)(mem + USED))[1], 1);
-	assert_int_equal(rd(d, VIRTIO_MMIO_INTERRUPT_STATUS), VIRTIO_MMIO_INT_VRING);
+	assert_int_equal(vqd_used_idx(&vq), 1);
+	assert_int_equal(vqd_rd(&d->t, VIRTIO_MMIO_INTERRUPT_STATUS), VIRTIO_MMIO_INT_VRING);
 	assert_int_equal(d->irq_edges, 1);
 	assert_int_equal(d->irq_level, 0); /* raised then lowered: an edge */
-	wr(d, VIRTIO_MMIO_INTERRUPT_ACK, VIRTIO_MMIO_INT_VRING);
-	assert_int_equal(rd(d, VIRTIO_MMIO_INTERRUPT_STATUS), 0);
+	vqd_wr(&d->t, VIRTIO_MMIO_INTERRUPT_ACK, VIRTIO_MMIO_INT_VRING);
+	assert_int_equal(vqd_rd(&d->t, VIRTIO_MMIO_INTERRUPT_STATUS), 0);
 	/* NO_INTERRUPT: pushed but no interrupt. */
-	((uint16_t *)(mem + AVAIL))[0] = VIRTQ_AVAIL_F_NO_INTERRUPT;
+	vqd_avail(&vq)[0] = VIRTQ_AVAIL_F_NO_INTERRUPT;
 	offer_one(1);
 	virtio_mmio_queue_notify(&d->t, 0);
 	assert_int_equal(d->popped, 2);
 	assert_int_equal(d->irq_edges, 1);
-	assert_int_equal(rd(d, VIRTIO_MMIO_INTERRUPT_STATUS), 0);
+	assert_int_equal(vqd_rd(&d->t, VIRTIO_MMIO_INTERRUPT_STATUS), 0);
 	dev_free(d);
 }
 
@@ -504,7 +463,7 @@ static void test_kick_hook(void **s)
 
 	(void)s;
 	virtio_mmio_set_kick(&d->t, kick_hook, d);
-	wr(d, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
+	vqd_wr(&d->t, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
 	assert_int_equal(d->kicks, 1);
 	assert_int_equal(d->kicked_q, 0);
 	assert_int_equal(d->notifies, 0); /* deferred, not run on the "vCPU" */
@@ -525,7 +484,7 @@ static void test_eventfds(void **s)
 	assert_true(fd >= 0);
 	assert_true(virtio_mmio_queue_eventfd(&d->t, 1) >= 0);
 	assert_int_equal(virtio_mmio_queue_eventfd(&d->t, 2), -1);
-	wr(d, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
+	vqd_wr(&d->t, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
 	assert_int_equal(d->notifies, 0);
 	assert_int_equal(read(fd, &n, sizeof(n)), sizeof(n));
 	assert_int_equal(n, 1);
@@ -536,25 +495,23 @@ static void test_eventfds(void **s)
 static void test_broken_queue(void **s)
 {
 	struct dummy *d = running(VER1);
-	uint16_t *av = (uint16_t *)(mem + AVAIL);
 
 	(void)s;
-	av[2] = 99; /* head out of range */
-	av[1] = 1;
-	wr(d, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
-	assert_int_equal(rd(d, VIRTIO_MMIO_STATUS), 0xf | VIRTIO_STATUS_NEEDS_RESET);
-	assert_int_equal(rd(d, VIRTIO_MMIO_INTERRUPT_STATUS), VIRTIO_MMIO_INT_CONFIG);
+	vqd_offer(&vq, 99); /* head out of range */
+	vqd_wr(&d->t, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
+	assert_int_equal(vqd_rd(&d->t, VIRTIO_MMIO_STATUS), 0xf | VIRTIO_STATUS_NEEDS_RESET);
+	assert_int_equal(vqd_rd(&d->t, VIRTIO_MMIO_INTERRUPT_STATUS), VIRTIO_MMIO_INT_CONFIG);
 	assert_int_equal(d->irq_edges, 1);
 	assert_int_equal(d->t.broken_queues, 1);
 	/* Further kicks on the broken queue do nothing. */
-	wr(d, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
+	vqd_wr(&d->t, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
 	assert_int_equal(d->notifies, 1);
 	/* The driver echoing NEEDS_RESET back is harmless; FAILED sticks. */
-	wr(d, VIRTIO_MMIO_STATUS, 0xf | 0x40 | 0x80);
-	assert_int_equal(rd(d, VIRTIO_MMIO_STATUS), 0xcf);
-	wr(d, VIRTIO_MMIO_STATUS, 0);
-	assert_int_equal(rd(d, VIRTIO_MMIO_STATUS), 0);
-	assert_int_equal(rd(d, VIRTIO_MMIO_INTERRUPT_STATUS), 0);
+	vqd_wr(&d->t, VIRTIO_MMIO_STATUS, 0xf | 0x40 | 0x80);
+	assert_int_equal(vqd_rd(&d->t, VIRTIO_MMIO_STATUS), 0xcf);
+	vqd_wr(&d->t, VIRTIO_MMIO_STATUS, 0);
+	assert_int_equal(vqd_rd(&d->t, VIRTIO_MMIO_STATUS), 0);
+	assert_int_equal(vqd_rd(&d->t, VIRTIO_MMIO_INTERRUPT_STATUS), 0);
 	dev_free(d);
 }
 
@@ -569,15 +526,15 @@ static void test_stale_push(void **s)
 	assert_int_equal(virtio_mmio_pop(&d->t, 0, &d->chain), 1);
 	gen = d->chain.gen;
 	virtio_mmio_unlock(&d->t);
-	wr(d, VIRTIO_MMIO_STATUS, 0); /* reset with the chain in flight */
-	to_features_ok(d, VER1);
+	vqd_wr(&d->t, VIRTIO_MMIO_STATUS, 0); /* reset with the chain in flight */
+	assert_int_equal(vqd_features_ok(&d->t, VER1), 0xb);
 	setup_queue(d, 0, 16);
-	wr(d, VIRTIO_MMIO_STATUS, 0xf);
+	vqd_wr(&d->t, VIRTIO_MMIO_STATUS, 0xf);
 	virtio_mmio_lock(&d->t);
 	assert_false(virtio_mmio_live(&d->t, 0, gen));
 	assert_false(virtio_mmio_push(&d->t, 0, gen, 0, 8));
 	virtio_mmio_unlock(&d->t);
-	assert_int_equal(((uint16_t *)(mem + USED))[1], 0);
+	assert_int_equal(vqd_used_idx(&vq), 0);
 	dev_free(d);
 }
 
@@ -615,11 +572,11 @@ static void test_config_space(void **s)
 	/* Out-of-window accesses (a confused bus) are dropped. */
 	virtio_mmio_ops.read(&d->t, VIRTIO_MMIO_SIZE - 4, (uint8_t *)&q, 8);
 	virtio_mmio_ops.write(&d->t, VIRTIO_MMIO_SIZE, b, 4);
-	gen = rd(d, VIRTIO_MMIO_CONFIG_GENERATION);
+	gen = vqd_rd(&d->t, VIRTIO_MMIO_CONFIG_GENERATION);
 	virtio_mmio_lock(&d->t);
 	virtio_mmio_config_changed(&d->t);
 	virtio_mmio_unlock(&d->t);
-	assert_int_not_equal(rd(d, VIRTIO_MMIO_CONFIG_GENERATION), gen);
+	assert_int_not_equal(vqd_rd(&d->t, VIRTIO_MMIO_CONFIG_GENERATION), gen);
 	assert_int_equal(d->irq_edges, 0); /* not DRIVER_OK yet */
 	dev_free(d);
 }
