@@ -101,12 +101,30 @@ int gm_read(const struct guest_mem *gm, uint64_t gpa, void *dst, size_t len)
 	return 0;
 }
 
+/* Large writes (the kernel, the initrd) go to RAM the guest has not touched
+ * yet: one MADV_POPULATE_WRITE allocates its pages in a batch instead of one
+ * page fault per 4 KiB in memcpy (measured here: 8.2 -> 6.7 ms from main() to
+ * a Linux guest's first instruction with a 6 MiB initrd). Best effort: before
+ * Linux 5.14, or on memory that is not ours, memcpy faults them in as ever. */
+#define GM_POPULATE_MIN (256u << 10)
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23
+#endif
+static void populate(void *p, size_t len)
+{
+	uintptr_t start = (uintptr_t)p & ~(uintptr_t)4095;
+
+	(void)madvise((void *)start, (uintptr_t)p + len - start, MADV_POPULATE_WRITE);
+}
+
 int gm_write(const struct guest_mem *gm, uint64_t gpa, const void *src, size_t len)
 {
 	void *p = gm_ptr(gm, gpa, len);
 
 	if (!p)
 		return -EFAULT;
+	if (len >= GM_POPULATE_MIN)
+		populate(p, len);
 	memcpy(p, src, len);
 	return 0;
 }
