@@ -212,6 +212,13 @@ static int setup_vcpus(struct vm *vm, const struct cpu_entry *entry, char *err, 
 	return 0;
 }
 
+/* --timestamps: where start-up time goes, phase by phase. */
+static void stamp(struct vm *vm, const char *what)
+{
+	if (vm->cfg->timestamps)
+		log_report("timestamp", "%s at %.3f ms", what, vm_elapsed_ms(vm));
+}
+
 int vm_create(struct vm *vm, const struct vm_config *cfg, const struct timespec *t_start,
 	      char *err, size_t errlen)
 {
@@ -238,6 +245,7 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, const struct timespec 
 	rc = kvm_open(&vm->kvm, cfg->kvm_device, vm->irqchip, err, errlen);
 	if (rc)
 		return rc == -ENOTSUP ? -ENODEV : rc;
+	stamp(vm, "/dev/kvm checked");
 	if (cfg->cpus > vm->kvm.max_vcpus) {
 		snprintf(err, errlen, "--cpus %d: this host's KVM allows at most %d", cfg->cpus,
 			 vm->kvm.max_vcpus);
@@ -251,12 +259,15 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, const struct timespec 
 	}
 	/* Memory before the irqchip: the other order costs milliseconds here
 	 * (HOST-NOTES.md). */
+	stamp(vm, "VM created");
 	rc = setup_memory(vm, err, errlen);
 	if (rc)
 		return rc;
+	stamp(vm, "guest RAM mapped");
 	rc = setup_irqchip(vm, err, errlen);
 	if (rc)
 		return rc;
+	stamp(vm, "irqchip ready");
 	rc = ev_init(&vm->ev);
 	if (rc) {
 		snprintf(err, errlen, "cannot create the event loop: %s", strerror(-rc));
@@ -269,13 +280,18 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, const struct timespec 
 	rc = vm_virtio_create(vm, &vm->virtio, err, errlen);
 	if (rc)
 		return rc;
+	stamp(vm, "devices ready");
 	if (cfg->kernel)
 		rc = kernel_load(vm, vm->virtio, &entry, err, errlen);
 	else
 		rc = load_image(vm, &entry, err, errlen);
 	if (rc)
 		return rc;
-	return setup_vcpus(vm, &entry, err, errlen);
+	stamp(vm, cfg->kernel ? "kernel loaded" : "image loaded");
+	rc = setup_vcpus(vm, &entry, err, errlen);
+	if (!rc)
+		stamp(vm, "vCPUs set up");
+	return rc;
 }
 
 int vm_run(struct vm *vm)
