@@ -12,7 +12,7 @@
 # (extended regex on test names), KITE_LAB_SKIP_ALL (reason: report every test SKIP),
 # KITE_LAB_BUDGET (seconds for the whole batch, default 900: per-test timeouts are cut to
 # what is left, and tests that find the budget used up FAIL without running),
-# KITE_LAB_HOOK_TIMEOUT (seconds for one hook run, default 150).
+# KITE_LAB_HOOK_TIMEOUT (seconds for one hook run, default 120).
 # Per-test extras (see README.md): @WORK@ in a command is an empty scratch directory of the
 # test (disk images); an optional hook $LAB/hooks/<name>.sh runs there as `sh HOOK pre`
 # before kite and `sh HOOK post` after it (exit 0 fine, 77 SKIP, else FAIL; the last line
@@ -105,12 +105,12 @@ run_hook() { # name phase
 	[ -f "$LAB/hooks/$1.sh" ] || return 0
 	# Bounded: a hook that hangs fails its test instead of the whole batch.
 	(cd "$wd" && export LAB && KITE_LAB_WORK="$wd" KITE_LAB_LOG="$log" KITE_LAB_RC="$rc" \
-		KITE="$LAB/kite" timeout "${KITE_LAB_HOOK_TIMEOUT:-150}" sh "$LAB/hooks/$1.sh" "$2") \
+		KITE="$LAB/kite" timeout "${KITE_LAB_HOOK_TIMEOUT:-120}" sh "$LAB/hooks/$1.sh" "$2") \
 		</dev/null >"$W/hook.out" 2>&1
 	hook_rc=$?
 	# busybox timeout exits 143 (its SIGTERM), coreutils 124.
 	case $hook_rc in
-	124 | 143) echo "hook $2 timed out after ${KITE_LAB_HOOK_TIMEOUT:-150} s" >>"$W/hook.out" ;;
+	124 | 143) echo "hook $2 timed out after ${KITE_LAB_HOOK_TIMEOUT:-120} s" >>"$W/hook.out" ;;
 	esac
 	while IFS= read -r hl || [ -n "$hl" ]; do
 		printf '%s\n' "hook $2: $hl" >>"$log"
