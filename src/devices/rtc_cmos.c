@@ -1,16 +1,14 @@
-/* CMOS RTC: time registers derived from the host clock, register A/B/C/D
- * semantics, the guest's clock offset, and CMOS RAM. See rtc_cmos.h. */
+/* CMOS RTC: time registers derived from the host clock, register A/B/D
+ * semantics, the guest's clock offset, and CMOS RAM; register C and the
+ * interrupts are in rtc_cmos_irq.c. See rtc_cmos.h. */
 #include "devices/rtc_cmos.h"
 
 #include <errno.h>
 #include <string.h>
 
+#include "devices/rtc_cmos_priv.h"
 #include "log.h"
 
-#define NSEC_PER_SEC 1000000000L
-/* UIP rises 244 us before an update and the update takes up to 1984 us. */
-#define UIP_BEFORE_NS 244000L
-#define UIP_AFTER_NS 1984000L
 /* How long a snapshot serves reads that are not preceded by register A. */
 #define LATCH_MAX_AGE_NS 10000000L
 
@@ -57,12 +55,17 @@ static void civil_from_time(int64_t t, struct civil *c)
 	c->year = yoe + era * 400 + (c->mon <= 2);
 }
 
-static void host_now(const struct rtc_cmos *r, struct timespec *ts)
+void rtc_cmos_host_now(const struct rtc_cmos *r, struct timespec *ts)
 {
 	if (r->cfg.now)
 		r->cfg.now(r->cfg.ctx, ts);
 	else
 		clock_gettime(CLOCK_REALTIME, ts);
+	/* The clock is pluggable: keep the sub-second arithmetic in range. */
+	if (ts->tv_nsec < 0)
+		ts->tv_nsec = 0;
+	else if (ts->tv_nsec >= RTC_NSEC_PER_SEC)
+		ts->tv_nsec = RTC_NSEC_PER_SEC - 1;
 }
 
 static int is_time_reg(unsigned int idx)
@@ -95,11 +98,11 @@ static void refresh_latch(struct rtc_cmos *r, int force)
 	struct timespec now;
 	int64_t age;
 
-	host_now(r, &now);
+	rtc_cmos_host_now(r, &now);
 	/* Checked: the clock source is pluggable (and fuzzed), so a jump of any
 	 * size must not overflow; an overflow just means "stale". */
 	if (__builtin_sub_overflow((int64_t)now.tv_sec, (int64_t)r->latch_at.tv_sec, &age) ||
-	    __builtin_mul_overflow(age, (int64_t)NSEC_PER_SEC, &age) ||
+	    __builtin_mul_overflow(age, (int64_t)RTC_NSEC_PER_SEC, &age) ||
 	    __builtin_add_overflow(age, (int64_t)(now.tv_nsec - r->latch_at.tv_nsec), &age))
 		age = -1;
 	/* A clock that stepped backwards also re-latches. */
@@ -115,7 +118,7 @@ static uint8_t encode(const struct rtc_cmos *r, int v)
 }
 
 /* Returns -1 for a value that is not valid BCD. */
-static int decode(const struct rtc_cmos *r, uint8_t v)
+int rtc_cmos_decode(const struct rtc_cmos *r, uint8_t v)
 {
 	if (r->ram[RTC_REG_B] & RTC_B_DM_BINARY)
 		return v;
@@ -134,15 +137,15 @@ static uint8_t encode_hour(const struct rtc_cmos *r, int h)
 	return (uint8_t)(encode(r, h12) | (h >= 12 ? 0x80 : 0));
 }
 
-static int decode_hour(const struct rtc_cmos *r, uint8_t v)
+int rtc_cmos_decode_hour(const struct rtc_cmos *r, uint8_t v)
 {
 	int h;
 
 	if (r->ram[RTC_REG_B] & RTC_B_24H) {
-		h = decode(r, v);
+		h = rtc_cmos_decode(r, v);
 		return h > 23 ? -1 : h;
 	}
-	h = decode(r, v & 0x7f);
+	h = rtc_cmos_decode(r, v & 0x7f);
 	if (h < 1 || h > 12)
 		return -1;
 	return h % 12 + ((v & 0x80) ? 12 : 0);
@@ -191,13 +194,13 @@ static void freeze_time(struct rtc_cmos *r)
 /* The guest has written a time: the clock runs on from it. */
 static void set_time_from_ram(struct rtc_cmos *r)
 {
-	int sec = decode(r, r->ram[RTC_SECONDS]);
-	int min = decode(r, r->ram[RTC_MINUTES]);
-	int hour = decode_hour(r, r->ram[RTC_HOURS]);
-	int mday = decode(r, r->ram[RTC_DAY_OF_MONTH]);
-	int mon = decode(r, r->ram[RTC_MONTH]);
-	int year = decode(r, r->ram[RTC_YEAR]);
-	int cent = decode(r, r->ram[RTC_CENTURY]);
+	int sec = rtc_cmos_decode(r, r->ram[RTC_SECONDS]);
+	int min = rtc_cmos_decode(r, r->ram[RTC_MINUTES]);
+	int hour = rtc_cmos_decode_hour(r, r->ram[RTC_HOURS]);
+	int mday = rtc_cmos_decode(r, r->ram[RTC_DAY_OF_MONTH]);
+	int mon = rtc_cmos_decode(r, r->ram[RTC_MONTH]);
+	int year = rtc_cmos_decode(r, r->ram[RTC_YEAR]);
+	int cent = rtc_cmos_decode(r, r->ram[RTC_CENTURY]);
 	struct timespec now;
 	int64_t t;
 
@@ -211,7 +214,7 @@ static void set_time_from_ram(struct rtc_cmos *r)
 	}
 	t = days_from_civil(cent * 100 + year, mon, mday) * 86400 + hour * 3600 +
 	    min * 60 + sec;
-	host_now(r, &now);
+	rtc_cmos_host_now(r, &now);
 	if (__builtin_sub_overflow(t, (int64_t)now.tv_sec, &r->offset))
 		r->offset = 0;
 	take_latch(r, &now);
@@ -226,7 +229,7 @@ static uint8_t reg_a_read(struct rtc_cmos *r)
 		return v; /* updates are inhibited, so never in progress */
 	refresh_latch(r, 1);
 	ns = r->latch_at.tv_nsec;
-	if (ns >= NSEC_PER_SEC - UIP_BEFORE_NS || ns < UIP_AFTER_NS)
+	if (ns >= RTC_NSEC_PER_SEC - RTC_UIP_BEFORE_NS || ns < RTC_UIP_AFTER_NS)
 		v |= RTC_A_UIP;
 	return v;
 }
@@ -245,7 +248,7 @@ static uint8_t data_read(struct rtc_cmos *r)
 	case RTC_REG_A:
 		return reg_a_read(r);
 	case RTC_REG_C:
-		return 0; /* no interrupt flags: no interrupts are generated */
+		return rtc_cmos_irq_read_c(r);
 	case RTC_REG_D:
 		return RTC_D_VRT; /* the battery is always good */
 	}
@@ -253,9 +256,8 @@ static uint8_t data_read(struct rtc_cmos *r)
 	return r->ram[idx];
 }
 
-static void data_write(struct rtc_cmos *r, uint8_t v)
+static void reg_write(struct rtc_cmos *r, unsigned int idx, uint8_t v)
 {
-	unsigned int idx = r->index;
 	uint8_t old;
 
 	if (is_time_reg(idx)) {
@@ -294,6 +296,24 @@ static void data_write(struct rtc_cmos *r, uint8_t v)
 	}
 	/* GUEST: idx < 128, masked at the index write. */
 	r->ram[idx] = v;
+}
+
+/* The interrupt flags depend on the time (through the offset), the alarm
+ * registers, A and B: around a write to those, events up to now are
+ * counted under the old values and the IRQ and timer follow the new. */
+static void data_write(struct rtc_cmos *r, uint8_t v)
+{
+	unsigned int idx = r->index;
+	struct timespec now;
+
+	if (idx > RTC_REG_B && idx != RTC_CENTURY) {
+		reg_write(r, idx, v);
+		return;
+	}
+	rtc_cmos_host_now(r, &now);
+	rtc_cmos_irq_advance(r, &now);
+	reg_write(r, idx, v);
+	rtc_cmos_irq_sync(r, &now);
 }
 
 /* Offset 0 is the index port (write-only; reads 0xff), offset 1 the data
@@ -344,6 +364,7 @@ int rtc_cmos_init(struct rtc_cmos *r, const struct rtc_cmos_config *cfg)
 		r->cfg = *cfg;
 	r->ram[RTC_REG_A] = 0x26; /* 32.768 kHz time base, 1024 Hz rate */
 	r->ram[RTC_REG_B] = RTC_B_24H; /* BCD, 24-hour: what PC firmware sets */
+	rtc_cmos_irq_init(r);
 	return 0;
 }
 

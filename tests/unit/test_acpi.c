@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "arch/x86/acpi.h"
+#include "devices/rtc_cmos.h"
 #include "arch/x86/acpi_aml.h"
 #include "arch/x86/boot_util.h"
 #include "arch/x86/mptable.h"
@@ -111,6 +112,7 @@ static void test_rsdp_and_fadt(void **state)
 	assert_true(le32_get(fadt + ACPI_FADT_FLAGS) & ACPI_FADT_HW_REDUCED);
 	assert_true(le32_get(fadt + ACPI_FADT_FLAGS) & ACPI_FADT_RESET_REG_SUP);
 	assert_int_equal(le16_get(fadt + 109), ACPI_IAPC_8042);
+	assert_int_equal(fadt[108], RTC_CENTURY); /* the RTC's century index */
 	/* Reset: SystemIO, 8 bits, byte access, port 0x602, value 1. */
 	assert_int_equal(fadt[ACPI_FADT_RESET_REG], 1);
 	assert_int_equal(fadt[ACPI_FADT_RESET_REG + 1], 8);
@@ -191,6 +193,12 @@ static void test_dsdt_contents(void **state)
 	static const uint8_t mem32[] = {0x86, 0x09, 0x00, 0x01, 0x00, 0x10,
 					0x00, 0xd0, 0x00, 0x10, 0x00, 0x00};
 	static const uint8_t irq16[] = {0x89, 0x06, 0x00, 0x03, 0x01, 0x10, 0, 0, 0};
+	static const uint8_t hid_pnp0b00[] = {0x08, '_',  'H',	'I',  'D',
+					      0x0c, 0x41, 0xd0, 0x0b, 0x00};
+	/* I/O port descriptor (16-bit decode, 0x70-0x70, align 1, 2 ports),
+	 * then the IRQ descriptor with bit 8 set. */
+	static const uint8_t io_rtc[] = {0x47, 0x01, 0x70, 0x00, 0x70, 0x00, 0x01, 0x02};
+	static const uint8_t irq8[] = {0x22, 0x00, 0x01};
 
 	(void)state;
 	assert_int_equal(acpi_write_tables(&gm, 1, devs, 3, 0, err, sizeof(err)), 0);
@@ -207,6 +215,22 @@ static void test_dsdt_contents(void **state)
 	assert_true(contains(t, len, "ABCD0001"));
 	assert_true(memmem(t, len, mem32, sizeof(mem32)) != NULL);
 	assert_true(memmem(t, len, irq16, sizeof(irq16)) != NULL);
+	/* The RTC: PNP0B00 at 0x70-0x71 with IRQ 8 (so that Linux's rtc-cmos
+	 * binds through PNP and gets its interrupt mapped). */
+	assert_true(contains(t, len, "RTC_"));
+	assert_true(memmem(t, len, hid_pnp0b00, sizeof(hid_pnp0b00)) != NULL);
+	assert_true(memmem(t, len, io_rtc, sizeof(io_rtc)) != NULL);
+	assert_true(memmem(t, len, irq8, sizeof(irq8)) != NULL);
+
+	/* A platform that says it has no CMOS RTC gets no RTC device and no
+	 * century register. */
+	assert_int_equal(acpi_write_tables(&gm, 1, devs, 3, ACPI_IAPC_NO_CMOS_RTC, err,
+					   sizeof(err)),
+			 0);
+	t = dsdt();
+	len = le32_get(t + 4);
+	assert_false(contains(t, len, "RTC_"));
+	assert_int_equal(find("FACP")[108], 0);
 }
 
 static void test_bad_args(void **state)
@@ -336,7 +360,7 @@ static void test_dsdt_iasl(void **state)
 {
 	char dir[] = "/tmp/kite-acpi-XXXXXX", path[128], cmd[512], line[512];
 	const uint8_t *t;
-	int found_hid = 0, found_com = 0, found_s5 = 0, found_int = 0;
+	int found_hid = 0, found_com = 0, found_rtc = 0, found_s5 = 0, found_int = 0;
 	char err[128];
 	FILE *f;
 
@@ -361,6 +385,7 @@ static void test_dsdt_iasl(void **state)
 	while (fgets(line, sizeof(line), f)) {
 		found_hid += strstr(line, "\"LNRO0005\"") != NULL;
 		found_com += strstr(line, "EisaId (\"PNP0501\")") != NULL;
+		found_rtc += strstr(line, "EisaId (\"PNP0B00\")") != NULL;
 		found_s5 += strstr(line, "_S5_") != NULL;
 		found_int +=
 		    strstr(line, "Interrupt (ResourceConsumer, Edge, ActiveHigh, Exclusive") !=
@@ -369,6 +394,7 @@ static void test_dsdt_iasl(void **state)
 	fclose(f);
 	assert_int_equal(found_hid, 2);
 	assert_int_equal(found_com, 1);
+	assert_int_equal(found_rtc, 1);
 	assert_true(found_s5 >= 1);
 	assert_int_equal(found_int, 3);
 	/* The disassembly must compile back without errors. */

@@ -10,63 +10,11 @@
 #include <cmocka.h>
 
 #include "devices/rtc_cmos.h"
-
-struct fixture {
-	struct rtc_cmos r;
-	struct timespec now;
-};
-
-static void fx_now(void *ctx, struct timespec *ts)
-{
-	struct fixture *f = ctx;
-
-	*ts = f->now;
-}
+#include "rtc_fixture.h"
 
 static int setup(void **state)
 {
-	static struct fixture f;
-	struct rtc_cmos_config cfg = {.now = fx_now, .ctx = &f};
-
-	memset(&f, 0, sizeof(f));
-	/* 2024-02-29 13:45:07.5 UTC, a Thursday. */
-	f.now.tv_sec = 1709214307;
-	f.now.tv_nsec = 500000000;
-	assert_int_equal(rtc_cmos_init(&f.r, &cfg), 0);
-	*state = &f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fixture *f = *state;
-
-	rtc_cmos_free(&f->r);
-	return 0;
-}
-
-static void advance_ns(struct fixture *f, long ns)
-{
-	f->now.tv_nsec += ns;
-	while (f->now.tv_nsec >= 1000000000L) {
-		f->now.tv_nsec -= 1000000000L;
-		f->now.tv_sec++;
-	}
-}
-
-static uint8_t rd(struct fixture *f, uint8_t idx)
-{
-	uint8_t v = 0;
-
-	rtc_cmos_ops.write(&f->r, 0, &idx, 1);
-	rtc_cmos_ops.read(&f->r, 1, &v, 1);
-	return v;
-}
-
-static void wr(struct fixture *f, uint8_t idx, uint8_t v)
-{
-	rtc_cmos_ops.write(&f->r, 0, &idx, 1);
-	rtc_cmos_ops.write(&f->r, 1, &v, 1);
+	return setup_with(state, 0);
 }
 
 static void test_bcd_24h(void **state)

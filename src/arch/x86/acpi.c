@@ -11,6 +11,7 @@
 #include "arch/x86/acpi_aml.h"
 #include "arch/x86/boot_util.h"
 #include "arch/x86/mptable.h"
+#include "devices/rtc_cmos.h"
 
 #define AREA_SIZE (ACPI_TABLES_LIMIT - ACPI_RSDP_ADDR)
 #define RSDP_SIZE 36
@@ -31,6 +32,8 @@
 #define SCI_IRQ 9
 #define COM1_PORT 0x3f8
 #define COM1_IRQ 4
+#define RTC_PORT 0x70
+#define RTC_IRQ 8
 
 struct area {
 	uint8_t *base; /* host view of [ACPI_RSDP_ADDR, ACPI_TABLES_LIMIT) */
@@ -119,7 +122,7 @@ static int check_devs(const struct linux_mmio_dev *devs, int nr_devs, char *err,
 	return 0;
 }
 
-static void dsdt_body(struct aml *a, const struct linux_mmio_dev *devs, int nr_devs)
+static void dsdt_body(struct aml *a, const struct linux_mmio_dev *devs, int nr_devs, int rtc)
 {
 	uint8_t crs[32];
 	size_t n, pkg, sb, dev;
@@ -145,6 +148,21 @@ static void dsdt_body(struct aml *a, const struct linux_mmio_dev *devs, int nr_d
 	aml_name_buffer(a, "_CRS", crs, n);
 	aml_close(a, dev);
 
+	/* The CMOS RTC as a PNP device with its IRQ: Linux's rtc-cmos binds
+	 * it through PNP, which maps GSI 8; the legacy platform device it
+	 * would create otherwise names IRQ 8 without mapping it, and on a
+	 * hardware-reduced platform (no legacy PIC, no preallocated ISA
+	 * IRQs) its request_irq fails with -EINVAL. */
+	if (rtc) {
+		dev = aml_device_open(a, "RTC_");
+		aml_name_eisaid(a, "_HID", "PNP0B00");
+		n = aml_res_io(crs, RTC_PORT, 2);
+		n += aml_res_irq_noflags(crs + n, RTC_IRQ);
+		n += aml_res_end(crs + n);
+		aml_name_buffer(a, "_CRS", crs, n);
+		aml_close(a, dev);
+	}
+
 	for (int i = 0; i < nr_devs; i++) {
 		const struct linux_mmio_dev *d = &devs[i];
 		static const char hex[] = "0123456789ABCDEF";
@@ -165,7 +183,7 @@ static void dsdt_body(struct aml *a, const struct linux_mmio_dev *devs, int nr_d
 }
 
 static uint8_t *build_dsdt(struct area *ar, const struct linux_mmio_dev *devs, int nr_devs,
-			   uint32_t *gpa)
+			   int rtc, uint32_t *gpa)
 {
 	uint8_t *t = area_alloc(ar, ACPI_HDR_SIZE, gpa);
 	struct aml a;
@@ -174,7 +192,7 @@ static uint8_t *build_dsdt(struct area *ar, const struct linux_mmio_dev *devs, i
 	if (!t)
 		return NULL;
 	aml_init(&a, t + ACPI_HDR_SIZE, AREA_SIZE - ar->off);
-	dsdt_body(&a, devs, nr_devs);
+	dsdt_body(&a, devs, nr_devs, rtc);
 	if (a.overflow)
 		return NULL;
 	len = ACPI_HDR_SIZE + a.len;
@@ -195,6 +213,10 @@ static uint8_t *build_fadt(struct area *ar, uint32_t dsdt, uint16_t iapc, uint32
 	le32_put(t + 40, dsdt);
 	le16_put(t + 46, SCI_IRQ); /* unused: hardware-reduced has no SCI */
 	le16_put(t + 109, iapc);
+	/* CENTURY: the CMOS index kite's RTC keeps the century in, so that the
+	 * guest reads and sets all four digits of the year. */
+	if (!(iapc & ACPI_IAPC_NO_CMOS_RTC))
+		t[108] = RTC_CENTURY;
 	/* Hardware-reduced, reset register valid, and no fixed-feature
 	 * power or sleep buttons. */
 	le32_put(t + ACPI_FADT_FLAGS,
@@ -283,7 +305,7 @@ int acpi_write_tables(struct guest_mem *gm, int nr_cpus, const struct linux_mmio
 	}
 	memset(ar.base, 0, AREA_SIZE);
 	rsdp = area_alloc(&ar, RSDP_SIZE, &unused);
-	if (!rsdp || !build_dsdt(&ar, devs, nr_devs, &dsdt) ||
+	if (!rsdp || !build_dsdt(&ar, devs, nr_devs, !(iapc_boot_arch & ACPI_IAPC_NO_CMOS_RTC), &dsdt) ||
 	    !build_fadt(&ar, dsdt, iapc_boot_arch, &fadt) || !build_madt(&ar, nr_cpus, &madt))
 		goto full;
 

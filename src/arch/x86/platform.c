@@ -12,6 +12,7 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/signalfd.h>
+#include <sys/timerfd.h>
 #include <unistd.h>
 
 #include "devices/acpi_pm.h"
@@ -36,6 +37,7 @@ struct platform {
 	int kbd_ready;
 	struct rtc_cmos rtc;
 	int rtc_ready;
+	int rtc_timer_fd; /* CLOCK_REALTIME timerfd for rtc_cmos_tick */
 	struct debug_exit dbg;
 	struct boot_timer timer;
 	struct acpi_pm pm;
@@ -361,6 +363,64 @@ static void boot_mark(void *ctx, uint32_t value)
 			 vm_elapsed_ms(p->vm));
 }
 
+/* The RTC's timer request (its lock held, any thread): one absolute
+ * CLOCK_REALTIME expiry, the clock the RTC reads its time from. */
+static void rtc_timer_arm(void *ctx, const struct timespec *deadline)
+{
+	struct platform *p = ctx;
+	struct itimerspec its = {0};
+
+	if (deadline) {
+		its.it_value = *deadline;
+		/* An all-zero value would disarm; before 1970 means now. */
+		if (its.it_value.tv_sec < 0 || (its.it_value.tv_sec == 0 && its.it_value.tv_nsec == 0))
+			its.it_value = (struct timespec){.tv_sec = 0, .tv_nsec = 1};
+	}
+	if (timerfd_settime(p->rtc_timer_fd, TFD_TIMER_ABSTIME, &its, NULL) < 0)
+		log_guest("rtc", "timerfd_settime: %s", strerror(errno));
+}
+
+static void on_rtc_timer(void *ctx, uint32_t events)
+{
+	struct platform *p = ctx;
+	uint64_t n;
+
+	(void)events;
+	if (read(p->rtc_timer_fd, &n, sizeof(n)) < 0) {
+		/* EAGAIN: re-armed since it fired; the tick is harmless. */
+	}
+	rtc_cmos_tick(&p->rtc);
+}
+
+static int setup_rtc(struct platform *p, char *err, size_t errlen)
+{
+	struct rtc_cmos_config c = {
+		.timer_arm = rtc_timer_arm,
+		.ctx = p,
+		.irq = irq_line_kvm(p->vm, RTC_CMOS_IRQ),
+	};
+	int rc;
+
+	p->rtc_timer_fd = timerfd_create(CLOCK_REALTIME, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (p->rtc_timer_fd < 0) {
+		rc = -errno;
+		snprintf(err, errlen, "cannot create the RTC timer: %s", strerror(errno));
+		return rc;
+	}
+	rc = ev_add(&p->vm->ev, p->rtc_timer_fd, EPOLLIN, on_rtc_timer, p);
+	if (rc) {
+		snprintf(err, errlen, "cannot watch the RTC timer: %s", strerror(-rc));
+		return rc;
+	}
+	rc = rtc_cmos_init(&p->rtc, &c);
+	if (rc) {
+		snprintf(err, errlen, "cannot create the RTC: %s", strerror(-rc));
+		return rc;
+	}
+	p->rtc_ready = 1;
+	return 0;
+}
+
 struct port_dev {
 	uint64_t base, len;
 	const struct bus_ops *ops;
@@ -392,12 +452,9 @@ static int platform_legacy_devices(struct platform *p, char *err, size_t errlen)
 		return rc;
 	}
 	p->kbd_ready = 1;
-	rc = rtc_cmos_init(&p->rtc, NULL);
-	if (rc) {
-		snprintf(err, errlen, "cannot create the RTC: %s", strerror(-rc));
+	rc = setup_rtc(p, err, errlen);
+	if (rc)
 		return rc;
-	}
-	p->rtc_ready = 1;
 	debug_exit_init(&p->dbg, &vm->stopper);
 	boot_timer_init(&p->timer, boot_mark, p);
 	acpi_pm_init(&p->pm, &vm->stopper);
@@ -425,6 +482,7 @@ int platform_create(struct vm *vm, struct platform **out, char *err, size_t errl
 	p->in_fd = -1;
 	p->rx_wake_fd = -1;
 	p->sig_fd = -1;
+	p->rtc_timer_fd = -1;
 	rc = setup_uart(p, err, errlen);
 	if (!rc)
 		rc = platform_legacy_devices(p, err, errlen);
@@ -452,6 +510,8 @@ void platform_destroy(struct platform *p)
 		close(p->sig_fd);
 	if (p->rx_wake_fd >= 0)
 		close(p->rx_wake_fd);
+	if (p->rtc_timer_fd >= 0)
+		close(p->rtc_timer_fd);
 	if (p->rtc_ready)
 		rtc_cmos_free(&p->rtc);
 	if (p->kbd_ready)
