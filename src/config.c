@@ -31,7 +31,10 @@ const char config_help_text[] =
 	"                        the devices are described in the DSDT instead)\n"
 	"\n"
 	"Devices:\n"
-	"  --disk PATH[,ro][,serial=ID]  virtio-blk on a raw image (repeatable)\n"
+	"  --disk PATH[,ro][,serial=ID][,poll=US]  virtio-blk on a raw image\n"
+	"                        (repeatable); poll: how long kite keeps watching the\n"
+	"                        queue after a request, instead of waiting for the\n"
+	"                        guest's next kick (default 50 us, 0 = never)\n"
 	"  --rng[=BYTES_PER_SEC] virtio-rng from getrandom(), optionally rate-limited\n"
 	"  --console serial|virtio  where stdin/stdout connect: COM1 (default) or a\n"
 	"                        virtio-console (the guest's hvc0; the default\n"
@@ -201,7 +204,7 @@ static int parse_reg(const char *arg, struct vm_config *cfg, char *err, size_t e
 	return 0;
 }
 
-/* PATH[,ro][,serial=ID]; the path itself may not contain a comma. */
+/* PATH[,ro][,serial=ID][,poll=US]; the path itself may not contain a comma. */
 static int parse_disk(const char *spec, struct vm_config *cfg, char *err, size_t errlen)
 {
 	struct disk_config *d;
@@ -214,9 +217,10 @@ static int parse_disk(const char *spec, struct vm_config *cfg, char *err, size_t
 	arg = strcpy(cfg->disk_specs[cfg->nr_disks], spec);
 	d = &cfg->disks[cfg->nr_disks];
 	memset(d, 0, sizeof(*d));
+	d->poll_us = CONFIG_DISK_POLL_US_DEFAULT;
 	d->path = strtok_r(arg, ",", &save);
 	if (!d->path || spec[0] == ',')
-		return fail(err, errlen, "--disk: expected PATH[,ro][,serial=ID]");
+		return fail(err, errlen, "--disk: expected PATH[,ro][,serial=ID][,poll=US]");
 	while ((opt = strtok_r(NULL, ",", &save))) {
 		if (!strcmp(opt, "ro"))
 			d->read_only = 1;
@@ -226,9 +230,18 @@ static int parse_disk(const char *spec, struct vm_config *cfg, char *err, size_t
 			d->serial = opt + 7;
 		else if (!strncmp(opt, "serial=", 7))
 			return fail(err, errlen, "--disk %s: serial is at most 20 characters", d->path);
-		else
-			return fail(err, errlen, "--disk %s: unknown option '%s' (ro, serial=ID)",
-				    d->path, opt);
+		else if (!strncmp(opt, "poll=", 5)) {
+			uint64_t us;
+
+			if (config_parse_u64(opt + 5, &us) || us > CONFIG_DISK_POLL_US_MAX)
+				return fail(err, errlen,
+					    "--disk %s: poll=%s: expected microseconds, 0 to %d",
+					    d->path, opt + 5, CONFIG_DISK_POLL_US_MAX);
+			d->poll_us = (uint32_t)us;
+		} else
+			return fail(err, errlen,
+				    "--disk %s: unknown option '%s' (ro, serial=ID, poll=US)", d->path,
+				    opt);
 	}
 	cfg->nr_disks++;
 	return 0;

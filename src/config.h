@@ -21,10 +21,14 @@ enum reg_id {
 #define CONFIG_MAX_MEMORY (1ull << 40) /* 1 TiB: far beyond any host here */
 #define CONFIG_MAX_CPUS 1024           /* KVM's own limit is checked at run time */
 
+#define CONFIG_DISK_POLL_US_DEFAULT 50
+#define CONFIG_DISK_POLL_US_MAX 1000
+
 struct disk_config {
 	const char *path;
 	const char *serial;
 	int read_only;
+	uint32_t poll_us; /* device-side queue polling after each kick, 0 = off */
 };
 
 enum console_choice { CONSOLE_SERIAL, CONSOLE_VIRTIO };

@@ -161,6 +161,7 @@ int vm_virtio_create(struct vm *vm, struct vm_virtio **out, char *err, size_t er
 		const struct disk_config *dc = &cfg->disks[i];
 		struct virtio_blk_opts o = {
 			.path = dc->path, .read_only = dc->read_only, .serial = dc->serial,
+			.poll_ns = dc->poll_us * 1000ull,
 		};
 		struct vdev *d = next_slot(v, "blk");
 

@@ -172,7 +172,7 @@ static bool finish(struct disk_raw *d, struct disk_req *r, int res)
 	return false;
 }
 
-static void process(struct disk_raw *d)
+static unsigned process(struct disk_raw *d)
 {
 	uint64_t n;
 	unsigned completed = 0;
@@ -200,7 +200,7 @@ static void process(struct disk_raw *d)
 
 		pthread_mutex_lock(&d->lock);
 		list = d->done_list;
-		d->done_list = NULL;
+		__atomic_store_n(&d->done_list, NULL, __ATOMIC_RELAXED);
 		pthread_mutex_unlock(&d->lock);
 		while ((r = list)) {
 			list = r->next;
@@ -211,6 +211,22 @@ static void process(struct disk_raw *d)
 	}
 	if (completed && d->batch_end)
 		d->batch_end(d->batch_ctx);
+	return completed;
+}
+
+unsigned disk_raw_poll(struct disk_raw *d)
+{
+	bool ready;
+
+	if (d->inflight <= 0)
+		return 0;
+	/* Look without a system call (a poll loop asks often): the CQ ring
+	 * in shared memory, or the pool's list (a hint; process() locks). */
+	if (d->uring)
+		ready = io_uring_cq_ready(&d->ring) > 0;
+	else
+		ready = __atomic_load_n(&d->done_list, __ATOMIC_ACQUIRE) != NULL;
+	return ready ? process(d) : 0;
 }
 
 static void on_event(void *ctx, uint32_t events)
@@ -254,7 +270,7 @@ static void *worker(void *arg)
 
 		pthread_mutex_lock(&d->lock);
 		r->next = d->done_list;
-		d->done_list = r;
+		__atomic_store_n(&d->done_list, r, __ATOMIC_RELEASE);
 		if (write(d->efd, &one, sizeof(one)) < 0) {
 			/* Counter full: already signalled. */
 		}

@@ -72,5 +72,8 @@ void disk_raw_kick(struct disk_raw *d);
 /* Waits for and completes every request in flight. Event-loop thread, or
  * any thread while the loop is not running (tests, shutdown). */
 void disk_raw_drain(struct disk_raw *d);
+/* Event-loop thread: completes the requests that have finished, without
+ * waiting (device-side polling). Returns how many. */
+unsigned disk_raw_poll(struct disk_raw *d);
 
 #endif

@@ -43,6 +43,10 @@ struct virtio_blk_opts {
 	bool read_only;
 	const char *serial;   /* GET_ID string, at most 20 bytes used; may be NULL */
 	unsigned disk_flags;  /* DISK_RAW_* (tests force the thread pool) */
+	/* Device-side polling: after a kick, how long the event loop keeps
+	 * taking requests and completions without new ones before it asks the
+	 * driver for kicks again. 0: never poll. */
+	uint64_t poll_ns;
 };
 
 struct virtio_blk;

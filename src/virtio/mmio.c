@@ -529,6 +529,7 @@ const struct bus_ops virtio_mmio_ops = {
 
 void virtio_mmio_queue_notify(struct virtio_mmio *t, uint32_t qidx)
 {
+	void (*poll)(void *dev, uint32_t qidx) = NULL;
 	struct virtio_mmio_queue *q;
 	int err;
 
@@ -542,8 +543,32 @@ void virtio_mmio_queue_notify(struct virtio_mmio *t, uint32_t qidx)
 		err = t->ops->queue_notify(t->dev, qidx);
 		if (err < 0)
 			log_err(t->name, "queue %u: %s", qidx, strerror(-err));
+		else
+			poll = t->ops->poll;
 	}
 	pthread_mutex_unlock(&t->lock);
+	if (poll)
+		poll(t->dev, qidx);
+}
+
+void virtio_mmio_notify_off(struct virtio_mmio *t, uint32_t qidx)
+{
+	pthread_mutex_lock(&t->lock);
+	if (qidx < t->nr_queues && (t->status & VIRTIO_STATUS_DRIVER_OK))
+		virtq_notify_off(&t->queues[qidx].vq);
+	pthread_mutex_unlock(&t->lock);
+}
+
+bool virtio_mmio_notify_on(struct virtio_mmio *t, uint32_t qidx)
+{
+	bool pending = false;
+
+	pthread_mutex_lock(&t->lock);
+	if (qidx < t->nr_queues)
+		pending = virtq_notify_on(&t->queues[qidx].vq) &&
+			  (t->status & VIRTIO_STATUS_DRIVER_OK) && !t->queues[qidx].vq.broken;
+	pthread_mutex_unlock(&t->lock);
+	return pending;
 }
 
 int virtio_mmio_pop(struct virtio_mmio *t, uint32_t qidx, struct virtq_chain *c)

@@ -136,6 +136,13 @@ int virtio_mmio_queue_eventfd(const struct virtio_mmio *t, uint32_t qidx);
  * set, the queue is ready and not broken. Takes the lock. */
 void virtio_mmio_queue_notify(struct virtio_mmio *t, uint32_t qidx);
 
+/* Device-side polling, event-loop thread, lock NOT held: the driver is told
+ * that kicks are not needed while the device watches queue qidx itself
+ * (virtq_notify_off), then asked for them again; notify_on returns whether
+ * buffers arrived in between that the device must still take. */
+void virtio_mmio_notify_off(struct virtio_mmio *t, uint32_t qidx);
+bool virtio_mmio_notify_on(struct virtio_mmio *t, uint32_t qidx);
+
 /* --- For devices; all need the lock held. --- */
 void virtio_mmio_lock(struct virtio_mmio *t);
 void virtio_mmio_unlock(struct virtio_mmio *t);

@@ -123,9 +123,48 @@ static int chain_add(struct virtq *q, struct virtq_chain *c, const struct virtq_
 	return 0;
 }
 
+/* avail_event = the index of the next buffer: the driver kicks when it makes
+ * that one available. While the device polls, one less: no buffer the driver
+ * adds from then on crosses it, so it does not kick. */
 static void publish_avail_event(struct virtq *q)
 {
-	__atomic_store_n(q->avail_event, htole16(q->last_avail_idx), __ATOMIC_RELAXED);
+	uint16_t ev = q->notify_off ? (uint16_t)(q->last_avail_idx - 1) : q->last_avail_idx;
+
+	__atomic_store_n(q->avail_event, htole16(ev), __ATOMIC_RELAXED);
+}
+
+static void set_used_flags(struct virtq *q, uint16_t flags)
+{
+	__atomic_store_n(&q->used_hdr[0], htole16(flags), __ATOMIC_RELAXED);
+}
+
+void virtq_notify_off(struct virtq *q)
+{
+	if (!q->ready || q->notify_off)
+		return;
+	q->notify_off = true;
+	if (q->event_idx)
+		publish_avail_event(q);
+	else
+		set_used_flags(q, VIRTQ_USED_F_NO_NOTIFY);
+}
+
+bool virtq_notify_on(struct virtq *q)
+{
+	uint16_t avail_idx;
+
+	if (!q->ready)
+		return false;
+	q->notify_off = false;
+	if (q->event_idx)
+		publish_avail_event(q);
+	else
+		set_used_flags(q, 0);
+	/* Full barrier: the request for kicks must be visible before we look
+	 * at avail.idx, or a buffer added in between gets neither. */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	avail_idx = le16toh(__atomic_load_n(&q->avail[1], __ATOMIC_ACQUIRE));
+	return avail_idx != q->last_avail_idx;
 }
 
 int virtq_pop(struct virtq *q, struct virtq_chain *c)
@@ -143,7 +182,7 @@ int virtq_pop(struct virtq *q, struct virtq_chain *c)
 	/* Acquire: ring entries written before idx are visible after it. */
 	avail_idx = le16toh(__atomic_load_n(&q->avail[1], __ATOMIC_ACQUIRE));
 	pending = (uint16_t)(avail_idx - q->last_avail_idx);
-	if (pending == 0 && q->event_idx) {
+	if (pending == 0 && q->event_idx && !q->notify_off) {
 		/* Ask for a kick at the next buffer, then look again so that a
 		 * buffer added before the driver saw avail_event is not lost. */
 		publish_avail_event(q);

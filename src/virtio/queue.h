@@ -78,6 +78,7 @@ struct virtq {
 	uint16_t last_avail_idx;
 	uint16_t used_idx;
 	uint16_t signalled_used; /* used_idx at the last should_notify */
+	bool notify_off;         /* device polling: driver told not to kick */
 };
 
 void virtq_init(struct virtq *q, const struct guest_mem *gm);
@@ -101,5 +102,13 @@ void virtq_push(struct virtq *q, uint16_t head, uint32_t len);
 /* Whether the driver wants an interrupt for what was pushed since the last
  * call (EVENT_IDX's used_event, else the NO_INTERRUPT flag). */
 bool virtq_should_notify(struct virtq *q);
+
+/* Device-side polling. virtq_notify_off tells the driver that kicks are not
+ * needed (avail_event kept one behind the buffers taken, or the used ring's
+ * NO_NOTIFY flag), while the device looks at the avail ring itself.
+ * virtq_notify_on asks for kicks again and returns whether buffers arrived
+ * meanwhile that the device must still take (they will not be kicked). */
+void virtq_notify_off(struct virtq *q);
+bool virtq_notify_on(struct virtq *q);
 
 #endif

@@ -51,6 +51,10 @@ struct virtio_dev_ops {
 	 * ready, DRIVER_OK set) was kicked. Returns 0 or -errno for a host
 	 * failure (guest errors are handled through virtio_mmio_pop). */
 	int (*queue_notify)(void *dev, uint32_t qidx);
+	/* May be NULL. Called on the event-loop thread right after
+	 * queue_notify, with the lock released, for a device that then polls
+	 * the queue for a while (see virtio_mmio_notify_off). */
+	void (*poll)(void *dev, uint32_t qidx);
 	/* Device reset (status 0 written). Must not block: requests in
 	 * flight are recognised as stale by their queue generation. */
 	void (*reset)(void *dev);

@@ -197,6 +197,15 @@ static void linux_and_devices(void **state)
 	assert_string_equal(c.disks[1].path, "b.img");
 	assert_int_equal(c.disks[1].read_only, 1);
 	assert_string_equal(c.disks[1].serial, "DATA1");
+	assert_int_equal(c.disks[0].poll_us, CONFIG_DISK_POLL_US_DEFAULT);
+	assert_int_equal(PARSE(&c, &cmd, "run", "--image", "x", "--disk", "a.img,poll=0",
+			       "--disk", "b.img,poll=1000,ro"), 0);
+	assert_int_equal(c.disks[0].poll_us, 0);
+	assert_int_equal(c.disks[1].poll_us, 1000);
+	assert_int_equal(c.disks[1].read_only, 1);
+	assert_int_equal(PARSE(&c, &cmd, "run", "--kernel", "bzImage", "--initrd", "i.cpio",
+			       "--cmdline", "console=ttyS0 quiet", "--disk", "a.img",
+			       "--disk", "b.img,ro,serial=DATA1", "--rng=4096"), 0);
 	assert_int_equal(c.rng, 1);
 	assert_int_equal(c.rng_rate, 4096);
 	assert_int_equal(c.console, CONSOLE_SERIAL);
@@ -222,6 +231,10 @@ static void linux_bad_input(void **state)
 		{{"run", "--kernel", "k", "--irqchip", "off"}, "irqchip"},
 		{{"run", "--image", "x", "--disk", ",ro"}, "--disk"},
 		{{"run", "--image", "x", "--disk", "a.img,rw,bogus"}, "unknown option 'bogus'"},
+		{{"run", "--image", "x", "--disk", "a.img,poll=1001"}, "0 to 1000"},
+		{{"run", "--image", "x", "--disk", "a.img,poll=fast"}, "poll=fast"},
+		{{"run", "--image", "x", "--disk", "a.img,poll="}, "microseconds"},
+		{{"run", "--image", "x", "--disk", "a.img,poll=-1"}, "microseconds"},
 		{{"run", "--image", "x", "--disk", "a.img,serial=123456789012345678901"}, "20"},
 		{{"run", "--image", "x", "--rng=fast"}, "--rng"},
 		{{"run", "--image", "x", "--rng=0"}, "--rng"},

@@ -546,6 +546,85 @@ static void test_event_idx(void **s)
 	fx_free(f);
 }
 
+/* The driver's side of EVENT_IDX: kick when avail_event lies in [old, new). */
+static bool driver_would_kick(uint16_t avail_event, uint16_t new_idx, uint16_t old_idx)
+{
+	return (uint16_t)(new_idx - avail_event - 1) < (uint16_t)(new_idx - old_idx);
+}
+
+/* Device-side polling with EVENT_IDX: while notifications are off, no buffer
+ * the driver adds makes it kick, and pops do not turn them back on; turning
+ * them on publishes the next index and reports buffers that came meanwhile. */
+static void test_notify_off_event_idx(void **s)
+{
+	struct fx *f = fx_new(true, false);
+	uint16_t *avail_event = (uint16_t *)(f->mem + USED + 4 + 8 * QSIZE);
+	uint16_t idx;
+
+	(void)s;
+	vqd_set_desc(&f->vq, 0, DATA, 8, VIRTQ_DESC_F_WRITE, 0);
+	vqd_offer(&f->vq, 0);
+	assert_int_equal(virtq_pop(&f->q, f->c), 1);
+	assert_int_equal(*avail_event, 1);
+	assert_true(driver_would_kick(*avail_event, 2, 1));
+
+	virtq_notify_off(&f->q);
+	assert_false(driver_would_kick(*avail_event, 2, 1));
+	/* Several buffers in a row, and pops in between: never a kick. */
+	for (int i = 0; i < 40; i++) {
+		idx = vqd_avail(&f->vq)[1];
+		vqd_offer(&f->vq, 0);
+		assert_false(driver_would_kick(*avail_event, (uint16_t)(idx + 1), idx));
+		assert_int_equal(virtq_pop(&f->q, f->c), 1);
+		/* An empty pop while polling must not ask for kicks either. */
+		assert_int_equal(virtq_pop(&f->q, f->c), 0);
+		assert_false(driver_would_kick(*avail_event, (uint16_t)(idx + 2),
+					       (uint16_t)(idx + 1)));
+	}
+	/* Nothing pending: on again, the next buffer kicks. */
+	assert_false(virtq_notify_on(&f->q));
+	idx = vqd_avail(&f->vq)[1];
+	assert_int_equal(*avail_event, idx);
+	assert_true(driver_would_kick(*avail_event, (uint16_t)(idx + 1), idx));
+
+	/* A buffer added while off (not kicked) is reported by notify_on. */
+	virtq_notify_off(&f->q);
+	vqd_offer(&f->vq, 0);
+	assert_true(virtq_notify_on(&f->q));
+	assert_int_equal(virtq_pop(&f->q, f->c), 1);
+	assert_false(virtq_notify_on(&f->q));
+
+	/* A reset turns polling off with the queue. */
+	virtq_notify_off(&f->q);
+	virtq_disable(&f->q);
+	assert_false(f->q.notify_off);
+	assert_false(virtq_notify_on(&f->q));
+	fx_free(f);
+}
+
+/* Without EVENT_IDX the used ring's NO_NOTIFY flag says the same. */
+static void test_notify_off_flag(void **s)
+{
+	struct fx *f = fx_new(false, false);
+	uint16_t *used_flags = (uint16_t *)(f->mem + USED);
+
+	(void)s;
+	assert_int_equal(*used_flags, 0);
+	virtq_notify_off(&f->q);
+	assert_int_equal(*used_flags, VIRTQ_USED_F_NO_NOTIFY);
+	vqd_set_desc(&f->vq, 0, DATA, 8, VIRTQ_DESC_F_WRITE, 0);
+	vqd_offer(&f->vq, 0);
+	assert_int_equal(virtq_pop(&f->q, f->c), 1);
+	assert_int_equal(*used_flags, VIRTQ_USED_F_NO_NOTIFY);
+	assert_false(virtq_notify_on(&f->q));
+	assert_int_equal(*used_flags, 0);
+	virtq_notify_off(&f->q);
+	vqd_offer(&f->vq, 0);
+	assert_true(virtq_notify_on(&f->q));
+	assert_int_equal(*used_flags, 0);
+	fx_free(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -579,6 +658,8 @@ int main(void)
 		cmocka_unit_test(test_disable_makes_stale),
 		cmocka_unit_test(test_no_interrupt_flag),
 		cmocka_unit_test(test_event_idx),
+		cmocka_unit_test(test_notify_off_event_idx),
+		cmocka_unit_test(test_notify_off_flag),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
