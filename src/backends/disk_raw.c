@@ -343,7 +343,9 @@ int disk_raw_open(struct disk_raw **out, const char *path, bool ro, unsigned fla
 	d->loop = loop;
 	pthread_mutex_init(&d->lock, NULL);
 	pthread_cond_init(&d->cond, NULL);
-	d->fd = open(path, (ro ? O_RDONLY : O_RDWR) | O_CLOEXEC);
+	/* O_NONBLOCK: a FIFO given as the image must not block the open
+	 * (image_size refuses it); cleared below, io_uring must not see it. */
+	d->fd = open(path, (ro ? O_RDONLY : O_RDWR) | O_CLOEXEC | O_NONBLOCK);
 	if (d->fd < 0) {
 		err = -errno;
 		log_info("disk", "cannot open %s %s: %s", path, ro ? "read-only" : "read-write",
@@ -353,6 +355,10 @@ int disk_raw_open(struct disk_raw **out, const char *path, bool ro, unsigned fla
 	err = image_size(d, path);
 	if (err < 0)
 		goto fail_fd;
+	if (fcntl(d->fd, F_SETFL, fcntl(d->fd, F_GETFL) & ~O_NONBLOCK) < 0) {
+		err = -errno;
+		goto fail_fd;
+	}
 	if (flock(d->fd, (ro ? LOCK_SH : LOCK_EX) | LOCK_NB) < 0) {
 		err = errno == EWOULDBLOCK ? -EBUSY : -errno;
 		log_info("disk", "%s: image is in use by another process (lock: %s)", path,

@@ -37,6 +37,11 @@ struct virtio_blk {
 	uint8_t config[VIRTIO_BLK_CONFIG_SIZE];
 	struct virtq_chain chain;
 	uint64_t poll_ns;
+	/* Requests handed to the backend and not completed (transport lock).
+	 * A driver can re-offer buffers without waiting for them, so this is
+	 * capped at the queue size: each costs host memory and I/O. */
+	uint32_t inflight;
+	bool throttled; /* stopped popping at the cap; blk_done resumes */
 };
 
 struct blk_req {
@@ -160,6 +165,13 @@ static void blk_done(struct disk_req *d, int res)
 	if (virtio_mmio_live(&b->t, r->qidx, r->gen)) {
 		*r->status = res < 0 ? VIRTIO_BLK_S_IOERR : VIRTIO_BLK_S_OK;
 		virtio_mmio_push(&b->t, r->qidx, r->gen, r->head, res < 0 ? 1 : r->used_len);
+	}
+	b->inflight--;
+	if (b->throttled && b->inflight <= virtio_mmio_queue_size(&b->t, r->qidx) / 2) {
+		/* Room again: the queue runs once more on the event loop (or
+		 * at the next kick when there are no eventfds). */
+		b->throttled = false;
+		virtio_mmio_kick_self(&b->t, r->qidx);
 	}
 	virtio_mmio_unlock(&b->t);
 	free(r);
@@ -330,15 +342,38 @@ static void handle(struct virtio_blk *b, uint32_t qidx, const struct virtq_chain
 	if (err < 0) {
 		log_guest(b->t.name, "cannot queue I/O: %s", strerror(-err));
 		complete_now(b, r, VIRTIO_BLK_S_IOERR);
+		return;
 	}
+	b->inflight++;
+}
+
+/* Takes requests (lock held): at most a queue's worth per call, and none
+ * while a queue's worth is in flight. Returns true when it stopped at the
+ * per-call budget with more perhaps waiting; *took says whether any came. */
+static bool take(struct virtio_blk *b, uint32_t qidx, bool *took)
+{
+	uint32_t size = virtio_mmio_queue_size(&b->t, qidx);
+
+	for (uint32_t n = 0; n < size; n++) {
+		if (b->inflight >= size) {
+			b->throttled = true;
+			return false;
+		}
+		if (virtio_mmio_pop(&b->t, qidx, &b->chain) != 1)
+			return false;
+		handle(b, qidx, &b->chain);
+		*took = true;
+	}
+	return size > 0;
 }
 
 static int blk_queue_notify(void *dev, uint32_t qidx)
 {
 	struct virtio_blk *b = dev;
+	bool took = false;
 
-	while (virtio_mmio_pop(&b->t, qidx, &b->chain) == 1)
-		handle(b, qidx, &b->chain);
+	if (take(b, qidx, &took))
+		virtio_mmio_kick_self(&b->t, qidx); /* the rest after other work */
 	disk_raw_kick(b->disk);
 	virtio_mmio_notify(&b->t, qidx);
 	return 0;
@@ -376,10 +411,7 @@ static void blk_poll(void *dev, uint32_t qidx)
 		bool took = false;
 
 		virtio_mmio_lock(&b->t);
-		while (virtio_mmio_pop(&b->t, qidx, &b->chain) == 1) {
-			handle(b, qidx, &b->chain);
-			took = true;
-		}
+		take(b, qidx, &took);
 		if (took)
 			virtio_mmio_notify(&b->t, qidx); /* requests completed inline */
 		virtio_mmio_unlock(&b->t);

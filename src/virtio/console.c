@@ -21,9 +21,17 @@ struct virtio_console {
 
 static void transmit(struct virtio_console *c)
 {
+	uint32_t budget = virtio_mmio_queue_size(&c->t, CONSOLE_TXQ);
 	int r;
 
-	while ((r = virtio_mmio_pop(&c->t, CONSOLE_TXQ, &c->chain)) > 0) {
+	for (;;) {
+		if (budget-- == 0) {
+			/* A queue's worth sent: the rest after other work. */
+			virtio_mmio_kick_self(&c->t, CONSOLE_TXQ);
+			break;
+		}
+		if ((r = virtio_mmio_pop(&c->t, CONSOLE_TXQ, &c->chain)) <= 0)
+			break;
 		/* GUEST: each buffer was bounds-checked by virtq_pop; only
 		 * the device-readable ones carry output. */
 		for (uint32_t i = 0; i < c->chain.nr_out; i++)
@@ -88,10 +96,22 @@ size_t virtio_console_receive(struct virtio_console *c, const uint8_t *buf, size
 {
 	size_t done = 0;
 
+	uint32_t budget;
+
 	virtio_mmio_lock(&c->t);
+	budget = MAX(virtio_mmio_queue_size(&c->t, CONSOLE_RXQ), 1u); /* not ready: pop says so */
 	while (done < n) {
 		uint32_t put = 0;
 
+		if (budget-- == 0) {
+			/* Chains without room (zero-length) could keep this
+			 * going: after a queue's worth, wait to be asked again
+			 * (the self-kick runs console_queue_notify, which
+			 * reports rx_space). */
+			c->rx_blocked = 1;
+			virtio_mmio_kick_self(&c->t, CONSOLE_RXQ);
+			break;
+		}
 		if (virtio_mmio_pop(&c->t, CONSOLE_RXQ, &c->chain) <= 0) {
 			c->rx_blocked = 1;
 			break;

@@ -559,6 +559,19 @@ void virtio_mmio_notify_off(struct virtio_mmio *t, uint32_t qidx)
 	pthread_mutex_unlock(&t->lock);
 }
 
+bool virtio_mmio_kick_self(struct virtio_mmio *t, uint32_t qidx)
+{
+	if (qidx >= t->nr_queues || t->queues[qidx].notify_fd < 0)
+		return false;
+	eventfd_kick(t, qidx);
+	return true;
+}
+
+uint32_t virtio_mmio_queue_size(const struct virtio_mmio *t, uint32_t qidx)
+{
+	return qidx < t->nr_queues && t->queues[qidx].vq.ready ? t->queues[qidx].vq.size : 0;
+}
+
 bool virtio_mmio_notify_on(struct virtio_mmio *t, uint32_t qidx)
 {
 	bool pending = false;

@@ -143,6 +143,14 @@ void virtio_mmio_queue_notify(struct virtio_mmio *t, uint32_t qidx);
 void virtio_mmio_notify_off(struct virtio_mmio *t, uint32_t qidx);
 bool virtio_mmio_notify_on(struct virtio_mmio *t, uint32_t qidx);
 
+/* Fairness: a device takes at most one queue's worth of chains per call
+ * (virtio_mmio_queue_size, 0 when not ready), so that a guest that keeps
+ * adding buffers cannot hold the event loop; with more left it asks to be
+ * called again after the other ready fds: kick_self signals the queue's own
+ * eventfd (false without eventfds: unit tests, fuzzers). Any thread. */
+bool virtio_mmio_kick_self(struct virtio_mmio *t, uint32_t qidx);
+uint32_t virtio_mmio_queue_size(const struct virtio_mmio *t, uint32_t qidx);
+
 /* --- For devices; all need the lock held. --- */
 void virtio_mmio_lock(struct virtio_mmio *t);
 void virtio_mmio_unlock(struct virtio_mmio *t);

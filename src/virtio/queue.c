@@ -56,6 +56,13 @@ int virtq_enable(struct virtq *q, uint32_t size, uint32_t max_size, uint64_t des
 	q->used_idx = 0;
 	q->signalled_used = 0;
 	q->broken = false;
+	q->notify_off = false;
+	/* The device's own fields start clean, whatever the memory held
+	 * before (a driver may reuse rings after a reset that came in the
+	 * middle of a poll, with NO_NOTIFY still set). */
+	__atomic_store_n(&q->used_hdr[0], 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&q->used_hdr[1], 0, __ATOMIC_RELAXED);
+	__atomic_store_n(q->avail_event, 0, __ATOMIC_RELAXED);
 	q->ready = true;
 	return 0;
 }

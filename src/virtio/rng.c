@@ -110,12 +110,19 @@ static uint32_t fill(struct virtio_rng *r, const struct virtq_chain *c, uint32_t
 static int rng_queue_notify(void *dev, uint32_t qidx)
 {
 	struct virtio_rng *r = dev;
+	uint32_t budget = virtio_mmio_queue_size(&r->t, qidx);
 	int ret;
 
 	refill(r);
 	for (;;) {
 		uint32_t max = VIRTIO_RNG_MAX_REQ;
 		uint32_t n;
+
+		if (budget-- == 0) {
+			/* A queue's worth served: the rest after other work. */
+			virtio_mmio_kick_self(&r->t, qidx);
+			break;
+		}
 
 		if (r->rate) {
 			if (!r->tokens) {

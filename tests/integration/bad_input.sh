@@ -64,6 +64,12 @@ head -c 4096 /dev/urandom >"$TMP/initrd.bin"
 check initrd-missing 2 "cannot open initrd" run --kernel "$demo" --initrd /nonexistent/initrd
 check disk-missing 2 "--disk /nonexistent/disk.img" "${base[@]}" --image "$demo" --disk /nonexistent/disk.img
 check disk-dir 2 "--disk $TMP" "${base[@]}" --image "$demo" --disk "$TMP"
+# A FIFO in place of a file must be refused, not block kite in open().
+mkfifo "$TMP/fifo"
+check image-fifo 2 "not a regular file" "${base[@]}" --image "$TMP/fifo"
+check kernel-fifo 2 "kernel $TMP/fifo" run --kernel "$TMP/fifo"
+check initrd-fifo 2 "initrd $TMP/fifo" run --kernel "$demo" --initrd "$TMP/fifo"
+check disk-fifo 2 "--disk $TMP/fifo" "${base[@]}" --image "$demo" --disk "$TMP/fifo,ro"
 check memory-huge 2 "this host has" "${base[@]}" --image "$demo" --memory 1000G
 check cpus-too-many 2 "--cpus" "${base[@]}" --image "$demo" --cpus 1025
 finish

@@ -33,4 +33,27 @@ wait $kpid
 rc=$?
 kill $holder 2>/dev/null
 [ $rc -eq 143 ] && ok "SIGTERM: exit 143" || fail "SIGTERM: exit $rc"
+# SIGTERM while the guest's output is stuck: stdout is a pipe that nobody
+# reads, so the vCPU blocks in write() once the pipe is full. kite must still
+# stop (the stop kick ends the write), not wait for a reader forever.
+mkfifo "$TMP/outfifo"
+exec 8<>"$TMP/outfifo" # a reader that never reads
+timeout -k 5 20 "$KITE" run --image "$GUEST_DIR/flood_user.bin" --mode long-user --load 0x100000 \
+	</dev/null >"$TMP/outfifo" 2>"$TMP/flood.err" &
+kpid=$!
+sleep 0.2
+kite_pid=$(pgrep -P $kpid -x kite)
+for ((i = 0; i < 150; i++)); do # until the vCPU sits in the pipe write
+	grep -q pipe_write "/proc/$kite_pid/task/"*/wchan 2>/dev/null && break
+	sleep 0.1
+done
+grep -q pipe_write "/proc/$kite_pid/task/"*/wchan 2>/dev/null && ok "flood: the vCPU is blocked in write()" ||
+	fail "flood: the vCPU was not seen blocked in pipe_write within 15 s"
+kill -TERM $kpid
+t0=$SECONDS
+wait $kpid
+rc=$?
+exec 8>&-
+[ $rc -eq 143 ] && ok "SIGTERM with stdout stuck: exit 143 after $((SECONDS - t0)) s" ||
+	fail "SIGTERM with stdout stuck: exit $rc (124/137: kite did not stop)"
 finish

@@ -540,6 +540,33 @@ static void test_open_errors(void **state)
 	assert_int_equal(virtio_blk_new(&b, &gm, NULL, &o, NULL), -EISDIR);
 }
 
+/* A driver that re-offers buffers without waiting for them: kite keeps at
+ * most a queue's worth of requests in flight (host memory and I/O are
+ * bounded), takes the rest once completions make room, and loses none. */
+static void test_inflight_cap(void **state)
+{
+	struct fx *f = *state;
+	struct seg s[3] = {{HDR, 16, false}, {DATA, 512, true}, {STATUS, 1, true}};
+
+	put_hdr(f, HDR, VIRTIO_BLK_T_IN, 1);
+	/* The same 3-descriptor chain offered QSIZE times: all taken. */
+	offer_chain(f, s, 3);
+	for (uint32_t i = 1; i < QSIZE; i++)
+		vqd_offer(&f->vq, 0);
+	vqd_wr(f->t, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
+	/* And QSIZE more before any completes: none taken yet. */
+	for (uint32_t i = 0; i < QSIZE; i++)
+		vqd_offer(&f->vq, 0);
+	vqd_wr(f->t, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
+	virtio_blk_drain(f->b);
+	assert_int_equal(vqd_used_idx(&f->vq), QSIZE);
+	/* Room again: the next kick takes the second batch. */
+	vqd_wr(f->t, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
+	virtio_blk_drain(f->b);
+	assert_int_equal(vqd_used_idx(&f->vq), 2 * QSIZE);
+	assert_int_equal(f->mem[STATUS], VIRTIO_BLK_S_OK);
+}
+
 /* Device-side polling: after the kick, kite keeps taking requests and reaping
  * completions itself. With io_uring a page-cached read completes at submit,
  * so the request is done when the kick returns, with no drain; the pool's
@@ -597,6 +624,7 @@ int main(void)
 		BOTH(test_reset_in_flight),
 		BOTH(test_odd_size_image),
 		BOTH(test_poll),
+		BOTH(test_inflight_cap),
 		cmocka_unit_test(test_open_errors),
 	};
 

@@ -602,6 +602,27 @@ static void test_notify_off_event_idx(void **s)
 	fx_free(f);
 }
 
+/* A driver that reuses ring memory after a reset finds the device's fields
+ * (used flags and idx, avail_event) clean once the queue is enabled again. */
+static void test_enable_cleans_device_fields(void **s)
+{
+	struct fx *f = fx_new(false, false);
+	uint16_t *used = (uint16_t *)(f->mem + USED);
+	uint16_t *avail_event = (uint16_t *)(f->mem + USED + 4 + 8 * QSIZE);
+
+	(void)s;
+	virtq_notify_off(&f->q);
+	assert_int_equal(used[0], VIRTQ_USED_F_NO_NOTIFY);
+	used[1] = 7;
+	*avail_event = 9;
+	virtq_disable(&f->q);
+	assert_int_equal(virtq_enable(&f->q, QSIZE, 256, DESC, AVAIL, USED, true, false), 0);
+	assert_int_equal(used[0], 0);
+	assert_int_equal(used[1], 0);
+	assert_int_equal(*avail_event, 0);
+	fx_free(f);
+}
+
 /* Without EVENT_IDX the used ring's NO_NOTIFY flag says the same. */
 static void test_notify_off_flag(void **s)
 {
@@ -660,6 +681,7 @@ int main(void)
 		cmocka_unit_test(test_event_idx),
 		cmocka_unit_test(test_notify_off_event_idx),
 		cmocka_unit_test(test_notify_off_flag),
+		cmocka_unit_test(test_enable_cleans_device_fields),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

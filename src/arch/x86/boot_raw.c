@@ -63,7 +63,8 @@ int boot_raw_load(struct guest_mem *gm, enum cpu_mode mode, const char *path, ui
 	uint64_t done = 0;
 	int fd, rc;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: a FIFO must not block the open (refused below). */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0) {
 		rc = -errno;
 		snprintf(err, errlen, "cannot open image %s: %s", path, strerror(errno));

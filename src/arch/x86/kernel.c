@@ -32,7 +32,8 @@ static int map_file(const char *what, const char *path, struct mapped *m, char *
 
 	m->p = NULL;
 	m->len = 0;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: a FIFO must not block the open (refused below). */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0) {
 		rc = -errno;
 		snprintf(err, errlen, "cannot open %s %s: %s", what, path, strerror(errno));

@@ -40,6 +40,7 @@ struct platform {
 	int rtc_timer_fd; /* CLOCK_REALTIME timerfd for rtc_cmos_tick */
 	struct debug_exit dbg;
 	struct boot_timer timer;
+	unsigned boot_marks; /* boot-timestamp writes so far (atomic) */
 	struct acpi_pm pm;
 	int out_fd;
 	int out_owned;
@@ -79,6 +80,11 @@ static void console_out(void *ctx, const uint8_t *buf, size_t n)
 	while (n && !p->out_broken) {
 		ssize_t w = write(p->out_fd, buf, n);
 
+		/* A reader that stopped reading blocks this write; kite's stop
+		 * kick (a signal to the vCPU thread) ends it with EINTR, and a
+		 * stopping VM drops the rest rather than wait forever. */
+		if (w < 0 && errno == EINTR && vm_stopping(p->vm))
+			return;
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w <= 0) {
@@ -351,10 +357,20 @@ static int setup_uart(struct platform *p, char *err, size_t errlen)
 	return 0;
 }
 
+/* A guest could write the port in a loop: only the first marks are logged. */
+#define BOOT_MARKS_LOGGED 1000u
+
 static void boot_mark(void *ctx, uint32_t value)
 {
 	struct platform *p = ctx;
+	unsigned n = __atomic_fetch_add(&p->boot_marks, 1u, __ATOMIC_RELAXED);
 
+	if (n >= BOOT_MARKS_LOGGED) {
+		if (n == BOOT_MARKS_LOGGED)
+			log_warn("timestamp", "more than %u boot-timestamp port writes: no "
+				 "more are logged", BOOT_MARKS_LOGGED);
+		return;
+	}
 	if (p->vm->cfg->timestamps)
 		log_report("timestamp", "boot-timestamp port: value %u at %.3f ms", value,
 			   vm_elapsed_ms(p->vm));
