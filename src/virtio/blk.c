@@ -7,6 +7,7 @@
 #include "virtio/blk.h"
 
 #include <endian.h>
+#include <pthread.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,6 +43,10 @@ struct virtio_blk {
 	 * capped at the queue size: each costs host memory and I/O. */
 	uint32_t inflight;
 	bool throttled; /* stopped popping at the cap; blk_done resumes */
+	/* Signalled (with the transport lock) when inflight drops to 0, for a
+	 * reset that waits for the I/O still writing into guest buffers. */
+	pthread_cond_t idle;
+	bool async; /* completions run on an event loop, not in drain */
 };
 
 struct blk_req {
@@ -166,7 +171,8 @@ static void blk_done(struct disk_req *d, int res)
 		*r->status = res < 0 ? VIRTIO_BLK_S_IOERR : VIRTIO_BLK_S_OK;
 		virtio_mmio_push(&b->t, r->qidx, r->gen, r->head, res < 0 ? 1 : r->used_len);
 	}
-	b->inflight--;
+	if (--b->inflight == 0)
+		pthread_cond_broadcast(&b->idle);
 	if (b->throttled && b->inflight <= virtio_mmio_queue_size(&b->t, r->qidx) / 2) {
 		/* Room again: the queue runs once more on the event loop (or
 		 * at the next kick when there are no eventfds). */
@@ -436,11 +442,31 @@ static void blk_poll(void *dev, uint32_t qidx)
 	}
 }
 
+/* A reset may not complete while requests still in flight can write into
+ * buffers the driver then owns again (VIRTIO 1.2, 2.4.1): a read lands in
+ * guest memory whenever the backend gets to it. So the writer of status 0 (a
+ * vCPU thread, transport lock held) waits here, the lock released, while the
+ * event loop completes them (blk_done sees the new queue generation and
+ * writes neither status nor used ring). Bounded: a host disk that hangs for
+ * 5 s costs a warning, not a stuck vCPU. Without an event loop (unit tests,
+ * fuzzers) completions run only in drain, on this thread: no wait. */
+#define BLK_RESET_WAIT_S 5
+
 static void blk_reset(void *dev)
 {
-	(void)dev;
-	/* In-flight requests stay with the backend; their completions see a
-	 * new queue generation and are dropped (blk_done). */
+	struct virtio_blk *b = dev;
+	struct timespec until;
+
+	if (!b->async || !b->inflight)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &until);
+	until.tv_sec += BLK_RESET_WAIT_S;
+	while (b->inflight)
+		if (pthread_cond_timedwait(&b->idle, &b->t.lock, &until) == ETIMEDOUT)
+			break;
+	if (b->inflight)
+		log_warn(b->t.name, "reset: %u requests still in flight after %d s; their "
+			 "data may still land in guest memory", b->inflight, BLK_RESET_WAIT_S);
 }
 
 static const struct virtio_dev_ops blk_ops = {
@@ -456,6 +482,19 @@ static const struct virtio_dev_ops blk_ops = {
 	.reset = blk_reset,
 };
 
+static bool init_idle_cond(pthread_cond_t *c)
+{
+	pthread_condattr_t a;
+	bool ok;
+
+	/* CLOCK_MONOTONIC: the reset's bound must not move with the wall clock. */
+	if (pthread_condattr_init(&a))
+		return false;
+	ok = !pthread_condattr_setclock(&a, CLOCK_MONOTONIC) && !pthread_cond_init(c, &a);
+	pthread_condattr_destroy(&a);
+	return ok;
+}
+
 int virtio_blk_new(struct virtio_blk **out, const struct guest_mem *gm, struct evloop *loop,
 		   const struct virtio_blk_opts *opts, const char *name)
 {
@@ -467,6 +506,11 @@ int virtio_blk_new(struct virtio_blk **out, const struct guest_mem *gm, struct e
 		return -ENOMEM;
 	b->ro = opts->read_only;
 	b->poll_ns = opts->poll_ns;
+	b->async = loop != NULL;
+	if (!init_idle_cond(&b->idle)) {
+		free(b);
+		return -ENOMEM;
+	}
 	err = disk_raw_open(&b->disk, opts->path, b->ro, opts->disk_flags, loop);
 	if (err < 0)
 		goto fail;
@@ -489,6 +533,7 @@ int virtio_blk_new(struct virtio_blk **out, const struct guest_mem *gm, struct e
 fail_disk:
 	disk_raw_close(b->disk);
 fail:
+	pthread_cond_destroy(&b->idle);
 	free(b);
 	return err;
 }
@@ -503,6 +548,16 @@ uint64_t virtio_blk_capacity(const struct virtio_blk *b)
 	return b->capacity;
 }
 
+uint32_t virtio_blk_inflight(struct virtio_blk *b)
+{
+	uint32_t n;
+
+	virtio_mmio_lock(&b->t);
+	n = b->inflight;
+	virtio_mmio_unlock(&b->t);
+	return n;
+}
+
 void virtio_blk_drain(struct virtio_blk *b)
 {
 	disk_raw_drain(b->disk);
@@ -514,5 +569,6 @@ void virtio_blk_free(struct virtio_blk *b)
 		return;
 	disk_raw_close(b->disk); /* completions still use the transport */
 	virtio_mmio_free(&b->t);
+	pthread_cond_destroy(&b->idle);
 	free(b);
 }

@@ -58,6 +58,8 @@ int virtio_blk_new(struct virtio_blk **out, const struct guest_mem *gm, struct e
 		   const struct virtio_blk_opts *opts, const char *name) MUST_CHECK;
 struct virtio_mmio *virtio_blk_transport(struct virtio_blk *b);
 uint64_t virtio_blk_capacity(const struct virtio_blk *b); /* in 512-byte sectors */
+/* Requests handed to the backend and not completed yet (tests). */
+uint32_t virtio_blk_inflight(struct virtio_blk *b);
 /* Completes every request in flight (tests, fuzzers, shutdown). */
 void virtio_blk_drain(struct virtio_blk *b);
 /* Drains, closes the image, frees the transport. */
