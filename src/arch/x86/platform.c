@@ -5,6 +5,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -69,6 +71,14 @@ static struct {
 	size_t len;
 } carry;
 
+static void on_signal(void *ctx, uint32_t events);
+
+/* Guest console output to stdout (or --serial-out). A reader that stops
+ * reading must not stall kite for good: the write waits in poll() together
+ * with the signalfd, so SIGTERM/SIGINT still stop the VM (also when this is
+ * the event-loop thread, virtio-console, where nobody else would read the
+ * signalfd), and a stopping VM drops what is left. At most PIPE_BUF bytes
+ * per write, the most a pipe reported writable takes without blocking. */
 static void console_out(void *ctx, const uint8_t *buf, size_t n)
 {
 	struct platform *p = ctx;
@@ -78,14 +88,23 @@ static void console_out(void *ctx, const uint8_t *buf, size_t n)
 		return;
 	}
 	while (n && !p->out_broken) {
-		ssize_t w = write(p->out_fd, buf, n);
+		struct pollfd pf[2] = {{.fd = p->out_fd, .events = POLLOUT},
+				       {.fd = p->sig_fd, .events = POLLIN}};
+		ssize_t w;
 
-		/* A reader that stopped reading blocks this write; kite's stop
-		 * kick (a signal to the vCPU thread) ends it with EINTR, and a
-		 * stopping VM drops the rest rather than wait forever. */
-		if (w < 0 && errno == EINTR && vm_stopping(p->vm))
+		if (vm_stopping(p->vm))
 			return;
-		if (w < 0 && errno == EINTR)
+		if (poll(pf, p->sig_fd >= 0 ? 2 : 1, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			pf[0].revents = POLLOUT; /* let write() say what is wrong */
+		}
+		if (pf[1].revents & POLLIN)
+			on_signal(p, POLLIN); /* requests the stop: loop ends above */
+		if (!(pf[0].revents & (POLLOUT | POLLERR | POLLHUP)))
+			continue;
+		w = write(p->out_fd, buf, MIN(n, (size_t)PIPE_BUF));
+		if (w < 0 && (errno == EINTR || errno == EAGAIN))
 			continue;
 		if (w <= 0) {
 			/* The reader went away: the guest keeps running,
