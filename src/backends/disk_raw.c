@@ -67,7 +67,7 @@ static int do_sync(struct disk_raw *d, struct disk_req *r)
 		n = preadv(d->fd, r->iov, r->iovcnt, (off_t)r->off);
 		return n < 0 ? -errno : (int)MIN(n, (ssize_t)INT32_MAX);
 	case DISK_WRITE:
-		n = pwritev(d->fd, r->iov, r->iovcnt, (off_t)r->off);
+		n = pwritev2(d->fd, r->iov, r->iovcnt, (off_t)r->off, r->dsync ? RWF_DSYNC : 0);
 		return n < 0 ? -errno : (int)MIN(n, (ssize_t)INT32_MAX);
 	case DISK_FLUSH:
 		return fdatasync(d->fd) < 0 ? -errno : 0;
@@ -94,7 +94,8 @@ static int uring_prep(struct disk_raw *d, struct disk_req *r)
 		io_uring_prep_readv(sqe, d->fd, r->iov, (unsigned)r->iovcnt, r->off);
 		break;
 	case DISK_WRITE:
-		io_uring_prep_writev(sqe, d->fd, r->iov, (unsigned)r->iovcnt, r->off);
+		io_uring_prep_writev2(sqe, d->fd, r->iov, (unsigned)r->iovcnt, r->off,
+				      r->dsync ? RWF_DSYNC : 0);
 		break;
 	case DISK_FLUSH:
 		io_uring_prep_fsync(sqe, d->fd, IORING_FSYNC_DATASYNC);

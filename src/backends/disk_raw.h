@@ -28,6 +28,7 @@ struct disk_req {
 	int iovcnt;
 	uint64_t off;            /* bytes */
 	uint64_t len;            /* READ/WRITE: sum of iov lengths; others: range */
+	bool dsync;              /* WRITE: durable on completion (RWF_DSYNC) */
 	/* res is 0 when the whole request was done, -errno otherwise (a short
 	 * transfer is -EIO). Runs on the event-loop thread (or inside
 	 * disk_raw_drain). */

@@ -269,6 +269,11 @@ static uint8_t parse(struct virtio_blk *b, struct blk_req *r, const struct virtq
 		r->d.iovcnt = type == VIRTIO_BLK_T_IN ? nin : nout;
 		r->d.off = sector * VIRTIO_BLK_SECTOR;
 		r->d.len = len;
+		/* A driver that did not take FLUSH has no way to make data
+		 * durable, so each write must be (VIRTIO 1.2, 5.2.6.2).
+		 * Discard and write-zeroes are not made so (left open). */
+		r->d.dsync = type == VIRTIO_BLK_T_OUT &&
+			     !(b->t.negotiated & VIRTIO_BIT(VIRTIO_BLK_F_FLUSH));
 		return 0xff;
 	}
 	case VIRTIO_BLK_T_FLUSH:
