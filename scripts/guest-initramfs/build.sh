@@ -3,10 +3,12 @@
 # tests boot as the L2 guest's initrd. Contents: /bin/busybox + applet links, /init (this
 # directory's `init`), /lib/kite-test.sh, the test scripts /tests/*.sh (default: tests/lab/guest),
 # /data/blob (random, for the initrd-integrity test; its sha256 in /data/blob.sha256), and
-# with --modules KVER the virtio modules of that installed Debian kernel (+ dependencies).
+# with --modules KVER the virtio modules of that installed Debian kernel (+ dependencies),
+# and with --extra FILE (repeatable) FILE as /bin/<its name> (e.g. the static bench/guest/blkjob
+# of the lab's virtio-blk benchmark; part of the cache key).
 # Result (cached by content hash), printed on stdout:
 #   ${KITE_CACHE:-/var/cache/kite}/guest-initramfs/<key>/{initramfs.cpio.gz,blob.sha256}
-# Usage: build.sh [--tests DIR] [--modules KVER] [--blob-kib N]
+# Usage: build.sh [--tests DIR] [--modules KVER] [--blob-kib N] [--extra FILE]...
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -14,6 +16,7 @@ repo=$(cd "$here/../.." && pwd)
 tests_dir="$repo/tests/lab/guest"
 kver=""
 blob_kib=4096
+extras=()
 cache_root=${KITE_CACHE:-/var/cache/kite}
 
 msg() { printf 'guest-initramfs: %s\n' "$*" >&2; }
@@ -24,7 +27,8 @@ while (($#)); do
 	--tests) tests_dir=$2; shift 2 ;;
 	--modules) kver=$2; shift 2 ;;
 	--blob-kib) blob_kib=$2; shift 2 ;;
-	-h | --help) sed -n '2,12p' "$0" >&2; exit 0 ;;
+	--extra) extras+=("$2"); shift 2 ;;
+	-h | --help) sed -n '2,14p' "$0" >&2; exit 0 ;;
 	*) die "unknown argument $1" ;;
 	esac
 done
@@ -44,6 +48,7 @@ fi
 [[ -x $busybox ]] && ! ldd "$busybox" >/dev/null 2>&1 || die "$busybox is not a static busybox (install busybox-static)"
 command -v cpio >/dev/null || apt_install cpio
 [[ -d $tests_dir ]] || die "tests directory $tests_dir missing"
+for f in "${extras[@]}"; do [[ -f $f ]] || die "--extra $f: no such file"; done
 
 # Modules for a Debian guest kernel: virtio transports and devices, with dependencies,
 # in load order (dependencies first).
@@ -74,6 +79,7 @@ key=$( {
 	"$busybox" | head -n1
 	echo "blob=$blob_kib kver=$kver"
 	for m in "${mods[@]}"; do echo "$m"; sha256sum <"$m"; done
+	for f in "${extras[@]}"; do echo "extra ${f##*/}"; sha256sum <"$f"; done
 	(cd "$tests_dir" && find . -type f | LC_ALL=C sort | while read -r f; do echo "$f"; cat "$f"; done)
 } | sha256sum | cut -c1-16)
 out="$cache_root/guest-initramfs/$key"
@@ -91,6 +97,10 @@ mknod -m 0666 "$stage/dev/null" c 1 3
 cp "$busybox" "$stage/bin/busybox"
 for a in $("$busybox" --list); do
 	[[ $a == busybox ]] || ln -s busybox "$stage/bin/$a"
+done
+for f in "${extras[@]}"; do
+	rm -f "$stage/bin/${f##*/}" # a busybox applet link of that name
+	install -m 0755 "$f" "$stage/bin/${f##*/}"
 done
 install -m 0755 "$here/init" "$stage/init"
 install -m 0644 "$here/kite-test.sh" "$stage/lib/kite-test.sh"
