@@ -46,7 +46,8 @@ struct virtio_blk {
 	/* Signalled (with the transport lock) when inflight drops to 0, for a
 	 * reset that waits for the I/O still writing into guest buffers. */
 	pthread_cond_t idle;
-	bool async; /* completions run on an event loop, not in drain */
+	bool async;     /* completions run on an event loop, not in drain */
+	bool resetting; /* a reset waits for in-flight I/O: take nothing new */
 };
 
 struct blk_req {
@@ -365,6 +366,8 @@ static bool take(struct virtio_blk *b, uint32_t qidx, bool *took)
 {
 	uint32_t size = virtio_mmio_queue_size(&b->t, qidx);
 
+	if (b->resetting)
+		return false;
 	for (uint32_t n = 0; n < size; n++) {
 		if (b->inflight >= size) {
 			b->throttled = true;
@@ -466,9 +469,13 @@ static void blk_reset(void *dev)
 		return;
 	clock_gettime(CLOCK_MONOTONIC, &until);
 	until.tv_sec += BLK_RESET_WAIT_S;
+	/* The queues are still enabled while we wait (the transport disables
+	 * them after this returns): the event loop must not take more. */
+	b->resetting = true;
 	while (b->inflight)
 		if (pthread_cond_timedwait(&b->idle, &b->t.lock, &until) == ETIMEDOUT)
 			break;
+	b->resetting = false;
 	if (b->inflight)
 		log_warn(b->t.name, "reset: %u requests still in flight after %d s; their "
 			 "data may still land in guest memory", b->inflight, BLK_RESET_WAIT_S);
