@@ -1,6 +1,7 @@
 /* kite's entry point: parse options, build the VM, run it, and turn the way
  * it stopped into kite's exit status. The only place that exits. */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -87,6 +88,12 @@ int main(int argc, char **argv)
 	int rc, code;
 
 	clock_gettime(CLOCK_MONOTONIC, &t_start);
+	/* A closed stdin/stdout/stderr would be handed to the next open() (a
+	 * disk image, /dev/kvm) and guest output written into it: put
+	 * /dev/null there first. */
+	for (int fd = 0; fd <= 2; fd++)
+		if (fcntl(fd, F_GETFD) < 0 && open("/dev/null", O_RDWR) != fd)
+			return EXIT_HOST_FAILURE;
 	/* A closed stdout must not kill kite mid-run; writes report EPIPE. */
 	signal(SIGPIPE, SIG_IGN);
 

@@ -70,6 +70,15 @@ check image-fifo 2 "not a regular file" "${base[@]}" --image "$TMP/fifo"
 check kernel-fifo 2 "kernel $TMP/fifo" run --kernel "$TMP/fifo"
 check initrd-fifo 2 "initrd $TMP/fifo" run --kernel "$demo" --initrd "$TMP/fifo"
 check disk-fifo 2 "--disk $TMP/fifo" "${base[@]}" --image "$demo" --disk "$TMP/fifo,ro"
+# Closed stdout: the guest's output must not go into whatever kite opens first
+# (that file would get fd 1); kite puts /dev/null there.
+head -c 65536 /dev/zero >"$TMP/disk.img"
+timeout 20 "$KITE" run --mode real --load 0x1000 --image "$demo" --reg rax=2 --reg rbx=2 \
+	--disk "$TMP/disk.img" >&- 2>"$TMP/closed.err"
+rc=$?
+[ $rc -eq 0 ] && ok "stdout closed: exit 0" || fail "stdout closed: exit $rc: $(head -3 "$TMP/closed.err")"
+[ "$(tr -d '\0' <"$TMP/disk.img" | wc -c)" -eq 0 ] && ok "stdout closed: disk image untouched" ||
+	fail "stdout closed: the disk image was written: $(tr -d '\0' <"$TMP/disk.img" | head -c 40 | od -c | head -2)"
 check memory-huge 2 "this host has" "${base[@]}" --image "$demo" --memory 1000G
 check cpus-too-many 2 "--cpus" "${base[@]}" --image "$demo" --cpus 1025
 finish

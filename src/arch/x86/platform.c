@@ -101,7 +101,7 @@ static void console_out(void *ctx, const uint8_t *buf, size_t n)
 		}
 		if (pf[1].revents & POLLIN)
 			on_signal(p, POLLIN); /* requests the stop: loop ends above */
-		if (!(pf[0].revents & (POLLOUT | POLLERR | POLLHUP)))
+		if (!(pf[0].revents & (POLLOUT | POLLERR | POLLHUP | POLLNVAL)))
 			continue;
 		w = write(p->out_fd, buf, MIN(n, (size_t)PIPE_BUF));
 		if (w < 0 && (errno == EINTR || errno == EAGAIN))
