@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <time.h>
 
+#include "clock.h"
+
 static enum log_level cur_level = LOG_WARN;
 
 void log_set_level(enum log_level lvl) { cur_level = lvl; }
@@ -43,11 +45,8 @@ void log_report(const char *prefix, const char *fmt, ...)
 
 int log_ratelimit_ok(struct log_ratelimit *rl, uint32_t *suppressed_out)
 {
-	struct timespec ts;
-	uint64_t now;
+	uint64_t now = clock_mono_ns();
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	now = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 	*suppressed_out = 0;
 	if (now - rl->window_start_ns >= 1000000000ull) {
 		rl->window_start_ns = now;

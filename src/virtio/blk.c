@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "backends/disk_raw.h"
+#include "clock.h"
 #include "log.h"
 
 struct blk_outhdr {
@@ -397,14 +398,6 @@ static int blk_queue_notify(void *dev, uint32_t qidx)
  * and the host's input are served however busy the disk is. */
 #define BLK_POLL_MAX_NS 1000000ull
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 /* Device-side polling (the ops->poll hook, after blk_queue_notify, lock
  * released). Each kick costs the guest a VM exit (35-70 us on the PVM build
  * hosts); a driver that submits its next request soon after a completion
@@ -419,7 +412,7 @@ static void blk_poll(void *dev, uint32_t qidx)
 
 	if (!b->poll_ns)
 		return;
-	start = last = now_ns();
+	start = last = clock_mono_ns();
 	virtio_mmio_notify_off(&b->t, qidx);
 	for (;;) {
 		bool took = false;
@@ -433,7 +426,7 @@ static void blk_poll(void *dev, uint32_t qidx)
 			disk_raw_kick(b->disk);
 		if (disk_raw_poll(b->disk)) /* interrupts via blk_batch_end */
 			took = true;
-		now = now_ns();
+		now = clock_mono_ns();
 		if (took)
 			last = now;
 		if (now - last >= b->poll_ns || now - start >= BLK_POLL_MAX_NS)

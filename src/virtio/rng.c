@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "log.h"
 
 #define RNG_QUEUE_MAX 256
@@ -30,17 +31,9 @@ struct virtio_rng {
 	struct virtq_chain chain;
 };
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 static void refill(struct virtio_rng *r)
 {
-	uint64_t now = now_ns();
+	uint64_t now = clock_mono_ns();
 	uint64_t dt = now - r->last_ns;
 	uint64_t add;
 
@@ -200,7 +193,7 @@ int virtio_rng_new(struct virtio_rng **out, const struct guest_mem *gm, struct e
 	r->rate = bytes_per_sec;
 	r->burst = MAX(bytes_per_sec, (uint64_t)RNG_MIN_BURST);
 	r->tokens = r->burst;
-	r->last_ns = now_ns();
+	r->last_ns = clock_mono_ns();
 	err = virtio_mmio_init(&r->t, gm, &rng_ops, r, name ? name : "virtio-rng");
 	if (err < 0)
 		goto fail_free;
