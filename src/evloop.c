@@ -14,7 +14,7 @@ struct ev_handler {
 	void *ctx;
 	int dead;
 	int paused; /* out of the epoll set: even HUP/ERR must not wake us */
-	struct ev_handler *next;
+	struct ev_handler *next_dead;
 };
 
 int ev_init(struct evloop *l)
@@ -35,16 +35,25 @@ int ev_init(struct evloop *l)
 	return 0;
 }
 
+static void reap(struct evloop *l)
+{
+	while (l->dead) {
+		struct ev_handler *h = l->dead;
+
+		l->dead = h->next_dead;
+		free(h);
+	}
+}
+
 void ev_free(struct evloop *l)
 {
-	struct ev_handler *h = l->handlers;
-
-	while (h) {
-		struct ev_handler *n = h->next;
-		free(h);
-		h = n;
-	}
-	l->handlers = NULL;
+	for (int fd = 0; fd < l->nr_fds; fd++)
+		free(l->by_fd[fd]);
+	free(l->by_fd);
+	l->by_fd = NULL;
+	l->nr_fds = 0;
+	l->nr_live = 0;
+	reap(l);
 	if (l->stop_fd >= 0)
 		close(l->stop_fd);
 	if (l->epfd >= 0)
@@ -52,11 +61,39 @@ void ev_free(struct evloop *l)
 	l->stop_fd = l->epfd = -1;
 }
 
+static struct ev_handler *lookup(const struct evloop *l, int fd)
+{
+	return fd >= 0 && fd < l->nr_fds ? l->by_fd[fd] : NULL;
+}
+
+static int grow(struct evloop *l, int fd)
+{
+	int n = l->nr_fds ? l->nr_fds : 64;
+	struct ev_handler **v;
+
+	while (n <= fd)
+		n *= 2;
+	v = realloc(l->by_fd, (size_t)n * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	memset(v + l->nr_fds, 0, (size_t)(n - l->nr_fds) * sizeof(*v));
+	l->by_fd = v;
+	l->nr_fds = n;
+	return 0;
+}
+
 int ev_add(struct evloop *l, int fd, uint32_t events, ev_cb cb, void *ctx)
 {
-	struct ev_handler *h = calloc(1, sizeof(*h));
 	struct epoll_event ev = {.events = events};
+	struct ev_handler *h;
 
+	if (fd < 0)
+		return -EBADF;
+	if (lookup(l, fd))
+		return -EEXIST;
+	if (fd >= l->nr_fds && grow(l, fd))
+		return -ENOMEM;
+	h = calloc(1, sizeof(*h));
 	if (!h)
 		return -ENOMEM;
 	h->fd = fd;
@@ -68,44 +105,50 @@ int ev_add(struct evloop *l, int fd, uint32_t events, ev_cb cb, void *ctx)
 		free(h);
 		return e;
 	}
-	h->next = l->handlers;
-	l->handlers = h;
+	l->by_fd[fd] = h;
+	l->nr_live++;
 	return 0;
 }
 
 int ev_del(struct evloop *l, int fd)
 {
-	for (struct ev_handler *h = l->handlers; h; h = h->next) {
-		if (h->fd == fd && !h->dead) {
-			/* Freed in ev_free: an event for it may already be
-			 * queued in the current epoll_wait batch. */
-			h->dead = 1;
-			if (!h->paused)
-				epoll_ctl(l->epfd, EPOLL_CTL_DEL, fd, NULL);
-			return 0;
-		}
+	struct ev_handler *h = lookup(l, fd);
+
+	if (!h)
+		return -ENOENT;
+	/* An event for it may already be in the current epoll_wait batch:
+	 * marked dead, freed once the batch is done. */
+	h->dead = 1;
+	if (!h->paused)
+		epoll_ctl(l->epfd, EPOLL_CTL_DEL, fd, NULL);
+	l->by_fd[fd] = NULL;
+	l->nr_live--;
+	if (!l->in_batch) {
+		free(h);
+		return 0;
 	}
-	return -ENOENT;
+	h->next_dead = l->dead;
+	l->dead = h;
+	return 0;
 }
 
 int ev_mod(struct evloop *l, int fd, uint32_t events)
 {
-	for (struct ev_handler *h = l->handlers; h; h = h->next) {
-		if (h->fd == fd && !h->dead) {
-			struct epoll_event ev = {.events = events, .data.ptr = h};
-			int op = events ? (h->paused ? EPOLL_CTL_ADD : EPOLL_CTL_MOD) : EPOLL_CTL_DEL;
+	struct ev_handler *h = lookup(l, fd);
+	struct epoll_event ev = {.events = events, .data.ptr = h};
+	int op;
 
-			/* epoll reports HUP and ERR even for an empty event
-			 * mask, so pausing takes the fd out of the set. */
-			if (!events && h->paused)
-				return 0;
-			if (epoll_ctl(l->epfd, op, fd, &ev) < 0)
-				return -errno;
-			h->paused = !events;
-			return 0;
-		}
-	}
-	return -ENOENT;
+	if (!h)
+		return -ENOENT;
+	/* epoll reports HUP and ERR even for an empty event mask, so pausing
+	 * takes the fd out of the set. */
+	if (!events && h->paused)
+		return 0;
+	op = events ? (h->paused ? EPOLL_CTL_ADD : EPOLL_CTL_MOD) : EPOLL_CTL_DEL;
+	if (epoll_ctl(l->epfd, op, fd, &ev) < 0)
+		return -errno;
+	h->paused = !events;
+	return 0;
 }
 
 int ev_run(struct evloop *l)
@@ -120,6 +163,7 @@ int ev_run(struct evloop *l)
 				continue;
 			return -errno;
 		}
+		l->in_batch = 1;
 		for (int i = 0; i < n; i++) {
 			struct ev_handler *h = evs[i].data.ptr;
 
@@ -128,6 +172,8 @@ int ev_run(struct evloop *l)
 			if (!h->dead)
 				h->cb(h->ctx, evs[i].events);
 		}
+		l->in_batch = 0;
+		reap(l);
 	}
 	return 0;
 }
@@ -140,4 +186,9 @@ void ev_stop(struct evloop *l)
 	if (write(l->stop_fd, &one, sizeof(one)) < 0) {
 		/* The counter cannot overflow from a few stops; nothing to do. */
 	}
+}
+
+int ev_count(const struct evloop *l)
+{
+	return l->nr_live;
 }
