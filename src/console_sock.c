@@ -84,8 +84,7 @@ static void on_accept(void *ctx, uint32_t events)
 	cs->on_client(cs->ctx, fd);
 }
 
-int console_sock_open(struct console_sock *cs, const char *path, struct evloop *ev,
-		      void (*on_client)(void *ctx, int fd), void *ctx, char *err, size_t errlen)
+int console_sock_open(struct console_sock *cs, const char *path, char *err, size_t errlen)
 {
 	struct sockaddr_un a = {.sun_family = AF_UNIX};
 	int rc;
@@ -93,9 +92,6 @@ int console_sock_open(struct console_sock *cs, const char *path, struct evloop *
 	memset(cs, 0, sizeof(*cs));
 	cs->listen_fd = cs->client_fd = -1;
 	pthread_mutex_init(&cs->lock, NULL);
-	cs->ev = ev;
-	cs->on_client = on_client;
-	cs->ctx = ctx;
 	if (strlen(path) >= sizeof(a.sun_path)) {
 		snprintf(err, errlen, "--console-socket %s: path longer than %zu bytes", path,
 			 sizeof(a.sun_path) - 1);
@@ -103,17 +99,48 @@ int console_sock_open(struct console_sock *cs, const char *path, struct evloop *
 	}
 	strcpy(a.sun_path, path);
 	cs->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (cs->listen_fd < 0 || bind(cs->listen_fd, (struct sockaddr *)&a, sizeof(a)) < 0 ||
-	    listen(cs->listen_fd, 1) < 0) {
+	if (cs->listen_fd < 0 || bind(cs->listen_fd, (struct sockaddr *)&a, sizeof(a)) < 0) {
 		rc = -errno;
 		snprintf(err, errlen, "--console-socket %s: %s", path, strerror(errno));
 		return rc;
 	}
+	/* Bound: the file is ours from here on, and goes with any failure. */
 	strcpy(cs->path, path);
-	rc = ev_add(ev, cs->listen_fd, EPOLLIN, on_accept, cs);
-	if (rc)
-		snprintf(err, errlen, "--console-socket: %s", strerror(-rc));
-	return rc;
+	if (listen(cs->listen_fd, 1) < 0) {
+		rc = -errno;
+		snprintf(err, errlen, "--console-socket %s: listen: %s", path, strerror(errno));
+		unlink(cs->path);
+		cs->path[0] = 0;
+		return rc;
+	}
+	return 0;
+}
+
+int console_sock_attach(struct console_sock *cs, struct evloop *ev,
+			void (*on_client)(void *ctx, int fd), void *ctx)
+{
+	cs->ev = ev;
+	cs->on_client = on_client;
+	cs->ctx = ctx;
+	return ev_add(ev, cs->listen_fd, EPOLLIN, on_accept, cs);
+}
+
+void console_sock_detach(struct console_sock *cs)
+{
+	int fd;
+
+	if (!cs->ev)
+		return;
+	pthread_mutex_lock(&cs->lock);
+	fd = cs->client_fd;
+	cs->client_fd = -1;
+	pthread_mutex_unlock(&cs->lock);
+	if (fd >= 0) {
+		ev_del(cs->ev, fd);
+		close(fd);
+	}
+	ev_del(cs->ev, cs->listen_fd);
+	cs->ev = NULL;
 }
 
 void console_sock_client_gone(struct console_sock *cs, int fd)
@@ -122,7 +149,8 @@ void console_sock_client_gone(struct console_sock *cs, int fd)
 	if (cs->client_fd == fd)
 		cs->client_fd = -1;
 	pthread_mutex_unlock(&cs->lock);
-	ev_del(cs->ev, fd);
+	if (cs->ev)
+		ev_del(cs->ev, fd);
 	close(fd);
 }
 

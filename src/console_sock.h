@@ -27,10 +27,17 @@ struct console_sock {
 	void *ctx;
 };
 
-/* Binds and listens at path (which must not exist yet). err gets one line. */
-int console_sock_open(struct console_sock *cs, const char *path, struct evloop *ev,
-		      void (*on_client)(void *ctx, int fd), void *ctx, char *err,
+/* Binds and listens at path (which must not exist yet). err gets one line.
+ * Opened once per kite process; a failed open leaves no socket file. */
+int console_sock_open(struct console_sock *cs, const char *path, char *err,
 		      size_t errlen) MUST_CHECK;
+/* Serves the socket on a machine's event loop: new clients are accepted
+ * and handed to on_client. */
+int console_sock_attach(struct console_sock *cs, struct evloop *ev,
+			void (*on_client)(void *ctx, int fd), void *ctx) MUST_CHECK;
+/* The machine goes away: the client is closed (it reconnects to the next
+ * machine), the listener stays open. */
+void console_sock_detach(struct console_sock *cs);
 /* Guest output: to the client, else into the ring. Any thread. Never
  * blocks: a client that does not read loses output (counted). */
 void console_sock_write(struct console_sock *cs, const uint8_t *buf, size_t n);

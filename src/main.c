@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "config.h"
+#include "hostio.h"
 #include "log.h"
 #include "term.h"
 #include "vm.h"
@@ -84,6 +85,7 @@ int main(int argc, char **argv)
 	struct vm_config cfg;
 	enum config_cmd cmd;
 	char err[512];
+	struct hostio *io;
 	struct vm vm;
 	int rc, code;
 
@@ -110,13 +112,21 @@ int main(int argc, char **argv)
 		return EXIT_OK;
 	}
 	log_set_level((enum log_level)cfg.log_level);
+	rc = hostio_open(&io, &(struct hostio_opts){cfg.serial_out, cfg.console_socket}, err,
+			 sizeof(err));
+	if (rc) {
+		fprintf(stderr, "kite: %s\n", err);
+		hostio_close(io);
+		return create_failure_status(rc);
+	}
 
 	for (;;) {
-		rc = vm_create(&vm, &cfg, &t_start, err, sizeof(err));
+		rc = vm_create(&vm, &cfg, io, &t_start, err, sizeof(err));
 		if (rc) {
 			fprintf(stderr, "kite: %s\n", err);
 			vm_destroy(&vm);
-			term_restore();
+			hostio_flush(io, 1000);
+			hostio_close(io);
 			return create_failure_status(rc);
 		}
 		rc = vm_run(&vm);
@@ -147,6 +157,9 @@ int main(int argc, char **argv)
 	if (cfg.timestamps)
 		log_report("timestamp", "guest stopped at %.3f ms", vm_elapsed_ms(&vm));
 	vm_destroy(&vm);
-	term_restore();
+	/* Output still buffered: the reader gets a moment, unless the user
+	 * stopped kite (a stuck reader must not hold up a SIGTERM). */
+	hostio_flush(io, vm.user_stop ? 0 : 2000);
+	hostio_close(io);
 	return code;
 }

@@ -219,14 +219,15 @@ static void stamp(struct vm *vm, const char *what)
 		log_report("timestamp", "%s at %.3f ms", what, vm_elapsed_ms(vm));
 }
 
-int vm_create(struct vm *vm, const struct vm_config *cfg, const struct timespec *t_start,
-	      char *err, size_t errlen)
+int vm_create(struct vm *vm, const struct vm_config *cfg, struct hostio *io,
+	      const struct timespec *t_start, char *err, size_t errlen)
 {
 	struct cpu_entry entry;
 	int rc;
 
 	memset(vm, 0, sizeof(*vm));
 	vm->cfg = cfg;
+	vm->io = io;
 	vm->vm_fd = -1;
 	vm->kvm.fd = -1;
 	vm->gm.fd = -1;
@@ -257,6 +258,7 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, const struct timespec 
 		snprintf(err, errlen, "KVM_CREATE_VM: %s", strerror(errno));
 		return rc;
 	}
+	vm->irq = (struct irqchip){vm->vm_fd, vm->irqchip};
 	/* Memory before the irqchip: the other order costs milliseconds here
 	 * (HOST-NOTES.md). */
 	stamp(vm, "VM created");
@@ -274,6 +276,9 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, const struct timespec 
 		return rc;
 	}
 	vm->ev_ready = 1;
+	rc = hostio_attach(vm->io, &vm->ev, &vm->stopper, err, errlen);
+	if (rc)
+		return rc;
 	rc = platform_create(vm, &vm->plat, err, errlen);
 	if (rc)
 		return rc;
@@ -333,6 +338,7 @@ void vm_destroy(struct vm *vm)
 	vm->virtio = NULL;
 	platform_destroy(vm->plat);
 	vm->plat = NULL;
+	hostio_detach(vm->io);
 	if (vm->ev_ready)
 		ev_free(&vm->ev);
 	vm->ev_ready = 0;

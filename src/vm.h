@@ -12,6 +12,8 @@
 #include "config.h"
 #include "evloop.h"
 #include "guest_mem.h"
+#include "hostio.h"
+#include "irq.h"
 #include "kvm.h"
 #include "vcpu.h"
 #include "vm_event.h"
@@ -24,6 +26,8 @@ struct vm {
 	struct kvm kvm;
 	int vm_fd;
 	int irqchip;
+	struct irqchip irq;
+	struct hostio *io; /* main's, shared by every machine of the process */
 	struct guest_mem gm;
 	struct bus pio;
 	struct bus mmio;
@@ -52,8 +56,8 @@ struct vm {
 
 /* err gets one line for the user; the return value says whose fault:
  * -EINVAL/-E2BIG/-ENOENT... for bad host input, others for host failure. */
-int vm_create(struct vm *vm, const struct vm_config *cfg, const struct timespec *t_start,
-	      char *err, size_t errlen) MUST_CHECK;
+int vm_create(struct vm *vm, const struct vm_config *cfg, struct hostio *io,
+	      const struct timespec *t_start, char *err, size_t errlen) MUST_CHECK;
 /* Starts the vCPUs and runs the event loop until the VM stops. */
 int vm_run(struct vm *vm) MUST_CHECK;
 void vm_destroy(struct vm *vm);

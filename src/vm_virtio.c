@@ -13,7 +13,7 @@
 
 #include "irq.h"
 #include "log.h"
-#include "arch/x86/platform.h"
+#include "hostio.h"
 #include "virtio/blk.h"
 #include "virtio/console.h"
 #include "virtio/mmio.h"
@@ -77,7 +77,7 @@ static int wire(struct vm *vm, struct vdev *d, char *err, size_t errlen)
 
 	d->irqfd = -1;
 	if (vm->irqchip) {
-		d->irqfd = irq_irqfd_create(vm, d->slot.gsi);
+		d->irqfd = irq_irqfd_create(&vm->irq, d->slot.gsi);
 		if (d->irqfd < 0) {
 			snprintf(err, errlen, "%s: irqfd for GSI %u: %s", d->name, d->slot.gsi,
 				 strerror(-d->irqfd));
@@ -125,12 +125,19 @@ static size_t console_receive(void *dev, const uint8_t *buf, size_t n)
 	return virtio_console_receive(dev, buf, n);
 }
 
+static void console_out(void *ctx, const uint8_t *buf, size_t n)
+{
+	hostio_write(ctx, buf, n);
+}
+
 static int create_console(struct vm *vm, struct vdev *d, char *err, size_t errlen)
 {
 	struct virtio_console_host host;
 	int rc;
 
-	platform_console_host(vm->plat, &host.out, &host.rx_space, &host.ctx);
+	host.out = console_out;
+	host.rx_space = hostio_rx_space;
+	host.ctx = vm->io;
 	rc = virtio_console_new(&d->con, &vm->gm, &host, d->name);
 	if (rc) {
 		snprintf(err, errlen, "--console virtio: %s", strerror(-rc));
@@ -139,7 +146,7 @@ static int create_console(struct vm *vm, struct vdev *d, char *err, size_t errle
 	d->t = virtio_console_transport(d->con);
 	rc = wire(vm, d, err, errlen);
 	if (!rc)
-		platform_console_input(vm->plat, console_receive, d->con);
+		hostio_set_input(vm->io, console_receive, d->con);
 	return rc;
 }
 

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "arch/x86/acpi_aml.h"
+#include "arch/x86/board.h"
 #include "arch/x86/boot_util.h"
 #include "arch/x86/mptable.h"
 #include "devices/rtc_cmos.h"
@@ -29,11 +30,11 @@
 #define GAS_SYSTEM_IO 1
 #define GAS_ACCESS_BYTE 1
 
-#define SCI_IRQ 9
-#define COM1_PORT 0x3f8
-#define COM1_IRQ 4
-#define RTC_PORT 0x70
-#define RTC_IRQ 8
+#define SCI_IRQ BOARD_SCI_IRQ
+#define COM1_PORT BOARD_COM1_PORT
+#define COM1_IRQ BOARD_COM1_IRQ
+#define RTC_PORT BOARD_RTC_PORT
+#define RTC_IRQ BOARD_RTC_IRQ
 
 struct area {
 	uint8_t *base; /* host view of [ACPI_RSDP_ADDR, ACPI_TABLES_LIMIT) */
@@ -142,7 +143,7 @@ static void dsdt_body(struct aml *a, const struct linux_mmio_dev *devs, int nr_d
 	dev = aml_device_open(a, "COM1");
 	aml_name_eisaid(a, "_HID", "PNP0501");
 	aml_name_int(a, "_UID", 0);
-	n = aml_res_io(crs, COM1_PORT, 8);
+	n = aml_res_io(crs, COM1_PORT, BOARD_COM1_NR_PORTS);
 	n += aml_res_irq_noflags(crs + n, COM1_IRQ);
 	n += aml_res_end(crs + n);
 	aml_name_buffer(a, "_CRS", crs, n);
@@ -156,7 +157,7 @@ static void dsdt_body(struct aml *a, const struct linux_mmio_dev *devs, int nr_d
 	if (rtc) {
 		dev = aml_device_open(a, "RTC_");
 		aml_name_eisaid(a, "_HID", "PNP0B00");
-		n = aml_res_io(crs, RTC_PORT, 2);
+		n = aml_res_io(crs, RTC_PORT, BOARD_RTC_NR_PORTS);
 		n += aml_res_irq_noflags(crs + n, RTC_IRQ);
 		n += aml_res_end(crs + n);
 		aml_name_buffer(a, "_CRS", crs, n);

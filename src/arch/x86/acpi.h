@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "arch/x86/board.h"
 #include "compiler.h"
 #include "guest_mem.h"
 
@@ -28,9 +29,9 @@ struct linux_mmio_dev {
  *   (value >> 2 & 7) == ACPI_SLP_TYP_S5 (Linux writes 0x34) is poweroff.
  * SLEEP_STATUS: reads as 0 (Linux clears WAK_STS by writing 0x80 to it).
  * RESET: a byte write of ACPI_RESET_VALUE is a reboot request. */
-#define ACPI_SLEEP_CONTROL_PORT 0x600
-#define ACPI_SLEEP_STATUS_PORT 0x601
-#define ACPI_RESET_PORT 0x602
+#define ACPI_SLEEP_CONTROL_PORT (BOARD_ACPI_PM_PORT + 0)
+#define ACPI_SLEEP_STATUS_PORT (BOARD_ACPI_PM_PORT + 1)
+#define ACPI_RESET_PORT (BOARD_ACPI_PM_PORT + 2)
 #define ACPI_RESET_VALUE 1
 #define ACPI_SLP_TYP_S5 5
 #define ACPI_SLP_EN 0x20

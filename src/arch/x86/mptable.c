@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "arch/x86/board.h"
 #include "arch/x86/boot_util.h"
 
 #define MPC_OFF_LENGTH 4
@@ -21,7 +22,7 @@
 #define MP_IRQ_LEVEL (0x3 << 2)
 
 #define ISA_BUS_ID 0
-#define SCI_IRQ 9
+#define SCI_IRQ BOARD_SCI_IRQ
 
 /* Worst case: 16 + 44 + 254 CPUs + bus + I/O APIC + 40 interrupts + 2. */
 #define MP_BUF_SIZE 8192
