@@ -54,16 +54,18 @@ const char config_help_text[] =
 	"  --serial-out FILE     guest serial output to FILE instead of stdout\n"
 	"  --kvm-device PATH     KVM device node (default /dev/kvm)\n"
 	"  --timestamps          report start-up timing and boot-timestamp port writes\n"
+	"  --debug-exit          add the debug-exit port 0x501: a byte write of N ends\n"
+	"                        kite with status N (for test guests)\n"
 	"  --log-level LEVEL     error | warn | info | debug (default warn)\n"
 	"\n"
-	"Guest ports: COM1 8250 UART at 0x3f8 (IRQ 4), debug-exit at 0x501 (a byte\n"
-	"write ends kite with that status), boot timestamp at 0x510.\n"
+	"Guest ports: COM1 8250 UART at 0x3f8 (IRQ 4), boot timestamp at 0x510,\n"
+	"debug-exit at 0x501 with --debug-exit only.\n"
 	"Escape: Ctrl-A x quits; Ctrl-A Ctrl-A sends Ctrl-A.\n"
 	"\n"
 	"Exit status: 0 guest halted, powered off or quit; 1 host failure; 2 bad\n"
 	"input or usage; 3 guest reset (reboot, unless --on-reboot restart); 4 triple\n"
 	"fault; 5 emulation failure or KVM internal error; 6 guest panic; N a\n"
-	"debug-exit write of N; 128+SIG when stopped by signal SIG.\n";
+	"debug-exit write of N (--debug-exit); 128+SIG when stopped by signal SIG.\n";
 
 static const char *const reg_names[GPR_COUNT] = {
 	"rax", "rbx", "rcx", "rdx", "rsi", "rdi", "rbp", "rsp",
@@ -151,7 +153,7 @@ static int fail(char *err, size_t errlen, const char *fmt, ...)
 
 enum {
 	OPT_IMAGE = 256, OPT_MODE, OPT_LOAD, OPT_ENTRY, OPT_REG, OPT_MEMORY, OPT_CPUS,
-	OPT_IRQCHIP, OPT_SERIAL_OUT, OPT_KVM_DEVICE, OPT_TIMESTAMPS, OPT_LOG_LEVEL,
+	OPT_IRQCHIP, OPT_SERIAL_OUT, OPT_KVM_DEVICE, OPT_TIMESTAMPS, OPT_DEBUG_EXIT, OPT_LOG_LEVEL,
 	OPT_HELP, OPT_VERSION, OPT_KERNEL, OPT_INITRD, OPT_CMDLINE, OPT_DISK, OPT_RNG, OPT_CONSOLE, OPT_CONSOLE_SOCKET,
 	OPT_ON_REBOOT,
 };
@@ -168,6 +170,7 @@ static const struct option run_opts[] = {
 	{"serial-out", required_argument, NULL, OPT_SERIAL_OUT},
 	{"kvm-device", required_argument, NULL, OPT_KVM_DEVICE},
 	{"timestamps", no_argument, NULL, OPT_TIMESTAMPS},
+	{"debug-exit", no_argument, NULL, OPT_DEBUG_EXIT},
 	{"log-level", required_argument, NULL, OPT_LOG_LEVEL},
 	{"kernel", required_argument, NULL, OPT_KERNEL},
 	{"initrd", required_argument, NULL, OPT_INITRD},
@@ -313,6 +316,9 @@ static int parse_one(int c, const char *arg, struct vm_config *cfg, enum config_
 		return 0;
 	case OPT_TIMESTAMPS:
 		cfg->timestamps = 1;
+		return 0;
+	case OPT_DEBUG_EXIT:
+		cfg->debug_exit = 1;
 		return 0;
 	case OPT_LOG_LEVEL:
 		if (!strcmp(arg, "error"))

@@ -66,6 +66,7 @@ struct vm_config {
 	uint64_t rng_rate; /* bytes per second, 0 = unlimited */
 	int log_level; /* enum log_level */
 	int timestamps;
+	int debug_exit; /* the debug-exit port exists */
 	enum reboot_action on_reboot;
 	/* Not an option: main counts the machine's restarts (--on-reboot restart),
 	 * 0 on the first boot. Host-side outputs are truncated only then. */

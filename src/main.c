@@ -85,6 +85,7 @@ int main(int argc, char **argv)
 	struct vm_config cfg;
 	enum config_cmd cmd;
 	char err[512];
+	struct vm_host host;
 	struct hostio *io;
 	struct vm vm;
 	int rc, code;
@@ -120,11 +121,20 @@ int main(int argc, char **argv)
 		return create_failure_status(rc);
 	}
 
+	rc = vm_host_open(&host, &cfg, io, err, sizeof(err));
+	if (rc) {
+		fprintf(stderr, "kite: %s\n", err);
+		vm_host_close(&host);
+		hostio_close(io);
+		return create_failure_status(rc);
+	}
+
 	for (;;) {
-		rc = vm_create(&vm, &cfg, io, &t_start, err, sizeof(err));
+		rc = vm_create(&vm, &cfg, &host, &t_start, err, sizeof(err));
 		if (rc) {
 			fprintf(stderr, "kite: %s\n", err);
 			vm_destroy(&vm);
+			vm_host_close(&host);
 			hostio_flush(io, 1000);
 			hostio_close(io);
 			return create_failure_status(rc);
@@ -157,6 +167,7 @@ int main(int argc, char **argv)
 	if (cfg.timestamps)
 		log_report("timestamp", "guest stopped at %.3f ms", vm_elapsed_ms(&vm));
 	vm_destroy(&vm);
+	vm_host_close(&host);
 	/* Output still buffered: the reader gets a moment, unless the user
 	 * stopped kite (a stuck reader must not hold up a SIGTERM). */
 	hostio_flush(io, vm.user_stop ? 0 : 2000);

@@ -13,7 +13,6 @@
 
 #include "arch/x86/cpu.h"
 #include "log.h"
-#include "vm.h"
 
 #define SIG_VCPU_KICK SIGUSR1
 
@@ -116,15 +115,18 @@ int vcpu_signals_init(void)
 	return 0;
 }
 
-int vcpu_create(struct vm *vm, struct vcpu *v, int id)
+int vcpu_create(struct vcpu *v, int vm_fd, size_t run_size, int id, const struct vcpu_env *env)
 {
 	memset(v, 0, sizeof(*v));
 	v->id = id;
-	v->vm = vm;
-	v->fd = ioctl(vm->vm_fd, KVM_CREATE_VCPU, id);
+	v->env = env;
+	v->state = VCPU_CREATED;
+	pthread_mutex_init(&v->lock, NULL);
+	pthread_cond_init(&v->cond, NULL);
+	v->fd = ioctl(vm_fd, KVM_CREATE_VCPU, id);
 	if (v->fd < 0)
 		return -errno;
-	v->run_size = (size_t)vm->kvm.vcpu_mmap_size;
+	v->run_size = run_size;
 	v->run = mmap(NULL, v->run_size, PROT_READ | PROT_WRITE, MAP_SHARED, v->fd, 0);
 	if (v->run == MAP_FAILED) {
 		int e = -errno;
@@ -160,32 +162,61 @@ static void report(struct vcpu *v, const struct exit_outcome *o)
 					 run->emulation_failure.insn_bytes[i]);
 			log_err(prefix, "instruction bytes reported by KVM: %s", hex);
 		}
-		cpu_dump(v->fd, &v->vm->gm, prefix);
+		cpu_dump(v->fd, v->env->gm, prefix);
 	}
+}
+
+static void set_state(struct vcpu *v, enum vcpu_state s)
+{
+	pthread_mutex_lock(&v->lock);
+	v->state = s;
+	pthread_cond_broadcast(&v->cond);
+	pthread_mutex_unlock(&v->lock);
+}
+
+/* After KVM_RUN returned -EINTR: any PIO/MMIO exit handled before has been
+ * completed by that call, so this is where a pause may take the vCPU. */
+static void maybe_park(struct vcpu *v)
+{
+	const struct vcpu_env *env = v->env;
+
+	pthread_mutex_lock(&v->lock);
+	if (v->pause_req && !env->stopping(env->ctx)) {
+		v->state = VCPU_PAUSED;
+		pthread_cond_broadcast(&v->cond);
+		while (v->pause_req && !env->stopping(env->ctx))
+			pthread_cond_wait(&v->cond, &v->lock);
+		v->state = VCPU_RUNNING;
+		pthread_cond_broadcast(&v->cond);
+	}
+	pthread_mutex_unlock(&v->lock);
 }
 
 static void *vcpu_thread(void *arg)
 {
 	struct vcpu *v = arg;
-	struct vm *vm = v->vm;
-	struct exit_env env = {&vm->pio, &vm->mmio, v->run_size};
+	const struct vcpu_env *env = v->env;
+	struct exit_env xenv = {env->pio, env->mmio, v->run_size};
 	sigset_t set;
 
 	sigemptyset(&set);
 	sigaddset(&set, SIG_VCPU_KICK);
 	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
-	vm_vcpu_started(vm, v);
+	env->started(env->ctx, v);
 
-	while (!vm_stopping(vm)) {
+	while (!env->stopping(env->ctx)) {
 		struct exit_outcome o;
 
 		if (ioctl(v->fd, KVM_RUN, 0) < 0) {
 			if (errno == EINTR || errno == EAGAIN) {
-				v->run->immediate_exit = 0;
+				/* Reset before looking at pause_req: a pause
+				 * requested after the look sets it again. */
+				__atomic_store_n(&v->run->immediate_exit, 0, __ATOMIC_SEQ_CST);
+				maybe_park(v);
 				continue;
 			}
 			log_err("vcpu", "KVM_RUN on vCPU %d failed: %s", v->id, strerror(errno));
-			vm_request_stop(vm, VM_STOP_HOST_ERROR, 0);
+			env->request_stop(env->ctx, VM_STOP_HOST_ERROR, 0);
 			break;
 		}
 		v->exits++;
@@ -193,28 +224,29 @@ static void *vcpu_thread(void *arg)
 			v->io_exits++;
 		else if (v->run->exit_reason == KVM_EXIT_MMIO)
 			v->mmio_exits++;
-		o = vcpu_handle_exit(&env, v->run);
+		o = vcpu_handle_exit(&xenv, v->run);
 		if (o.action == EXIT_CONTINUE)
 			continue;
 		if (o.action == EXIT_HALTED) {
-			vm_vcpu_halted(vm, v);
+			env->halted(env->ctx, v);
 			break;
 		}
 		/* The first stop reason wins. If the VM was already stopping
 		 * (the guest powered off on another vCPU), this exit changes
 		 * nothing: say so quietly instead of reporting an error. The
 		 * main thread joins this thread before it prints the outcome. */
-		if (vm_request_stop(vm, o.reason, o.status))
+		if (env->request_stop(env->ctx, o.reason, o.status))
 			report(v, &o);
 		else
 			log_info("vcpu", "vCPU %d: %s after the VM began stopping; ignored", v->id,
 				 o.what ? o.what : "exit");
 		break;
 	}
+	set_state(v, VCPU_EXITED);
 	return NULL;
 }
 
-int vcpu_start(struct vcpu *v)
+int vcpu_start(struct vcpu *v, const char *name)
 {
 	sigset_t set, old;
 	int rc;
@@ -224,10 +256,15 @@ int vcpu_start(struct vcpu *v)
 	sigemptyset(&set);
 	sigaddset(&set, SIG_VCPU_KICK);
 	pthread_sigmask(SIG_BLOCK, &set, &old);
+	v->state = VCPU_RUNNING;
 	rc = pthread_create(&v->thread, NULL, vcpu_thread, v);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (rc)
+	if (rc) {
+		v->state = VCPU_CREATED;
 		return -rc;
+	}
+	if (name)
+		pthread_setname_np(v->thread, name); /* cosmetic: failure is harmless */
 	v->thread_started = 1;
 	return 0;
 }
@@ -237,8 +274,44 @@ void vcpu_kick(struct vcpu *v)
 	if (!v->run)
 		return;
 	__atomic_store_n(&v->run->immediate_exit, 1, __ATOMIC_SEQ_CST);
+	/* A paused vCPU waits on the condition, not in KVM_RUN. */
+	pthread_mutex_lock(&v->lock);
+	pthread_cond_broadcast(&v->cond);
+	pthread_mutex_unlock(&v->lock);
 	if (v->thread_started)
 		pthread_kill(v->thread, SIG_VCPU_KICK);
+}
+
+void vcpu_pause(struct vcpu *v)
+{
+	pthread_mutex_lock(&v->lock);
+	v->pause_req = true;
+	pthread_mutex_unlock(&v->lock);
+	if (!v->thread_started)
+		return;
+	vcpu_kick(v);
+	pthread_mutex_lock(&v->lock);
+	while (v->state == VCPU_RUNNING && !v->env->stopping(v->env->ctx))
+		pthread_cond_wait(&v->cond, &v->lock);
+	pthread_mutex_unlock(&v->lock);
+}
+
+void vcpu_resume(struct vcpu *v)
+{
+	pthread_mutex_lock(&v->lock);
+	v->pause_req = false;
+	pthread_cond_broadcast(&v->cond);
+	pthread_mutex_unlock(&v->lock);
+}
+
+enum vcpu_state vcpu_get_state(struct vcpu *v)
+{
+	enum vcpu_state s;
+
+	pthread_mutex_lock(&v->lock);
+	s = v->state;
+	pthread_mutex_unlock(&v->lock);
+	return s;
 }
 
 void vcpu_join(struct vcpu *v)
@@ -258,4 +331,6 @@ void vcpu_destroy(struct vcpu *v)
 		close(v->fd);
 	v->run = NULL;
 	v->fd = -1;
+	pthread_cond_destroy(&v->cond);
+	pthread_mutex_destroy(&v->lock);
 }

@@ -5,11 +5,13 @@
 
 #include <linux/kvm.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "bus.h"
 #include "compiler.h"
+#include "guest_mem.h"
 #include "vm_event.h"
 
 enum exit_action {
@@ -36,7 +38,27 @@ struct exit_env {
 
 struct exit_outcome vcpu_handle_exit(const struct exit_env *env, struct kvm_run *run);
 
-struct vm;
+struct vcpu;
+
+/* What a vCPU thread may reach: the buses, guest memory (for the register
+ * dump) and the VM's stop state through callbacks. No struct vm. */
+struct vcpu_env {
+	struct bus *pio;
+	struct bus *mmio;
+	const struct guest_mem *gm;
+	void *ctx;
+	void (*started)(void *ctx, struct vcpu *v);
+	void (*halted)(void *ctx, struct vcpu *v);
+	/* Returns 1 when this call set the VM's stop reason. */
+	int (*request_stop)(void *ctx, enum vm_stop_reason reason, int status);
+	int (*stopping)(void *ctx);
+};
+
+/* A vCPU's life. RUNNING covers being inside KVM_RUN and handling an exit;
+ * PAUSED means outside KVM_RUN with every pending PIO/MMIO exit completed
+ * (KVM's rule before its state may be read or changed); EXITED means the
+ * thread ended (halted, or the VM stopped). */
+enum vcpu_state { VCPU_CREATED, VCPU_RUNNING, VCPU_PAUSED, VCPU_EXITED };
 
 struct vcpu {
 	int id;
@@ -45,16 +67,28 @@ struct vcpu {
 	size_t run_size;
 	pthread_t thread;
 	int thread_started;
-	struct vm *vm;
+	const struct vcpu_env *env;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	enum vcpu_state state;
+	bool pause_req;
 	uint64_t exits;
 	uint64_t io_exits;
 	uint64_t mmio_exits;
 };
 
-int vcpu_create(struct vm *vm, struct vcpu *v, int id) MUST_CHECK;
-int vcpu_start(struct vcpu *v) MUST_CHECK;
+/* Creates vCPU `id` of the VM and maps its kvm_run. */
+int vcpu_create(struct vcpu *v, int vm_fd, size_t run_size, int id,
+		const struct vcpu_env *env) MUST_CHECK;
+/* Starts the thread, named `name` (at most 15 characters are kept). */
+int vcpu_start(struct vcpu *v, const char *name) MUST_CHECK;
 /* Makes a running KVM_RUN return; safe from any thread. */
 void vcpu_kick(struct vcpu *v);
+/* Waits until the vCPU is PAUSED (or EXITED, or the VM stops). Any thread
+ * but the vCPU's own. */
+void vcpu_pause(struct vcpu *v);
+void vcpu_resume(struct vcpu *v);
+enum vcpu_state vcpu_get_state(struct vcpu *v);
 void vcpu_join(struct vcpu *v);
 void vcpu_destroy(struct vcpu *v);
 /* Installs the no-op signal handler used for kicks (once per process). */

@@ -11,10 +11,10 @@
 #include <sys/sysinfo.h>
 #include <unistd.h>
 
+#include "arch/x86/board_devices.h"
 #include "arch/x86/boot_raw.h"
 #include "arch/x86/cpu.h"
 #include "arch/x86/kernel.h"
-#include "arch/x86/platform.h"
 #include "log.h"
 #include "vm_virtio.h"
 
@@ -63,8 +63,19 @@ int vm_stopping(struct vm *vm)
 	return __atomic_load_n(&vm->stopping, __ATOMIC_SEQ_CST);
 }
 
-void vm_vcpu_started(struct vm *vm, struct vcpu *v)
+static int env_request_stop(void *ctx, enum vm_stop_reason reason, int status)
 {
+	return vm_request_stop(ctx, reason, status);
+}
+
+static int env_stopping(void *ctx)
+{
+	return vm_stopping(ctx);
+}
+
+static void vcpu_started(void *ctx, struct vcpu *v)
+{
+	struct vm *vm = ctx;
 	int first;
 
 	pthread_mutex_lock(&vm->lock);
@@ -75,8 +86,9 @@ void vm_vcpu_started(struct vm *vm, struct vcpu *v)
 			vm_elapsed_ms(vm));
 }
 
-void vm_vcpu_halted(struct vm *vm, struct vcpu *v)
+static void vcpu_halted(void *ctx, struct vcpu *v)
 {
+	struct vm *vm = ctx;
 	int all;
 
 	log_debug("vm", "vcpu%d halted", v->id);
@@ -155,7 +167,7 @@ static int load_image(struct vm *vm, struct cpu_entry *entry, char *err, size_t 
 	const struct vm_config *cfg = vm->cfg;
 	int rc;
 
-	rc = boot_raw_load(&vm->gm, cfg->mode, cfg->image, cfg->load_addr, err, errlen);
+	rc = boot_raw_place(&vm->gm, cfg->mode, &vm->host->image, cfg->load_addr, err, errlen);
 	if (rc)
 		return rc == -ENOMEM ? -ENOMEM : (rc == -EIO ? -EIO : -EINVAL);
 	rc = cpu_write_tables(&vm->gm, cfg->mode);
@@ -187,13 +199,14 @@ static int setup_vcpus(struct vm *vm, const struct cpu_entry *entry, char *err, 
 	for (int i = 0; i < cfg->cpus; i++) {
 		struct vcpu *v = &vm->vcpus[i];
 
-		rc = vcpu_create(vm, v, i);
+		rc = vcpu_create(v, vm->vm_fd, (size_t)vm->host->kvm.vcpu_mmap_size, i,
+				 &vm->vcpu_env);
 		if (rc) {
 			snprintf(err, errlen, "cannot create vCPU %d: %s", i, strerror(-rc));
 			return rc;
 		}
 		vm->nr_vcpus = i + 1;
-		rc = cpu_set_cpuid(vm->kvm.fd, v->fd, i, cfg->cpus);
+		rc = cpu_set_cpuid(vm->host->kvm.fd, v->fd, i, cfg->cpus);
 		/* A raw image starts every vCPU at its entry. A kernel starts
 		 * on the BSP and wakes the others itself with INIT/SIPI, so
 		 * its APs keep the reset state KVM gives them (not runnable
@@ -219,7 +232,94 @@ static void stamp(struct vm *vm, const char *what)
 		log_report("timestamp", "%s at %.3f ms", what, vm_elapsed_ms(vm));
 }
 
-int vm_create(struct vm *vm, const struct vm_config *cfg, struct hostio *io,
+int vm_host_open(struct vm_host *h, const struct vm_config *cfg, struct hostio *io, char *err,
+		 size_t errlen)
+{
+	int rc;
+
+	memset(h, 0, sizeof(*h));
+	h->kvm.fd = -1;
+	h->io = io;
+	rc = kvm_open(&h->kvm, cfg->kvm_device, cfg->irqchip == IRQCHIP_ON, err, errlen);
+	if (rc)
+		return rc == -ENOTSUP ? -ENODEV : rc;
+	if (cfg->cpus > h->kvm.max_vcpus) {
+		snprintf(err, errlen, "--cpus %d: this host's KVM allows at most %d", cfg->cpus,
+			 h->kvm.max_vcpus);
+		return -EINVAL;
+	}
+	/* Larger than any RAM: the loader says the image does not fit. */
+	if (cfg->image)
+		return host_file_map(&h->image, "image", cfg->image, UINT64_MAX, err, errlen);
+	if (!cfg->kernel)
+		return 0;
+	rc = host_file_map(&h->kernel, "kernel", cfg->kernel, KERNEL_FILE_MAX, err, errlen);
+	if (!rc && cfg->initrd)
+		rc = host_file_map(&h->initrd, "initrd", cfg->initrd, KERNEL_FILE_MAX, err, errlen);
+	return rc;
+}
+
+void vm_host_close(struct vm_host *h)
+{
+	host_file_unmap(&h->initrd);
+	host_file_unmap(&h->kernel);
+	host_file_unmap(&h->image);
+	kvm_close(&h->kvm);
+}
+
+static int create_vm_fd(struct vm *vm, char *err, size_t errlen)
+{
+	/* EINTR: a signal (a kick of the machine torn down just before, a
+	 * SIGCHLD) landed during the call; QEMU retries too. */
+	do
+		vm->vm_fd = ioctl(vm->host->kvm.fd, KVM_CREATE_VM, 0);
+	while (vm->vm_fd < 0 && errno == EINTR);
+	if (vm->vm_fd < 0) {
+		int rc = -errno;
+
+		snprintf(err, errlen, "KVM_CREATE_VM: %s", strerror(errno));
+		return rc;
+	}
+	vm->irq = (struct irqchip){vm->vm_fd, vm->irqchip};
+	return 0;
+}
+
+static int setup_devices(struct vm *vm, char *err, size_t errlen)
+{
+	int rc;
+
+	vm->m = (struct machine){
+		.cfg = vm->cfg, .gm = &vm->gm, .pio = &vm->pio, .mmio = &vm->mmio,
+		.ev = &vm->ev, .irq = &vm->irq, .io = vm->host->io, .devices = &vm->devices,
+		.stopper = vm->stopper, .t_start = vm->t_start,
+	};
+	rc = hostio_attach(vm->host->io, &vm->ev, &vm->stopper, err, errlen);
+	if (!rc)
+		rc = board_create(&vm->m, &vm->board, err, errlen);
+	if (!rc)
+		rc = vm_virtio_create(&vm->m, &vm->virtio, err, errlen);
+	return rc;
+}
+
+static int load_guest(struct vm *vm, struct cpu_entry *entry, char *err, size_t errlen)
+{
+	const struct vm_config *cfg = vm->cfg;
+	struct kernel_boot kb = {
+		.kernel = &vm->host->kernel,
+		.initrd = cfg->initrd ? &vm->host->initrd : NULL,
+		.cmdline = cfg->cmdline ? cfg->cmdline
+			   : cfg->console == CONSOLE_VIRTIO ? KERNEL_DEFAULT_CMDLINE_HVC : NULL,
+		.nr_cpus = cfg->cpus,
+		.slots = vm->m.slots,
+		.nr_slots = vm->m.nr_slots,
+	};
+
+	if (!cfg->kernel)
+		return load_image(vm, entry, err, errlen);
+	return kernel_load(&vm->gm, &kb, entry, err, errlen);
+}
+
+int vm_create(struct vm *vm, const struct vm_config *cfg, const struct vm_host *host,
 	      const struct timespec *t_start, char *err, size_t errlen)
 {
 	struct cpu_entry entry;
@@ -227,15 +327,17 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, struct hostio *io,
 
 	memset(vm, 0, sizeof(*vm));
 	vm->cfg = cfg;
-	vm->io = io;
+	vm->host = host;
 	vm->vm_fd = -1;
-	vm->kvm.fd = -1;
 	vm->gm.fd = -1;
 	vm->t_start = *t_start;
 	vm->stopper = (struct vm_stopper){stopper_cb, vm};
+	vm->vcpu_env = (struct vcpu_env){&vm->pio, &vm->mmio, &vm->gm, vm, vcpu_started,
+					 vcpu_halted, env_request_stop, env_stopping};
 	pthread_mutex_init(&vm->lock, NULL);
 	bus_init(&vm->pio, "pio");
 	bus_init(&vm->mmio, "mmio");
+	device_list_init(&vm->devices);
 	vm->irqchip = cfg->irqchip == IRQCHIP_ON;
 
 	rc = vcpu_signals_init();
@@ -243,22 +345,10 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, struct hostio *io,
 		snprintf(err, errlen, "cannot install signal handler: %s", strerror(-rc));
 		return rc;
 	}
-	rc = kvm_open(&vm->kvm, cfg->kvm_device, vm->irqchip, err, errlen);
-	if (rc)
-		return rc == -ENOTSUP ? -ENODEV : rc;
 	stamp(vm, "/dev/kvm checked");
-	if (cfg->cpus > vm->kvm.max_vcpus) {
-		snprintf(err, errlen, "--cpus %d: this host's KVM allows at most %d", cfg->cpus,
-			 vm->kvm.max_vcpus);
-		return -EINVAL;
-	}
-	vm->vm_fd = ioctl(vm->kvm.fd, KVM_CREATE_VM, 0);
-	if (vm->vm_fd < 0) {
-		rc = -errno;
-		snprintf(err, errlen, "KVM_CREATE_VM: %s", strerror(errno));
+	rc = create_vm_fd(vm, err, errlen);
+	if (rc)
 		return rc;
-	}
-	vm->irq = (struct irqchip){vm->vm_fd, vm->irqchip};
 	/* Memory before the irqchip: the other order costs milliseconds here
 	 * (HOST-NOTES.md). */
 	stamp(vm, "VM created");
@@ -276,20 +366,11 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, struct hostio *io,
 		return rc;
 	}
 	vm->ev_ready = 1;
-	rc = hostio_attach(vm->io, &vm->ev, &vm->stopper, err, errlen);
-	if (rc)
-		return rc;
-	rc = platform_create(vm, &vm->plat, err, errlen);
-	if (rc)
-		return rc;
-	rc = vm_virtio_create(vm, &vm->virtio, err, errlen);
+	rc = setup_devices(vm, err, errlen);
 	if (rc)
 		return rc;
 	stamp(vm, "devices ready");
-	if (cfg->kernel)
-		rc = kernel_load(vm, vm->virtio, &entry, err, errlen);
-	else
-		rc = load_image(vm, &entry, err, errlen);
+	rc = load_guest(vm, &entry, err, errlen);
 	if (rc)
 		return rc;
 	stamp(vm, cfg->kernel ? "kernel loaded" : "image loaded");
@@ -304,7 +385,10 @@ int vm_run(struct vm *vm)
 	int rc = 0;
 
 	for (int i = 0; i < vm->nr_vcpus; i++) {
-		rc = vcpu_start(&vm->vcpus[i]);
+		char name[16];
+
+		snprintf(name, sizeof(name), "vcpu %d", i);
+		rc = vcpu_start(&vm->vcpus[i], name);
 		if (rc) {
 			log_err("vm", "cannot start vCPU %d: %s", i, strerror(-rc));
 			vm_request_stop(vm, VM_STOP_HOST_ERROR, 0);
@@ -323,6 +407,36 @@ int vm_run(struct vm *vm)
 	return rc;
 }
 
+int vm_pause(struct vm *vm)
+{
+	int rc;
+
+	if (vm->paused)
+		return 0;
+	for (int i = 0; i < vm->nr_vcpus; i++)
+		vcpu_pause(&vm->vcpus[i]);
+	if (vm_stopping(vm)) {
+		vm_resume(vm);
+		return -ESHUTDOWN;
+	}
+	rc = device_list_pause(&vm->devices);
+	if (rc) {
+		for (int i = 0; i < vm->nr_vcpus; i++)
+			vcpu_resume(&vm->vcpus[i]);
+		return rc;
+	}
+	vm->paused = 1;
+	return 0;
+}
+
+void vm_resume(struct vm *vm)
+{
+	device_list_resume(&vm->devices);
+	for (int i = 0; i < vm->nr_vcpus; i++)
+		vcpu_resume(&vm->vcpus[i]);
+	vm->paused = 0;
+}
+
 void vm_destroy(struct vm *vm)
 {
 	/* Reverse of vm_create: nothing may run once its fds close. */
@@ -336,9 +450,11 @@ void vm_destroy(struct vm *vm)
 	/* Devices before RAM: in-flight disk I/O still lands in guest memory. */
 	vm_virtio_destroy(vm->virtio);
 	vm->virtio = NULL;
-	platform_destroy(vm->plat);
-	vm->plat = NULL;
-	hostio_detach(vm->io);
+	board_destroy(vm->board);
+	vm->board = NULL;
+	device_list_destroy(&vm->devices);
+	if (vm->host)
+		hostio_detach(vm->host->io);
 	if (vm->ev_ready)
 		ev_free(&vm->ev);
 	vm->ev_ready = 0;
@@ -348,6 +464,5 @@ void vm_destroy(struct vm *vm)
 	if (vm->vm_fd >= 0)
 		close(vm->vm_fd);
 	vm->vm_fd = -1;
-	kvm_close(&vm->kvm);
 	pthread_mutex_destroy(&vm->lock);
 }

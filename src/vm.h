@@ -1,5 +1,8 @@
-/* struct vm: the KVM VM, its memory, buses, devices, vCPUs and event loop.
- * Creation is ordered and unwinds in reverse; vm_run() runs to a stop. */
+/* struct vm: one machine built from host resources that main opened once
+ * (struct vm_host): the KVM VM, its memory, buses, devices, vCPUs and event
+ * loop. Creation is ordered and unwinds in reverse; vm_run() runs to a stop;
+ * --on-reboot restart builds the next machine from the same vm_host and
+ * opens no path again. */
 #ifndef KITE_VM_H
 #define KITE_VM_H
 
@@ -10,33 +13,46 @@
 #include "bus.h"
 #include "compiler.h"
 #include "config.h"
+#include "device.h"
 #include "evloop.h"
 #include "guest_mem.h"
+#include "hostfile.h"
 #include "hostio.h"
 #include "irq.h"
 #include "kvm.h"
+#include "machine.h"
 #include "vcpu.h"
 #include "vm_event.h"
 
-struct platform;
+struct board;
 struct vm_virtio;
+
+/* Host resources: opened once per kite process, before any machine, and
+ * lent to each machine in turn. */
+struct vm_host {
+	struct kvm kvm;
+	struct hostio *io;
+	struct host_file image, kernel, initrd;
+};
 
 struct vm {
 	const struct vm_config *cfg;
-	struct kvm kvm;
+	const struct vm_host *host;
 	int vm_fd;
 	int irqchip;
 	struct irqchip irq;
-	struct hostio *io; /* main's, shared by every machine of the process */
 	struct guest_mem gm;
 	struct bus pio;
 	struct bus mmio;
 	struct evloop ev;
 	int ev_ready;
-	struct platform *plat;
+	struct device_list devices;
+	struct machine m; /* what the wiring below sees */
+	struct board *board;
 	struct vm_virtio *virtio;
 	int nr_vcpus;
 	struct vcpu *vcpus;
+	struct vcpu_env vcpu_env;
 
 	/* Stop state: the first reason wins. */
 	pthread_mutex_t lock;
@@ -49,26 +65,36 @@ struct vm {
 	int user_stop_status;
 	int nr_halted;
 	int nr_started;
+	int paused;
 
 	struct timespec t_start; /* main() entry, for --timestamps */
 	struct vm_stopper stopper;
 };
 
-/* err gets one line for the user; the return value says whose fault:
- * -EINVAL/-E2BIG/-ENOENT... for bad host input, others for host failure. */
-int vm_create(struct vm *vm, const struct vm_config *cfg, struct hostio *io,
+/* Opens /dev/kvm and maps the image, kernel and initrd the config names.
+ * err gets one line; the return value says whose fault (-EINVAL, -ENOENT,
+ * ... for bad input; see main.c). io is main's, already open. */
+int vm_host_open(struct vm_host *h, const struct vm_config *cfg, struct hostio *io, char *err,
+		 size_t errlen) MUST_CHECK;
+void vm_host_close(struct vm_host *h);
+
+int vm_create(struct vm *vm, const struct vm_config *cfg, const struct vm_host *host,
 	      const struct timespec *t_start, char *err, size_t errlen) MUST_CHECK;
 /* Starts the vCPUs and runs the event loop until the VM stops. */
 int vm_run(struct vm *vm) MUST_CHECK;
 void vm_destroy(struct vm *vm);
+
+/* Every vCPU out of KVM_RUN with its pending exit completed, then every
+ * device paused (in creation order). Event-loop thread, or any thread that
+ * is not a vCPU's. */
+int vm_pause(struct vm *vm) MUST_CHECK;
+void vm_resume(struct vm *vm);
 
 /* The first reason wins: later requests (say a vCPU's triple fault while
  * the guest is powering off) only make sure everything stops. Returns 1
  * if this call set the reason. */
 int vm_request_stop(struct vm *vm, enum vm_stop_reason reason, int status);
 int vm_stopping(struct vm *vm);
-void vm_vcpu_started(struct vm *vm, struct vcpu *v);
-void vm_vcpu_halted(struct vm *vm, struct vcpu *v);
 /* Milliseconds since main() started. */
 double vm_elapsed_ms(const struct vm *vm);
 

@@ -11,6 +11,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include "arch/x86/board.h"
 #include "irq.h"
 #include "log.h"
 #include "hostio.h"
@@ -18,7 +19,6 @@
 #include "virtio/console.h"
 #include "virtio/mmio.h"
 #include "virtio/rng.h"
-#include "vm.h"
 
 struct vdev {
 	struct vm_virtio_slot slot;
@@ -32,18 +32,10 @@ struct vdev {
 };
 
 struct vm_virtio {
-	struct vm *vm;
+	struct machine *m;
 	int nr;
-	struct vdev devs[VM_VIRTIO_MAX];
+	struct vdev devs[BOARD_VIRTIO_MAX];
 };
-
-uint32_t vm_virtio_gsi(int i)
-{
-	/* 4 is COM1, 8 the RTC, 12 the i8042 aux port, 13 the FPU. */
-	static const uint8_t gsis[VM_VIRTIO_MAX] = {5, 6, 7, 9, 10, 11, 14, 15,
-						     16, 17, 18, 19, 20, 21, 22, 23};
-	return gsis[i];
-}
 
 static void irqfd_set(void *ctx, unsigned int gsi, int level)
 {
@@ -56,28 +48,20 @@ static void irqfd_set(void *ctx, unsigned int gsi, int level)
 		log_guest(d->name, "irqfd write: %s", strerror(errno));
 }
 
-static int ioeventfd(struct vm *vm, struct vdev *d, uint32_t q, int assign)
+static int ioeventfd(struct machine *m, struct vdev *d, uint32_t q, bool assign)
 {
-	struct kvm_ioeventfd io = {
-		.datamatch = q,
-		.addr = d->slot.base + VIRTIO_MMIO_QUEUE_NOTIFY,
-		.len = 4,
-		.fd = virtio_mmio_queue_eventfd(d->t, q),
-		.flags = KVM_IOEVENTFD_FLAG_DATAMATCH |
-			 (assign ? 0 : KVM_IOEVENTFD_FLAG_DEASSIGN),
-	};
-
-	return ioctl(vm->vm_fd, KVM_IOEVENTFD, &io) < 0 ? -errno : 0;
+	return irq_ioeventfd(m->irq, d->slot.base + VIRTIO_MMIO_QUEUE_NOTIFY, q,
+			     virtio_mmio_queue_eventfd(d->t, q), assign);
 }
 
-static int wire(struct vm *vm, struct vdev *d, char *err, size_t errlen)
+static int wire(struct machine *m, struct vdev *d, char *err, size_t errlen)
 {
 	struct irq_line line = {irqfd_set, d, d->slot.gsi};
 	int rc;
 
 	d->irqfd = -1;
-	if (vm->irqchip) {
-		d->irqfd = irq_irqfd_create(&vm->irq, d->slot.gsi);
+	if (m->irq->enabled) {
+		d->irqfd = irq_irqfd_create(m->irq, d->slot.gsi);
 		if (d->irqfd < 0) {
 			snprintf(err, errlen, "%s: irqfd for GSI %u: %s", d->name, d->slot.gsi,
 				 strerror(-d->irqfd));
@@ -86,21 +70,21 @@ static int wire(struct vm *vm, struct vdev *d, char *err, size_t errlen)
 	}
 	/* Without an irqchip there is nowhere to deliver interrupts: polling
 	 * test guests only. */
-	virtio_mmio_set_irq(d->t, vm->irqchip ? &line : NULL);
-	rc = virtio_mmio_setup_eventfds(d->t, &vm->ev);
+	virtio_mmio_set_irq(d->t, m->irq->enabled ? &line : NULL);
+	rc = virtio_mmio_setup_eventfds(d->t, m->ev);
 	if (rc) {
 		snprintf(err, errlen, "%s: queue eventfds: %s", d->name, strerror(-rc));
 		return rc;
 	}
 	for (uint32_t q = 0; q < d->t->nr_queues; q++) {
-		rc = ioeventfd(vm, d, q, 1);
+		rc = ioeventfd(m, d, q, true);
 		if (rc) {
 			snprintf(err, errlen, "%s: KVM_IOEVENTFD: %s", d->name, strerror(-rc));
 			return rc;
 		}
 		d->nr_ioeventfds++;
 	}
-	rc = bus_add(&vm->mmio, d->slot.base, VIRTIO_MMIO_SIZE, &virtio_mmio_ops, d->t, d->name);
+	rc = bus_add(m->mmio, d->slot.base, VIRTIO_MMIO_SIZE, &virtio_mmio_ops, d->t, d->name);
 	if (rc)
 		snprintf(err, errlen, "%s: cannot place at 0x%llx: %s", d->name,
 			 (unsigned long long)d->slot.base, strerror(-rc));
@@ -111,11 +95,13 @@ static struct vdev *next_slot(struct vm_virtio *v, const char *kind)
 {
 	struct vdev *d = &v->devs[v->nr];
 
-	d->slot.base = VM_VIRTIO_BASE + (uint64_t)v->nr * VM_VIRTIO_STRIDE;
-	d->slot.gsi = vm_virtio_gsi(v->nr);
+	d->slot.base = board_virtio_base(v->nr);
+	d->slot.gsi = board_virtio_gsi(v->nr);
 	d->slot.kind = kind;
 	d->irqfd = -1;
 	snprintf(d->name, sizeof(d->name), "virtio-%s%d", kind, v->nr);
+	v->m->slots[v->m->nr_slots++] = (struct machine_slot){d->slot.base, BOARD_VIRTIO_STRIDE,
+							      d->slot.gsi};
 	v->nr++;
 	return d;
 }
@@ -130,38 +116,38 @@ static void console_out(void *ctx, const uint8_t *buf, size_t n)
 	hostio_write(ctx, buf, n);
 }
 
-static int create_console(struct vm *vm, struct vdev *d, char *err, size_t errlen)
+static int create_console(struct machine *m, struct vdev *d, char *err, size_t errlen)
 {
 	struct virtio_console_host host;
 	int rc;
 
 	host.out = console_out;
 	host.rx_space = hostio_rx_space;
-	host.ctx = vm->io;
-	rc = virtio_console_new(&d->con, &vm->gm, &host, d->name);
+	host.ctx = m->io;
+	rc = virtio_console_new(&d->con, m->gm, &host, d->name);
 	if (rc) {
 		snprintf(err, errlen, "--console virtio: %s", strerror(-rc));
 		return rc;
 	}
 	d->t = virtio_console_transport(d->con);
-	rc = wire(vm, d, err, errlen);
+	rc = wire(m, d, err, errlen);
 	if (!rc)
-		hostio_set_input(vm->io, console_receive, d->con);
+		hostio_set_input(m->io, console_receive, d->con);
 	return rc;
 }
 
-int vm_virtio_create(struct vm *vm, struct vm_virtio **out, char *err, size_t errlen)
+int vm_virtio_create(struct machine *m, struct vm_virtio **out, char *err, size_t errlen)
 {
-	const struct vm_config *cfg = vm->cfg;
+	const struct vm_config *cfg = m->cfg;
 	struct vm_virtio *v = calloc(1, sizeof(*v));
 	int rc = 0;
 
 	*out = v;
 	if (!v)
 		return -ENOMEM;
-	v->vm = vm;
-	if (cfg->nr_disks + !!cfg->rng + (cfg->console == CONSOLE_VIRTIO) > VM_VIRTIO_MAX) {
-		snprintf(err, errlen, "at most %d virtio devices", VM_VIRTIO_MAX);
+	v->m = m;
+	if (cfg->nr_disks + !!cfg->rng + (cfg->console == CONSOLE_VIRTIO) > BOARD_VIRTIO_MAX) {
+		snprintf(err, errlen, "at most %d virtio devices", BOARD_VIRTIO_MAX);
 		return -EINVAL;
 	}
 	for (int i = 0; i < cfg->nr_disks && !rc; i++) {
@@ -172,7 +158,7 @@ int vm_virtio_create(struct vm *vm, struct vm_virtio **out, char *err, size_t er
 		};
 		struct vdev *d = next_slot(v, "blk");
 
-		rc = virtio_blk_new(&d->blk, &vm->gm, &vm->ev, &o, d->name);
+		rc = virtio_blk_new(&d->blk, m->gm, m->ev, &o, d->name);
 		if (rc) {
 			snprintf(err, errlen, "--disk %s: %s", dc->path,
 				 rc == -EBUSY ? "the image is in use by another process (locked)"
@@ -180,21 +166,21 @@ int vm_virtio_create(struct vm *vm, struct vm_virtio **out, char *err, size_t er
 			break;
 		}
 		d->t = virtio_blk_transport(d->blk);
-		rc = wire(vm, d, err, errlen);
+		rc = wire(m, d, err, errlen);
 	}
 	if (!rc && cfg->rng) {
 		struct vdev *d = next_slot(v, "rng");
 
-		rc = virtio_rng_new(&d->rng, &vm->gm, &vm->ev, cfg->rng_rate, d->name);
+		rc = virtio_rng_new(&d->rng, m->gm, m->ev, cfg->rng_rate, d->name);
 		if (rc) {
 			snprintf(err, errlen, "--rng: %s", strerror(-rc));
 		} else {
 			d->t = virtio_rng_transport(d->rng);
-			rc = wire(vm, d, err, errlen);
+			rc = wire(m, d, err, errlen);
 		}
 	}
 	if (!rc && cfg->console == CONSOLE_VIRTIO)
-		rc = create_console(vm, next_slot(v, "console"), err, errlen);
+		rc = create_console(m, next_slot(v, "console"), err, errlen);
 	return rc;
 }
 
@@ -206,7 +192,7 @@ void vm_virtio_destroy(struct vm_virtio *v)
 		struct vdev *d = &v->devs[i];
 
 		for (int q = d->nr_ioeventfds - 1; q >= 0; q--)
-			if (ioeventfd(v->vm, d, (uint32_t)q, 0))
+			if (ioeventfd(v->m, d, (uint32_t)q, false))
 				log_debug(d->name, "ioeventfd deassign failed");
 		if (d->blk)
 			virtio_blk_free(d->blk);

@@ -8,11 +8,7 @@
 
 #include "compiler.h"
 
-#define VM_VIRTIO_BASE 0xd0000000ull
-#define VM_VIRTIO_STRIDE 0x1000ull
-#define VM_VIRTIO_MAX 16
-
-struct vm;
+#include "machine.h"
 
 struct vm_virtio_slot {
 	uint64_t base;
@@ -23,13 +19,9 @@ struct vm_virtio_slot {
 struct vm_virtio;
 
 /* Creates every device the config asks for (disks, then rng). */
-int vm_virtio_create(struct vm *vm, struct vm_virtio **out, char *err, size_t errlen) MUST_CHECK;
+int vm_virtio_create(struct machine *m, struct vm_virtio **out, char *err, size_t errlen) MUST_CHECK;
 void vm_virtio_destroy(struct vm_virtio *v);
 int vm_virtio_count(const struct vm_virtio *v);
 const struct vm_virtio_slot *vm_virtio_slot(const struct vm_virtio *v, int i);
-
-/* GSI for the i-th virtio device: the ISA lines a PC leaves free, then the
- * IOAPIC's PCI lines. Exposed for tests and the table builders. */
-uint32_t vm_virtio_gsi(int i);
 
 #endif

@@ -3,7 +3,7 @@
 # status (2 for bad input), with no crash and no hang.
 . "$(dirname "$0")/lib.sh"
 demo=$GUEST_DIR/demo.bin
-base=(run --mode real --load 0x1000)
+base=(run --debug-exit --mode real --load 0x1000)
 
 check() { # name expected-rc needle args...
 	local name=$1 want=$2 needle=$3
@@ -15,15 +15,15 @@ check() { # name expected-rc needle args...
 }
 
 # Options: no KVM needed, parsing fails first.
-check unknown-option 2 "unknown option --frobnicate" run --image "$demo" --frobnicate
-check missing-value 2 "needs a value" run --image
+check unknown-option 2 "unknown option --frobnicate" run --debug-exit --image "$demo" --frobnicate
+check missing-value 2 "needs a value" run --debug-exit --image
 check memory-zero 2 "more than 0" "${base[@]}" --image "$demo" --memory 0
 check memory-nan 2 "not a size" "${base[@]}" --image "$demo" --memory lots
 check cpus-zero 2 "--cpus" "${base[@]}" --image "$demo" --cpus 0
 check cpus-nan 2 "--cpus" "${base[@]}" --image "$demo" --cpus x
 check no-command 2 "no command" 
-check bad-mode 2 "--mode" run --image "$demo" --mode virtual86
-check bad-reg 2 "unknown register" run --image "$demo" --reg rip=5
+check bad-mode 2 "--mode" run --debug-exit --image "$demo" --mode virtual86
+check bad-reg 2 "unknown register" run --debug-exit --image "$demo" --reg rip=5
 check no-image 2 "nothing to run" run
 
 # KVM device problems: absent, not a KVM device, not permitted.
@@ -73,7 +73,7 @@ check disk-fifo 2 "--disk $TMP/fifo" "${base[@]}" --image "$demo" --disk "$TMP/f
 # Closed stdout: the guest's output must not go into whatever kite opens first
 # (that file would get fd 1); kite puts /dev/null there.
 head -c 65536 /dev/zero >"$TMP/disk.img"
-timeout 20 "$KITE" run --mode real --load 0x1000 --image "$demo" --reg rax=2 --reg rbx=2 \
+timeout 20 "$KITE" run --debug-exit --mode real --load 0x1000 --image "$demo" --reg rax=2 --reg rbx=2 \
 	--disk "$TMP/disk.img" >&- 2>"$TMP/closed.err"
 rc=$?
 [ $rc -eq 0 ] && ok "stdout closed: exit 0" || fail "stdout closed: exit $rc: $(head -3 "$TMP/closed.err")"

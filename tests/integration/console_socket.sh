@@ -33,7 +33,7 @@ PY
 
 # hvc0 (virtio-console) over the socket; "hvc ready" is printed before the
 # client connects and must be replayed.
-"$KITE" run --image "$GUEST_DIR/console_guest.bin" --mode long-user --load 0x100000 \
+"$KITE" run --debug-exit --image "$GUEST_DIR/console_guest.bin" --mode long-user --load 0x100000 \
 	--console virtio --console-socket "$sock" >"$TMP/k.out" 2>"$TMP/k.err" &
 kpid=$!
 sleep 1
@@ -49,7 +49,7 @@ esac
 [ ! -e "$sock" ] && ok "socket: removed at exit" || fail "socket: $sock left behind"
 
 # The UART console over the socket, and a second client taking over.
-"$KITE" run --image "$GUEST_DIR/echo_user.bin" --mode long-user --load 0x100000 \
+"$KITE" run --debug-exit --image "$GUEST_DIR/echo_user.bin" --mode long-user --load 0x100000 \
 	--console-socket "$sock" >"$TMP/k2.out" 2>"$TMP/k2.err" &
 kpid=$!
 python3 - "$sock" <<'PY' &
@@ -75,12 +75,12 @@ case $got in
 esac
 
 # Bad paths fail before the guest starts.
-KITE_TIMEOUT=10 run_kite sock-bad run --image "$GUEST_DIR/echo_user.bin" --mode long-user \
+KITE_TIMEOUT=10 run_kite sock-bad run --debug-exit --image "$GUEST_DIR/echo_user.bin" --mode long-user \
 	--load 0x100000 --console-socket /nonexistent/dir/sock
 expect_rc sock-bad 2
 expect_err_line sock-bad "--console-socket /nonexistent/dir/sock"
 : >"$TMP/exists"
-KITE_TIMEOUT=10 run_kite sock-exists run --image "$GUEST_DIR/echo_user.bin" --mode long-user \
+KITE_TIMEOUT=10 run_kite sock-exists run --debug-exit --image "$GUEST_DIR/echo_user.bin" --mode long-user \
 	--load 0x100000 --console-socket "$TMP/exists"
 expect_rc sock-exists 2
 expect_err_line sock-exists "Address already in use"

@@ -6,19 +6,19 @@
 need_kvm
 img=$GUEST_DIR/reboot.bin
 
-run_kite once run --image "$img" --mode real --load 0x1000
+run_kite once run --debug-exit --image "$img" --mode real --load 0x1000
 expect_rc "reboot, default" 3
 expect_out "reboot, default" 'B\n'
 grep -q "guest reset" "$err" && ok "reboot, default: reason on stderr" || fail "reboot, default: stderr $(cat "$err")"
 
-run_kite bad run --image "$img" --on-reboot sometimes
+run_kite bad run --debug-exit --image "$img" --on-reboot sometimes
 expect_rc "--on-reboot sometimes" 2
 expect_err_line "--on-reboot sometimes" "expected exit or restart"
 
 # Restarts until stopped: every boot prints "B" into the --serial-out file.
 sout=$TMP/restart.serial
 echo stale >"$sout"
-"$KITE" run --image "$img" --mode real --load 0x1000 --on-reboot restart \
+"$KITE" run --debug-exit --image "$img" --mode real --load 0x1000 --on-reboot restart \
 	--serial-out "$sout" --log-level info </dev/null >"$TMP/restart.out" 2>"$TMP/restart.err" &
 pid=$!
 boots() { grep -c '^B$' "$sout" 2>/dev/null || echo 0; }

@@ -3,7 +3,7 @@
 # kite with 128+N; a large input is delivered whole, with nothing dropped.
 . "$(dirname "$0")/lib.sh"
 need_kvm
-guest=(run --image "$GUEST_DIR/echo_user.bin" --mode long-user --load 0x100000)
+guest=(run --debug-exit --image "$GUEST_DIR/echo_user.bin" --mode long-user --load 0x100000)
 printf 'hello kite.' >"$TMP/in1"
 STDIN_FILE=<(cat "$TMP/in1") run_kite echo "${guest[@]}"
 expect_rc echo 0
@@ -39,7 +39,7 @@ kill $holder 2>/dev/null
 # still stop, not wait for a reader forever.
 mkfifo "$TMP/outfifo"
 exec 8<>"$TMP/outfifo" # a reader that never reads
-timeout -k 5 20 "$KITE" run --image "$GUEST_DIR/flood_user.bin" --mode long-user --load 0x100000 \
+timeout -k 5 20 "$KITE" run --debug-exit --image "$GUEST_DIR/flood_user.bin" --mode long-user --load 0x100000 \
 	</dev/null >"$TMP/outfifo" 2>"$TMP/flood.err" &
 kpid=$!
 sleep 0.2

@@ -6,7 +6,7 @@
 # driver leave kite running and the device usable after a reset.
 . "$(dirname "$0")/lib.sh"
 need_kvm
-guest=(run --image "$GUEST_DIR/virtio_guest.bin" --mode long-user --load 0x100000)
+guest=(run --debug-exit --image "$GUEST_DIR/virtio_guest.bin" --mode long-user --load 0x100000)
 
 # 1 MiB image; sector 100 holds "KITE-PRE" then the bytes 0x10, 0x11, ...
 img=$TMP/disk.img
@@ -94,7 +94,7 @@ lines=$(wc -l <"$err")
 [ "$lines" -le 40 ] && ok "malicious: $lines stderr lines" || fail "malicious: $lines stderr lines"
 
 # --- virtio-console (--console virtio): stdin to hvc0 and back ---
-con=(run --image "$GUEST_DIR/console_guest.bin" --mode long-user --load 0x100000 --console virtio)
+con=(run --debug-exit --image "$GUEST_DIR/console_guest.bin" --mode long-user --load 0x100000 --console virtio)
 STDIN_FILE=<(printf 'hello hvc.') run_kite console "${con[@]}"
 expect_rc console 0
 expect_out console 'hvc ready\nhello hvc.echoed 10 bytes\n'

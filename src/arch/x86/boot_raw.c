@@ -55,54 +55,32 @@ int boot_raw_check(const struct guest_mem *gm, enum cpu_mode mode, uint64_t load
 	return 0;
 }
 
+int boot_raw_place(struct guest_mem *gm, enum cpu_mode mode, const struct host_file *img,
+		   uint64_t load, char *err, size_t errlen)
+{
+	int rc = boot_raw_check(gm, mode, load, img->len, err, errlen);
+
+	if (rc) {
+		char msg[256];
+
+		snprintf(msg, sizeof(msg), "%s", err);
+		snprintf(err, errlen, "image %s: %s", img->path, msg);
+		return rc;
+	}
+	return gm_write(gm, load, img->p, img->len);
+}
+
 int boot_raw_load(struct guest_mem *gm, enum cpu_mode mode, const char *path, uint64_t load,
 		  char *err, size_t errlen)
 {
-	struct stat st;
-	uint8_t *dst;
-	uint64_t done = 0;
-	int fd, rc;
+	struct host_file img;
+	int rc;
 
-	/* O_NONBLOCK: a FIFO must not block the open (refused below). */
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-	if (fd < 0) {
-		rc = -errno;
-		snprintf(err, errlen, "cannot open image %s: %s", path, strerror(errno));
+	/* Larger than any RAM: boot_raw_check says "does not fit". */
+	rc = host_file_map(&img, "image", path, UINT64_MAX, err, errlen);
+	if (rc)
 		return rc;
-	}
-	if (fstat(fd, &st) < 0) {
-		rc = -errno;
-		snprintf(err, errlen, "cannot stat image %s: %s", path, strerror(errno));
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		rc = -EINVAL;
-		snprintf(err, errlen, "image %s is not a regular file", path);
-		goto out;
-	}
-	rc = boot_raw_check(gm, mode, load, (uint64_t)st.st_size, err, errlen);
-	if (rc) {
-		char msg[256];
-		snprintf(msg, sizeof(msg), "%s", err);
-		snprintf(err, errlen, "image %s: %s", path, msg);
-		goto out;
-	}
-	dst = gm_ptr(gm, load, (uint64_t)st.st_size);
-	while (done < (uint64_t)st.st_size) {
-		ssize_t n = pread(fd, dst + done, (size_t)((uint64_t)st.st_size - done), (off_t)done);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			rc = n < 0 ? -errno : -EIO;
-			snprintf(err, errlen, "cannot read image %s: %s", path,
-				 n < 0 ? strerror(errno) : "file shrank while reading");
-			goto out;
-		}
-		done += (uint64_t)n;
-	}
-	rc = 0;
-out:
-	close(fd);
+	rc = boot_raw_place(gm, mode, &img, load, err, errlen);
+	host_file_unmap(&img);
 	return rc;
 }

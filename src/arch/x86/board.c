@@ -1,19 +1,14 @@
-/* The PC platform: legacy devices on the port bus and the host side of the
- * serial console. Guest output goes to stdout or --serial-out; host stdin is
- * fed to the UART on the event loop, with backpressure (nothing dropped). */
-#include "arch/x86/platform.h"
+/* The PC board's legacy devices, placed on the port bus from the board
+ * table (board.h): the UART (the console unless virtio-console takes it),
+ * i8042, CMOS RTC with its host timer, ACPI PM, the boot timer and, with
+ * --debug-exit only, the debug-exit port. */
+#include "arch/x86/board_devices.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <limits.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/eventfd.h>
-#include <sys/signalfd.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
 
@@ -23,13 +18,13 @@
 #include "devices/i8042.h"
 #include "devices/rtc_cmos.h"
 #include "devices/serial8250.h"
+#include "arch/x86/board.h"
 #include "hostio.h"
 #include "irq.h"
 #include "log.h"
-#include "vm.h"
 
-struct platform {
-	struct vm *vm;
+struct board {
+	struct machine *m;
 	struct serial8250 uart;
 	int uart_ready;
 	struct i8042 kbd;
@@ -53,14 +48,14 @@ static size_t uart_receive(void *dev, const uint8_t *buf, size_t n)
 	return serial8250_receive(dev, buf, n);
 }
 
-static int setup_uart(struct platform *p, char *err, size_t errlen)
+static int setup_uart(struct board *p, char *err, size_t errlen)
 {
-	struct vm *vm = p->vm;
+	struct machine *m = p->m;
 	struct serial8250_config c = {
-		.irq = irq_line_kvm(&vm->irq, SERIAL8250_COM1_IRQ),
+		.irq = irq_line_kvm(m->irq, BOARD_COM1_IRQ),
 		.out = uart_out,
 		.rx_space = hostio_rx_space,
-		.ctx = vm->io,
+		.ctx = m->io,
 	};
 	int rc;
 
@@ -70,8 +65,8 @@ static int setup_uart(struct platform *p, char *err, size_t errlen)
 		return rc;
 	}
 	p->uart_ready = 1;
-	hostio_set_input(vm->io, uart_receive, &p->uart);
-	rc = bus_add(&vm->pio, SERIAL8250_COM1_BASE, SERIAL8250_NR_PORTS, &serial8250_ops,
+	hostio_set_input(m->io, uart_receive, &p->uart);
+	rc = bus_add(m->pio, BOARD_COM1_PORT, BOARD_COM1_NR_PORTS, &serial8250_ops,
 		     &p->uart, "com1");
 	if (rc) {
 		snprintf(err, errlen, "cannot place COM1: %s", strerror(-rc));
@@ -83,9 +78,18 @@ static int setup_uart(struct platform *p, char *err, size_t errlen)
 /* A guest could write the port in a loop: only the first marks are logged. */
 #define BOOT_MARKS_LOGGED 1000u
 
+static double elapsed_ms(const struct machine *m)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)(now.tv_sec - m->t_start.tv_sec) * 1e3 +
+	       (double)(now.tv_nsec - m->t_start.tv_nsec) / 1e6;
+}
+
 static void boot_mark(void *ctx, uint32_t value)
 {
-	struct platform *p = ctx;
+	struct board *p = ctx;
 	unsigned n = __atomic_fetch_add(&p->boot_marks, 1u, __ATOMIC_RELAXED);
 
 	if (n >= BOOT_MARKS_LOGGED) {
@@ -94,19 +98,19 @@ static void boot_mark(void *ctx, uint32_t value)
 				 "more are logged", BOOT_MARKS_LOGGED);
 		return;
 	}
-	if (p->vm->cfg->timestamps)
+	if (p->m->cfg->timestamps)
 		log_report("timestamp", "boot-timestamp port: value %u at %.3f ms", value,
-			   vm_elapsed_ms(p->vm));
+			   elapsed_ms(p->m));
 	else
 		log_info("timestamp", "boot-timestamp port: value %u at %.3f ms", value,
-			 vm_elapsed_ms(p->vm));
+			 elapsed_ms(p->m));
 }
 
 /* The RTC's timer request (its lock held, any thread): one absolute
  * CLOCK_REALTIME expiry, the clock the RTC reads its time from. */
 static void rtc_timer_arm(void *ctx, const struct timespec *deadline)
 {
-	struct platform *p = ctx;
+	struct board *p = ctx;
 	struct itimerspec its = {0};
 
 	if (deadline) {
@@ -121,7 +125,7 @@ static void rtc_timer_arm(void *ctx, const struct timespec *deadline)
 
 static void on_rtc_timer(void *ctx, uint32_t events)
 {
-	struct platform *p = ctx;
+	struct board *p = ctx;
 	uint64_t n;
 
 	(void)events;
@@ -131,12 +135,12 @@ static void on_rtc_timer(void *ctx, uint32_t events)
 	rtc_cmos_tick(&p->rtc);
 }
 
-static int setup_rtc(struct platform *p, char *err, size_t errlen)
+static int setup_rtc(struct board *p, char *err, size_t errlen)
 {
 	struct rtc_cmos_config c = {
 		.timer_arm = rtc_timer_arm,
 		.ctx = p,
-		.irq = irq_line_kvm(&p->vm->irq, RTC_CMOS_IRQ),
+		.irq = irq_line_kvm(p->m->irq, BOARD_RTC_IRQ),
 	};
 	int rc;
 
@@ -146,7 +150,7 @@ static int setup_rtc(struct platform *p, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot create the RTC timer: %s", strerror(errno));
 		return rc;
 	}
-	rc = ev_add(&p->vm->ev, p->rtc_timer_fd, EPOLLIN, on_rtc_timer, p);
+	rc = ev_add(p->m->ev, p->rtc_timer_fd, EPOLLIN, on_rtc_timer, p);
 	if (rc) {
 		snprintf(err, errlen, "cannot watch the RTC timer: %s", strerror(-rc));
 		return rc;
@@ -167,21 +171,21 @@ struct port_dev {
 	const char *name;
 };
 
-static int platform_legacy_devices(struct platform *p, char *err, size_t errlen)
+static int platform_legacy_devices(struct board *p, char *err, size_t errlen)
 {
-	struct vm *vm = p->vm;
+	struct machine *m = p->m;
 	struct i8042_config kc = {
-		.stopper = vm->stopper,
-		.kbd_irq = irq_line_kvm(&vm->irq, 1),
-		.aux_irq = irq_line_kvm(&vm->irq, 12),
+		.stopper = m->stopper,
+		.kbd_irq = irq_line_kvm(m->irq, BOARD_I8042_KBD_IRQ),
+		.aux_irq = irq_line_kvm(m->irq, BOARD_I8042_AUX_IRQ),
 	};
 	const struct port_dev devs[] = {
-		{0x60, 1, &i8042_data_ops, &p->kbd, "i8042-data"},
-		{0x64, 1, &i8042_cmd_ops, &p->kbd, "i8042-cmd"},
-		{0x70, 2, &rtc_cmos_ops, &p->rtc, "rtc"},
-		{DEBUG_EXIT_PORT, 1, &debug_exit_ops, &p->dbg, "debug-exit"},
-		{BOOT_TIMER_PORT, 4, &boot_timer_ops, &p->timer, "boot-timer"},
-		{ACPI_PM_PORT_BASE, ACPI_PM_NR_PORTS, &acpi_pm_ops, &p->pm, "acpi-pm"},
+		{BOARD_I8042_DATA_PORT, 1, &i8042_data_ops, &p->kbd, "i8042-data"},
+		{BOARD_I8042_CMD_PORT, 1, &i8042_cmd_ops, &p->kbd, "i8042-cmd"},
+		{BOARD_RTC_PORT, BOARD_RTC_NR_PORTS, &rtc_cmos_ops, &p->rtc, "rtc"},
+		{BOARD_BOOT_TIMER_PORT, BOARD_BOOT_TIMER_NR_PORTS, &boot_timer_ops, &p->timer,
+		 "boot-timer"},
+		{BOARD_ACPI_PM_PORT, BOARD_ACPI_PM_NR_PORTS, &acpi_pm_ops, &p->pm, "acpi-pm"},
 	};
 	int rc;
 
@@ -194,11 +198,20 @@ static int platform_legacy_devices(struct platform *p, char *err, size_t errlen)
 	rc = setup_rtc(p, err, errlen);
 	if (rc)
 		return rc;
-	debug_exit_init(&p->dbg, &vm->stopper);
+	debug_exit_init(&p->dbg, &m->stopper);
 	boot_timer_init(&p->timer, boot_mark, p);
-	acpi_pm_init(&p->pm, &vm->stopper);
+	acpi_pm_init(&p->pm, &m->stopper);
+	/* Only when asked for: it lets the guest choose kite's exit status. */
+	if (m->cfg->debug_exit) {
+		rc = bus_add(m->pio, BOARD_DEBUG_EXIT_PORT, 1, &debug_exit_ops, &p->dbg,
+			     "debug-exit");
+		if (rc) {
+			snprintf(err, errlen, "cannot place debug-exit: %s", strerror(-rc));
+			return rc;
+		}
+	}
 	for (size_t i = 0; i < ARRAY_SIZE(devs); i++) {
-		rc = bus_add(&vm->pio, devs[i].base, devs[i].len, devs[i].ops, devs[i].opaque,
+		rc = bus_add(m->pio, devs[i].base, devs[i].len, devs[i].ops, devs[i].opaque,
 			     devs[i].name);
 		if (rc) {
 			snprintf(err, errlen, "cannot place %s: %s", devs[i].name, strerror(-rc));
@@ -208,15 +221,15 @@ static int platform_legacy_devices(struct platform *p, char *err, size_t errlen)
 	return 0;
 }
 
-int platform_create(struct vm *vm, struct platform **out, char *err, size_t errlen)
+int board_create(struct machine *m, struct board **out, char *err, size_t errlen)
 {
-	struct platform *p = calloc(1, sizeof(*p));
+	struct board *p = calloc(1, sizeof(*p));
 	int rc;
 
 	*out = p;
 	if (!p)
 		return -ENOMEM;
-	p->vm = vm;
+	p->m = m;
 	p->rtc_timer_fd = -1;
 	rc = setup_uart(p, err, errlen);
 	if (!rc)
@@ -224,7 +237,7 @@ int platform_create(struct vm *vm, struct platform **out, char *err, size_t errl
 	return rc;
 }
 
-void platform_destroy(struct platform *p)
+void board_destroy(struct board *p)
 {
 	if (!p)
 		return;
