@@ -1,7 +1,9 @@
 /* Raw image backend: open/lock/size the image, run requests through io_uring
  * (completion eventfd on the event loop) or, when io_uring_queue_init fails
  * (old kernel, seccomp, RLIMIT_MEMLOCK), through two worker threads that do
- * plain preadv/pwritev/fdatasync/fallocate and signal an eventfd. */
+ * plain preadv/pwritev/fdatasync/fallocate and signal an eventfd. Owns the
+ * continuation of transfers the kernel cuts short, cancellation at stop,
+ * and the per-instance counters. */
 #include "backends/disk_raw.h"
 
 #include <errno.h>
@@ -30,25 +32,50 @@ struct disk_raw {
 	int fd;
 	bool ro;
 	uint64_t size;
-	int efd; /* completion eventfd, on the loop */
+	uint64_t max_xfer; /* 0, or DISK_RAW_TEST_XFER */
+	int efd;           /* completion eventfd, on the loop */
 	struct evloop *loop;
 	int inflight; /* event-loop thread only */
+	bool cancelling;
 	void (*batch_end)(void *ctx);
 	void *batch_ctx;
+	struct disk_raw_stats stats; /* updated with relaxed atomics */
 
 	bool uring;
 	struct io_uring ring;
 	bool unsubmitted;
+	/* SQEs prepared since the last io_uring_submit: the kernel has not
+	 * seen them, so a cancel turns them into NOPs. */
+	struct io_uring_sqe *unsub[URING_ENTRIES];
+	unsigned nr_unsub;
+	bool warned_cancel;
 
 	/* Thread pool fallback. */
 	pthread_mutex_t lock;
-	pthread_cond_t cond;
+	pthread_cond_t cond, idle;
 	struct disk_req *todo_head, **todo_tail;
 	struct disk_req *done_list;
 	bool stop;
+	bool pool_cancel; /* workers read it between system calls */
+	int busy;         /* workers holding a request */
 	int nr_threads;
 	pthread_t threads[POOL_THREADS];
 };
+
+static void stat_add(uint64_t *p, uint64_t v)
+{
+	__atomic_fetch_add(p, v, __ATOMIC_RELAXED);
+}
+
+static bool is_rw(enum disk_op op)
+{
+	return op == DISK_READ || op == DISK_WRITE;
+}
+
+static bool is_falloc(enum disk_op op)
+{
+	return op == DISK_DISCARD || op == DISK_WRITE_ZEROES || op == DISK_WRITE_ZEROES_UNMAP;
+}
 
 static int falloc_mode(enum disk_op op)
 {
@@ -57,54 +84,155 @@ static int falloc_mode(enum disk_op op)
 	return FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE;
 }
 
-/* Synchronous version of one request, for the pool. Returns like a CQE. */
+/* The iovecs for the next system call of a READ/WRITE: the caller's own
+ * at first, then a copy that skips the r->xfered bytes already moved. At
+ * most max bytes (0: no cap) so tests can cut transfers without 2 GiB. */
+static int rw_iov(struct disk_req *r, uint64_t max, const struct iovec **iov, int *cnt)
+{
+	uint64_t skip = r->xfered, left = r->len - r->xfered;
+	int n = 0;
+
+	if (max)
+		left = MIN(left, max);
+	if (skip == 0 && left == r->len) {
+		*iov = r->iov;
+		*cnt = r->iovcnt;
+		return 0;
+	}
+	if (!r->rest) {
+		r->rest = calloc((size_t)MAX(r->iovcnt, 1), sizeof(*r->rest));
+		if (!r->rest)
+			return -ENOMEM;
+	}
+	for (int i = 0; i < r->iovcnt && left; i++) {
+		uint64_t len = r->iov[i].iov_len;
+
+		if (skip >= len) {
+			skip -= len;
+			continue;
+		}
+		r->rest[n].iov_base = (char *)r->iov[i].iov_base + skip;
+		r->rest[n].iov_len = (size_t)MIN(len - skip, left);
+		left -= r->rest[n].iov_len;
+		skip = 0;
+		n++;
+	}
+	*iov = r->rest;
+	*cnt = n;
+	return 0;
+}
+
+/* Folds one transfer's result into the request. Returns 1 when more is
+ * left to move, 0 when done, -errno on failure. */
+static int rw_progress(struct disk_req *r, ssize_t n)
+{
+	if (n < 0)
+		return (int)n;
+	if ((uint64_t)n > r->len - r->xfered)
+		return -EIO; /* iovecs longer than len: the caller's bug */
+	r->xfered += (uint64_t)n;
+	if (r->xfered == r->len)
+		return 0;
+	return n == 0 ? -EIO : 1; /* 0: end of file, image truncated under us? */
+}
+
+/* Synchronous version of one request, for the pool: the whole request,
+ * 0 or -errno. Between system calls it stops when a cancel is pending. */
 static int do_sync(struct disk_raw *d, struct disk_req *r)
 {
+	const struct iovec *iov;
+	int cnt, err;
 	ssize_t n;
 
 	switch (r->op) {
 	case DISK_READ:
-		n = preadv(d->fd, r->iov, r->iovcnt, (off_t)r->off);
-		return n < 0 ? -errno : (int)MIN(n, (ssize_t)INT32_MAX);
 	case DISK_WRITE:
-		n = pwritev2(d->fd, r->iov, r->iovcnt, (off_t)r->off, r->dsync ? RWF_DSYNC : 0);
-		return n < 0 ? -errno : (int)MIN(n, (ssize_t)INT32_MAX);
+		do {
+			if (__atomic_load_n(&d->pool_cancel, __ATOMIC_RELAXED))
+				return -ECANCELED;
+			err = rw_iov(r, d->max_xfer, &iov, &cnt);
+			if (err < 0)
+				return err;
+			if (r->op == DISK_READ)
+				n = preadv(d->fd, iov, cnt, (off_t)(r->off + r->xfered));
+			else
+				n = pwritev2(d->fd, iov, cnt, (off_t)(r->off + r->xfered),
+					     r->dsync ? RWF_DSYNC : 0);
+			if (n < 0 && errno == EINTR)
+				n = 0, err = 1;
+			else
+				err = rw_progress(r, n < 0 ? -errno : n);
+		} while (err > 0);
+		return err;
 	case DISK_FLUSH:
 		return fdatasync(d->fd) < 0 ? -errno : 0;
 	default:
-		return fallocate(d->fd, falloc_mode(r->op), (off_t)r->off, (off_t)r->len) < 0
-			       ? -errno
-			       : 0;
+		err = fallocate(d->fd, falloc_mode(r->op), (off_t)r->off, (off_t)r->len) < 0
+			      ? -errno
+			      : 0;
+		if (err == -EOPNOTSUPP && r->op == DISK_WRITE_ZEROES) {
+			/* No ZERO_RANGE here (tmpfs, some filesystems): a hole
+			 * reads back as zeroes too, which is all the spec asks. */
+			r->retried = true;
+			r->op = DISK_WRITE_ZEROES_UNMAP;
+			return do_sync(d, r);
+		}
+		if (err == 0 && r->dsync) {
+			stat_add(&d->stats.dsync_syncs, 1);
+			err = fdatasync(d->fd) < 0 ? -errno : 0;
+		}
+		return err;
 	}
 }
 
-static int uring_prep(struct disk_raw *d, struct disk_req *r)
+static struct io_uring_sqe *get_sqe(struct disk_raw *d)
 {
 	struct io_uring_sqe *sqe = io_uring_get_sqe(&d->ring);
 
 	if (!sqe) {
 		/* SQ full: push what is queued to the kernel and retry. */
 		io_uring_submit(&d->ring);
+		d->nr_unsub = 0;
 		sqe = io_uring_get_sqe(&d->ring);
-		if (!sqe)
-			return -EBUSY;
 	}
+	return sqe;
+}
+
+static int uring_prep(struct disk_raw *d, struct disk_req *r)
+{
+	struct io_uring_sqe *sqe = get_sqe(d);
+	const struct iovec *iov;
+	int cnt, err;
+
+	if (!sqe)
+		return -EBUSY;
 	switch (r->op) {
 	case DISK_READ:
-		io_uring_prep_readv(sqe, d->fd, r->iov, (unsigned)r->iovcnt, r->off);
-		break;
 	case DISK_WRITE:
-		io_uring_prep_writev2(sqe, d->fd, r->iov, (unsigned)r->iovcnt, r->off,
-				      r->dsync ? RWF_DSYNC : 0);
+		err = rw_iov(r, d->max_xfer, &iov, &cnt);
+		if (err < 0) {
+			io_uring_prep_nop(sqe); /* an SQE cannot be given back */
+			io_uring_sqe_set_data(sqe, NULL);
+			return err;
+		}
+		if (r->op == DISK_READ)
+			io_uring_prep_readv(sqe, d->fd, iov, (unsigned)cnt, r->off + r->xfered);
+		else
+			io_uring_prep_writev2(sqe, d->fd, iov, (unsigned)cnt, r->off + r->xfered,
+					      r->dsync ? RWF_DSYNC : 0);
 		break;
 	case DISK_FLUSH:
 		io_uring_prep_fsync(sqe, d->fd, IORING_FSYNC_DATASYNC);
 		break;
 	default:
-		io_uring_prep_fallocate(sqe, d->fd, falloc_mode(r->op), r->off, r->len);
+		if (r->synced)
+			io_uring_prep_fsync(sqe, d->fd, IORING_FSYNC_DATASYNC);
+		else
+			io_uring_prep_fallocate(sqe, d->fd, falloc_mode(r->op), r->off, r->len);
 		break;
 	}
 	io_uring_sqe_set_data(sqe, r);
+	d->unsub[d->nr_unsub++] = sqe;
 	d->unsubmitted = true;
 	return 0;
 }
@@ -125,9 +253,11 @@ int disk_raw_submit(struct disk_raw *d, struct disk_req *r)
 
 	if (d->ro && r->op != DISK_READ && r->op != DISK_FLUSH)
 		return -EROFS;
-	if ((r->op == DISK_READ || r->op == DISK_WRITE) && (r->iovcnt < 0 || r->iovcnt > IOV_MAX))
+	if (is_rw(r->op) && (r->iovcnt < 0 || r->iovcnt > IOV_MAX))
 		return -EINVAL;
-	r->retried = false;
+	r->retried = r->synced = r->cancelled = false;
+	r->xfered = 0;
+	r->rest = NULL;
 	if (d->uring)
 		err = uring_prep(d, r);
 	else
@@ -142,6 +272,7 @@ void disk_raw_kick(struct disk_raw *d)
 	if (d->uring && d->unsubmitted) {
 		int n = io_uring_submit(&d->ring);
 
+		d->nr_unsub = 0; /* handed to the kernel's ring, even on error */
 		if (n < 0)
 			log_err("disk", "io_uring_submit: %s", strerror(-n));
 		else
@@ -149,28 +280,79 @@ void disk_raw_kick(struct disk_raw *d)
 	}
 }
 
-/* Turns a raw result into done()'s, or resubmits. Returns true when the
- * request was resubmitted rather than completed. */
-static bool finish(struct disk_raw *d, struct disk_req *r, int res)
+static void complete(struct disk_raw *d, struct disk_req *r, int res)
 {
-	if (r->op == DISK_WRITE_ZEROES && res == -EOPNOTSUPP && !r->retried) {
+	struct disk_raw_stats *s = &d->stats;
+
+	free(r->rest);
+	r->rest = NULL;
+	switch (r->op) {
+	case DISK_READ:
+		stat_add(&s->reads, 1);
+		stat_add(&s->bytes_read, res == 0 ? r->len : 0);
+		break;
+	case DISK_WRITE:
+		stat_add(&s->writes, 1);
+		stat_add(&s->bytes_written, res == 0 ? r->len : 0);
+		break;
+	case DISK_FLUSH:
+		stat_add(&s->flushes, 1);
+		break;
+	case DISK_DISCARD:
+		stat_add(&s->discards, 1);
+		break;
+	default:
+		stat_add(&s->write_zeroes, 1);
+		break;
+	}
+	if (res == -ECANCELED)
+		stat_add(&s->cancelled, 1);
+	else if (res < 0)
+		stat_add(&s->errors, 1);
+	r->done(r, res);
+}
+
+/* Puts the next step of r on the ring. Returns 0 or -errno. */
+static int uring_again(struct disk_raw *d, struct disk_req *r)
+{
+	int err = uring_prep(d, r);
+
+	if (err == 0)
+		d->inflight++;
+	return err;
+}
+
+/* Turns a CQE result into done()'s, or puts the request's next step on
+ * the ring: the rest of a cut transfer, the hole fallback of
+ * WRITE_ZEROES, the fdatasync of a dsync DISCARD/WRITE_ZEROES. None of
+ * these starts while a cancel runs. */
+static void uring_finish(struct disk_raw *d, struct disk_req *r, int res)
+{
+	if (r->cancelled) {
+		res = -ECANCELED;
+	} else if (is_rw(r->op)) {
+		res = rw_progress(r, res);
+		if (res > 0)
+			res = d->cancelling ? -ECANCELED : uring_again(d, r);
+		if (res == 0 && r->xfered < r->len)
+			return; /* the rest is on the ring */
+	} else if (r->op == DISK_WRITE_ZEROES && res == -EOPNOTSUPP && !r->retried &&
+		   !d->cancelling) {
 		/* No ZERO_RANGE here (tmpfs, some filesystems): a hole reads
 		 * back as zeroes too, which is all the spec asks. */
 		r->retried = true;
 		r->op = DISK_WRITE_ZEROES_UNMAP;
-		if (d->uring) {
-			if (uring_prep(d, r) == 0) {
-				d->inflight++;
-				return true;
-			}
-		} else {
-			res = do_sync(d, r);
+		if (uring_again(d, r) == 0)
+			return;
+	} else if (is_falloc(r->op) && r->dsync && !r->synced && res == 0) {
+		r->synced = true;
+		res = d->cancelling ? -ECANCELED : uring_again(d, r);
+		if (res == 0) {
+			stat_add(&d->stats.dsync_syncs, 1);
+			return;
 		}
 	}
-	if (res >= 0 && (r->op == DISK_READ || r->op == DISK_WRITE) && (uint64_t)res != r->len)
-		res = -EIO; /* short transfer: image truncated under us? */
-	r->done(r, res < 0 ? res : 0);
-	return false;
+	complete(d, r, res < 0 ? res : 0);
 }
 
 static unsigned process(struct disk_raw *d)
@@ -191,11 +373,21 @@ static unsigned process(struct disk_raw *d)
 			int res = cqe->res;
 
 			io_uring_cqe_seen(&d->ring, cqe);
+			if (!r) {
+				/* The cancel itself, or a NOP for an SQE that
+				 * could not be used. */
+				if (res == -EINVAL && !d->warned_cancel) {
+					d->warned_cancel = true;
+					log_warn("disk", "kernel cannot cancel I/O in "
+						 "flight: waiting for it instead");
+				}
+				continue;
+			}
 			d->inflight--;
-			finish(d, r, res);
+			uring_finish(d, r, res);
 			completed++;
 		}
-		disk_raw_kick(d); /* resubmissions */
+		disk_raw_kick(d); /* next steps */
 	} else {
 		struct disk_req *list, *r;
 
@@ -206,7 +398,7 @@ static unsigned process(struct disk_raw *d)
 		while ((r = list)) {
 			list = r->next;
 			d->inflight--;
-			finish(d, r, r->res);
+			complete(d, r, r->cancelled ? -ECANCELED : r->res);
 			completed++;
 		}
 	}
@@ -248,6 +440,87 @@ void disk_raw_drain(struct disk_raw *d)
 	}
 }
 
+/* io_uring: what the kernel has not seen becomes NOPs; one ASYNC_CANCEL
+ * ends what waits in io-wq or on poll; then wait for the CQEs, which
+ * leaves only requests inside a read/write (at most one per io-wq worker,
+ * or waiting for a page already being read). */
+static void uring_cancel(struct disk_raw *d)
+{
+	struct io_uring_sqe *sqe;
+
+	for (unsigned i = 0; i < d->nr_unsub; i++) {
+		struct disk_req *r = (void *)(uintptr_t)d->unsub[i]->user_data;
+
+		io_uring_prep_nop(d->unsub[i]);
+		io_uring_sqe_set_data(d->unsub[i], r);
+		if (r)
+			r->cancelled = true;
+	}
+	d->nr_unsub = 0;
+	sqe = get_sqe(d);
+	if (sqe) {
+		io_uring_prep_cancel64(sqe, 0, IORING_ASYNC_CANCEL_ANY | IORING_ASYNC_CANCEL_ALL);
+		io_uring_sqe_set_data(sqe, NULL);
+		d->unsubmitted = true;
+	}
+	disk_raw_kick(d);
+	while (d->inflight > 0) {
+		struct io_uring_cqe *cqe;
+		int err = io_uring_wait_cqe(&d->ring, &cqe);
+
+		if (err < 0 && err != -EINTR && err != -EAGAIN) {
+			log_err("disk", "io_uring_wait_cqe: %s", strerror(-err));
+			break;
+		}
+		process(d);
+	}
+}
+
+/* Pool: queued requests end at once; workers finish the system call they
+ * are in and then stop their request (do_sync checks pool_cancel). */
+static void pool_cancel(struct disk_raw *d)
+{
+	struct disk_req *r;
+
+	pthread_mutex_lock(&d->lock);
+	__atomic_store_n(&d->pool_cancel, true, __ATOMIC_RELAXED);
+	while ((r = d->todo_head)) {
+		d->todo_head = r->next;
+		r->cancelled = true;
+		r->next = d->done_list;
+		__atomic_store_n(&d->done_list, r, __ATOMIC_RELEASE);
+	}
+	d->todo_tail = &d->todo_head;
+	while (d->busy)
+		pthread_cond_wait(&d->idle, &d->lock);
+	__atomic_store_n(&d->pool_cancel, false, __ATOMIC_RELAXED);
+	pthread_mutex_unlock(&d->lock);
+	while (d->inflight > 0 && process(d))
+		;
+}
+
+void disk_raw_cancel(struct disk_raw *d)
+{
+	if (d->inflight <= 0)
+		return;
+	d->cancelling = true;
+	if (d->uring)
+		uring_cancel(d);
+	else
+		pool_cancel(d);
+	d->cancelling = false;
+}
+
+void disk_raw_get_stats(const struct disk_raw *d, struct disk_raw_stats *s)
+{
+	const uint64_t *src = (const uint64_t *)&d->stats;
+	uint64_t *dst = (uint64_t *)s;
+
+	/* The struct is all uint64_t: copy it field by field, atomically. */
+	for (size_t i = 0; i < sizeof(*s) / sizeof(uint64_t); i++)
+		dst[i] = __atomic_load_n(&src[i], __ATOMIC_RELAXED);
+}
+
 static void *worker(void *arg)
 {
 	struct disk_raw *d = arg;
@@ -265,6 +538,7 @@ static void *worker(void *arg)
 		d->todo_head = r->next;
 		if (!d->todo_head)
 			d->todo_tail = &d->todo_head;
+		d->busy++;
 		pthread_mutex_unlock(&d->lock);
 
 		r->res = do_sync(d, r);
@@ -272,6 +546,8 @@ static void *worker(void *arg)
 		pthread_mutex_lock(&d->lock);
 		r->next = d->done_list;
 		__atomic_store_n(&d->done_list, r, __ATOMIC_RELEASE);
+		if (--d->busy == 0)
+			pthread_cond_broadcast(&d->idle);
 		if (write(d->efd, &one, sizeof(one)) < 0) {
 			/* Counter full: already signalled. */
 		}
@@ -344,6 +620,9 @@ int disk_raw_open(struct disk_raw **out, const char *path, bool ro, unsigned fla
 	d->loop = loop;
 	pthread_mutex_init(&d->lock, NULL);
 	pthread_cond_init(&d->cond, NULL);
+	pthread_cond_init(&d->idle, NULL);
+	if (flags & DISK_RAW_TEST_SHORT_XFER)
+		d->max_xfer = DISK_RAW_TEST_XFER;
 	/* O_NONBLOCK: a FIFO given as the image must not block the open
 	 * (image_size refuses it); cleared below, io_uring must not see it. */
 	d->fd = open(path, (ro ? O_RDONLY : O_RDWR) | O_CLOEXEC | O_NONBLOCK);
@@ -406,6 +685,7 @@ fail_pool:
 fail_fd:
 	close(d->fd);
 fail:
+	pthread_cond_destroy(&d->idle);
 	pthread_cond_destroy(&d->cond);
 	pthread_mutex_destroy(&d->lock);
 	free(d);
@@ -416,7 +696,8 @@ void disk_raw_close(struct disk_raw *d)
 {
 	if (!d)
 		return;
-	disk_raw_drain(d);
+	/* Not drain: teardown must not wait for all the guest queued. */
+	disk_raw_cancel(d);
 	if (d->loop)
 		ev_del(d->loop, d->efd);
 	if (d->uring)
@@ -425,6 +706,7 @@ void disk_raw_close(struct disk_raw *d)
 		pool_stop(d);
 	close(d->efd);
 	close(d->fd);
+	pthread_cond_destroy(&d->idle);
 	pthread_cond_destroy(&d->cond);
 	pthread_mutex_destroy(&d->lock);
 	free(d);

@@ -28,22 +28,45 @@ struct disk_req {
 	int iovcnt;
 	uint64_t off;            /* bytes */
 	uint64_t len;            /* READ/WRITE: sum of iov lengths; others: range */
-	bool dsync;              /* WRITE: durable on completion (RWF_DSYNC) */
-	/* res is 0 when the whole request was done, -errno otherwise (a short
-	 * transfer is -EIO). Runs on the event-loop thread (or inside
-	 * disk_raw_drain). */
+	/* Durable on completion: WRITE with RWF_DSYNC; DISCARD and
+	 * WRITE_ZEROES(_UNMAP) followed by an fdatasync. Ignored otherwise. */
+	bool dsync;
+	/* res is 0 when the whole request was done, -errno otherwise: -EIO
+	 * when the image ended before the request did, -ECANCELED when
+	 * disk_raw_cancel ended it. A transfer the kernel cut short (Linux
+	 * moves at most 2 GiB - 4 KiB per call) is continued, not failed.
+	 * Runs on the event-loop thread (or inside disk_raw_drain/cancel). */
 	void (*done)(struct disk_req *req, int res);
 
 	/* Private to the backend. */
-	bool retried;
+	bool retried;   /* WRITE_ZEROES fell back to punching a hole */
+	bool synced;    /* dsync DISCARD/WRITE_ZEROES: the fdatasync step */
+	bool cancelled; /* ended by disk_raw_cancel before it ran */
 	int res;
+	uint64_t xfered;    /* READ/WRITE: bytes moved so far */
+	struct iovec *rest; /* the remainder's iovecs once a transfer was cut */
 	struct disk_req *next;
+};
+
+/* Per-instance counters, for metrics. A request counts once, when done()
+ * runs; a request refused by disk_raw_submit does not count. */
+struct disk_raw_stats {
+	uint64_t reads, writes, flushes, discards, write_zeroes;
+	uint64_t bytes_read, bytes_written; /* of requests that succeeded */
+	uint64_t errors;    /* ended with an error other than -ECANCELED */
+	uint64_t cancelled; /* ended with -ECANCELED */
+	uint64_t dsync_syncs; /* fdatasyncs run for dsync DISCARD/WRITE_ZEROES */
 };
 
 struct disk_raw;
 
 /* Set DISK_RAW_NO_URING to force the thread pool (tests). */
 #define DISK_RAW_NO_URING 1u
+/* Tests: each read or write system call moves at most DISK_RAW_TEST_XFER
+ * bytes, so that the continuation of cut transfers runs without a 2 GiB
+ * request. */
+#define DISK_RAW_TEST_SHORT_XFER 2u
+#define DISK_RAW_TEST_XFER 1000u
 
 /* Opens `path` read-write, or read-only when `ro`, and takes a lock on it
  * (exclusive for read-write, shared for read-only) so that two VMs cannot
@@ -53,7 +76,8 @@ struct disk_raw;
  * -EBUSY (locked), -EINVAL (not a file or block device). */
 int disk_raw_open(struct disk_raw **out, const char *path, bool ro, unsigned flags,
 		  struct evloop *loop) MUST_CHECK;
-/* Drains in-flight requests (their done() runs), then closes. */
+/* Cancels in-flight requests (disk_raw_cancel; their done() runs), then
+ * closes. */
 void disk_raw_close(struct disk_raw *d);
 
 uint64_t disk_raw_size(const struct disk_raw *d);
@@ -73,6 +97,16 @@ void disk_raw_kick(struct disk_raw *d);
 /* Waits for and completes every request in flight. Event-loop thread, or
  * any thread while the loop is not running (tests, shutdown). */
 void disk_raw_drain(struct disk_raw *d);
+/* Ends every request in flight, each done() running with its real result
+ * if it finished first or -ECANCELED, and returns once none can touch its
+ * buffers any more. Queued requests are dropped without running; only
+ * those already inside a system call are waited for, so the time taken
+ * does not grow with what the guest queued. With io_uring on kernels
+ * older than 5.19 (no IORING_ASYNC_CANCEL_ANY) it waits like drain. The
+ * instance stays usable. Same threads as disk_raw_drain. */
+void disk_raw_cancel(struct disk_raw *d);
+/* Any thread; counters are read one by one (not a consistent snapshot). */
+void disk_raw_get_stats(const struct disk_raw *d, struct disk_raw_stats *s);
 /* Event-loop thread: completes the requests that have finished, without
  * waiting (device-side polling). Returns how many. */
 unsigned disk_raw_poll(struct disk_raw *d);
