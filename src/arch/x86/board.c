@@ -34,7 +34,6 @@ struct board {
 	int rtc_timer_fd; /* CLOCK_REALTIME timerfd for rtc_cmos_tick */
 	struct debug_exit dbg;
 	struct boot_timer timer;
-	unsigned boot_marks; /* boot-timestamp writes so far (atomic) */
 	struct acpi_pm pm;
 };
 
@@ -87,10 +86,15 @@ static double elapsed_ms(const struct machine *m)
 	       (double)(now.tv_nsec - m->t_start.tv_nsec) / 1e6;
 }
 
+/* Boot-timestamp writes logged so far, for the whole process: a guest that
+ * reboots in a loop (--on-reboot restart) must not get a fresh allowance
+ * with every machine. */
+static unsigned boot_marks;
+
 static void boot_mark(void *ctx, uint32_t value)
 {
 	struct board *p = ctx;
-	unsigned n = __atomic_fetch_add(&p->boot_marks, 1u, __ATOMIC_RELAXED);
+	unsigned n = __atomic_fetch_add(&boot_marks, 1u, __ATOMIC_RELAXED);
 
 	if (n >= BOOT_MARKS_LOGGED) {
 		if (n == BOOT_MARKS_LOGGED)
