@@ -1,0 +1,146 @@
+/* Whole-VM test of pause and resume: a CPL-3 guest on two vCPUs counts in
+ * guest RAM and makes a PIO exit per count. vm_pause must bring every vCPU
+ * out of KVM_RUN (PAUSED, the count frozen) and pause every device;
+ * vm_resume must let the count move again; many quick pause/resume cycles
+ * must neither hang nor lose a vCPU; and a stop must still end a paused VM.
+ * Exit 77 (skip) without /dev/kvm. */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "hostio.h"
+#include "vm.h"
+
+#define COUNTER_GPA 0x200000ull
+
+static int failures;
+
+#define CHECK(cond, ...)                                                    \
+	do {                                                                \
+		if (cond) {                                                 \
+			printf("ok: ");                                     \
+		} else {                                                    \
+			printf("FAIL: ");                                   \
+			failures++;                                         \
+		}                                                           \
+		printf(__VA_ARGS__);                                        \
+		printf("\n");                                               \
+	} while (0)
+
+static void *runner(void *arg)
+{
+	struct vm *vm = arg;
+
+	if (vm_run(vm))
+		fprintf(stderr, "vm_run failed\n");
+	return NULL;
+}
+
+static uint64_t count(struct vm *vm)
+{
+	volatile uint64_t *p = gm_ptr(&vm->gm, COUNTER_GPA, 8);
+
+	return p ? *p : 0;
+}
+
+static void ms(int n)
+{
+	struct timespec t = {n / 1000, (long)(n % 1000) * 1000000L};
+
+	nanosleep(&t, NULL);
+}
+
+/* Waits up to 5 s for the count to pass `than`. */
+static int moves(struct vm *vm, uint64_t than)
+{
+	for (int i = 0; i < 500; i++) {
+		if (count(vm) > than)
+			return 1;
+		ms(10);
+	}
+	return 0;
+}
+
+static int all_paused(struct vm *vm)
+{
+	for (int i = 0; i < vm->nr_vcpus; i++)
+		if (vcpu_get_state(&vm->vcpus[i]) != VCPU_PAUSED)
+			return 0;
+	return 1;
+}
+
+int main(int argc, char **argv)
+{
+	const char *guest_dir = getenv("GUEST_DIR");
+	char image[4096], err[512];
+	struct vm_config cfg;
+	enum config_cmd cmd;
+	struct timespec t0;
+	struct vm_host host;
+	struct hostio *io;
+	struct vm vm;
+	pthread_t th;
+	uint64_t a, b;
+	int rc;
+
+	(void)argc;
+	(void)argv;
+	if (access("/dev/kvm", R_OK | W_OK)) {
+		printf("SKIP: /dev/kvm is not usable: whole-VM tests need KVM\n");
+		return 77;
+	}
+	snprintf(image, sizeof(image), "%s/count_user.bin", guest_dir ? guest_dir : ".");
+	char *args[] = {"kite", "run", "--image", image, "--mode", "long-user", "--load",
+			"0x100000", "--cpus", "2", "--memory", "8M", NULL};
+	if (config_parse(12, args, &cfg, &cmd, err, sizeof(err))) {
+		printf("FAIL: config: %s\n", err);
+		return 1;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if (hostio_open(&io, &(struct hostio_opts){0}, err, sizeof(err)) ||
+	    vm_host_open(&host, &cfg, io, err, sizeof(err)) ||
+	    vm_create(&vm, &cfg, &host, &t0, err, sizeof(err))) {
+		printf("FAIL: set-up: %s\n", err);
+		return 1;
+	}
+	pthread_create(&th, NULL, runner, &vm);
+	CHECK(moves(&vm, 1000), "the guest counts (%llu)", (unsigned long long)count(&vm));
+
+	rc = vm_pause(&vm);
+	CHECK(rc == 0, "vm_pause: %d", rc);
+	CHECK(all_paused(&vm), "every vCPU is PAUSED");
+	a = count(&vm);
+	ms(200);
+	b = count(&vm);
+	CHECK(a == b, "the count stays while paused (%llu, %llu)", (unsigned long long)a,
+	      (unsigned long long)b);
+	vm_resume(&vm);
+	CHECK(moves(&vm, b), "the count moves again after resume");
+
+	for (int i = 0; i < 200; i++) {
+		if (vm_pause(&vm) || !all_paused(&vm)) {
+			CHECK(0, "pause cycle %d", i);
+			break;
+		}
+		vm_resume(&vm);
+	}
+	a = count(&vm);
+	CHECK(moves(&vm, a), "200 quick pause/resume cycles: the guest still runs");
+
+	rc = vm_pause(&vm);
+	CHECK(rc == 0 && all_paused(&vm), "paused again");
+	vm_request_stop(&vm, VM_STOP_USER, 0);
+	pthread_join(th, NULL);
+	CHECK(vm.stop_reason == VM_STOP_USER, "a stop ends a paused VM");
+	for (int i = 0; i < vm.nr_vcpus; i++)
+		CHECK(vcpu_get_state(&vm.vcpus[i]) == VCPU_EXITED, "vcpu%d EXITED", i);
+	vm_destroy(&vm);
+	vm_host_close(&host);
+	hostio_close(io);
+	return failures ? 1 : 0;
+}
