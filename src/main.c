@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "config.h"
+#include "error.h"
 #include "hostio.h"
 #include "log.h"
 #include "term.h"
@@ -49,17 +50,9 @@ static int exit_status(enum vm_stop_reason r, int status)
 	}
 }
 
-/* vm_create() failed: input the user can fix, versus the host failing us. */
-static int create_failure_status(int rc)
+static int blame_status(const struct error *e)
 {
-	switch (rc) {
-	case -ENOENT: case -EACCES: case -EPERM: case -EINVAL: case -E2BIG:
-	case -ENODEV: case -EISDIR: case -ENOTSUP: case -ENOEXEC: case -EBUSY:
-	case -EADDRINUSE: case -ENOTDIR:
-		return EXIT_BAD_INPUT;
-	default:
-		return EXIT_HOST_FAILURE;
-	}
+	return e->blame == BLAME_INPUT ? EXIT_BAD_INPUT : EXIT_HOST_FAILURE;
 }
 
 static const char *reason_text(enum vm_stop_reason r)
@@ -85,6 +78,7 @@ int main(int argc, char **argv)
 	struct vm_config cfg;
 	enum config_cmd cmd;
 	char err[512];
+	struct error e = {0};
 	struct vm_host host;
 	struct hostio *io;
 	struct vm vm;
@@ -113,31 +107,33 @@ int main(int argc, char **argv)
 		return EXIT_OK;
 	}
 	log_set_level((enum log_level)cfg.log_level);
-	rc = hostio_open(&io, &(struct hostio_opts){cfg.serial_out, cfg.console_socket}, err,
-			 sizeof(err));
+	rc = hostio_open(&io, &(struct hostio_opts){cfg.serial_out, cfg.console_socket}, e.msg,
+			 sizeof(e.msg));
 	if (rc) {
-		fprintf(stderr, "kite: %s\n", err);
+		/* --serial-out and --console-socket are paths the user gave. */
+		error_blame(&e, rc, error_blame_path(rc));
+		fprintf(stderr, "kite: %s\n", e.msg);
 		hostio_close(io);
-		return create_failure_status(rc);
+		return blame_status(&e);
 	}
 
-	rc = vm_host_open(&host, &cfg, io, err, sizeof(err));
+	rc = vm_host_open(&host, &cfg, io, &e);
 	if (rc) {
-		fprintf(stderr, "kite: %s\n", err);
+		fprintf(stderr, "kite: %s\n", e.msg);
 		vm_host_close(&host);
 		hostio_close(io);
-		return create_failure_status(rc);
+		return blame_status(&e);
 	}
 
 	for (;;) {
-		rc = vm_create(&vm, &cfg, &host, &t_start, err, sizeof(err));
+		rc = vm_create(&vm, &cfg, &host, &t_start, &e);
 		if (rc) {
-			fprintf(stderr, "kite: %s\n", err);
+			fprintf(stderr, "kite: %s\n", e.msg);
 			vm_destroy(&vm);
 			vm_host_close(&host);
 			hostio_flush(io, 1000);
 			hostio_close(io);
-			return create_failure_status(rc);
+			return blame_status(&e);
 		}
 		rc = vm_run(&vm);
 		code = rc ? EXIT_HOST_FAILURE : exit_status(vm.stop_reason, vm.stop_status);

@@ -99,7 +99,7 @@ static void vcpu_halted(void *ctx, struct vcpu *v)
 		vm_request_stop(vm, VM_STOP_HALT, 0);
 }
 
-static int setup_memory(struct vm *vm, char *err, size_t errlen)
+static int setup_memory(struct vm *vm, struct error *e)
 {
 	struct sysinfo si;
 	int rc;
@@ -109,18 +109,17 @@ static int setup_memory(struct vm *vm, char *err, size_t errlen)
 	if (sysinfo(&si) == 0) {
 		uint64_t host = ((uint64_t)si.totalram + si.totalswap) * si.mem_unit;
 		if (vm->cfg->memory > host) {
-			snprintf(err, errlen,
-				 "--memory: %llu MiB asked, but this host has %llu MiB of RAM and swap",
-				 (unsigned long long)(vm->cfg->memory >> 20),
-				 (unsigned long long)(host >> 20));
-			return -E2BIG;
+			return error_set(e, -E2BIG, BLAME_INPUT,
+					 "--memory: %llu MiB asked, but this host has %llu MiB of "
+					 "RAM and swap", (unsigned long long)(vm->cfg->memory >> 20),
+					 (unsigned long long)(host >> 20));
 		}
 	}
 	rc = gm_init(&vm->gm, vm->cfg->memory);
 	if (rc) {
-		snprintf(err, errlen, "cannot allocate %llu MiB of guest RAM: %s",
-			 (unsigned long long)(vm->cfg->memory >> 20), strerror(-rc));
-		return rc == -EINVAL ? -EINVAL : -ENOMEM;
+		return error_set(e, rc, rc == -EINVAL ? BLAME_INPUT : BLAME_HOST,
+				 "cannot allocate %llu MiB of guest RAM: %s",
+				 (unsigned long long)(vm->cfg->memory >> 20), strerror(-rc));
 	}
 	for (int i = 0; i < vm->gm.nr_regions; i++) {
 		struct kvm_userspace_memory_region r = {
@@ -130,51 +129,48 @@ static int setup_memory(struct vm *vm, char *err, size_t errlen)
 			.userspace_addr = (uint64_t)(uintptr_t)vm->gm.regions[i].host,
 		};
 		if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &r) < 0) {
-			rc = -errno;
-			snprintf(err, errlen, "KVM_SET_USER_MEMORY_REGION: %s", strerror(errno));
-			return rc;
+			return error_set(e, -errno, BLAME_HOST, "KVM_SET_USER_MEMORY_REGION: %s",
+					 strerror(errno));
 		}
 	}
 	return 0;
 }
 
-static int setup_irqchip(struct vm *vm, char *err, size_t errlen)
+static int setup_irqchip(struct vm *vm, struct error *e)
 {
 	struct kvm_pit_config pit = {.flags = KVM_PIT_SPEAKER_DUMMY};
 
 	if (ioctl(vm->vm_fd, KVM_SET_TSS_ADDR, TSS_ADDR) < 0) {
-		snprintf(err, errlen, "KVM_SET_TSS_ADDR: %s", strerror(errno));
-		return -errno;
+		return error_set(e, -errno, BLAME_HOST, "KVM_SET_TSS_ADDR: %s", strerror(errno));
 	}
 	if (ioctl(vm->vm_fd, KVM_SET_IDENTITY_MAP_ADDR, &(uint64_t){IDENTITY_MAP_ADDR}) < 0)
 		log_debug("vm", "KVM_SET_IDENTITY_MAP_ADDR: %s", strerror(errno));
 	if (!vm->irqchip)
 		return 0;
 	if (ioctl(vm->vm_fd, KVM_CREATE_IRQCHIP, 0) < 0) {
-		snprintf(err, errlen, "KVM_CREATE_IRQCHIP: %s", strerror(errno));
-		return -errno;
+		return error_set(e, -errno, BLAME_HOST, "KVM_CREATE_IRQCHIP: %s", strerror(errno));
 	}
 	if (ioctl(vm->vm_fd, KVM_CREATE_PIT2, &pit) < 0) {
-		snprintf(err, errlen, "KVM_CREATE_PIT2: %s", strerror(errno));
-		return -errno;
+		return error_set(e, -errno, BLAME_HOST, "KVM_CREATE_PIT2: %s", strerror(errno));
 	}
 	return 0;
 }
 
 /* Raw images: the image's bytes at --load, kite's tables for the mode. */
-static int load_image(struct vm *vm, struct cpu_entry *entry, char *err, size_t errlen)
+static int load_image(struct vm *vm, struct cpu_entry *entry, struct error *e)
 {
 	const struct vm_config *cfg = vm->cfg;
 	int rc;
 
-	rc = boot_raw_place(&vm->gm, cfg->mode, &vm->host->image, cfg->load_addr, err, errlen);
+	/* The image was mapped already: what fails here is its place. */
+	rc = boot_raw_place(&vm->gm, cfg->mode, &vm->host->image, cfg->load_addr, e->msg,
+			    sizeof(e->msg));
 	if (rc)
-		return rc == -ENOMEM ? -ENOMEM : (rc == -EIO ? -EIO : -EINVAL);
+		return error_blame(e, rc, BLAME_INPUT);
 	rc = cpu_write_tables(&vm->gm, cfg->mode);
-	if (rc) {
-		snprintf(err, errlen, "cannot write GDT/page tables: %s", strerror(-rc));
-		return rc;
-	}
+	if (rc)
+		return error_set(e, rc, BLAME_HOST, "cannot write GDT/page tables: %s",
+				 strerror(-rc));
 	memset(entry, 0, sizeof(*entry));
 	entry->mode = cfg->mode;
 	entry->rip = cfg->entry;
@@ -188,23 +184,22 @@ static int load_image(struct vm *vm, struct cpu_entry *entry, char *err, size_t 
 	return 0;
 }
 
-static int setup_vcpus(struct vm *vm, const struct cpu_entry *entry, char *err, size_t errlen)
+static int setup_vcpus(struct vm *vm, const struct cpu_entry *entry, struct error *e)
 {
 	const struct vm_config *cfg = vm->cfg;
 	int rc;
 
 	vm->vcpus = calloc((size_t)cfg->cpus, sizeof(*vm->vcpus));
 	if (!vm->vcpus)
-		return -ENOMEM;
+		return error_set(e, -ENOMEM, BLAME_HOST, "out of memory");
 	for (int i = 0; i < cfg->cpus; i++) {
 		struct vcpu *v = &vm->vcpus[i];
 
 		rc = vcpu_create(v, vm->vm_fd, (size_t)vm->host->kvm.vcpu_mmap_size, i,
 				 &vm->vcpu_env);
-		if (rc) {
-			snprintf(err, errlen, "cannot create vCPU %d: %s", i, strerror(-rc));
-			return rc;
-		}
+		if (rc)
+			return error_set(e, rc, BLAME_HOST, "cannot create vCPU %d: %s", i,
+					 strerror(-rc));
 		vm->nr_vcpus = i + 1;
 		rc = cpu_set_cpuid(vm->host->kvm.fd, v->fd, i, cfg->cpus);
 		/* A raw image starts every vCPU at its entry. A kernel starts
@@ -217,10 +212,9 @@ static int setup_vcpus(struct vm *vm, const struct cpu_entry *entry, char *err, 
 			rc = cpu_set_lapic(v->fd);
 		if (!rc && vm->irqchip && i > 0 && cfg->image)
 			rc = cpu_set_runnable(v->fd);
-		if (rc) {
-			snprintf(err, errlen, "cannot set up vCPU %d: %s", i, strerror(-rc));
-			return rc;
-		}
+		if (rc)
+			return error_set(e, rc, BLAME_HOST, "cannot set up vCPU %d: %s", i,
+					 strerror(-rc));
 	}
 	return 0;
 }
@@ -232,31 +226,34 @@ static void stamp(struct vm *vm, const char *what)
 		log_report("timestamp", "%s at %.3f ms", what, vm_elapsed_ms(vm));
 }
 
-int vm_host_open(struct vm_host *h, const struct vm_config *cfg, struct hostio *io, char *err,
-		 size_t errlen)
+int vm_host_open(struct vm_host *h, const struct vm_config *cfg, struct hostio *io,
+		 struct error *e)
 {
 	int rc;
 
 	memset(h, 0, sizeof(*h));
 	h->kvm.fd = -1;
 	h->io = io;
-	rc = kvm_open(&h->kvm, cfg->kvm_device, cfg->irqchip == IRQCHIP_ON, err, errlen);
+	/* A /dev/kvm that is missing, not permitted or lacking a capability
+	 * kite needs is the user's to fix (another host, another path). */
+	rc = kvm_open(&h->kvm, cfg->kvm_device, cfg->irqchip == IRQCHIP_ON, e->msg, sizeof(e->msg));
 	if (rc)
-		return rc == -ENOTSUP ? -ENODEV : rc;
-	if (cfg->cpus > h->kvm.max_vcpus) {
-		snprintf(err, errlen, "--cpus %d: this host's KVM allows at most %d", cfg->cpus,
-			 h->kvm.max_vcpus);
-		return -EINVAL;
-	}
+		return error_blame(e, rc, error_blame_path(rc));
+	if (cfg->cpus > h->kvm.max_vcpus)
+		return error_set(e, -EINVAL, BLAME_INPUT,
+				 "--cpus %d: this host's KVM allows at most %d", cfg->cpus,
+				 h->kvm.max_vcpus);
 	/* Larger than any RAM: the loader says the image does not fit. */
 	if (cfg->image)
-		return host_file_map(&h->image, "image", cfg->image, UINT64_MAX, err, errlen);
-	if (!cfg->kernel)
-		return 0;
-	rc = host_file_map(&h->kernel, "kernel", cfg->kernel, KERNEL_FILE_MAX, err, errlen);
+		rc = host_file_map(&h->image, "image", cfg->image, UINT64_MAX, e->msg,
+				   sizeof(e->msg));
+	if (!rc && cfg->kernel)
+		rc = host_file_map(&h->kernel, "kernel", cfg->kernel, KERNEL_FILE_MAX, e->msg,
+				   sizeof(e->msg));
 	if (!rc && cfg->initrd)
-		rc = host_file_map(&h->initrd, "initrd", cfg->initrd, KERNEL_FILE_MAX, err, errlen);
-	return rc;
+		rc = host_file_map(&h->initrd, "initrd", cfg->initrd, KERNEL_FILE_MAX, e->msg,
+				   sizeof(e->msg));
+	return rc ? error_blame(e, rc, error_blame_path(rc)) : 0;
 }
 
 void vm_host_close(struct vm_host *h)
@@ -267,24 +264,20 @@ void vm_host_close(struct vm_host *h)
 	kvm_close(&h->kvm);
 }
 
-static int create_vm_fd(struct vm *vm, char *err, size_t errlen)
+static int create_vm_fd(struct vm *vm, struct error *e)
 {
 	/* EINTR: a signal (a kick of the machine torn down just before, a
 	 * SIGCHLD) landed during the call; QEMU retries too. */
 	do
 		vm->vm_fd = ioctl(vm->host->kvm.fd, KVM_CREATE_VM, 0);
 	while (vm->vm_fd < 0 && errno == EINTR);
-	if (vm->vm_fd < 0) {
-		int rc = -errno;
-
-		snprintf(err, errlen, "KVM_CREATE_VM: %s", strerror(errno));
-		return rc;
-	}
+	if (vm->vm_fd < 0)
+		return error_set(e, -errno, BLAME_HOST, "KVM_CREATE_VM: %s", strerror(errno));
 	vm->irq = (struct irqchip){vm->vm_fd, vm->irqchip};
 	return 0;
 }
 
-static int setup_devices(struct vm *vm, char *err, size_t errlen)
+static int setup_devices(struct vm *vm, struct error *e)
 {
 	int rc;
 
@@ -293,15 +286,17 @@ static int setup_devices(struct vm *vm, char *err, size_t errlen)
 		.ev = &vm->ev, .irq = &vm->irq, .io = vm->host->io, .devices = &vm->devices,
 		.stopper = vm->stopper, .t_start = vm->t_start,
 	};
-	rc = hostio_attach(vm->host->io, &vm->ev, &vm->stopper, err, errlen);
+	rc = hostio_attach(vm->host->io, &vm->ev, &vm->stopper, e->msg, sizeof(e->msg));
 	if (!rc)
-		rc = board_create(&vm->m, &vm->board, err, errlen);
-	if (!rc)
-		rc = vm_virtio_create(&vm->m, &vm->virtio, err, errlen);
-	return rc;
+		rc = board_create(&vm->m, &vm->board, e->msg, sizeof(e->msg));
+	if (rc)
+		return error_blame(e, rc, BLAME_HOST);
+	/* Disk paths and device counts come from the user. */
+	rc = vm_virtio_create(&vm->m, &vm->virtio, e->msg, sizeof(e->msg));
+	return rc ? error_blame(e, rc, error_blame_path(rc)) : 0;
 }
 
-static int load_guest(struct vm *vm, struct cpu_entry *entry, char *err, size_t errlen)
+static int load_guest(struct vm *vm, struct cpu_entry *entry, struct error *e)
 {
 	const struct vm_config *cfg = vm->cfg;
 	struct kernel_boot kb = {
@@ -313,14 +308,18 @@ static int load_guest(struct vm *vm, struct cpu_entry *entry, char *err, size_t 
 		.slots = vm->m.slots,
 		.nr_slots = vm->m.nr_slots,
 	};
+	int rc;
 
 	if (!cfg->kernel)
-		return load_image(vm, entry, err, errlen);
-	return kernel_load(&vm->gm, &kb, entry, err, errlen);
+		return load_image(vm, entry, e);
+	/* A kernel that does not fit or parse is the user's; running out of
+	 * memory is the host's. */
+	rc = kernel_load(&vm->gm, &kb, entry, e->msg, sizeof(e->msg));
+	return rc ? error_blame(e, rc, rc == -ENOMEM ? BLAME_HOST : BLAME_INPUT) : 0;
 }
 
 int vm_create(struct vm *vm, const struct vm_config *cfg, const struct vm_host *host,
-	      const struct timespec *t_start, char *err, size_t errlen)
+	      const struct timespec *t_start, struct error *e)
 {
 	struct cpu_entry entry;
 	int rc;
@@ -342,39 +341,39 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, const struct vm_host *
 
 	rc = vcpu_signals_init();
 	if (rc) {
-		snprintf(err, errlen, "cannot install signal handler: %s", strerror(-rc));
-		return rc;
+		return error_set(e, rc, BLAME_HOST, "cannot install signal handler: %s",
+				 strerror(-rc));
 	}
 	stamp(vm, "/dev/kvm checked");
-	rc = create_vm_fd(vm, err, errlen);
+	rc = create_vm_fd(vm, e);
 	if (rc)
 		return rc;
 	/* Memory before the irqchip: the other order costs milliseconds here
 	 * (HOST-NOTES.md). */
 	stamp(vm, "VM created");
-	rc = setup_memory(vm, err, errlen);
+	rc = setup_memory(vm, e);
 	if (rc)
 		return rc;
 	stamp(vm, "guest RAM mapped");
-	rc = setup_irqchip(vm, err, errlen);
+	rc = setup_irqchip(vm, e);
 	if (rc)
 		return rc;
 	stamp(vm, "irqchip ready");
 	rc = ev_init(&vm->ev);
 	if (rc) {
-		snprintf(err, errlen, "cannot create the event loop: %s", strerror(-rc));
-		return rc;
+		return error_set(e, rc, BLAME_HOST, "cannot create the event loop: %s",
+				 strerror(-rc));
 	}
 	vm->ev_ready = 1;
-	rc = setup_devices(vm, err, errlen);
+	rc = setup_devices(vm, e);
 	if (rc)
 		return rc;
 	stamp(vm, "devices ready");
-	rc = load_guest(vm, &entry, err, errlen);
+	rc = load_guest(vm, &entry, e);
 	if (rc)
 		return rc;
 	stamp(vm, cfg->kernel ? "kernel loaded" : "image loaded");
-	rc = setup_vcpus(vm, &entry, err, errlen);
+	rc = setup_vcpus(vm, &entry, e);
 	if (!rc)
 		stamp(vm, "vCPUs set up");
 	return rc;

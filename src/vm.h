@@ -14,6 +14,7 @@
 #include "compiler.h"
 #include "config.h"
 #include "device.h"
+#include "error.h"
 #include "evloop.h"
 #include "guest_mem.h"
 #include "hostfile.h"
@@ -72,14 +73,13 @@ struct vm {
 };
 
 /* Opens /dev/kvm and maps the image, kernel and initrd the config names.
- * err gets one line; the return value says whose fault (-EINVAL, -ENOENT,
- * ... for bad input; see main.c). io is main's, already open. */
-int vm_host_open(struct vm_host *h, const struct vm_config *cfg, struct hostio *io, char *err,
-		 size_t errlen) MUST_CHECK;
+ * e gets one line and the blame. io is main's, already open. */
+int vm_host_open(struct vm_host *h, const struct vm_config *cfg, struct hostio *io,
+		 struct error *e) MUST_CHECK;
 void vm_host_close(struct vm_host *h);
 
 int vm_create(struct vm *vm, const struct vm_config *cfg, const struct vm_host *host,
-	      const struct timespec *t_start, char *err, size_t errlen) MUST_CHECK;
+	      const struct timespec *t_start, struct error *e) MUST_CHECK;
 /* Starts the vCPUs and runs the event loop until the VM stops. */
 int vm_run(struct vm *vm) MUST_CHECK;
 void vm_destroy(struct vm *vm);

@@ -82,6 +82,7 @@ int main(int argc, char **argv)
 	enum config_cmd cmd;
 	struct timespec t0;
 	struct vm_host host;
+	struct error e = {0};
 	struct hostio *io;
 	struct vm vm;
 	pthread_t th;
@@ -103,9 +104,8 @@ int main(int argc, char **argv)
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if (hostio_open(&io, &(struct hostio_opts){0}, err, sizeof(err)) ||
-	    vm_host_open(&host, &cfg, io, err, sizeof(err)) ||
-	    vm_create(&vm, &cfg, &host, &t0, err, sizeof(err))) {
-		printf("FAIL: set-up: %s\n", err);
+	    vm_host_open(&host, &cfg, io, &e) || vm_create(&vm, &cfg, &host, &t0, &e)) {
+		printf("FAIL: set-up: %s%s\n", err, e.msg);
 		return 1;
 	}
 	pthread_create(&th, NULL, runner, &vm);
