@@ -22,13 +22,17 @@
 
 struct vdev {
 	struct vm_virtio_slot slot;
-	struct virtio_mmio *t;
+	struct virtio_dev *t;
 	struct virtio_blk *blk;
 	struct virtio_rng *rng;
 	struct virtio_console *con;
 	int irqfd;
 	int nr_ioeventfds;
 	char name[16];
+	/* The platform's console sink (never full: it blocks instead). */
+	void (*con_out)(void *ctx, const uint8_t *buf, size_t n);
+	void (*con_rx_space)(void *ctx);
+	void *con_ctx;
 };
 
 struct vm_virtio {
@@ -62,7 +66,7 @@ static int ioeventfd(struct vm *vm, struct vdev *d, uint32_t q, int assign)
 		.datamatch = q,
 		.addr = d->slot.base + VIRTIO_MMIO_QUEUE_NOTIFY,
 		.len = 4,
-		.fd = virtio_mmio_queue_eventfd(d->t, q),
+		.fd = virtio_dev_queue_eventfd(d->t, q),
 		.flags = KVM_IOEVENTFD_FLAG_DATAMATCH |
 			 (assign ? 0 : KVM_IOEVENTFD_FLAG_DEASSIGN),
 	};
@@ -86,8 +90,8 @@ static int wire(struct vm *vm, struct vdev *d, char *err, size_t errlen)
 	}
 	/* Without an irqchip there is nowhere to deliver interrupts: polling
 	 * test guests only. */
-	virtio_mmio_set_irq(d->t, vm->irqchip ? &line : NULL);
-	rc = virtio_mmio_setup_eventfds(d->t, &vm->ev);
+	virtio_dev_set_irq(d->t, vm->irqchip ? &line : NULL);
+	rc = virtio_dev_setup_eventfds(d->t, &vm->ev);
 	if (rc) {
 		snprintf(err, errlen, "%s: queue eventfds: %s", d->name, strerror(-rc));
 		return rc;
@@ -125,18 +129,36 @@ static size_t console_receive(void *dev, const uint8_t *buf, size_t n)
 	return virtio_console_receive(dev, buf, n);
 }
 
+/* Until the host console gets an output buffer with a high-water mark: the
+ * platform's sink blocks instead of saying it is full. */
+static bool console_sink(void *ctx, const uint8_t *buf, size_t n)
+{
+	struct vdev *d = ctx;
+
+	d->con_out(d->con_ctx, buf, n);
+	return true;
+}
+
+static void console_rx_space(void *ctx)
+{
+	struct vdev *d = ctx;
+
+	d->con_rx_space(d->con_ctx);
+}
+
 static int create_console(struct vm *vm, struct vdev *d, char *err, size_t errlen)
 {
-	struct virtio_console_host host;
+	struct virtio_console_host host = {.out = console_sink, .rx_space = console_rx_space,
+					   .ctx = d};
 	int rc;
 
-	platform_console_host(vm->plat, &host.out, &host.rx_space, &host.ctx);
+	platform_console_host(vm->plat, &d->con_out, &d->con_rx_space, &d->con_ctx);
 	rc = virtio_console_new(&d->con, &vm->gm, &host, d->name);
 	if (rc) {
 		snprintf(err, errlen, "--console virtio: %s", strerror(-rc));
 		return rc;
 	}
-	d->t = virtio_console_transport(d->con);
+	d->t = virtio_console_vdev(d->con);
 	rc = wire(vm, d, err, errlen);
 	if (!rc)
 		platform_console_input(vm->plat, console_receive, d->con);
@@ -172,7 +194,7 @@ int vm_virtio_create(struct vm *vm, struct vm_virtio **out, char *err, size_t er
 					      : strerror(-rc));
 			break;
 		}
-		d->t = virtio_blk_transport(d->blk);
+		d->t = virtio_blk_vdev(d->blk);
 		rc = wire(vm, d, err, errlen);
 	}
 	if (!rc && cfg->rng) {
@@ -182,7 +204,7 @@ int vm_virtio_create(struct vm *vm, struct vm_virtio **out, char *err, size_t er
 		if (rc) {
 			snprintf(err, errlen, "--rng: %s", strerror(-rc));
 		} else {
-			d->t = virtio_rng_transport(d->rng);
+			d->t = virtio_rng_vdev(d->rng);
 			rc = wire(vm, d, err, errlen);
 		}
 	}

@@ -28,12 +28,13 @@ static uint8_t sink[256];
 static size_t sink_len;
 static int rx_space_calls;
 
-static void out(void *ctx, const uint8_t *buf, size_t n)
+static bool out(void *ctx, const uint8_t *buf, size_t n)
 {
 	(void)ctx;
 	assert_true(sink_len + n <= sizeof(sink));
 	memcpy(sink + sink_len, buf, n);
 	sink_len += n;
+	return true;
 }
 
 static void rx_space(void *ctx)
@@ -57,7 +58,7 @@ static struct virtio_console *make(void)
 static void identity(void **s)
 {
 	struct virtio_console *c = make();
-	struct virtio_mmio *t = virtio_console_transport(c);
+	struct virtio_dev *t = virtio_console_vdev(c);
 
 	(void)s;
 	assert_int_equal(vqd_rd(t, VIRTIO_MMIO_DEVICE_ID), VIRTIO_ID_CONSOLE);
@@ -71,7 +72,7 @@ static void identity(void **s)
 static void transmit(void **s)
 {
 	struct virtio_console *c = make();
-	struct virtio_mmio *t = virtio_console_transport(c);
+	struct virtio_dev *t = virtio_console_vdev(c);
 
 	(void)s;
 	assert_int_equal(vqd_bring_up(t, VQD_VERSION_1, vq, 2), 0xf);
@@ -80,7 +81,7 @@ static void transmit(void **s)
 	vqd_set_desc(&vq[1], 0, DATA, 6, 1 /* NEXT */, 1);
 	vqd_set_desc(&vq[1], 1, DATA + 0x100, 5, 0, 0);
 	vqd_offer(&vq[1], 0);
-	virtio_mmio_queue_notify(t, 1);
+	virtio_dev_queue_notify(t, 1);
 	assert_int_equal(sink_len, 11);
 	assert_memory_equal(sink, "hello hvc0\n", 11);
 	assert_int_equal(vqd_used_idx(&vq[1]), 1);
@@ -90,7 +91,7 @@ static void transmit(void **s)
 static void receive_backpressure(void **s)
 {
 	struct virtio_console *c = make();
-	struct virtio_mmio *t = virtio_console_transport(c);
+	struct virtio_dev *t = virtio_console_vdev(c);
 
 	(void)s;
 	/* Before DRIVER_OK nothing is taken. */
@@ -103,7 +104,7 @@ static void receive_backpressure(void **s)
 	vqd_set_desc(&vq[0], 1, DATA + 0x100, 4, 2, 0);
 	vqd_offer(&vq[0], 0);
 	vqd_offer(&vq[0], 1);
-	virtio_mmio_queue_notify(t, 0);
+	virtio_dev_queue_notify(t, 0);
 	assert_int_equal(rx_space_calls, 1);
 	/* 10 bytes offered, 8 fit. */
 	assert_int_equal(virtio_console_receive(c, (const uint8_t *)"0123456789", 10), 8);
@@ -115,7 +116,7 @@ static void receive_backpressure(void **s)
 	/* Out of buffers again: the next post wakes the host again. */
 	assert_int_equal(virtio_console_receive(c, (const uint8_t *)"89", 2), 0);
 	vqd_offer(&vq[0], 0);
-	virtio_mmio_queue_notify(t, 0);
+	virtio_dev_queue_notify(t, 0);
 	assert_int_equal(rx_space_calls, 2);
 	assert_int_equal(virtio_console_receive(c, (const uint8_t *)"89", 2), 2);
 	assert_int_equal(vqd_used_len(&vq[0], 2), 2);
@@ -125,14 +126,14 @@ static void receive_backpressure(void **s)
 static void broken_transmit_chain(void **s)
 {
 	struct virtio_console *c = make();
-	struct virtio_mmio *t = virtio_console_transport(c);
+	struct virtio_dev *t = virtio_console_vdev(c);
 
 	(void)s;
 	assert_int_equal(vqd_bring_up(t, VQD_VERSION_1, vq, 2), 0xf);
 	/* A descriptor that points at itself. */
 	vqd_set_desc(&vq[1], 0, DATA, 4, 1, 0);
 	vqd_offer(&vq[1], 0);
-	virtio_mmio_queue_notify(t, 1);
+	virtio_dev_queue_notify(t, 1);
 	assert_true(vqd_rd(t, VIRTIO_MMIO_STATUS) & VIRTIO_STATUS_NEEDS_RESET);
 	/* Output from outside RAM never reaches the sink. */
 	assert_true(sink_len <= 4 * QSIZE);
@@ -144,7 +145,7 @@ static void broken_transmit_chain(void **s)
 	memcpy(mem + DATA, "ok", 2);
 	vqd_set_desc(&vq[1], 0, DATA, 2, 0, 0);
 	vqd_offer(&vq[1], 0);
-	virtio_mmio_queue_notify(t, 1);
+	virtio_dev_queue_notify(t, 1);
 	assert_int_equal(sink_len, 2);
 	virtio_console_free(c);
 }
@@ -153,7 +154,7 @@ static void broken_transmit_chain(void **s)
 static void zero_length_buffers(void **s)
 {
 	struct virtio_console *c = make();
-	struct virtio_mmio *t = virtio_console_transport(c);
+	struct virtio_dev *t = virtio_console_vdev(c);
 
 	(void)s;
 	assert_int_equal(vqd_bring_up(t, VQD_VERSION_1, vq, 2), 0xf);
@@ -166,7 +167,7 @@ static void zero_length_buffers(void **s)
 	vqd_set_desc(&vq[1], 0, DATA, 0, 1, 1);
 	vqd_set_desc(&vq[1], 1, DATA + 0x200, 0, 0, 0);
 	vqd_offer(&vq[1], 0);
-	virtio_mmio_queue_notify(t, 1);
+	virtio_dev_queue_notify(t, 1);
 	assert_int_equal(sink_len, 0);
 	assert_int_equal(vqd_used_idx(&vq[1]), 1);
 	virtio_console_free(c);

@@ -42,7 +42,7 @@ static struct fx *fx_new(bool event_idx, bool indirect)
 	assert_non_null(f->c);
 	gm_init_wrap(&f->gm, f->mem, MEM_SIZE);
 	f->vq = (struct vqd){f->mem, QSIZE, DESC, AVAIL, USED};
-	virtq_init(&f->q, &f->gm);
+	virtq_init(&f->q, &f->gm, NULL);
 	assert_int_equal(virtq_enable(&f->q, QSIZE, 256, DESC, AVAIL, USED, event_idx, indirect),
 			 0);
 	return f;
@@ -419,7 +419,7 @@ static void test_total_len_over_4g(void **s)
 	(void)s;
 	assert_true(mem != MAP_FAILED);
 	gm_init_wrap(&gm, mem, size);
-	virtq_init(&q, &gm);
+	virtq_init(&q, &gm, NULL);
 	assert_int_equal(virtq_enable(&q, QSIZE, QSIZE, DESC, AVAIL, USED, false, false), 0);
 	vqd_set_desc(&vq, 0, 0, 0x80000000u, VIRTQ_DESC_F_NEXT, 1);
 	vqd_set_desc(&vq, 1, 0, 0x80000000u, VIRTQ_DESC_F_NEXT, 2);
@@ -445,7 +445,7 @@ static void test_enable_validation(void **s)
 	(void)s;
 	memset(mem, 0, MEM_SIZE);
 	gm_init_wrap(&gm, mem, MEM_SIZE);
-	virtq_init(&q, &gm);
+	virtq_init(&q, &gm, NULL);
 	assert_int_equal(virtq_enable(&q, 0, 256, DESC, AVAIL, USED, 0, 0), -EINVAL);
 	assert_int_equal(virtq_enable(&q, 24, 256, DESC, AVAIL, USED, 0, 0), -EINVAL);
 	assert_int_equal(virtq_enable(&q, 512, 256, DESC, AVAIL, USED, 0, 0), -EINVAL);

@@ -56,11 +56,11 @@ static bool all_zero(const uint8_t *p, size_t n)
 static void test_fill(void **s)
 {
 	struct virtio_rng *r;
-	struct virtio_mmio *t;
+	struct virtio_dev *t;
 
 	(void)s;
 	assert_int_equal(virtio_rng_new(&r, &gm, NULL, 0, NULL), 0);
-	t = virtio_rng_transport(r);
+	t = virtio_rng_vdev(r);
 	assert_int_equal(vqd_rd(t, VIRTIO_MMIO_DEVICE_ID), 4);
 	assert_int_equal(vqd_bring_up(t, VQD_VERSION_1, &vq, 1), 0xf);
 	/* readable 32 bytes (ignored), then 2 writable buffers. */
@@ -87,11 +87,11 @@ static void test_fill(void **s)
 static void test_large_buffer_capped(void **s)
 {
 	struct virtio_rng *r;
-	struct virtio_mmio *t;
+	struct virtio_dev *t;
 
 	(void)s;
 	assert_int_equal(virtio_rng_new(&r, &gm, NULL, 0, NULL), 0);
-	t = virtio_rng_transport(r);
+	t = virtio_rng_vdev(r);
 	assert_int_equal(vqd_bring_up(t, VQD_VERSION_1, &vq, 1), 0xf);
 	vqd_set_desc(&vq, 0, 0x20000, 0x80000, VIRTQ_DESC_F_WRITE, 0);
 	vqd_offer(&vq, 0);
@@ -120,7 +120,7 @@ static void *loop_thread(void *arg)
 static void test_rate_limit(void **s)
 {
 	struct virtio_rng *r;
-	struct virtio_mmio *t;
+	struct virtio_dev *t;
 	struct evloop loop;
 	pthread_t th;
 	struct timespec t0, t1;
@@ -130,7 +130,7 @@ static void test_rate_limit(void **s)
 	assert_int_equal(ev_init(&loop), 0);
 	/* 100 B/s: the bucket starts with 100 bytes. */
 	assert_int_equal(virtio_rng_new(&r, &gm, &loop, 100, NULL), 0);
-	t = virtio_rng_transport(r);
+	t = virtio_rng_vdev(r);
 	assert_int_equal(vqd_bring_up(t, VQD_VERSION_1, &vq, 1), 0xf);
 	for (uint16_t i = 0; i < 3; i++) {
 		vqd_set_desc(&vq, i, DATA + 0x100u * i, 64, VIRTQ_DESC_F_WRITE, 0);
