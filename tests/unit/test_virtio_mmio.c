@@ -602,6 +602,26 @@ static void test_bad_vtable(void **s)
 	virtio_dev_free(&t); /* safe on a failed init */
 }
 
+/* Restore accepts exactly the statuses the transition table reaches. */
+static void test_status_reachable(void **s)
+{
+	static const struct {
+		uint32_t status;
+		bool ok;
+	} cases[] = {
+		{0, true},     {1, true},     {3, true},     {0xb, true},   {0xf, true},
+		{0x80, true},  {0x83, true},  {0x8f, true},  {0x4b, true},  {0x4f, true},
+		{0xcf, true},  {2, false},    {0x7, false},  {0x9, false},  {0xd, false},
+		{0x40, false}, {0x43, false}, {0x10f, false}, {0x2f, false},
+	};
+
+	(void)s;
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		print_message("status 0x%x\n", cases[i].status);
+		assert_int_equal(virtio_status_reachable(cases[i].status), cases[i].ok);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -620,6 +640,7 @@ int main(void)
 		cmocka_unit_test(test_stale_push),
 		cmocka_unit_test(test_config_space),
 		cmocka_unit_test(test_bad_vtable),
+		cmocka_unit_test(test_status_reachable),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
