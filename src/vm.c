@@ -16,7 +16,7 @@
 #include "arch/x86/cpu.h"
 #include "arch/x86/kernel.h"
 #include "log.h"
-#include "vm_virtio.h"
+#include "machine_virtio.h"
 
 #define TSS_ADDR 0xfffbd000ull
 #define IDENTITY_MAP_ADDR 0xfffbc000ull
@@ -292,7 +292,7 @@ static int setup_devices(struct vm *vm, struct error *e)
 	if (rc)
 		return error_blame(e, rc, BLAME_HOST);
 	/* Disk paths and device counts come from the user. */
-	rc = vm_virtio_create(&vm->m, &vm->virtio, e->msg, sizeof(e->msg));
+	rc = machine_virtio_create(&vm->m, &vm->virtio, e->msg, sizeof(e->msg));
 	return rc ? error_blame(e, rc, error_blame_path(rc)) : 0;
 }
 
@@ -447,7 +447,7 @@ void vm_destroy(struct vm *vm)
 	vm->vcpus = NULL;
 	vm->nr_vcpus = 0;
 	/* Devices before RAM: in-flight disk I/O still lands in guest memory. */
-	vm_virtio_destroy(vm->virtio);
+	machine_virtio_destroy(vm->virtio);
 	vm->virtio = NULL;
 	board_destroy(vm->board);
 	vm->board = NULL;

@@ -26,7 +26,7 @@
 #include "vm_event.h"
 
 struct board;
-struct vm_virtio;
+struct machine_virtio;
 
 /* Host resources: opened once per kite process, before any machine, and
  * lent to each machine in turn. */
@@ -50,7 +50,7 @@ struct vm {
 	struct device_list devices;
 	struct machine m; /* what the wiring below sees */
 	struct board *board;
-	struct vm_virtio *virtio;
+	struct machine_virtio *virtio;
 	int nr_vcpus;
 	struct vcpu *vcpus;
 	struct vcpu_env vcpu_env;

@@ -10,7 +10,8 @@
 #include "compiler.h"
 #include "evloop.h"
 #include "guest_mem.h"
-#include "virtio/mmio.h"
+#include "device.h"
+#include "virtio/core.h"
 
 #define VIRTIO_BLK_F_SIZE_MAX 1
 #define VIRTIO_BLK_F_SEG_MAX 2
@@ -34,7 +35,9 @@
 #define VIRTIO_BLK_ID_BYTES 20
 #define VIRTIO_BLK_SECTOR 512u
 #define VIRTIO_BLK_CONFIG_SIZE 60u
-#define VIRTIO_BLK_SEG_MAX 126u
+/* Data buffers per request: 254 with the header and status fill a queue of
+ * 256, and a 1 MiB request of 4 KiB pages is one request. */
+#define VIRTIO_BLK_SEG_MAX 254u
 #define VIRTIO_BLK_QUEUE_MAX 256u
 #define VIRTIO_BLK_MAX_DISCARD_SECTORS 0x400000u /* 2 GiB per request */
 
@@ -51,18 +54,23 @@ struct virtio_blk_opts {
 
 struct virtio_blk;
 
-/* Opens the image (errors are logged with the path) and builds the device
- * and its transport. `loop` receives the disk's completion eventfd; it may
- * be NULL in tests and fuzzers that call virtio_blk_drain. */
+/* Opens the image (errors are logged with the path) and builds the device.
+ * `loop` receives the disk's completion eventfd; it may be NULL in tests and
+ * fuzzers that call virtio_blk_drain. name: the device's name in the VM
+ * (log prefix, metrics key), e.g. blk0. */
 int virtio_blk_new(struct virtio_blk **out, const struct guest_mem *gm, struct evloop *loop,
 		   const struct virtio_blk_opts *opts, const char *name) MUST_CHECK;
-struct virtio_mmio *virtio_blk_transport(struct virtio_blk *b);
+/* The virtio core of the device (transport opaque, eventfds, irq line). */
+struct virtio_dev *virtio_blk_vdev(struct virtio_blk *b);
+/* The device in the registry (its destroy op frees it: virtio_blk_free). */
+struct device *virtio_blk_device(struct virtio_blk *b);
 uint64_t virtio_blk_capacity(const struct virtio_blk *b); /* in 512-byte sectors */
 /* Requests handed to the backend and not completed yet (tests). */
 uint32_t virtio_blk_inflight(struct virtio_blk *b);
 /* Completes every request in flight (tests, fuzzers, shutdown). */
 void virtio_blk_drain(struct virtio_blk *b);
-/* Drains, closes the image, frees the transport. */
+/* Closes the image without waiting for the guest's I/O (what is in flight
+ * is cancelled or completes writing nothing), frees the device. */
 void virtio_blk_free(struct virtio_blk *b);
 
 #endif

@@ -12,18 +12,19 @@
 
 #define DESC_SIZE 16u
 
-void virtq_init(struct virtq *q, const struct guest_mem *gm)
+void virtq_init(struct virtq *q, const struct guest_mem *gm, const char *name)
 {
 	memset(q, 0, sizeof(*q));
 	q->gm = gm;
+	q->name = name ? name : "virtq";
 }
 
-int virtq_enable(struct virtq *q, uint32_t size, uint32_t max_size, uint64_t desc,
-		 uint64_t avail, uint64_t used, bool event_idx, bool indirect)
+/* Host pointers of the three rings, or -EINVAL. */
+static int layout(const struct guest_mem *gm, uint32_t size, uint32_t max_size, uint64_t desc,
+		  uint64_t avail, uint64_t used, uint8_t **d, uint8_t **a, uint8_t **u)
 {
-	uint8_t *d, *a, *u;
-
-	/* GUEST: size, desc, avail, used come from transport registers. */
+	/* GUEST: size, desc, avail, used come from transport registers (or a
+	 * snapshot). */
 	if (size == 0 || !IS_POW2(size) || size > max_size || size > VIRTQ_MAX_SIZE)
 		return -EINVAL;
 	if (desc % 16 || avail % 2 || used % 4)
@@ -31,17 +32,31 @@ int virtq_enable(struct virtq *q, uint32_t size, uint32_t max_size, uint64_t des
 	/* Sizes include used_event/avail_event: the spec lays them out
 	 * whether or not EVENT_IDX is negotiated. size <= 32768 keeps these
 	 * products far from overflow. */
-	d = gm_ptr(q->gm, desc, (uint64_t)DESC_SIZE * size);
-	a = gm_ptr(q->gm, avail, 6 + 2ull * size);
-	u = gm_ptr(q->gm, used, 6 + 8ull * size);
-	if (!d || !a || !u)
+	*d = gm_ptr(gm, desc, (uint64_t)DESC_SIZE * size);
+	*a = gm_ptr(gm, avail, 6 + 2ull * size);
+	*u = gm_ptr(gm, used, 6 + 8ull * size);
+	if (!*d || !*a || !*u)
 		return -EINVAL;
 	/* Host mappings keep guest alignment (page-aligned regions); refuse
 	 * anything else rather than do misaligned atomic accesses. */
-	if ((uintptr_t)d % 16 || (uintptr_t)a % 2 || (uintptr_t)u % 4)
+	if ((uintptr_t)*d % 16 || (uintptr_t)*a % 2 || (uintptr_t)*u % 4)
 		return -EINVAL;
+	return 0;
+}
 
-	q->size = (uint16_t)size; /* 32768 fits; 65536 was refused above */
+int virtq_check(const struct guest_mem *gm, uint32_t size, uint32_t max_size, uint64_t desc,
+		uint64_t avail, uint64_t used)
+{
+	uint8_t *d, *a, *u;
+
+	return layout(gm, size, max_size, desc, avail, used, &d, &a, &u);
+}
+
+static void set_layout(struct virtq *q, uint32_t size, uint64_t desc, uint64_t avail,
+		       uint64_t used, uint8_t *d, uint8_t *a, uint8_t *u, bool event_idx,
+		       bool indirect)
+{
+	q->size = (uint16_t)size; /* 32768 fits; 65536 was refused by layout() */
 	q->desc_gpa = desc;
 	q->avail_gpa = avail;
 	q->used_gpa = used;
@@ -52,6 +67,16 @@ int virtq_enable(struct virtq *q, uint32_t size, uint32_t max_size, uint64_t des
 	q->avail_event = (uint16_t *)(u + 4 + 8ull * size);
 	q->event_idx = event_idx;
 	q->indirect = indirect;
+}
+
+int virtq_enable(struct virtq *q, uint32_t size, uint32_t max_size, uint64_t desc,
+		 uint64_t avail, uint64_t used, bool event_idx, bool indirect)
+{
+	uint8_t *d, *a, *u;
+
+	if (layout(q->gm, size, max_size, desc, avail, used, &d, &a, &u) < 0)
+		return -EINVAL;
+	set_layout(q, size, desc, avail, used, d, a, u, event_idx, indirect);
 	q->last_avail_idx = 0;
 	q->used_idx = 0;
 	q->signalled_used = 0;
@@ -67,19 +92,58 @@ int virtq_enable(struct virtq *q, uint32_t size, uint32_t max_size, uint64_t des
 	return 0;
 }
 
+void virtq_get_state(const struct virtq *q, struct virtq_state *s)
+{
+	s->last_avail_idx = q->last_avail_idx;
+	s->used_idx = q->used_idx;
+	s->signalled_used = q->signalled_used;
+	s->broken = q->broken;
+	s->notify_off = q->notify_off;
+}
+
+bool virtq_state_ok(uint32_t size, const struct virtq_state *s)
+{
+	/* GUEST (snapshot): chains taken but not returned fit in the queue;
+	 * the last signalled index is one the used index passed, at most
+	 * 65535 pushes ago (any u16 distance), so only the first bound says
+	 * anything. */
+	return (uint16_t)(s->last_avail_idx - s->used_idx) <= size;
+}
+
+int virtq_restore(struct virtq *q, uint32_t size, uint32_t max_size, uint64_t desc,
+		  uint64_t avail, uint64_t used, bool event_idx, bool indirect,
+		  const struct virtq_state *s)
+{
+	uint8_t *d, *a, *u;
+
+	if (layout(q->gm, size, max_size, desc, avail, used, &d, &a, &u) < 0 ||
+	    !virtq_state_ok(size, s))
+		return -EINVAL;
+	set_layout(q, size, desc, avail, used, d, a, u, event_idx, indirect);
+	q->last_avail_idx = s->last_avail_idx;
+	q->used_idx = s->used_idx;
+	q->signalled_used = s->signalled_used;
+	q->broken = s->broken;
+	q->notify_off = s->notify_off;
+	q->ready = true;
+	return 0;
+}
+
 void virtq_disable(struct virtq *q)
 {
 	const struct guest_mem *gm = q->gm;
+	const char *name = q->name;
 	uint32_t gen = q->gen + 1;
 
 	memset(q, 0, sizeof(*q));
 	q->gm = gm;
+	q->name = name;
 	q->gen = gen;
 }
 
 static int fail(struct virtq *q, const char *why)
 {
-	log_guest("virtq", "queue broken: %s", why);
+	log_guest(q->name, "queue broken: %s", why);
 	q->broken = true;
 	return -EINVAL;
 }

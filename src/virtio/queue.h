@@ -59,6 +59,7 @@ struct virtq_chain {
 
 struct virtq {
 	const struct guest_mem *gm;
+	const char *name;        /* log prefix: the owning device's name */
 	uint16_t size;           /* power of two; valid while ready */
 	bool ready;
 	bool broken;             /* guest error seen: no more pops until reset */
@@ -81,7 +82,13 @@ struct virtq {
 	bool notify_off;         /* device polling: driver told not to kick */
 };
 
-void virtq_init(struct virtq *q, const struct guest_mem *gm);
+/* name (may be NULL: "virtq") prefixes the queue's guest-error messages and
+ * must outlive the queue. */
+void virtq_init(struct virtq *q, const struct guest_mem *gm, const char *name);
+/* The layout checks of virtq_enable, without side effects (restore checks a
+ * saved layout with them before changing anything). 0 or -EINVAL. */
+int virtq_check(const struct guest_mem *gm, uint32_t size, uint32_t max_size, uint64_t desc,
+		uint64_t avail, uint64_t used) MUST_CHECK;
 /* Checks the layout the driver wrote and makes the queue ready. size must be
  * a power of two <= max_size (<= VIRTQ_MAX_SIZE); the rings must be aligned
  * (16/2/4) and lie entirely inside guest RAM. -EINVAL otherwise. */
@@ -89,6 +96,26 @@ int virtq_enable(struct virtq *q, uint32_t size, uint32_t max_size, uint64_t des
 		 uint64_t avail, uint64_t used, bool event_idx, bool indirect) MUST_CHECK;
 /* Not ready any more, not broken; chains popped before are now stale. */
 void virtq_disable(struct virtq *q);
+
+/* The device-side progress of a ready queue: what a snapshot must carry
+ * besides the layout. */
+struct virtq_state {
+	uint16_t last_avail_idx, used_idx, signalled_used;
+	bool broken, notify_off;
+};
+
+void virtq_get_state(const struct virtq *q, struct virtq_state *s);
+/* Whether s is possible for a queue of `size`: the device never holds more
+ * chains than the queue has entries (last_avail_idx - used_idx <= size), nor
+ * signalled an index it has not reached. */
+bool virtq_state_ok(uint32_t size, const struct virtq_state *s);
+/* virtq_enable for a snapshot: the same layout checks, the indices checked
+ * with virtq_state_ok, and unlike enable nothing is written into the rings
+ * (guest memory already holds what the driver saw). -EINVAL otherwise, with
+ * q unchanged. */
+int virtq_restore(struct virtq *q, uint32_t size, uint32_t max_size, uint64_t desc,
+		  uint64_t avail, uint64_t used, bool event_idx, bool indirect,
+		  const struct virtq_state *s) MUST_CHECK;
 
 /* 1: a chain was stored in *c; 0: nothing available; <0: guest error, and
  * the queue is then marked broken (every later pop fails too). */

@@ -1,7 +1,10 @@
 /* virtio-rng: one request queue; each chain's writable buffers are filled
  * from getrandom(). With a byte-rate limit, a token bucket decides how many
  * bytes the guest gets now; when it is empty the queue is left alone and a
- * timerfd on the event loop brings the device back once tokens accrue. */
+ * timerfd on the event loop brings the device back once tokens accrue. Its
+ * state section (after the core's): u64 rate, u64 tokens, u64 age of the
+ * last refill in ns (relative: the host clock of another machine means
+ * nothing), u8 blocked (the refill timer was armed). */
 #include "virtio/rng.h"
 
 #include <errno.h>
@@ -19,8 +22,11 @@
 #define RNG_QUEUE_MAX 256
 #define RNG_MIN_BURST 64u
 
+/* Past this the bucket is full for any sane rate. */
+#define REFILL_AGE_MAX_NS 10000000000ull
+
 struct virtio_rng {
-	struct virtio_mmio t;
+	struct virtio_dev vd;
 	struct evloop *loop;
 	uint64_t rate;     /* bytes per second, 0 = unlimited */
 	uint64_t burst;
@@ -28,6 +34,8 @@ struct virtio_rng {
 	uint64_t last_ns;
 	int timer_fd;
 	bool timer_armed;
+	bool blocked; /* pause found the timer armed: re-armed on resume */
+	uint64_t bytes; /* given to the guest */
 	struct virtq_chain chain;
 };
 
@@ -39,10 +47,9 @@ static void refill(struct virtio_rng *r)
 
 	if (!r->rate)
 		return;
-	/* Past 10 s the bucket is full for any sane rate; the multiplication
-	 * saturates for absurd ones. */
-	if (dt > 10000000000ull)
-		dt = 10000000000ull;
+	/* The multiplication saturates for absurd rates. */
+	if (dt > REFILL_AGE_MAX_NS)
+		dt = REFILL_AGE_MAX_NS;
 	if (__builtin_mul_overflow(dt, r->rate, &add))
 		add = UINT64_MAX;
 	add /= 1000000000ull;
@@ -67,7 +74,7 @@ static void arm_timer(struct virtio_rng *r)
 	if (timerfd_settime(r->timer_fd, 0, &its, NULL) == 0)
 		r->timer_armed = true;
 	else
-		log_err(r->t.name, "timerfd_settime: %s", strerror(errno));
+		log_err(r->vd.name, "timerfd_settime: %s", strerror(errno));
 }
 
 /* Fills up to `max` bytes into the chain's writable buffers. Returns the
@@ -90,7 +97,7 @@ static uint32_t fill(struct virtio_rng *r, const struct virtq_chain *c, uint32_t
 			if (n < 0) {
 				if (errno == EINTR)
 					continue;
-				log_err(r->t.name, "getrandom: %s", strerror(errno));
+				log_err(r->vd.name, "getrandom: %s", strerror(errno));
 				return done + got;
 			}
 			got += (uint32_t)n;
@@ -103,19 +110,11 @@ static uint32_t fill(struct virtio_rng *r, const struct virtq_chain *c, uint32_t
 static int rng_queue_notify(void *dev, uint32_t qidx)
 {
 	struct virtio_rng *r = dev;
-	uint32_t budget = virtio_mmio_queue_size(&r->t, qidx);
-	int ret;
 
 	refill(r);
 	for (;;) {
 		uint32_t max = VIRTIO_RNG_MAX_REQ;
 		uint32_t n;
-
-		if (budget-- == 0) {
-			/* A queue's worth served: the rest after other work. */
-			virtio_mmio_kick_self(&r->t, qidx);
-			break;
-		}
 
 		if (r->rate) {
 			if (!r->tokens) {
@@ -125,15 +124,16 @@ static int rng_queue_notify(void *dev, uint32_t qidx)
 			}
 			max = (uint32_t)MIN((uint64_t)max, r->tokens);
 		}
-		ret = virtio_mmio_pop(&r->t, qidx, &r->chain);
-		if (ret <= 0)
+		/* A queue's worth per call: the core re-signals the queue. */
+		if (virtio_dev_pop(&r->vd, qidx, &r->chain) <= 0)
 			break;
 		n = fill(r, &r->chain, max);
 		if (r->rate)
 			r->tokens -= n;
-		virtio_mmio_push(&r->t, qidx, r->chain.gen, r->chain.head, n);
+		r->bytes += n;
+		virtio_dev_push(&r->vd, qidx, r->chain.gen, r->chain.head, n);
 	}
-	virtio_mmio_notify(&r->t, qidx);
+	virtio_dev_notify(&r->vd, qidx);
 	return 0;
 }
 
@@ -146,11 +146,12 @@ static void rng_timer(void *ctx, uint32_t events)
 	if (read(r->timer_fd, &expirations, sizeof(expirations)) < 0) {
 		/* EAGAIN: spurious wake-up; look at the queue anyway. */
 	}
-	virtio_mmio_lock(&r->t);
+	virtio_dev_lock(&r->vd);
 	r->timer_armed = false;
-	virtio_mmio_unlock(&r->t);
-	/* Takes the lock and checks the queue is still live. */
-	virtio_mmio_queue_notify(&r->t, 0);
+	virtio_dev_unlock(&r->vd);
+	/* Takes the lock and checks the queue is still live (and the device
+	 * not paused: resume looks at the queue again). */
+	virtio_dev_queue_notify(&r->vd, 0);
 }
 
 static uint64_t rng_features(void *dev)
@@ -166,15 +167,125 @@ static void rng_reset(void *dev)
 	 * still armed finds the queue not ready and does nothing. */
 }
 
+static void disarm_timer(struct virtio_rng *r)
+{
+	struct itimerspec its = {0};
+
+	if (r->timer_armed && timerfd_settime(r->timer_fd, 0, &its, NULL) < 0)
+		log_err(r->vd.name, "timerfd_settime: %s", strerror(errno));
+	r->timer_armed = false;
+}
+
+/* Nothing is in flight (requests complete inside queue_notify); only the
+ * refill timer is stopped, and started again on resume. */
+static int rng_pause(void *dev)
+{
+	struct virtio_rng *r = dev;
+
+	virtio_dev_lock(&r->vd);
+	r->blocked = r->timer_armed;
+	disarm_timer(r);
+	virtio_dev_unlock(&r->vd);
+	return 0;
+}
+
+static void rng_resume(void *dev)
+{
+	struct virtio_rng *r = dev;
+
+	virtio_dev_lock(&r->vd);
+	if (r->blocked && r->rate)
+		arm_timer(r);
+	r->blocked = false;
+	virtio_dev_unlock(&r->vd);
+}
+
+static int rng_save(void *dev, struct state_buf *out)
+{
+	struct virtio_rng *r = dev;
+	uint64_t age = clock_mono_ns() - r->last_ns;
+
+	state_put_u64(out, r->rate);
+	state_put_u64(out, r->tokens);
+	state_put_u64(out, MIN(age, REFILL_AGE_MAX_NS));
+	state_put_u8(out, r->blocked);
+	return 0;
+}
+
+struct rng_saved {
+	uint64_t tokens, age;
+	bool blocked;
+};
+
+static void rng_load(void *dev, struct state_reader *in, uint32_t version, void *scratch)
+{
+	struct virtio_rng *r = dev;
+	struct rng_saved *s = scratch;
+	uint64_t rate = state_get_u64(in);
+	uint8_t blocked;
+
+	(void)version;
+	s->tokens = state_get_u64(in);
+	s->age = state_get_u64(in);
+	blocked = state_get_u8(in);
+	if (in->err)
+		return;
+	/* GUEST (snapshot): the limit is this device's configuration; the
+	 * bucket cannot hold more than its size. */
+	if (rate != r->rate) {
+		state_fail(in, "rate limit %llu B/s differs from this device's %llu B/s",
+			   (unsigned long long)rate, (unsigned long long)r->rate);
+		return;
+	}
+	if (state_check(in, s->tokens <= r->burst, "tokens", s->tokens) &&
+	    state_check(in, s->age <= REFILL_AGE_MAX_NS, "refill age", s->age) &&
+	    state_check(in, blocked <= (r->rate ? 1 : 0), "blocked", blocked))
+		s->blocked = blocked;
+}
+
+static void rng_apply(void *dev, const void *scratch)
+{
+	struct virtio_rng *r = dev;
+	const struct rng_saved *s = scratch;
+
+	r->tokens = s->tokens;
+	r->last_ns = clock_mono_ns() - s->age;
+	disarm_timer(r);
+	r->blocked = s->blocked;
+}
+
+static void rng_stats(void *dev, struct device_stats *out)
+{
+	struct virtio_rng *r = dev;
+
+	device_stat(out, "bytes", r->bytes);
+}
+
+static void rng_destroy(void *dev)
+{
+	virtio_rng_free(dev);
+}
+
+static const struct device_ops rng_dops = VIRTIO_DEVICE_OPS("virtio-rng");
+
 static const struct virtio_dev_ops rng_ops = {
 	.name = "virtio-rng",
 	.device_id = VIRTIO_ID_RNG,
 	.num_queues = 1,
 	.queue_max = RNG_QUEUE_MAX,
 	.config_size = 0,
+	.device_ops = &rng_dops,
 	.features = rng_features,
 	.queue_notify = rng_queue_notify,
 	.reset = rng_reset,
+	.pause = rng_pause,
+	.resume = rng_resume,
+	.save = rng_save,
+	.state_size = sizeof(struct rng_saved),
+	.load = rng_load,
+	.apply = rng_apply,
+	.stats = rng_stats,
+	.destroy = rng_destroy,
 };
 
 int virtio_rng_new(struct virtio_rng **out, const struct guest_mem *gm, struct evloop *loop,
@@ -194,14 +305,14 @@ int virtio_rng_new(struct virtio_rng **out, const struct guest_mem *gm, struct e
 	r->burst = MAX(bytes_per_sec, (uint64_t)RNG_MIN_BURST);
 	r->tokens = r->burst;
 	r->last_ns = clock_mono_ns();
-	err = virtio_mmio_init(&r->t, gm, &rng_ops, r, name ? name : "virtio-rng");
+	err = virtio_dev_init(&r->vd, gm, &rng_ops, r, name ? name : "virtio-rng");
 	if (err < 0)
 		goto fail_free;
 	if (r->rate) {
 		r->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
 		if (r->timer_fd < 0) {
 			err = -errno;
-			goto fail_mmio;
+			goto fail_core;
 		}
 		err = ev_add(loop, r->timer_fd, EPOLLIN, rng_timer, r);
 		if (err < 0)
@@ -212,16 +323,21 @@ int virtio_rng_new(struct virtio_rng **out, const struct guest_mem *gm, struct e
 
 fail_timer:
 	close(r->timer_fd);
-fail_mmio:
-	virtio_mmio_free(&r->t);
+fail_core:
+	virtio_dev_free(&r->vd);
 fail_free:
 	free(r);
 	return err;
 }
 
-struct virtio_mmio *virtio_rng_transport(struct virtio_rng *r)
+struct virtio_dev *virtio_rng_vdev(struct virtio_rng *r)
 {
-	return &r->t;
+	return &r->vd;
+}
+
+struct device *virtio_rng_device(struct virtio_rng *r)
+{
+	return &r->vd.dev;
 }
 
 void virtio_rng_free(struct virtio_rng *r)
@@ -232,6 +348,6 @@ void virtio_rng_free(struct virtio_rng *r)
 		ev_del(r->loop, r->timer_fd);
 		close(r->timer_fd);
 	}
-	virtio_mmio_free(&r->t);
+	virtio_dev_free(&r->vd);
 	free(r);
 }

@@ -9,7 +9,8 @@
 #include "compiler.h"
 #include "evloop.h"
 #include "guest_mem.h"
-#include "virtio/mmio.h"
+#include "device.h"
+#include "virtio/core.h"
 
 /* Largest number of bytes given for one request, limit or not: bounds the
  * time one guest buffer (up to 4 GiB) can hold the event loop. */
@@ -20,10 +21,14 @@ struct virtio_rng;
 /* bytes_per_sec 0 means unlimited (loop may then be NULL); otherwise the
  * bucket holds at most one second's worth (at least 64 bytes) and `loop`
  * gets the refill timer. gm must outlive the device. */
+/* name: the device's name in the VM (log prefix, metrics key), e.g. rng0. */
 int virtio_rng_new(struct virtio_rng **out, const struct guest_mem *gm, struct evloop *loop,
 		   uint64_t bytes_per_sec, const char *name) MUST_CHECK;
-/* The device's transport: bus_add it with virtio_mmio_ops, wire irq/kick. */
-struct virtio_mmio *virtio_rng_transport(struct virtio_rng *r);
+/* The virtio core of the device: the opaque of a transport's bus ops
+ * (virtio_mmio_ops), where eventfds and the irq line are wired. */
+struct virtio_dev *virtio_rng_vdev(struct virtio_rng *r);
+/* The device in the registry (its destroy op frees it: virtio_rng_free). */
+struct device *virtio_rng_device(struct virtio_rng *r);
 void virtio_rng_free(struct virtio_rng *r);
 
 #endif

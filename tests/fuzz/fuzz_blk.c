@@ -13,7 +13,7 @@
 #include "backends/disk_raw.h"
 #include "log.h"
 #include "virtio/blk.h"
-#include "../unit/virtq_driver.h"
+#include "virtq_driver.h"
 
 #define MEM_SIZE 65536u
 #define DESC 0x0u
@@ -28,7 +28,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static struct guest_mem gm;
 	static struct virtio_blk *devs[2];
 	struct virtio_blk *b;
-	struct virtio_mmio *t;
+	struct virtio_dev *t;
 	struct vqd q;
 	uint8_t flags;
 
@@ -59,7 +59,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	b = devs[(flags >> 3) & 1];
 	memset(mem, 0, MEM_SIZE);
 	memcpy(mem, data + 1, size - 1 < MEM_SIZE ? size - 1 : MEM_SIZE);
-	t = virtio_blk_transport(b);
+	t = virtio_blk_vdev(b);
 
 	q = (struct vqd){mem, 16u << ((flags >> 2) & 1), DESC, AVAIL, USED};
 	vqd_wr(t, VIRTIO_MMIO_STATUS, 0);

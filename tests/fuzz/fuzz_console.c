@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "virtio/console.h"
-#include "../unit/virtq_driver.h"
+#include "virtq_driver.h"
 
 #define MEM_SIZE 65536u
 
@@ -13,17 +13,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static size_t sunk;
 
-static void out(void *ctx, const uint8_t *buf, size_t n)
+static bool out(void *ctx, const uint8_t *buf, size_t n)
 {
 	(void)ctx;
 	/* Touch every byte so ASan sees any out-of-bounds buffer. */
 	for (size_t i = 0; i < n; i++)
 		sunk += buf[i];
+	/* Now and then the host is "full" until the next tx_space. */
+	return (sunk & 7) != 0;
 }
 
 /* Reset, then a legal bring-up of both queues with fuzzed sizes, layouts
  * and low feature bits. */
-static void bring_up(struct virtio_mmio *t, const uint8_t *op)
+static void bring_up(struct virtio_dev *t, const uint8_t *op)
 {
 	struct vqd q[2];
 
@@ -44,24 +46,27 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint8_t *mem;
 	struct virtio_console_host host = {out, NULL, NULL};
 	struct virtio_console *c;
-	struct virtio_mmio *t;
+	struct virtio_dev *t;
 	struct guest_mem gm;
 	size_t pos = 0;
 
 	mem = vqd_fuzz_ram(&gm, MEM_SIZE, data, size);
 	if (virtio_console_new(&c, &gm, &host, "fuzz-console") < 0)
 		abort();
-	t = virtio_console_transport(c);
+	t = virtio_console_vdev(c);
 	while (pos + 12 <= size) {
 		const uint8_t *op = data + pos;
 
 		pos += 12;
-		switch (op[0] % 5) {
+		switch (op[0] % 6) {
+		case 5:
+			virtio_console_tx_space(c);
+			break;
 		case 0:
 			bring_up(t, op);
 			break;
 		case 1:
-			virtio_mmio_queue_notify(t, op[1] % 3);
+			virtio_dev_queue_notify(t, op[1] % 3);
 			break;
 		case 2:
 			virtio_console_receive(c, op + 1, op[1] % 12);

@@ -7,7 +7,7 @@
 
 #include "virtio/mmio.h"
 #include "virtio/rng.h"
-#include "../unit/virtq_driver.h"
+#include "virtq_driver.h"
 
 #define MEM_SIZE 65536u
 
@@ -18,13 +18,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint8_t *mem;
 	struct guest_mem gm;
 	struct virtio_rng *r;
-	struct virtio_mmio *t;
+	struct virtio_dev *t;
 	size_t pos = 0;
 
 	mem = vqd_fuzz_ram(&gm, MEM_SIZE, data, size);
 	if (virtio_rng_new(&r, &gm, NULL, 0, "fuzz-rng") < 0)
 		abort();
-	t = virtio_rng_transport(r);
+	t = virtio_rng_vdev(r);
 
 	while (pos + 12 <= size) {
 		const uint8_t *op = data + pos;
@@ -45,7 +45,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			virtio_mmio_ops.write(t, off & 0xfc, val, 4);
 			break;
 		case 3: /* the ioeventfd path, any queue index */
-			virtio_mmio_queue_notify(t, op[1] % 3);
+			virtio_dev_queue_notify(t, op[1] % 3);
 			break;
 		case 4: /* the guest changes memory between accesses */
 			memcpy(mem + ((op[1] | (uint32_t)op[2] << 8) % (MEM_SIZE - 8)), val, 8);

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "virtio/queue.h"
-#include "../unit/virtq_driver.h"
+#include "virtq_driver.h"
 
 #define MEM_SIZE 65536u
 
@@ -49,7 +49,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	data += 9;
 	size -= 9;
 	vqd_fuzz_ram(&gm, MEM_SIZE, data, size);
-	virtq_init(&q, &gm);
+	virtq_init(&q, &gm, NULL);
 	if (virtq_enable(&q, qsize, VIRTQ_MAX_SIZE, desc, avail, used, flags & 1, flags & 2) < 0)
 		return 0;
 	/* More pops than the ring holds: exercises wrap, flood and empty. */

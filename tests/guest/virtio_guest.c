@@ -152,9 +152,13 @@ static uint64_t dev_features(void)
 	return f | rd(R_DEV_FEATURES);
 }
 
+/* A reset with requests in flight completes when they are back: wait for
+ * Status to read 0, as a driver must (VIRTIO 1.2, 4.2.3.1). */
 static void dev_reset(void)
 {
 	wr(R_STATUS, 0);
+	for (uint64_t i = 0; i < USED_SPIN && rd(R_STATUS) != 0; i++)
+		cpu_relax();
 	if (rd(R_STATUS) != 0)
 		fail(1, "status not 0 after reset", rd(R_STATUS));
 }

@@ -21,6 +21,7 @@
 #include "evloop.h"
 #include "virtio/blk.h"
 #include "virtq_driver.h"
+#include "virtio_state.h"
 
 #define MEM_SIZE (4u << 20)
 #define QSIZE 64u
@@ -41,7 +42,7 @@ struct fx {
 	uint8_t *mem;
 	struct guest_mem gm;
 	struct virtio_blk *b;
-	struct virtio_mmio *t;
+	struct virtio_dev *t;
 	struct vqd vq;
 	uint16_t next_desc;
 };
@@ -78,7 +79,7 @@ static void open_dev(struct fx *f)
 	memset(f->mem, 0, MEM_SIZE);
 	gm_init_wrap(&f->gm, f->mem, MEM_SIZE);
 	assert_int_equal(virtio_blk_new(&f->b, &f->gm, NULL, &o, NULL), 0);
-	f->t = virtio_blk_transport(f->b);
+	f->t = virtio_blk_vdev(f->b);
 	f->vq = (struct vqd){f->mem, QSIZE, DESC, AVAIL, USED};
 	assert_int_equal(vqd_bring_up(f->t, VQD_VERSION_1, &f->vq, 1), 0xf);
 }
@@ -576,9 +577,9 @@ static void *loop_thread(void *arg)
 	return NULL;
 }
 
-/* A reset with reads in flight: when the status write returns, none of them
- * can still land in guest memory (VIRTIO 1.2, 2.4.1). Completions run on a
- * real event-loop thread, as in kite; the reset waits for them. */
+/* A reset with reads in flight: once Status reads 0, none of them can still
+ * land in guest memory (VIRTIO 1.2, 2.4.1). Completions run on a real
+ * event-loop thread, as in kite; the reset completes with the last one. */
 static void test_reset_waits_for_io(void **state)
 {
 	struct fx *f = *state;
@@ -590,7 +591,7 @@ static void test_reset_waits_for_io(void **state)
 	virtio_blk_free(f->b);
 	assert_int_equal(ev_init(&loop), 0);
 	assert_int_equal(virtio_blk_new(&f->b, &f->gm, &loop, &o, NULL), 0);
-	f->t = virtio_blk_transport(f->b);
+	f->t = virtio_blk_vdev(f->b);
 	memset(f->mem, 0, MEM_SIZE);
 	assert_int_equal(vqd_bring_up(f->t, VQD_VERSION_1, &f->vq, 1), 0xf);
 	assert_int_equal(pthread_create(&th, NULL, loop_thread, &loop), 0);
@@ -604,6 +605,10 @@ static void test_reset_waits_for_io(void **state)
 	}
 	vqd_wr(f->t, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
 	vqd_wr(f->t, VIRTIO_MMIO_STATUS, 0);
+	/* As a driver must (VIRTIO 1.2, 4.2.3.1): wait for Status to read 0;
+	 * the reset completes when the loop has the last request back. */
+	for (int i = 0; i < 5000 && vqd_rd(f->t, VIRTIO_MMIO_STATUS) != 0; i++)
+		usleep(1000);
 	assert_int_equal(vqd_rd(f->t, VIRTIO_MMIO_STATUS), 0);
 	assert_int_equal(virtio_blk_inflight(f->b), 0);
 	/* The driver owns its buffers again: nothing may write them now. */
@@ -652,6 +657,251 @@ static void test_poll(void **state)
 	}
 }
 
+static uint64_t blk_stat(struct fx *f, const char *key)
+{
+	struct device *d = virtio_blk_device(f->b);
+	struct device_stats st = {0};
+
+	d->ops->stats(d, &st);
+	for (int i = 0; i < st.nr; i++)
+		if (!strcmp(st.v[i].key, key))
+			return st.v[i].value;
+	fail_msg("no stat %s", key);
+	return 0;
+}
+
+/* seg_max 254: a 1 MiB read in 254 data buffers (header and status make
+ * 256, a whole queue) is one request, and it works. */
+static void test_seg_max_1mib(void **state)
+{
+	struct fx *f = *state;
+	struct vqd q = {f->mem, 256, DESC, AVAIL, USED};
+	uint32_t v;
+	uint64_t at = DATA;
+
+	virtio_mmio_ops.read(f->t, VIRTIO_MMIO_CONFIG + 12, (uint8_t *)&v, 4);
+	assert_int_equal(v, 254);
+	vqd_wr(f->t, VIRTIO_MMIO_QUEUE_SEL, 0);
+	assert_true(vqd_rd(f->t, VIRTIO_MMIO_QUEUE_NUM_MAX) >= 256);
+	vqd_wr(f->t, VIRTIO_MMIO_STATUS, 0);
+	memset(f->mem, 0, DATA);
+	assert_int_equal(vqd_bring_up(f->t, VQD_VERSION_1, &q, 1), 0xf);
+	put_hdr(f, HDR, VIRTIO_BLK_T_IN, 0);
+	f->mem[STATUS] = 0xee;
+	vqd_set_desc(&q, 0, HDR, 16, VIRTQ_DESC_F_NEXT, 1);
+	for (uint16_t i = 0; i < 254; i++) {
+		uint32_t len = i < 2 ? 8192 : 4096; /* 2 x 8 KiB + 252 x 4 KiB = 1 MiB */
+
+		vqd_set_desc(&q, 1 + i, at, len, VIRTQ_DESC_F_WRITE | VIRTQ_DESC_F_NEXT,
+			     (uint16_t)(2 + i));
+		at += len;
+	}
+	assert_int_equal(at - DATA, 1u << 20);
+	vqd_set_desc(&q, 255, STATUS, 1, VIRTQ_DESC_F_WRITE, 0);
+	vqd_offer(&q, 0);
+	vqd_wr(f->t, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
+	virtio_blk_drain(f->b);
+	assert_int_equal(vqd_used_idx(&q), 1);
+	assert_int_equal(f->mem[STATUS], VIRTIO_BLK_S_OK);
+	assert_int_equal(vqd_used_len(&q, 0), (1u << 20) + 1);
+	for (uint32_t i = 0; i < (1u << 20); i += 4093)
+		assert_int_equal(f->mem[DATA + i], pattern(i));
+	assert_int_equal(blk_stat(f, "reads"), 1);
+	assert_int_equal(blk_stat(f, "bytes_read"), 1u << 20);
+}
+
+static void offer_reads(struct fx *f, uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++) {
+		struct seg s[3] = {{HDR + 16 * i, 16, false},
+				   {DATA + 4096ull * i, 4096, true},
+				   {STATUS + i, 1, true}};
+
+		put_hdr(f, HDR + 16 * i, VIRTIO_BLK_T_IN, 8ull * i);
+		f->mem[STATUS + i] = 0xee;
+		memset(f->mem + DATA + 4096ull * i, 0xcc, 4096);
+		offer_chain(f, s, 3);
+	}
+}
+
+/* The completions wrote nothing: no status byte, and (checked by the
+ * callers through the used index) no used-ring entry. The data itself may
+ * land while the reset is incomplete: the driver does not own the buffers
+ * until Status reads 0. */
+static bool untouched(struct fx *f, uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++)
+		if (f->mem[STATUS + i] != 0xee)
+			return false;
+	return true;
+}
+
+/* Once the driver owns its buffers again nothing writes them any more. */
+static bool stays_untouched(struct fx *f, uint32_t n)
+{
+	memset(f->mem + DATA, 0xcc, 4096ull * n);
+	usleep(20 * 1000);
+	for (uint32_t i = 0; i < 4096 * n; i += 511)
+		if (f->mem[DATA + i] != 0xcc)
+			return false;
+	return untouched(f, n);
+}
+
+/* A reset with reads in flight stays incomplete (Status reads non-zero, the
+ * device takes nothing) until they are back; they write nothing into the
+ * guest, and then the reset completes. No thread waits for it. */
+static void test_reset_incomplete_until_idle(void **state)
+{
+	struct fx *f = *state;
+
+	offer_reads(f, 4);
+	vqd_wr(f->t, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
+	assert_int_equal(virtio_blk_inflight(f->b), 4);
+	vqd_wr(f->t, VIRTIO_MMIO_STATUS, 0);
+	assert_int_equal(vqd_rd(f->t, VIRTIO_MMIO_STATUS), 0xf);
+	/* Taking nothing new meanwhile, and refusing re-initialisation. */
+	offer_reads(f, 1);
+	vqd_wr(f->t, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
+	vqd_wr(f->t, VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE);
+	assert_int_equal(virtio_blk_inflight(f->b), 4);
+	assert_int_equal(vqd_rd(f->t, VIRTIO_MMIO_STATUS), 0xf);
+	/* The backend delivers the completions (in kite: the event loop). */
+	virtio_blk_drain(f->b);
+	assert_int_equal(virtio_blk_inflight(f->b), 0);
+	assert_int_equal(vqd_rd(f->t, VIRTIO_MMIO_STATUS), 0);
+	assert_int_equal(vqd_used_idx(&f->vq), 0);
+	assert_true(untouched(f, 4));
+	assert_true(stays_untouched(f, 4));
+	/* And the device works after a fresh bring-up. */
+	memset(f->mem, 0, DATA);
+	f->next_desc = 0;
+	assert_int_equal(vqd_bring_up(f->t, VQD_VERSION_1, &f->vq, 1), 0xf);
+	assert_int_equal(simple(f, VIRTIO_BLK_T_IN, 1, 512, true), VIRTIO_BLK_S_OK);
+}
+
+/* QueueReady=0 on a queue with reads in flight: it reads 1 until they are
+ * back, they write nothing, then it reads 0. */
+static void test_queue_ready_0_waits(void **state)
+{
+	struct fx *f = *state;
+
+	offer_reads(f, 3);
+	vqd_wr(f->t, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
+	vqd_wr(f->t, VIRTIO_MMIO_QUEUE_SEL, 0);
+	vqd_wr(f->t, VIRTIO_MMIO_QUEUE_READY, 0);
+	assert_int_equal(vqd_rd(f->t, VIRTIO_MMIO_QUEUE_READY), 1);
+	offer_reads(f, 1);
+	vqd_wr(f->t, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
+	assert_int_equal(virtio_blk_inflight(f->b), 3);
+	virtio_blk_drain(f->b);
+	assert_int_equal(vqd_rd(f->t, VIRTIO_MMIO_QUEUE_READY), 0);
+	assert_int_equal(vqd_used_idx(&f->vq), 0);
+	assert_true(untouched(f, 3));
+	assert_true(stays_untouched(f, 3));
+}
+
+/* Without FLUSH, discard and write-zeroes are durable on completion like
+ * writes (dsync); with FLUSH negotiated they are not forced to be. */
+static void test_dwz_dsync(void **state)
+{
+	struct fx *f = *state;
+
+	assert_int_equal(dwz(f, VIRTIO_BLK_T_DISCARD, 0, 8, 0, 1), VIRTIO_BLK_S_OK);
+	assert_int_equal(blk_stat(f, "dsync_requests"), 1);
+	assert_int_equal(dwz(f, VIRTIO_BLK_T_WRITE_ZEROES, 8, 8, 0, 1), VIRTIO_BLK_S_OK);
+	assert_int_equal(blk_stat(f, "dsync_requests"), 2);
+	assert_int_equal(simple(f, VIRTIO_BLK_T_OUT, 16, 512, false), VIRTIO_BLK_S_OK);
+	assert_int_equal(blk_stat(f, "dsync_requests"), 3);
+	vqd_wr(f->t, VIRTIO_MMIO_STATUS, 0);
+	memset(f->mem, 0, DATA);
+	f->next_desc = 0;
+	assert_int_equal(vqd_bring_up(f->t, VQD_VERSION_1 | VIRTIO_BIT(VIRTIO_BLK_F_FLUSH),
+				      &f->vq, 1), 0xf);
+	assert_int_equal(dwz(f, VIRTIO_BLK_T_DISCARD, 0, 8, 0, 1), VIRTIO_BLK_S_OK);
+	assert_int_equal(dwz(f, VIRTIO_BLK_T_WRITE_ZEROES, 8, 8, 1, 1), VIRTIO_BLK_S_OK);
+	assert_int_equal(blk_stat(f, "dsync_requests"), 3);
+}
+
+/* Destroying the device with reads in flight waits for nothing the guest
+ * queued and lets none of them write into guest memory. */
+static void test_destroy_writes_nothing(void **state)
+{
+	struct fx *f = *state;
+
+	offer_reads(f, 8);
+	vqd_wr(f->t, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
+	virtio_blk_free(f->b);
+	f->b = NULL;
+	assert_int_equal(vqd_used_idx(&f->vq), 0);
+	assert_true(untouched(f, 8));
+	assert_true(stays_untouched(f, 8));
+	free(f->mem);
+	open_dev(f); /* for teardown */
+}
+
+/* Requests done and some in flight, pause (which completes those), save,
+ * restore into a fresh device on the same image and guest memory: the next
+ * request lands in the right used slot with the same features. */
+static void test_save_restore(void **state)
+{
+	struct fx *f = *state;
+	struct virtio_blk_opts o = {.path = f->path, .disk_flags = f->flags,
+				    .serial = "kite-serial-0001"};
+	struct state_buf buf;
+	char err[200] = "";
+
+	assert_int_equal(simple(f, VIRTIO_BLK_T_IN, 3, 512, true), VIRTIO_BLK_S_OK);
+	assert_int_equal(simple(f, VIRTIO_BLK_T_FLUSH, 0, 0, false), VIRTIO_BLK_S_OK);
+	offer_reads(f, 2);
+	vqd_wr(f->t, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
+	state_buf_init(&buf);
+	assert_int_equal(vst_save(virtio_blk_device(f->b), &buf), 0); /* drains */
+	assert_int_equal(vqd_used_idx(&f->vq), 4);
+	assert_int_equal(f->mem[STATUS + 1], VIRTIO_BLK_S_OK);
+	virtio_blk_free(f->b);
+
+	assert_int_equal(virtio_blk_new(&f->b, &f->gm, NULL, &o, NULL), 0);
+	f->t = virtio_blk_vdev(f->b);
+	assert_int_equal(device_restore_one(virtio_blk_device(f->b), buf.data, buf.len, err,
+					    sizeof(err)), 0);
+	vst_resume(virtio_blk_device(f->b));
+	assert_int_equal(vqd_rd(f->t, VIRTIO_MMIO_STATUS), 0xf);
+	assert_int_equal(f->t->negotiated, VQD_VERSION_1);
+	assert_int_equal(vqd_rd(f->t, VIRTIO_MMIO_CONFIG_GENERATION), 0);
+	assert_int_equal(simple(f, VIRTIO_BLK_T_IN, 5, 512, true), VIRTIO_BLK_S_OK);
+	assert_int_equal(vqd_used_idx(&f->vq), 5);
+	assert_int_equal(vqd_used_elem(&f->vq, 4).id, (uint16_t)(f->next_desc - 3));
+	assert_int_equal(f->mem[DATA], pattern(5 * 512));
+	state_buf_free(&buf);
+}
+
+static void test_bad_sections(void **state)
+{
+	struct fx *f = *state;
+	struct state_buf buf;
+	uint8_t *bad;
+	size_t p;
+
+	assert_int_equal(simple(f, VIRTIO_BLK_T_IN, 3, 512, true), VIRTIO_BLK_S_OK);
+	state_buf_init(&buf);
+	assert_int_equal(vst_save(virtio_blk_device(f->b), &buf), 0);
+	virtio_blk_free(f->b);
+	free(f->mem);
+	f->b = NULL;
+	open_dev(f);
+	vqd_wr(f->t, VIRTIO_MMIO_STATUS, 0); /* the victim: a device as new */
+	assert_int_equal(vst_bad_sections(virtio_blk_device(f->b), buf.data, buf.len, MEM_SIZE),
+			 0);
+	/* A disk of another size. */
+	p = vst_payload(buf.data) + VST_Q0 + VST_Q_SIZE;
+	bad = malloc(buf.len);
+	memcpy(bad, buf.data, buf.len);
+	vst_put(bad + p, 8, CAP + 1);
+	assert_int_equal(vst_refused(virtio_blk_device(f->b), bad, buf.len, "capacity"), 0);
+	free(bad);
+	state_buf_free(&buf);
+}
+
 #define BOTH(fn)                                                                  \
 	cmocka_unit_test_prestate_setup_teardown(fn, setup, teardown, &uring_mode), \
 	cmocka_unit_test_prestate_setup_teardown(fn, setup, teardown, &pool_mode)
@@ -679,6 +929,13 @@ int main(void)
 		BOTH(test_poll),
 		BOTH(test_inflight_cap),
 		BOTH(test_reset_waits_for_io),
+		BOTH(test_seg_max_1mib),
+		BOTH(test_reset_incomplete_until_idle),
+		BOTH(test_queue_ready_0_waits),
+		BOTH(test_dwz_dsync),
+		BOTH(test_destroy_writes_nothing),
+		BOTH(test_save_restore),
+		BOTH(test_bad_sections),
 		cmocka_unit_test(test_open_errors),
 	};
 

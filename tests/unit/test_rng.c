@@ -16,6 +16,7 @@
 
 #include "virtio/rng.h"
 #include "virtq_driver.h"
+#include "virtio_state.h"
 
 #define MEM_SIZE (1u << 20)
 #define QSIZE 16u
@@ -56,11 +57,11 @@ static bool all_zero(const uint8_t *p, size_t n)
 static void test_fill(void **s)
 {
 	struct virtio_rng *r;
-	struct virtio_mmio *t;
+	struct virtio_dev *t;
 
 	(void)s;
 	assert_int_equal(virtio_rng_new(&r, &gm, NULL, 0, NULL), 0);
-	t = virtio_rng_transport(r);
+	t = virtio_rng_vdev(r);
 	assert_int_equal(vqd_rd(t, VIRTIO_MMIO_DEVICE_ID), 4);
 	assert_int_equal(vqd_bring_up(t, VQD_VERSION_1, &vq, 1), 0xf);
 	/* readable 32 bytes (ignored), then 2 writable buffers. */
@@ -87,11 +88,11 @@ static void test_fill(void **s)
 static void test_large_buffer_capped(void **s)
 {
 	struct virtio_rng *r;
-	struct virtio_mmio *t;
+	struct virtio_dev *t;
 
 	(void)s;
 	assert_int_equal(virtio_rng_new(&r, &gm, NULL, 0, NULL), 0);
-	t = virtio_rng_transport(r);
+	t = virtio_rng_vdev(r);
 	assert_int_equal(vqd_bring_up(t, VQD_VERSION_1, &vq, 1), 0xf);
 	vqd_set_desc(&vq, 0, 0x20000, 0x80000, VIRTQ_DESC_F_WRITE, 0);
 	vqd_offer(&vq, 0);
@@ -120,7 +121,7 @@ static void *loop_thread(void *arg)
 static void test_rate_limit(void **s)
 {
 	struct virtio_rng *r;
-	struct virtio_mmio *t;
+	struct virtio_dev *t;
 	struct evloop loop;
 	pthread_t th;
 	struct timespec t0, t1;
@@ -130,7 +131,7 @@ static void test_rate_limit(void **s)
 	assert_int_equal(ev_init(&loop), 0);
 	/* 100 B/s: the bucket starts with 100 bytes. */
 	assert_int_equal(virtio_rng_new(&r, &gm, &loop, 100, NULL), 0);
-	t = virtio_rng_transport(r);
+	t = virtio_rng_vdev(r);
 	assert_int_equal(vqd_bring_up(t, VQD_VERSION_1, &vq, 1), 0xf);
 	for (uint16_t i = 0; i < 3; i++) {
 		vqd_set_desc(&vq, i, DATA + 0x100u * i, 64, VIRTQ_DESC_F_WRITE, 0);
@@ -157,6 +158,148 @@ static void test_rate_limit(void **s)
 	ev_free(&loop);
 }
 
+/* Two requests done, pause, save, restore into a fresh device on the same
+ * guest memory: the next request lands in used slot 2, with the same
+ * features and config generation, and the old device is gone. */
+static void test_save_restore(void **s)
+{
+	struct virtio_rng *a, *b;
+	struct virtio_dev *t;
+	struct state_buf buf;
+	char err[200] = "";
+
+	(void)s;
+	assert_int_equal(virtio_rng_new(&a, &gm, NULL, 0, "rng0"), 0);
+	t = virtio_rng_vdev(a);
+	assert_int_equal(vqd_bring_up(t, VQD_VERSION_1 | VIRTIO_BIT(VIRTIO_F_EVENT_IDX), &vq, 1),
+			 0xf);
+	for (uint16_t i = 0; i < 2; i++) {
+		vqd_set_desc(&vq, i, DATA + 0x100u * i, 16, VIRTQ_DESC_F_WRITE, 0);
+		vqd_offer(&vq, i);
+	}
+	vqd_wr(t, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
+	assert_int_equal(vqd_used_idx(&vq), 2);
+	state_buf_init(&buf);
+	assert_int_equal(vst_save(virtio_rng_device(a), &buf), 0);
+	virtio_rng_free(a);
+
+	assert_int_equal(virtio_rng_new(&b, &gm, NULL, 0, "rng0"), 0);
+	t = virtio_rng_vdev(b);
+	assert_int_equal(device_restore_one(virtio_rng_device(b), buf.data, buf.len, err,
+					    sizeof(err)), 0);
+	vst_resume(virtio_rng_device(b));
+	assert_int_equal(vqd_rd(t, VIRTIO_MMIO_STATUS), 0xf);
+	assert_int_equal(t->negotiated, VQD_VERSION_1 | VIRTIO_BIT(VIRTIO_F_EVENT_IDX));
+	assert_int_equal(vqd_rd(t, VIRTIO_MMIO_CONFIG_GENERATION), 0);
+	vqd_set_desc(&vq, 2, DATA + 0x200, 8, VIRTQ_DESC_F_WRITE, 0);
+	vqd_offer(&vq, 2);
+	vqd_wr(t, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
+	assert_int_equal(vqd_used_idx(&vq), 3);
+	assert_int_equal(vqd_used_elem(&vq, 2).id, 2);
+	assert_int_equal(vqd_used_len(&vq, 2), 8);
+	virtio_rng_free(b);
+	state_buf_free(&buf);
+}
+
+static void test_bad_sections(void **s)
+{
+	struct virtio_rng *a, *victim;
+	struct state_buf buf;
+	size_t p;
+	uint8_t *bad;
+
+	(void)s;
+	assert_int_equal(virtio_rng_new(&a, &gm, NULL, 0, "rng0"), 0);
+	assert_int_equal(vqd_bring_up(virtio_rng_vdev(a), VQD_VERSION_1, &vq, 1), 0xf);
+	state_buf_init(&buf);
+	assert_int_equal(vst_save(virtio_rng_device(a), &buf), 0);
+	virtio_rng_free(a);
+	assert_int_equal(virtio_rng_new(&victim, &gm, NULL, 0, "rng0"), 0);
+	assert_int_equal(vst_bad_sections(virtio_rng_device(victim), buf.data, buf.len,
+					  MEM_SIZE), 0);
+	/* The device's own fields: tokens above the bucket, a rate that is
+	 * not this device's, blocked without a limit. */
+	p = vst_payload(buf.data) + VST_Q0 + VST_Q_SIZE;
+	bad = malloc(buf.len);
+	memcpy(bad, buf.data, buf.len);
+	vst_put(bad + p, 8, 100);
+	assert_int_equal(vst_refused(virtio_rng_device(victim), bad, buf.len, "rate"), 0);
+	memcpy(bad, buf.data, buf.len);
+	vst_put(bad + p + 8, 8, 1000);
+	assert_int_equal(vst_refused(virtio_rng_device(victim), bad, buf.len, "tokens"), 0);
+	memcpy(bad, buf.data, buf.len);
+	bad[p + 24] = 1;
+	assert_int_equal(vst_refused(virtio_rng_device(victim), bad, buf.len, "blocked"), 0);
+	free(bad);
+	virtio_rng_free(victim);
+	state_buf_free(&buf);
+}
+
+/* The rate limiter's state travels: an empty bucket stays empty after a
+ * restore (the next request waits for the timer, re-armed on resume). */
+static void test_save_restore_rate_limited(void **s)
+{
+	struct virtio_rng *a, *b;
+	struct evloop loop;
+	struct state_buf buf;
+	struct virtio_dev *t;
+	pthread_t th;
+	char err[200] = "";
+
+	(void)s;
+	assert_int_equal(ev_init(&loop), 0);
+	assert_int_equal(virtio_rng_new(&a, &gm, &loop, 100, "rng0"), 0);
+	t = virtio_rng_vdev(a);
+	assert_int_equal(vqd_bring_up(t, VQD_VERSION_1, &vq, 1), 0xf);
+	for (uint16_t i = 0; i < 3; i++) {
+		vqd_set_desc(&vq, i, DATA + 0x100u * i, 64, VIRTQ_DESC_F_WRITE, 0);
+		vqd_offer(&vq, i);
+	}
+	vqd_wr(t, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
+	assert_int_equal(vqd_used_idx(&vq), 2); /* bucket empty, third waits */
+	state_buf_init(&buf);
+	assert_int_equal(vst_save(virtio_rng_device(a), &buf), 0);
+	virtio_rng_free(a);
+	assert_int_equal(virtio_rng_new(&b, &gm, &loop, 100, "rng0"), 0);
+	assert_int_equal(device_restore_one(virtio_rng_device(b), buf.data, buf.len, err,
+					    sizeof(err)), 0);
+	vst_resume(virtio_rng_device(b));
+	assert_int_equal(vqd_used_idx(&vq), 2); /* still no tokens */
+	assert_int_equal(pthread_create(&th, NULL, loop_thread, &loop), 0);
+	for (int i = 0; i < 300 && vqd_used_idx(&vq) < 3; i++)
+		usleep(10000);
+	ev_stop(&loop);
+	pthread_join(th, NULL);
+	assert_int_equal(vqd_used_idx(&vq), 3);
+	virtio_rng_free(b);
+	ev_free(&loop);
+	state_buf_free(&buf);
+}
+
+static void test_stats(void **s)
+{
+	struct virtio_rng *r;
+	struct device_stats st = {0};
+	struct device *d;
+
+	(void)s;
+	assert_int_equal(virtio_rng_new(&r, &gm, NULL, 0, "rng7"), 0);
+	d = virtio_rng_device(r);
+	assert_string_equal(d->name, "rng7");
+	assert_string_equal(d->ops->kind, "virtio-rng");
+	assert_int_equal(vqd_bring_up(virtio_rng_vdev(r), VQD_VERSION_1, &vq, 1), 0xf);
+	vqd_set_desc(&vq, 0, DATA, 32, VIRTQ_DESC_F_WRITE, 0);
+	vqd_offer(&vq, 0);
+	vqd_wr(virtio_rng_vdev(r), VIRTIO_MMIO_QUEUE_NOTIFY, 0);
+	d->ops->stats(d, &st);
+	assert_int_equal(st.nr, 5);
+	assert_string_equal(st.v[0].key, "kicks");
+	assert_int_equal(st.v[0].value, 1);
+	assert_string_equal(st.v[4].key, "bytes");
+	assert_int_equal(st.v[4].value, 32);
+	d->ops->destroy(d); /* frees r */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -164,6 +307,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_large_buffer_capped, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rate_limit_needs_loop, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rate_limit, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_save_restore, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bad_sections, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_save_restore_rate_limited, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stats, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

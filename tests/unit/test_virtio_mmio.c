@@ -23,7 +23,7 @@
 #define USED 0x3000u
 
 struct dummy {
-	struct virtio_mmio t;
+	struct virtio_dev t;
 	uint8_t cfg[CFG_SIZE];
 	int notifies, resets, last_q, popped;
 	struct virtq_chain chain;
@@ -62,11 +62,11 @@ static int dummy_notify(void *dev, uint32_t q)
 
 	d->notifies++;
 	d->last_q = (int)q;
-	while ((r = virtio_mmio_pop(&d->t, q, &d->chain)) == 1) {
+	while ((r = virtio_dev_pop(&d->t, q, &d->chain)) == 1) {
 		d->popped++;
-		assert_true(virtio_mmio_push(&d->t, q, d->chain.gen, d->chain.head, 0));
+		assert_true(virtio_dev_push(&d->t, q, d->chain.gen, d->chain.head, 0));
 	}
-	virtio_mmio_notify(&d->t, q);
+	virtio_dev_notify(&d->t, q);
 	return 0;
 }
 
@@ -114,14 +114,14 @@ static struct dummy *dev_new(void)
 	memset(mem, 0, MEM_SIZE);
 	gm_init_wrap(&gm, mem, MEM_SIZE);
 	vq = (struct vqd){mem, 16, DESC, AVAIL, USED};
-	assert_int_equal(virtio_mmio_init(&d->t, &gm, &dummy_ops, d, "dummy"), 0);
-	virtio_mmio_set_irq(&d->t, &irq);
+	assert_int_equal(virtio_dev_init(&d->t, &gm, &dummy_ops, d, "dummy"), 0);
+	virtio_dev_set_irq(&d->t, &irq);
 	return d;
 }
 
 static void dev_free(struct dummy *d)
 {
-	virtio_mmio_free(&d->t);
+	virtio_dev_free(&d->t);
 	free(d);
 	free(mem);
 }
@@ -442,7 +442,7 @@ static void test_notify_and_interrupt(void **s)
 	/* NO_INTERRUPT: pushed but no interrupt. */
 	vqd_avail(&vq)[0] = VIRTQ_AVAIL_F_NO_INTERRUPT;
 	offer_one(1);
-	virtio_mmio_queue_notify(&d->t, 0);
+	virtio_dev_queue_notify(&d->t, 0);
 	assert_int_equal(d->popped, 2);
 	assert_int_equal(d->irq_edges, 1);
 	assert_int_equal(vqd_rd(&d->t, VIRTIO_MMIO_INTERRUPT_STATUS), 0);
@@ -462,7 +462,7 @@ static void test_kick_hook(void **s)
 	struct dummy *d = running(VER1);
 
 	(void)s;
-	virtio_mmio_set_kick(&d->t, kick_hook, d);
+	virtio_dev_set_kick(&d->t, kick_hook, d);
 	vqd_wr(&d->t, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
 	assert_int_equal(d->kicks, 1);
 	assert_int_equal(d->kicked_q, 0);
@@ -479,11 +479,11 @@ static void test_eventfds(void **s)
 
 	(void)s;
 	assert_int_equal(ev_init(&loop), 0);
-	assert_int_equal(virtio_mmio_setup_eventfds(&d->t, &loop), 0);
-	fd = virtio_mmio_queue_eventfd(&d->t, 0);
+	assert_int_equal(virtio_dev_setup_eventfds(&d->t, &loop), 0);
+	fd = virtio_dev_queue_eventfd(&d->t, 0);
 	assert_true(fd >= 0);
-	assert_true(virtio_mmio_queue_eventfd(&d->t, 1) >= 0);
-	assert_int_equal(virtio_mmio_queue_eventfd(&d->t, 2), -1);
+	assert_true(virtio_dev_queue_eventfd(&d->t, 1) >= 0);
+	assert_int_equal(virtio_dev_queue_eventfd(&d->t, 2), -1);
 	vqd_wr(&d->t, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
 	assert_int_equal(d->notifies, 0);
 	assert_int_equal(read(fd, &n, sizeof(n)), sizeof(n));
@@ -522,18 +522,22 @@ static void test_stale_push(void **s)
 
 	(void)s;
 	offer_one(0);
-	virtio_mmio_lock(&d->t);
-	assert_int_equal(virtio_mmio_pop(&d->t, 0, &d->chain), 1);
+	virtio_dev_lock(&d->t);
+	assert_int_equal(virtio_dev_pop(&d->t, 0, &d->chain), 1);
 	gen = d->chain.gen;
-	virtio_mmio_unlock(&d->t);
+	virtio_dev_unlock(&d->t);
 	vqd_wr(&d->t, VIRTIO_MMIO_STATUS, 0); /* reset with the chain in flight */
+	/* The reset waits for the chain (Status still reads non-zero); the
+	 * chain's completion writes nothing and completes the reset. */
+	assert_int_equal(vqd_rd(&d->t, VIRTIO_MMIO_STATUS), 0xf);
+	virtio_dev_lock(&d->t);
+	assert_false(virtio_dev_live(&d->t, 0, gen));
+	assert_false(virtio_dev_push(&d->t, 0, gen, 0, 8));
+	virtio_dev_unlock(&d->t);
+	assert_int_equal(vqd_rd(&d->t, VIRTIO_MMIO_STATUS), 0);
 	assert_int_equal(vqd_features_ok(&d->t, VER1), 0xb);
 	setup_queue(d, 0, 16);
 	vqd_wr(&d->t, VIRTIO_MMIO_STATUS, 0xf);
-	virtio_mmio_lock(&d->t);
-	assert_false(virtio_mmio_live(&d->t, 0, gen));
-	assert_false(virtio_mmio_push(&d->t, 0, gen, 0, 8));
-	virtio_mmio_unlock(&d->t);
 	assert_int_equal(vqd_used_idx(&vq), 0);
 	dev_free(d);
 }
@@ -573,9 +577,9 @@ static void test_config_space(void **s)
 	virtio_mmio_ops.read(&d->t, VIRTIO_MMIO_SIZE - 4, (uint8_t *)&q, 8);
 	virtio_mmio_ops.write(&d->t, VIRTIO_MMIO_SIZE, b, 4);
 	gen = vqd_rd(&d->t, VIRTIO_MMIO_CONFIG_GENERATION);
-	virtio_mmio_lock(&d->t);
-	virtio_mmio_config_changed(&d->t);
-	virtio_mmio_unlock(&d->t);
+	virtio_dev_lock(&d->t);
+	virtio_dev_config_changed(&d->t);
+	virtio_dev_unlock(&d->t);
 	assert_int_not_equal(vqd_rd(&d->t, VIRTIO_MMIO_CONFIG_GENERATION), gen);
 	assert_int_equal(d->irq_edges, 0); /* not DRIVER_OK yet */
 	dev_free(d);
@@ -584,18 +588,38 @@ static void test_config_space(void **s)
 static void test_bad_vtable(void **s)
 {
 	struct virtio_dev_ops ops = dummy_ops;
-	struct virtio_mmio t;
+	struct virtio_dev t;
 
 	(void)s;
 	ops.queue_max = 48;
-	assert_int_equal(virtio_mmio_init(&t, &gm, &ops, NULL, "x"), -EINVAL);
+	assert_int_equal(virtio_dev_init(&t, &gm, &ops, NULL, "x"), -EINVAL);
 	ops = dummy_ops;
 	ops.config_size = 0x101;
-	assert_int_equal(virtio_mmio_init(&t, &gm, &ops, NULL, "x"), -EINVAL);
+	assert_int_equal(virtio_dev_init(&t, &gm, &ops, NULL, "x"), -EINVAL);
 	ops = dummy_ops;
 	ops.num_queues = 0;
-	assert_int_equal(virtio_mmio_init(&t, &gm, &ops, NULL, "x"), -EINVAL);
-	virtio_mmio_free(&t); /* safe on a failed init */
+	assert_int_equal(virtio_dev_init(&t, &gm, &ops, NULL, "x"), -EINVAL);
+	virtio_dev_free(&t); /* safe on a failed init */
+}
+
+/* Restore accepts exactly the statuses the transition table reaches. */
+static void test_status_reachable(void **s)
+{
+	static const struct {
+		uint32_t status;
+		bool ok;
+	} cases[] = {
+		{0, true},     {1, true},     {3, true},     {0xb, true},   {0xf, true},
+		{0x80, true},  {0x83, true},  {0x8f, true},  {0x4b, true},  {0x4f, true},
+		{0xcf, true},  {2, false},    {0x7, false},  {0x9, false},  {0xd, false},
+		{0x40, false}, {0x43, false}, {0x10f, false}, {0x2f, false},
+	};
+
+	(void)s;
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		print_message("status 0x%x\n", cases[i].status);
+		assert_int_equal(virtio_status_reachable(cases[i].status), cases[i].ok);
+	}
 }
 
 int main(void)
@@ -616,6 +640,7 @@ int main(void)
 		cmocka_unit_test(test_stale_push),
 		cmocka_unit_test(test_config_space),
 		cmocka_unit_test(test_bad_vtable),
+		cmocka_unit_test(test_status_reachable),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,6 +1,6 @@
 /* The guest driver's side of virtio, for unit tests and fuzzers: register
  * accesses to kite's virtio-mmio transport made the way a vCPU makes them
- * (through virtio_mmio_ops), the status/feature/queue bring-up sequence, and
+ * (through virtio_mmio_ops, opaque = the device's struct virtio_dev), the status/feature/queue bring-up sequence, and
  * split-virtqueue rings written straight into malloc'd guest memory (set up
  * with gm_init_wrap, so guest address 0 is mem[0]).
  *
@@ -8,7 +8,7 @@
  * asserts; the bring-up helpers return what the device reports and tests
  * assert on that. "vqd" stands for virtqueue driver.
  *
- * Registers (t is the device's transport):
+ * Registers (t is the device's struct virtio_dev):
  *   vqd_wr(t, off, v), vqd_rd(t, off)  one aligned 32-bit register access.
  *   vqd_set_features(t, f)             DriverFeatures, both 32-bit words.
  *   vqd_features_ok(t, f)              ACKNOWLEDGE, DRIVER, features f,
@@ -60,12 +60,12 @@ struct vqd {
 	uint64_t desc, avail, used; /* guest addresses of the rings */
 };
 
-static inline void vqd_wr(struct virtio_mmio *t, uint64_t off, uint32_t v)
+static inline void vqd_wr(struct virtio_dev *t, uint64_t off, uint32_t v)
 {
 	virtio_mmio_ops.write(t, off, (const uint8_t *)&v, 4);
 }
 
-static inline uint32_t vqd_rd(struct virtio_mmio *t, uint64_t off)
+static inline uint32_t vqd_rd(struct virtio_dev *t, uint64_t off)
 {
 	uint32_t v;
 
@@ -73,7 +73,7 @@ static inline uint32_t vqd_rd(struct virtio_mmio *t, uint64_t off)
 	return v;
 }
 
-static inline void vqd_set_features(struct virtio_mmio *t, uint64_t f)
+static inline void vqd_set_features(struct virtio_dev *t, uint64_t f)
 {
 	vqd_wr(t, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 0);
 	vqd_wr(t, VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)f);
@@ -81,7 +81,7 @@ static inline void vqd_set_features(struct virtio_mmio *t, uint64_t f)
 	vqd_wr(t, VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)(f >> 32));
 }
 
-static inline uint32_t vqd_features_ok(struct virtio_mmio *t, uint64_t f)
+static inline uint32_t vqd_features_ok(struct virtio_dev *t, uint64_t f)
 {
 	vqd_wr(t, VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE);
 	vqd_wr(t, VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER);
@@ -91,7 +91,7 @@ static inline uint32_t vqd_features_ok(struct virtio_mmio *t, uint64_t f)
 	return vqd_rd(t, VIRTIO_MMIO_STATUS);
 }
 
-static inline void vqd_queue_setup(struct virtio_mmio *t, uint32_t qidx, const struct vqd *q)
+static inline void vqd_queue_setup(struct virtio_dev *t, uint32_t qidx, const struct vqd *q)
 {
 	vqd_wr(t, VIRTIO_MMIO_QUEUE_SEL, qidx);
 	vqd_wr(t, VIRTIO_MMIO_QUEUE_NUM, q->size);
@@ -104,7 +104,7 @@ static inline void vqd_queue_setup(struct virtio_mmio *t, uint32_t qidx, const s
 	vqd_wr(t, VIRTIO_MMIO_QUEUE_READY, 1);
 }
 
-static inline uint32_t vqd_bring_up(struct virtio_mmio *t, uint64_t f, const struct vqd *qs,
+static inline uint32_t vqd_bring_up(struct virtio_dev *t, uint64_t f, const struct vqd *qs,
 				    uint32_t n)
 {
 	vqd_features_ok(t, f);
