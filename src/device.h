@@ -65,7 +65,9 @@ struct device_ops {
 	/* Reads a payload written by save (any version <= state_version the
 	 * device accepts). Errors go through the reader (state_fail,
 	 * state_check); returns 0 or -EINVAL. The device is left unchanged on
-	 * error. */
+	 * error, including an oversized payload: the caller's state_end comes
+	 * after restore returned, so a restore calls state_end(in, NULL, 0)
+	 * itself before it changes anything. */
 	int (*restore)(struct device *d, struct state_reader *in, uint32_t version) MUST_CHECK;
 	/* Per-instance counters. */
 	void (*stats)(struct device *d, struct device_stats *out);

@@ -403,8 +403,9 @@ static int kbd_restore(struct device *d, struct state_reader *in, uint32_t versi
 			return -EINVAL;
 	}
 	levels_of(&n, &want_kbd, &want_aux);
+	/* state_end: leftovers are refused before anything changes. */
 	if (!state_check(in, kbd == want_kbd, "kbd irq level", kbd) ||
-	    !state_check(in, aux == want_aux, "aux irq level", aux))
+	    !state_check(in, aux == want_aux, "aux irq level", aux) || state_end(in, NULL, 0))
 		return -EINVAL;
 	pthread_mutex_lock(&k->lock);
 	memcpy(k->ram, n.ram, sizeof(k->ram));

@@ -148,6 +148,9 @@ static int rtc_restore(struct device *d, struct state_reader *in, uint32_t versi
 		state_fail(in, "latch %lld does not match latch_at and offset", (long long)latch);
 		return -EINVAL;
 	}
+	/* Leftovers are refused before anything changes. */
+	if (state_end(in, NULL, 0))
+		return -EINVAL;
 	pthread_mutex_lock(&r->lock);
 	memcpy(r->ram, ram, sizeof(ram));
 	r->index = index;

@@ -147,7 +147,10 @@ static int uart_restore(struct device *d, struct state_reader *in, uint32_t vers
 	state_get_bytes(in, st.rx, sizeof(st.rx));
 	st.tx_held = state_get_u8(in);
 	level = state_get_u8(in);
-	if (in->err || !check_state(in, &st) || !check_level(in, &st, level))
+	/* state_end here too: an oversized section must leave the device
+	 * as it was, and the caller only looks for leftovers afterwards. */
+	if (in->err || !check_state(in, &st) || !check_level(in, &st, level) ||
+	    state_end(in, NULL, 0))
 		return -EINVAL;
 	pthread_mutex_lock(&s->lock);
 	serial8250_load(s, &st);
