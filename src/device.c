@@ -200,11 +200,12 @@ int device_restore_one(struct device *d, const void *data, size_t len, char *err
 	uint32_t version;
 
 	state_reader_init(&r, data, len, "snapshot");
-	if (!read_frame(&r, NULL, d, &payload, &version))
-		return state_end(&r, err, errlen);
-	if (restore_section(d, &payload, version, err, errlen))
+	read_frame(&r, NULL, d, &payload, &version);
+	/* Bytes after the one section are refused before the device is
+	 * touched: a refused section must leave it as it was. */
+	if (state_end(&r, err, errlen))
 		return -EINVAL;
-	return state_end(&r, err, errlen);
+	return restore_section(d, &payload, version, err, errlen) ? -EINVAL : 0;
 }
 
 int device_list_restore(struct device_list *l, const void *data, size_t len, char *err,
