@@ -80,7 +80,7 @@ static void expect_refused(struct device *d, const uint8_t *sec, size_t len, con
 
 /* The good section `good` (framed) with byte `at` of its payload set to v,
  * must be refused naming `needle`. */
-static void expect_field_refused(struct device *d, const struct state_buf *good, size_t at,
+static UNUSED void expect_field_refused(struct device *d, const struct state_buf *good, size_t at,
 				 uint8_t v, const char *needle)
 {
 	uint8_t *c = malloc(good->len);
@@ -130,7 +130,7 @@ static void expect_framing_refused(struct device *d, const struct state_buf *goo
 }
 
 /* The value of counter `key` in d's stats (fails if absent). */
-static uint64_t dev_stat(struct device *d, const char *key)
+static UNUSED uint64_t dev_stat(struct device *d, const char *key)
 {
 	struct device_stats s = {0};
 
