@@ -101,7 +101,8 @@ void device_list_resume(struct device_list *l);
 int device_list_save(const struct device_list *l, struct state_buf *out) MUST_CHECK;
 /* Restores from what device_list_save wrote: each section must name a
  * device of the list, once, with a version it accepts, and every device
- * must get one. Devices are paused first. err gets one line. */
+ * must get one. Devices are paused first. err gets one line. A refused
+ * snapshot leaves every device as it was (paused). */
 int device_list_restore(struct device_list *l, const void *data, size_t len, char *err,
 			size_t errlen) MUST_CHECK;
 /* One device's section, framed as above (tests, fuzzers). */
