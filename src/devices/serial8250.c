@@ -395,16 +395,21 @@ void serial8250_get_stats(struct serial8250 *s, struct serial8250_stats *out)
 	pthread_mutex_unlock(&s->lock);
 }
 
-void serial8250_save(struct serial8250 *s, struct serial8250_state *st)
+void serial8250_save_locked(const struct serial8250 *s, struct serial8250_state *st)
 {
 	unsigned int i;
 
-	pthread_mutex_lock(&s->lock);
 	*st = s->r;
 	st->lsr = lsr_value(s);
 	memset(st->rx, 0, sizeof(st->rx));
 	for (i = 0; i < s->r.rx_count; i++)
 		st->rx[i] = s->r.rx[(s->rx_head + i) % SERIAL8250_FIFO_SIZE];
+}
+
+void serial8250_save(struct serial8250 *s, struct serial8250_state *st)
+{
+	pthread_mutex_lock(&s->lock);
+	serial8250_save_locked(s, st);
 	pthread_mutex_unlock(&s->lock);
 }
 

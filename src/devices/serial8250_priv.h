@@ -18,6 +18,8 @@ int serial8250_level(const struct serial8250 *s);
  * registers cannot hold; touches neither the irq line nor rx_blocked.
  * Lock held. */
 void serial8250_load(struct serial8250 *s, const struct serial8250_state *st);
+/* serial8250_save with the lock already held. */
+void serial8250_save_locked(const struct serial8250 *s, struct serial8250_state *st);
 void serial8250_pause(struct serial8250 *s);
 void serial8250_resume(struct serial8250 *s);
 

@@ -45,8 +45,10 @@ static int uart_save(const struct device *d, struct state_buf *out)
 	struct serial8250_state st;
 	int level;
 
-	serial8250_save(s, &st);
+	/* One critical section: tx_space() may come from the event loop
+	 * while paused, and the level must match the registers saved. */
 	pthread_mutex_lock(&s->lock);
+	serial8250_save_locked(s, &st);
 	/* The level the state implies, not the one last given to the line
 	 * (a tx_space() while paused may have changed it). */
 	level = serial8250_level(s);

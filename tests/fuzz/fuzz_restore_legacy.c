@@ -78,7 +78,8 @@ static struct device *make(unsigned int kind)
 	struct i8042_config kc = {.stopper = stopper,
 				  .kbd_irq = {.set = f_irq, .gsi = 1},
 				  .aux_irq = {.set = f_irq, .gsi = 12}};
-	struct rtc_cmos_config rc = {.now = f_now, .timer_arm = f_arm, .irq = {.set = f_irq, .gsi = 8}};
+	struct rtc_cmos_config rc = {
+		.now = f_now, .timer_arm = f_arm, .irq = {.set = f_irq, .gsi = 8}};
 	struct serial8250 *s;
 	struct i8042 *k;
 	struct rtc_cmos *r;
@@ -177,7 +178,8 @@ static void exercise(unsigned int kind, struct device *d, const uint8_t *p, size
 		}
 		case 3:
 			if (w)
-				acpi_pm_ops.write(container_of(d, struct acpi_pm, dev), (op >> 1) & 3, buf, 1);
+				acpi_pm_ops.write(container_of(d, struct acpi_pm, dev), (op >> 1) & 3,
+						  buf, 1);
 			break;
 		case 4:
 			boot_timer_ops.write(container_of(d, struct boot_timer, dev), 0, buf, 4);

@@ -291,6 +291,7 @@ static void test_bad_sections(void **state)
 {
 	struct side a, b;
 	struct state_buf sec;
+	uint8_t latch0;
 	(void)state;
 
 	side_new(&a);
@@ -316,8 +317,8 @@ static void test_bad_sections(void **state)
 	expect_field_refused(&b.r->dev, &sec, P_IRQF, 2, "irqf");
 	/* UF is set: enabling UIE in the image makes the saved IRQF wrong. */
 	expect_field_refused(&b.r->dev, &sec, RTC_REG_B, RTC_B_24H | RTC_B_UIE, "irqf");
-	expect_field_refused(&b.r->dev, &sec, P_LATCH, (uint8_t)(sec.data[payload_off(&sec) + P_LATCH] ^ 1),
-			     "latch");
+	latch0 = sec.data[payload_off(&sec) + P_LATCH];
+	expect_field_refused(&b.r->dev, &sec, P_LATCH, (uint8_t)(latch0 ^ 1), "latch");
 	dev_restore_ok(&b.r->dev, &sec);
 	state_buf_free(&sec);
 	side_free(&a);
