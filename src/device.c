@@ -200,48 +200,94 @@ int device_restore_one(struct device *d, const void *data, size_t len, char *err
 	uint32_t version;
 
 	state_reader_init(&r, data, len, "snapshot");
-	if (!read_frame(&r, NULL, d, &payload, &version))
-		return state_end(&r, err, errlen);
-	if (restore_section(d, &payload, version, err, errlen))
+	read_frame(&r, NULL, d, &payload, &version);
+	/* Bytes after the one section are refused before the device is
+	 * touched: a refused section must leave it as it was. */
+	if (state_end(&r, err, errlen))
 		return -EINVAL;
-	return state_end(&r, err, errlen);
+	return restore_section(d, &payload, version, err, errlen) ? -EINVAL : 0;
 }
 
-int device_list_restore(struct device_list *l, const void *data, size_t len, char *err,
-			size_t errlen)
-{
-	struct state_reader r;
-	bool *seen = calloc((size_t)l->nr + 1, sizeof(*seen));
-	int rc = 0;
+/* One device's section, found by the framing pass. */
+struct pending {
+	struct state_reader payload;
+	uint32_t version;
+	bool seen;
+};
 
-	if (!seen)
-		return -ENOMEM;
-	state_reader_init(&r, data, len, "snapshot");
-	while (r.off < r.len && !r.err) {
+/* The framing pass: every section names a device of the list, once, with
+ * a version it accepts, and every device gets one. Nothing changes yet. */
+static int read_sections(struct device_list *l, struct state_reader *r, struct pending *p,
+			 char *err, size_t errlen)
+{
+	while (r->off < r->len && !r->err) {
 		struct state_reader payload;
 		uint32_t version;
-		struct device *d = read_frame(&r, l, NULL, &payload, &version);
+		struct device *d = read_frame(r, l, NULL, &payload, &version);
 		int idx = 0;
 
 		if (!d)
 			break;
 		while (l->v[idx] != d)
 			idx++;
-		if (seen[idx]) {
-			state_fail(&r, "two sections for %s", d->name);
+		if (p[idx].seen) {
+			state_fail(r, "two sections for %s", d->name);
 			break;
 		}
-		seen[idx] = true;
-		rc = restore_section(d, &payload, version, err, errlen);
-		if (rc)
-			goto out;
+		p[idx] = (struct pending){payload, version, true};
 	}
-	for (int i = 0; i < l->nr && !r.err; i++)
-		if (!seen[i])
-			state_fail(&r, "no section for device %s", l->v[i]->name);
-	rc = state_end(&r, err, errlen);
+	for (int i = 0; i < l->nr && !r->err; i++)
+		if (!p[i].seen)
+			state_fail(r, "no section for device %s", l->v[i]->name);
+	return state_end(r, err, errlen);
+}
+
+/* A refused snapshot leaves every device as it was: the framing is checked
+ * before any device is touched, and the devices restored before one whose
+ * section is refused get their own saved state back. */
+int device_list_restore(struct device_list *l, const void *data, size_t len, char *err,
+			size_t errlen)
+{
+	struct state_reader r;
+	struct pending *p = calloc((size_t)l->nr + 1, sizeof(*p));
+	struct state_buf *backup = calloc((size_t)l->nr + 1, sizeof(*backup));
+	int rc, i = 0;
+
+	if (!p || !backup) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	state_reader_init(&r, data, len, "snapshot");
+	rc = read_sections(l, &r, p, err, errlen);
+	if (rc)
+		goto out;
+	rc = device_list_pause(l);
+	if (rc) {
+		snprintf(err, errlen, "cannot pause the devices: %s", strerror(-rc));
+		goto out;
+	}
+	for (i = 0; i < l->nr; i++) {
+		rc = device_save_one(l->v[i], &backup[i]);
+		if (rc) {
+			snprintf(err, errlen, "%s: cannot save the current state: %s",
+				 l->v[i]->name, strerror(-rc));
+			goto out;
+		}
+	}
+	for (i = 0; i < l->nr; i++) {
+		rc = restore_section(l->v[i], &p[i].payload, p[i].version, err, errlen);
+		if (rc)
+			break;
+	}
+	/* Sections the devices wrote themselves: refusing one is a bug. */
+	while (rc && i-- > 0)
+		if (device_restore_one(l->v[i], backup[i].data, backup[i].len, NULL, 0))
+			log_err(l->v[i]->name, "cannot restore the state it had before");
 out:
-	free(seen);
+	for (int j = 0; backup && j < l->nr; j++)
+		state_buf_free(&backup[j]);
+	free(backup);
+	free(p);
 	return rc;
 }
 

@@ -65,7 +65,9 @@ struct device_ops {
 	/* Reads a payload written by save (any version <= state_version the
 	 * device accepts). Errors go through the reader (state_fail,
 	 * state_check); returns 0 or -EINVAL. The device is left unchanged on
-	 * error. */
+	 * error, including an oversized payload: the caller's state_end comes
+	 * after restore returned, so a restore calls state_end(in, NULL, 0)
+	 * itself before it changes anything. */
 	int (*restore)(struct device *d, struct state_reader *in, uint32_t version) MUST_CHECK;
 	/* Per-instance counters. */
 	void (*stats)(struct device *d, struct device_stats *out);
@@ -99,7 +101,8 @@ void device_list_resume(struct device_list *l);
 int device_list_save(const struct device_list *l, struct state_buf *out) MUST_CHECK;
 /* Restores from what device_list_save wrote: each section must name a
  * device of the list, once, with a version it accepts, and every device
- * must get one. Devices are paused first. err gets one line. */
+ * must get one. Devices are paused first. err gets one line. A refused
+ * snapshot leaves every device as it was (paused). */
 int device_list_restore(struct device_list *l, const void *data, size_t len, char *err,
 			size_t errlen) MUST_CHECK;
 /* One device's section, framed as above (tests, fuzzers). */

@@ -1,6 +1,8 @@
 /* The ACPI hardware-reduced sleep and reset registers. See acpi_pm.h. */
 #include "devices/acpi_pm.h"
 
+#include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "log.h"
@@ -23,14 +25,19 @@ static void reg_write(struct acpi_pm *pm, uint64_t reg, uint8_t v)
 		if (!(v & ACPI_PM_SLP_EN))
 			return;
 		typ = (v >> ACPI_PM_SLP_TYP_SHIFT) & ACPI_PM_SLP_TYP_MASK;
-		if (typ == ACPI_PM_SLP_TYP_S5)
+		if (typ == ACPI_PM_SLP_TYP_S5) {
+			__atomic_fetch_add(&pm->poweroffs, 1, __ATOMIC_RELAXED);
 			vm_stopper_fire(&pm->stopper, VM_STOP_POWEROFF, 0);
-		else
+		} else {
+			__atomic_fetch_add(&pm->bad_sleeps, 1, __ATOMIC_RELAXED);
 			log_guest("acpi_pm", "sleep type %u not supported, ignored", typ);
+		}
 		return;
 	case ACPI_PM_RESET:
-		if (v == ACPI_PM_RESET_VALUE)
+		if (v == ACPI_PM_RESET_VALUE) {
+			__atomic_fetch_add(&pm->resets, 1, __ATOMIC_RELAXED);
 			vm_stopper_fire(&pm->stopper, VM_STOP_RESET, 0);
+		}
 		return;
 	default: /* sleep status: nothing to clear; reserved */
 		return;
@@ -57,4 +64,73 @@ void acpi_pm_init(struct acpi_pm *pm, const struct vm_stopper *stopper)
 	memset(pm, 0, sizeof(*pm));
 	if (stopper)
 		pm->stopper = *stopper;
+}
+
+/* The struct device: no state, so an empty section. */
+
+static struct acpi_pm *to_pm(const struct device *d)
+{
+	return container_of(d, struct acpi_pm, dev);
+}
+
+static void pm_destroy(struct device *d)
+{
+	free(to_pm(d));
+}
+
+static int pm_pause(struct device *d)
+{
+	(void)d;
+	return 0;
+}
+
+static void pm_resume(struct device *d)
+{
+	(void)d;
+}
+
+static int pm_save(const struct device *d, struct state_buf *out)
+{
+	(void)d;
+	(void)out;
+	return 0;
+}
+
+static int pm_restore(struct device *d, struct state_reader *in, uint32_t version)
+{
+	(void)d;
+	(void)version;
+	return state_end(in, NULL, 0); /* any byte at all is too many */
+}
+
+static void pm_stats(struct device *d, struct device_stats *out)
+{
+	struct acpi_pm *pm = to_pm(d);
+
+	device_stat(out, "poweroffs", __atomic_load_n(&pm->poweroffs, __ATOMIC_RELAXED));
+	device_stat(out, "resets", __atomic_load_n(&pm->resets, __ATOMIC_RELAXED));
+	device_stat(out, "bad_sleeps", __atomic_load_n(&pm->bad_sleeps, __ATOMIC_RELAXED));
+}
+
+const struct device_ops acpi_pm_device_ops = {
+	.kind = "acpi_pm",
+	.state_version = 1,
+	.destroy = pm_destroy,
+	.pause = pm_pause,
+	.resume = pm_resume,
+	.save = pm_save,
+	.restore = pm_restore,
+	.stats = pm_stats,
+};
+
+int acpi_pm_new(const struct vm_stopper *stopper, const char *name, struct acpi_pm **out)
+{
+	struct acpi_pm *pm = malloc(sizeof(*pm));
+
+	if (!pm)
+		return -ENOMEM;
+	acpi_pm_init(pm, stopper);
+	device_init(&pm->dev, &acpi_pm_device_ops, name);
+	*out = pm;
+	return 0;
 }

@@ -3,6 +3,7 @@
 #include "devices/i8042.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "log.h"
@@ -21,15 +22,20 @@ static void out_push(struct i8042 *k, uint8_t byte, uint8_t status)
 	if (k->out_count >= I8042_OUTQ_SIZE) {
 		/* A guest issuing commands without reading the answers. */
 		log_guest("i8042", "output buffer full, byte %#x dropped", byte);
+		k->stats.out_dropped++;
 		return;
 	}
+	k->stats.out_bytes++;
 	k->outq[(k->out_head + k->out_count) % I8042_OUTQ_SIZE] =
 		(struct i8042_out){.byte = byte, .status = status};
 	k->out_count++;
 }
 
-static void set_line(const struct irq_line *l, int *cur, int level)
+static void set_line(const struct i8042 *k, const struct irq_line *l, int *cur, int level)
 {
+	/* Paused: the lines stay as they are; resume brings them up to date. */
+	if (k->paused)
+		return;
 	if (*cur != level) {
 		*cur = level;
 		irq_line_set(l, level);
@@ -38,18 +44,24 @@ static void set_line(const struct irq_line *l, int *cur, int level)
 
 /* The byte at the head of the output buffer drives IRQ 1 or IRQ 12 if the
  * CTR enables that port's interrupt. */
-static void update_irq(struct i8042 *k)
+static void levels_of(const struct i8042 *k, int *kbd, int *aux)
 {
-	int kbd = 0, aux = 0;
-
+	*kbd = *aux = 0;
 	if (k->out_count) {
 		if (k->outq[k->out_head].status & I8042_STR_AUXDATA)
-			aux = !!(CTR(k) & I8042_CTR_AUXINT);
+			*aux = !!(CTR(k) & I8042_CTR_AUXINT);
 		else
-			kbd = !!(CTR(k) & I8042_CTR_KBDINT);
+			*kbd = !!(CTR(k) & I8042_CTR_KBDINT);
 	}
-	set_line(&k->cfg.kbd_irq, &k->kbd_level, kbd);
-	set_line(&k->cfg.aux_irq, &k->aux_level, aux);
+}
+
+static void update_irq(struct i8042 *k)
+{
+	int kbd, aux;
+
+	levels_of(k, &kbd, &aux);
+	set_line(k, &k->cfg.kbd_irq, &k->kbd_level, kbd);
+	set_line(k, &k->cfg.aux_irq, &k->aux_level, aux);
 }
 
 static uint8_t status_read(const struct i8042 *k)
@@ -74,8 +86,8 @@ static uint8_t data_read(struct i8042 *k)
 	k->out_count--;
 	/* OBF drops when the byte is read and rises again when the next one
 	 * is loaded: a fresh edge for the edge-triggered PC interrupt. */
-	set_line(&k->cfg.kbd_irq, &k->kbd_level, 0);
-	set_line(&k->cfg.aux_irq, &k->aux_level, 0);
+	set_line(k, &k->cfg.kbd_irq, &k->kbd_level, 0);
+	set_line(k, &k->cfg.aux_irq, &k->aux_level, 0);
 	update_irq(k);
 	return k->last_data;
 }
@@ -195,7 +207,9 @@ static void data_port_write(void *opaque, uint64_t offset, const uint8_t *data, 
 		return;
 	pthread_mutex_lock(&k->lock);
 	k->last_was_cmd = 0;
+	k->stats.data_writes++;
 	reset = data_write(k, data[0]);
+	k->stats.resets += !!reset;
 	update_irq(k);
 	pthread_mutex_unlock(&k->lock);
 	/* Outside the lock: the stopper may wait for other vCPUs. */
@@ -226,7 +240,9 @@ static void cmd_port_write(void *opaque, uint64_t offset, const uint8_t *data, u
 		return;
 	pthread_mutex_lock(&k->lock);
 	k->last_was_cmd = 1;
+	k->stats.commands++;
 	reset = command(k, data[0]);
+	k->stats.resets += !!reset;
 	update_irq(k);
 	pthread_mutex_unlock(&k->lock);
 	if (reset)
@@ -264,4 +280,186 @@ int i8042_init(struct i8042 *k, const struct i8042_config *cfg)
 void i8042_free(struct i8042 *k)
 {
 	pthread_mutex_destroy(&k->lock);
+}
+
+/* The struct device. Section (version 1):
+ *   u8 ram[32], u8 outport, u8 pending_cmd, u8 last_was_cmd, u8 last_data,
+ *   u8 out_count, 8 x {u8 byte, u8 status} (oldest first, unused ones 0),
+ *   u8 kbd level, u8 aux level */
+
+static struct i8042 *to_kbd(const struct device *d)
+{
+	return container_of(d, struct i8042, dev);
+}
+
+static void kbd_destroy(struct device *d)
+{
+	struct i8042 *k = to_kbd(d);
+
+	i8042_free(k);
+	free(k);
+}
+
+static int kbd_pause(struct device *d)
+{
+	struct i8042 *k = to_kbd(d);
+
+	pthread_mutex_lock(&k->lock);
+	k->paused = true;
+	pthread_mutex_unlock(&k->lock);
+	return 0;
+}
+
+/* A high line is asserted again (after a restore the interrupt controller
+ * may never have seen it; on an unchanged line it makes no new edge). */
+static void reassert(const struct irq_line *l, int *cur, int level)
+{
+	if (level || *cur)
+		irq_line_set(l, level);
+	*cur = level;
+}
+
+static void kbd_resume(struct device *d)
+{
+	struct i8042 *k = to_kbd(d);
+	int kbd, aux;
+
+	pthread_mutex_lock(&k->lock);
+	k->paused = false;
+	levels_of(k, &kbd, &aux);
+	reassert(&k->cfg.kbd_irq, &k->kbd_level, kbd);
+	reassert(&k->cfg.aux_irq, &k->aux_level, aux);
+	pthread_mutex_unlock(&k->lock);
+}
+
+static int kbd_save(const struct device *d, struct state_buf *out)
+{
+	struct i8042 *k = to_kbd(d);
+	int kbd, aux;
+
+	pthread_mutex_lock(&k->lock);
+	state_put_bytes(out, k->ram, sizeof(k->ram));
+	state_put_u8(out, k->outport);
+	state_put_u8(out, k->pending_cmd);
+	state_put_u8(out, k->last_was_cmd);
+	state_put_u8(out, k->last_data);
+	state_put_u8(out, k->out_count);
+	for (unsigned int i = 0; i < I8042_OUTQ_SIZE; i++) {
+		struct i8042_out o = {0};
+
+		if (i < k->out_count)
+			o = k->outq[(k->out_head + i) % I8042_OUTQ_SIZE];
+		state_put_u8(out, o.byte);
+		state_put_u8(out, o.status);
+	}
+	levels_of(k, &kbd, &aux);
+	state_put_u8(out, (uint8_t)kbd);
+	state_put_u8(out, (uint8_t)aux);
+	pthread_mutex_unlock(&k->lock);
+	return 0;
+}
+
+static bool pending_ok(uint8_t cmd)
+{
+	return cmd == 0 || (cmd >= 0x60 && cmd <= 0x7f) || (cmd >= 0xd1 && cmd <= 0xd4);
+}
+
+static int kbd_restore(struct device *d, struct state_reader *in, uint32_t version)
+{
+	struct i8042 *k = to_kbd(d);
+	struct i8042 n; /* scratch: checked whole, then copied in */
+	uint8_t kbd, aux;
+	int want_kbd, want_aux;
+
+	(void)version; /* 1 is the only one */
+	memset(&n, 0, sizeof(n));
+	state_get_bytes(in, n.ram, sizeof(n.ram));
+	n.outport = state_get_u8(in);
+	n.pending_cmd = state_get_u8(in);
+	n.last_was_cmd = state_get_u8(in);
+	n.last_data = state_get_u8(in);
+	n.out_count = state_get_u8(in);
+	for (unsigned int i = 0; i < I8042_OUTQ_SIZE; i++) {
+		n.outq[i].byte = state_get_u8(in);
+		n.outq[i].status = state_get_u8(in);
+	}
+	kbd = state_get_u8(in);
+	aux = state_get_u8(in);
+	if (in->err)
+		return -EINVAL;
+	if (!state_check(in, pending_ok(n.pending_cmd), "pending_cmd", n.pending_cmd) ||
+	    !state_check(in, n.last_was_cmd <= 1, "last_was_cmd", n.last_was_cmd) ||
+	    /* GUEST (snapshot): out_count bounds the output buffer index. */
+	    !state_check(in, n.out_count <= I8042_OUTQ_SIZE, "out_count", n.out_count))
+		return -EINVAL;
+	for (unsigned int i = 0; i < I8042_OUTQ_SIZE; i++) {
+		uint8_t st = n.outq[i].status;
+
+		if (i >= n.out_count &&
+		    !state_check(in, !n.outq[i].byte && !st, "unused output byte", i))
+			return -EINVAL;
+		if (!state_check(in, !(st & ~(I8042_STR_AUXDATA | I8042_STR_TIMEOUT)),
+				 "output status", st))
+			return -EINVAL;
+	}
+	levels_of(&n, &want_kbd, &want_aux);
+	/* state_end: leftovers are refused before anything changes. */
+	if (!state_check(in, kbd == want_kbd, "kbd irq level", kbd) ||
+	    !state_check(in, aux == want_aux, "aux irq level", aux) || state_end(in, NULL, 0))
+		return -EINVAL;
+	pthread_mutex_lock(&k->lock);
+	memcpy(k->ram, n.ram, sizeof(k->ram));
+	k->outport = n.outport;
+	k->pending_cmd = n.pending_cmd;
+	k->last_was_cmd = n.last_was_cmd;
+	k->last_data = n.last_data;
+	memcpy(k->outq, n.outq, sizeof(k->outq));
+	k->out_head = 0;
+	k->out_count = n.out_count;
+	/* kbd_level/aux_level are what the lines were given: resume. */
+	pthread_mutex_unlock(&k->lock);
+	return 0;
+}
+
+static void kbd_stats(struct device *d, struct device_stats *out)
+{
+	struct i8042 *k = to_kbd(d);
+	struct i8042_stats st;
+
+	pthread_mutex_lock(&k->lock);
+	st = k->stats;
+	pthread_mutex_unlock(&k->lock);
+	device_stat(out, "commands", st.commands);
+	device_stat(out, "data_writes", st.data_writes);
+	device_stat(out, "out_bytes", st.out_bytes);
+	device_stat(out, "out_dropped", st.out_dropped);
+	device_stat(out, "resets", st.resets);
+}
+
+const struct device_ops i8042_device_ops = {
+	.kind = "i8042",
+	.state_version = 1,
+	.destroy = kbd_destroy,
+	.pause = kbd_pause,
+	.resume = kbd_resume,
+	.save = kbd_save,
+	.restore = kbd_restore,
+	.stats = kbd_stats,
+};
+
+int i8042_new(const struct i8042_config *cfg, const char *name, struct i8042 **out)
+{
+	struct i8042 *k = calloc(1, sizeof(*k));
+	int rc;
+
+	if (!k)
+		return -ENOMEM;
+	rc = i8042_init(k, cfg);
+	if (rc) {
+		free(k);
+		return rc;
+	}
+	device_init(&k->dev, &i8042_device_ops, name);
+	*out = k;
+	return 0;
 }

@@ -12,15 +12,22 @@
  * The lead registers two one-port bus ranges with the same opaque pointer:
  *   bus_add(pio, I8042_DATA_PORT, 1, &i8042_data_ops, k, "i8042")
  *   bus_add(pio, I8042_CMD_PORT, 1, &i8042_cmd_ops, k, "i8042")
- * Port 0x61 (system control port B) between them is not this device's. */
+ * Port 0x61 (system control port B) between them is not this device's.
+ *
+ * As a struct device (i8042_new): it has no host input, so pause only keeps
+ * the irq lines where they are; resume re-asserts a high line; the section
+ * holds controller RAM, the output port, the pending command and the output
+ * buffer. */
 #ifndef KITE_DEVICES_I8042_H
 #define KITE_DEVICES_I8042_H
 
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "bus.h"
 #include "compiler.h"
+#include "device.h"
 #include "vm_event.h"
 
 #define I8042_DATA_PORT 0x60
@@ -61,7 +68,16 @@ struct i8042_out {
 	uint8_t status; /* I8042_STR_AUXDATA and/or I8042_STR_TIMEOUT */
 };
 
+struct i8042_stats {
+	uint64_t commands;    /* port 0x64 writes */
+	uint64_t data_writes; /* port 0x60 writes */
+	uint64_t out_bytes;   /* bytes queued for the guest */
+	uint64_t out_dropped; /* ... and lost to a full output buffer */
+	uint64_t resets;      /* reset line pulses (VM_STOP_RESET requests) */
+};
+
 struct i8042 {
+	struct device dev;
 	pthread_mutex_t lock;
 	struct i8042_config cfg;
 	uint8_t ram[32];     /* controller RAM; ram[0] is the CTR */
@@ -71,13 +87,18 @@ struct i8042 {
 	uint8_t last_data;   /* port 0x60 reads this again when nothing waits */
 	struct i8042_out outq[I8042_OUTQ_SIZE];
 	uint8_t out_head, out_count;
-	int kbd_level, aux_level;
+	int kbd_level, aux_level; /* last given to the lines */
+	bool paused;
+	struct i8042_stats stats;
 };
 
 extern const struct bus_ops i8042_data_ops; /* port 0x60 */
 extern const struct bus_ops i8042_cmd_ops;  /* port 0x64 */
+extern const struct device_ops i8042_device_ops;
 
 int i8042_init(struct i8042 *k, const struct i8042_config *cfg) MUST_CHECK;
 void i8042_free(struct i8042 *k);
+/* A heap device named `name`, freed by its destroy op. */
+int i8042_new(const struct i8042_config *cfg, const char *name, struct i8042 **out) MUST_CHECK;
 
 #endif

@@ -84,11 +84,19 @@ static int is_time_reg(unsigned int idx)
 	return 0;
 }
 
+int64_t rtc_cmos_guest_time(int64_t host_sec, int64_t offset)
+{
+	int64_t t;
+
+	/* Saturate rather than overflow on an absurd host clock. */
+	if (__builtin_add_overflow(host_sec, offset, &t))
+		t = offset < 0 ? INT64_MIN : INT64_MAX;
+	return t;
+}
+
 static void take_latch(struct rtc_cmos *r, const struct timespec *now)
 {
-	/* Saturate rather than overflow on an absurd host clock. */
-	if (__builtin_add_overflow((int64_t)now->tv_sec, r->offset, &r->latch))
-		r->latch = r->offset < 0 ? INT64_MIN : INT64_MAX;
+	r->latch = rtc_cmos_guest_time((int64_t)now->tv_sec, r->offset);
 	r->latch_at = *now;
 	r->latched = 1;
 }
@@ -218,6 +226,7 @@ static void set_time_from_ram(struct rtc_cmos *r)
 	if (__builtin_sub_overflow(t, (int64_t)now.tv_sec, &r->offset))
 		r->offset = 0;
 	take_latch(r, &now);
+	r->stats.clock_sets++;
 }
 
 static uint8_t reg_a_read(struct rtc_cmos *r)

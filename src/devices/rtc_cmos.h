@@ -30,6 +30,17 @@
  * flag the guest sees one interrupt per expiry (a guest that polls
  * register C still sees PF at the full rate).
  *
+ * As a struct device (rtc_cmos_new, rtc_cmos_state.c): pause cancels the
+ * host timer and makes rtc_cmos_tick() a no-op; resume counts the events
+ * that fell due meanwhile, pulses IRQ 8 if IRQF rose (or, after a restore,
+ * if the restored IRQF is set: the new machine's interrupt controller never
+ * saw that edge) and re-arms the timer for the next enabled event from the
+ * restored state and cfg.now. The section holds CMOS RAM, the index and NMI
+ * mask, the guest's clock offset, the read snapshot, register C's flags
+ * and IRQF, and the instant the flags account for; the clock offset is
+ * relative to the host's wall clock, so a restored guest clock keeps
+ * following real time, as a battery-backed RTC does.
+ *
  * Not modelled: daylight saving, the divider-reset and square-wave bits of
  * register A (stored only: updates and PF run on), register D's VRT is
  * always 1, and the extended bank at 0x72/0x73. */
@@ -37,11 +48,13 @@
 #define KITE_DEVICES_RTC_CMOS_H
 
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <time.h>
 
 #include "bus.h"
 #include "compiler.h"
+#include "device.h"
 #include "vm_event.h"
 
 #define RTC_CMOS_PORT_BASE 0x70
@@ -95,7 +108,15 @@ struct rtc_cmos_config {
 	struct irq_line irq; /* IRQ 8, pulsed; a NULL set means no interrupt */
 };
 
+struct rtc_cmos_stats {
+	uint64_t irqs;       /* IRQ 8 pulses */
+	uint64_t timer_arms; /* timer_arm() calls with a deadline */
+	uint64_t ticks;      /* rtc_cmos_tick() calls */
+	uint64_t clock_sets; /* guest writes that set the clock */
+};
+
 struct rtc_cmos {
+	struct device dev;
 	pthread_mutex_t lock;
 	struct rtc_cmos_config cfg;
 	uint8_t ram[128];
@@ -111,15 +132,22 @@ struct rtc_cmos {
 	struct timespec seen;    /* flags account for events up to here */
 	int armed;               /* a timer_arm(deadline) is outstanding */
 	struct timespec deadline;
+	bool paused;             /* struct device pause: no ticks, no IRQ */
+	bool restored;           /* since pause: resume re-pulses IRQF */
+	struct rtc_cmos_stats stats;
 };
 
 extern const struct bus_ops rtc_cmos_ops; /* bus_add(pio, 0x70, 2, ...) */
+extern const struct device_ops rtc_cmos_device_ops;
 
 int rtc_cmos_init(struct rtc_cmos *r, const struct rtc_cmos_config *cfg) MUST_CHECK;
 void rtc_cmos_free(struct rtc_cmos *r);
+/* A heap device named `name`, freed by its destroy op. */
+int rtc_cmos_new(const struct rtc_cmos_config *cfg, const char *name,
+		 struct rtc_cmos **out) MUST_CHECK;
 /* The timer requested through cfg.timer_arm expired (a spurious or early
  * call is harmless): brings the flags up to date, pulses IRQ 8 if IRQF
- * rose, and asks for the next timer. Any thread. */
+ * rose, and asks for the next timer. Any thread. A no-op while paused. */
 void rtc_cmos_tick(struct rtc_cmos *r);
 /* Bit 7 of the last index write; kite does not inject NMIs, so this is
  * informational. */

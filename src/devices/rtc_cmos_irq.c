@@ -203,6 +203,7 @@ void rtc_cmos_irq_sync(struct rtc_cmos *r, const struct timespec *now)
 
 	/* IRQ 8 is an edge-triggered ISA line: one pulse per rise of IRQF. */
 	if (irqf && !r->irqf) {
+		r->stats.irqs++;
 		irq_line_set(&r->cfg.irq, 1);
 		irq_line_set(&r->cfg.irq, 0);
 	}
@@ -218,6 +219,7 @@ void rtc_cmos_irq_sync(struct rtc_cmos *r, const struct timespec *now)
 			return;
 		r->armed = 1;
 		r->deadline = dl;
+		r->stats.timer_arms++;
 		r->cfg.timer_arm(r->cfg.ctx, &dl);
 	} else if (r->armed) {
 		r->armed = 0;
@@ -247,6 +249,13 @@ void rtc_cmos_tick(struct rtc_cmos *r)
 	struct timespec now;
 
 	pthread_mutex_lock(&r->lock);
+	r->stats.ticks++;
+	/* Paused: the timer was cancelled and this one was already on its
+	 * way; resume catches up on the events it would have seen. */
+	if (r->paused) {
+		pthread_mutex_unlock(&r->lock);
+		return;
+	}
 	/* The timer is one-shot: it has expired, so whatever is due next is
 	 * armed anew. If this tick was stale and a later timer is still
 	 * armed, that one's tick will be harmless too. */

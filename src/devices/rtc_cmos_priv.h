@@ -14,6 +14,8 @@
 
 /* rtc_cmos.c */
 void rtc_cmos_host_now(const struct rtc_cmos *r, struct timespec *ts);
+/* host_sec + offset, saturated: what the read snapshot (latch) shows. */
+int64_t rtc_cmos_guest_time(int64_t host_sec, int64_t offset);
 /* A register value in the current mode (BCD or binary; 12- or 24-hour for
  * hours) -> its number, or -1 if no time register can hold that value. */
 int rtc_cmos_decode(const struct rtc_cmos *r, uint8_t v);

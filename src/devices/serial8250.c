@@ -5,10 +5,10 @@
 #include <errno.h>
 #include <string.h>
 
-#define MSR_STATUS (UART_MSR_CTS | UART_MSR_DSR | UART_MSR_RI | UART_MSR_DCD)
+#include "devices/serial8250_priv.h"
+
 /* With no modem attached the lines read as a cable that is ready. */
 #define MSR_IDLE (UART_MSR_CTS | UART_MSR_DSR | UART_MSR_DCD)
-#define FCR_KEPT (UART_FCR_TRIGGER_MASK | UART_FCR_DMA | UART_FCR_ENABLE)
 
 static int fifo_enabled(const struct serial8250 *s)
 {
@@ -16,7 +16,7 @@ static int fifo_enabled(const struct serial8250 *s)
 }
 
 /* Without FIFOs the 8250 has a single receive holding register. */
-static unsigned int rx_capacity_of(uint8_t fcr)
+unsigned int serial8250_rx_capacity(uint8_t fcr)
 {
 	return (fcr & UART_FCR_ENABLE) ? SERIAL8250_FIFO_SIZE : 1;
 }
@@ -30,7 +30,7 @@ static unsigned int rx_trigger(const struct serial8250 *s)
 
 static int rx_push(struct serial8250 *s, uint8_t b)
 {
-	if (s->r.rx_count >= rx_capacity_of(s->r.fcr))
+	if (s->r.rx_count >= serial8250_rx_capacity(s->r.fcr))
 		return -1;
 	/* rx_head and rx_count stay below SERIAL8250_FIFO_SIZE (a power of
 	 * two), checked just above. */
@@ -56,8 +56,10 @@ static void rx_clear(struct serial8250 *s)
 
 static uint8_t lsr_value(const struct serial8250 *s)
 {
-	uint8_t v = (uint8_t)((s->r.lsr & UART_LSR_ERR_BITS) | UART_LSR_THRE | UART_LSR_TEMT);
+	uint8_t v = (uint8_t)(s->r.lsr & UART_LSR_ERR_BITS);
 
+	if (!s->r.tx_held)
+		v |= UART_LSR_THRE | UART_LSR_TEMT;
 	if (s->r.rx_count)
 		v |= UART_LSR_DR;
 	return v;
@@ -89,17 +91,25 @@ static uint8_t iir_source(const struct serial8250 *s)
 /* On a PC the UART's INTR pin reaches the PIC through a buffer enabled by
  * MCR.OUT2; drivers set OUT2 to get interrupts. kite gates on the register
  * bit only, so interrupts keep working in loopback when OUT2 is set. */
+int serial8250_level(const struct serial8250 *s)
+{
+	return iir_source(s) != UART_IIR_NO_INT && (s->r.mcr & UART_MCR_OUT2);
+}
+
 static void update_irq(struct serial8250 *s)
 {
-	int level = iir_source(s) != UART_IIR_NO_INT && (s->r.mcr & UART_MCR_OUT2);
+	int level = serial8250_level(s);
 
+	/* Paused: the line stays as it is; resume brings it up to date. */
+	if (s->paused)
+		return;
 	if (level != s->irq_level) {
 		s->irq_level = level;
 		irq_line_set(&s->cfg.irq, level);
 	}
 }
 
-static uint8_t msr_status_of(uint8_t mcr)
+uint8_t serial8250_msr_status(uint8_t mcr)
 {
 	uint8_t st = 0;
 
@@ -119,8 +129,8 @@ static uint8_t msr_status_of(uint8_t mcr)
 /* Recomputes the MSR status bits from MCR and latches the delta bits. */
 static void msr_update(struct serial8250 *s)
 {
-	uint8_t old = s->r.msr & MSR_STATUS;
-	uint8_t st = msr_status_of(s->r.mcr);
+	uint8_t old = s->r.msr & SERIAL8250_MSR_STATUS;
+	uint8_t st = serial8250_msr_status(s->r.mcr);
 	uint8_t chg = old ^ st;
 	uint8_t delta = s->r.msr & UART_MSR_DELTAS;
 
@@ -159,11 +169,20 @@ static void transmit(struct serial8250 *s, uint8_t v)
 			s->stats.overruns++;
 		}
 	} else {
-		s->cfg.out(s->cfg.ctx, &v, 1);
+		/* A byte written while THRE is 0 still goes to the sink:
+		 * a guest that ignores THRE loses nothing that the sink
+		 * would not drop anyway. */
+		if (s->r.tx_held)
+			s->stats.tx_while_held++;
+		if (!s->cfg.out(s->cfg.ctx, &v, 1) && !s->r.tx_held) {
+			s->r.tx_held = 1;
+			s->stats.tx_held++;
+		}
 		s->stats.tx_bytes++;
 	}
-	/* THR is empty again at once. */
-	if (s->r.ier & UART_IER_ETBEI)
+	/* THR is empty again at once, unless the sink is full: then it
+	 * stays busy until serial8250_tx_space(). */
+	if (!s->r.tx_held && (s->r.ier & UART_IER_ETBEI))
 		s->r.thri_pending = 1;
 }
 
@@ -225,8 +244,10 @@ static void fcr_write(struct serial8250 *s, uint8_t v)
 	if (v & UART_FCR_ENABLE) {
 		if (v & UART_FCR_CLEAR_RCVR)
 			rx_clear(s);
-		/* CLEAR_XMIT: the transmitter never holds bytes. */
-		s->r.fcr = v & FCR_KEPT;
+		/* CLEAR_XMIT: the transmitter never holds bytes (a held
+		 * transmitter is the host's sink being full, which no
+		 * register write changes). */
+		s->r.fcr = v & SERIAL8250_FCR_KEPT;
 	} else {
 		/* The other FCR bits are ignored unless bit 0 is set. */
 		s->r.fcr = 0;
@@ -252,9 +273,9 @@ static void reg_write(struct serial8250 *s, unsigned int reg, uint8_t v)
 		}
 		old = s->r.ier;
 		s->r.ier = v & 0x0f;
-		/* THR is always empty, so enabling ETBEI raises THRI at
-		 * once, as on the 16550; disabling it forgets it. */
-		if ((s->r.ier & UART_IER_ETBEI) && !(old & UART_IER_ETBEI))
+		/* With THR empty, enabling ETBEI raises THRI at once, as on
+		 * the 16550; disabling it forgets it. */
+		if ((s->r.ier & UART_IER_ETBEI) && !(old & UART_IER_ETBEI) && !s->r.tx_held)
 			s->r.thri_pending = 1;
 		else if (!(s->r.ier & UART_IER_ETBEI))
 			s->r.thri_pending = 0;
@@ -354,7 +375,8 @@ size_t serial8250_receive(struct serial8250 *s, const uint8_t *buf, size_t n)
 	size_t took = 0;
 
 	pthread_mutex_lock(&s->lock);
-	if (!(s->r.mcr & UART_MCR_LOOP)) {
+	/* Paused: nothing is taken; the caller is told at resume. */
+	if (!(s->r.mcr & UART_MCR_LOOP) && !s->paused) {
 		while (took < n && rx_push(s, buf[took]) == 0)
 			took++;
 	}
@@ -373,16 +395,21 @@ void serial8250_get_stats(struct serial8250 *s, struct serial8250_stats *out)
 	pthread_mutex_unlock(&s->lock);
 }
 
-void serial8250_save(struct serial8250 *s, struct serial8250_state *st)
+void serial8250_save_locked(const struct serial8250 *s, struct serial8250_state *st)
 {
 	unsigned int i;
 
-	pthread_mutex_lock(&s->lock);
 	*st = s->r;
 	st->lsr = lsr_value(s);
 	memset(st->rx, 0, sizeof(st->rx));
 	for (i = 0; i < s->r.rx_count; i++)
 		st->rx[i] = s->r.rx[(s->rx_head + i) % SERIAL8250_FIFO_SIZE];
+}
+
+void serial8250_save(struct serial8250 *s, struct serial8250_state *st)
+{
+	pthread_mutex_lock(&s->lock);
+	serial8250_save_locked(s, st);
 	pthread_mutex_unlock(&s->lock);
 }
 
@@ -391,23 +418,73 @@ int serial8250_restore(struct serial8250 *s, const struct serial8250_state *st)
 	int notify;
 
 	/* Snapshot files are untrusted input too. */
-	if (st->rx_count > rx_capacity_of(st->fcr))
+	if (st->rx_count > serial8250_rx_capacity(st->fcr))
 		return -EINVAL;
 	pthread_mutex_lock(&s->lock);
-	s->r = *st;
-	s->rx_head = 0;
-	s->r.ier &= 0x0f;
-	s->r.mcr &= 0x1f;
-	s->r.fcr &= FCR_KEPT;
-	if (!(s->r.fcr & UART_FCR_ENABLE))
-		s->r.fcr = 0;
-	s->r.lsr &= UART_LSR_ERR_BITS;
-	s->r.msr = (uint8_t)((st->msr & UART_MSR_DELTAS) | msr_status_of(s->r.mcr));
-	s->r.thri_pending = !!st->thri_pending;
+	serial8250_load(s, st);
 	update_irq(s);
 	notify = rx_space_due(s);
 	pthread_mutex_unlock(&s->lock);
 	if (notify)
 		s->cfg.rx_space(s->cfg.ctx);
 	return 0;
+}
+
+void serial8250_load(struct serial8250 *s, const struct serial8250_state *st)
+{
+	s->r = *st;
+	s->rx_head = 0;
+	s->r.ier &= 0x0f;
+	s->r.mcr &= 0x1f;
+	s->r.fcr &= SERIAL8250_FCR_KEPT;
+	if (!(s->r.fcr & UART_FCR_ENABLE))
+		s->r.fcr = 0;
+	s->r.lsr &= UART_LSR_ERR_BITS;
+	s->r.msr = (uint8_t)((st->msr & UART_MSR_DELTAS) | serial8250_msr_status(s->r.mcr));
+	s->r.tx_held = !!st->tx_held;
+	s->r.thri_pending = st->thri_pending && !s->r.tx_held;
+}
+
+void serial8250_tx_space(struct serial8250 *s)
+{
+	pthread_mutex_lock(&s->lock);
+	if (s->r.tx_held) {
+		/* THR empties: the usual THRI rule for an empty THR. */
+		s->r.tx_held = 0;
+		if (s->r.ier & UART_IER_ETBEI)
+			s->r.thri_pending = 1;
+		update_irq(s);
+	}
+	pthread_mutex_unlock(&s->lock);
+}
+
+void serial8250_pause(struct serial8250 *s)
+{
+	pthread_mutex_lock(&s->lock);
+	s->paused = true;
+	pthread_mutex_unlock(&s->lock);
+}
+
+void serial8250_resume(struct serial8250 *s)
+{
+	int level, notify = 0;
+
+	pthread_mutex_lock(&s->lock);
+	s->paused = false;
+	level = serial8250_level(s);
+	/* A high line is asserted again: after a restore the interrupt
+	 * controller may never have seen it (a repeat is harmless on a
+	 * level line). A line the state says is low is lowered. */
+	if (level || s->irq_level)
+		irq_line_set(&s->cfg.irq, level);
+	s->irq_level = level;
+	/* Input refused while paused is offered again if there is room. */
+	if (s->rx_blocked && !(s->r.mcr & UART_MCR_LOOP) &&
+	    s->r.rx_count < serial8250_rx_capacity(s->r.fcr)) {
+		s->rx_blocked = 0;
+		notify = s->cfg.rx_space != NULL;
+	}
+	pthread_mutex_unlock(&s->lock);
+	if (notify)
+		s->cfg.rx_space(s->cfg.ctx);
 }

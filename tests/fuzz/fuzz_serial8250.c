@@ -11,11 +11,12 @@
 static int last_level;
 static size_t out_bytes;
 
-static void f_out(void *ctx, const uint8_t *buf, size_t n)
+static bool f_out(void *ctx, const uint8_t *buf, size_t n)
 {
 	(void)ctx;
 	(void)buf;
 	out_bytes += n;
+	return true;
 }
 
 static void f_irq(void *ctx, unsigned int gsi, int level)

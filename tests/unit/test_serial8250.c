@@ -21,13 +21,14 @@ struct fixture {
 	int rx_space_calls;
 };
 
-static void fx_out(void *ctx, const uint8_t *buf, size_t n)
+static bool fx_out(void *ctx, const uint8_t *buf, size_t n)
 {
 	struct fixture *f = ctx;
 
 	assert_true(f->out_len + n <= sizeof(f->out));
 	memcpy(f->out + f->out_len, buf, n);
 	f->out_len += n;
+	return true;
 }
 
 static void fx_irq(void *ctx, unsigned int gsi, int level)

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdbool.h>
 #include <sys/epoll.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
@@ -25,21 +26,20 @@
 
 struct board {
 	struct machine *m;
-	struct serial8250 uart;
-	int uart_ready;
-	struct i8042 kbd;
-	int kbd_ready;
-	struct rtc_cmos rtc;
-	int rtc_ready;
+	struct serial8250 *uart;
+	struct rtc_cmos *rtc;
 	int rtc_timer_fd; /* CLOCK_REALTIME timerfd for rtc_cmos_tick */
-	struct debug_exit dbg;
-	struct boot_timer timer;
-	struct acpi_pm pm;
+	bool rtc_timer_watched;
 };
 
-static void uart_out(void *ctx, const uint8_t *buf, size_t n)
+static bool uart_out(void *ctx, const uint8_t *buf, size_t n)
 {
-	hostio_write(ctx, buf, n);
+	return hostio_write(ctx, buf, n);
+}
+
+static void uart_tx_space(void *ctx)
+{
+	serial8250_tx_space(ctx);
 }
 
 static size_t uart_receive(void *dev, const uint8_t *buf, size_t n)
@@ -47,7 +47,30 @@ static size_t uart_receive(void *dev, const uint8_t *buf, size_t n)
 	return serial8250_receive(dev, buf, n);
 }
 
-static int setup_uart(struct board *p, char *err, size_t errlen)
+/* Registers a device created by a row, then places its port ranges. */
+static int place(struct board *p, struct device *dev, const struct bus_range *ranges, int nr,
+		 char *err, size_t errlen)
+{
+	int rc = device_list_add(p->m->devices, dev);
+
+	if (rc) {
+		dev->ops->destroy(dev);
+		snprintf(err, errlen, "%s: %s", dev->name, strerror(-rc));
+		return rc;
+	}
+	for (int i = 0; i < nr; i++) {
+		rc = bus_add(p->m->pio, ranges[i].base, ranges[i].len, ranges[i].ops,
+			     ranges[i].opaque, ranges[i].name);
+		if (rc) {
+			snprintf(err, errlen, "cannot place %s at port 0x%llx: %s", ranges[i].name,
+				 (unsigned long long)ranges[i].base, strerror(-rc));
+			return rc;
+		}
+	}
+	return 0;
+}
+
+static int make_serial(struct board *p, char *err, size_t errlen)
 {
 	struct machine *m = p->m;
 	struct serial8250_config c = {
@@ -56,22 +79,44 @@ static int setup_uart(struct board *p, char *err, size_t errlen)
 		.rx_space = hostio_rx_space,
 		.ctx = m->io,
 	};
-	int rc;
+	int rc = serial8250_new(&c, "serial0", &p->uart);
 
-	rc = serial8250_init(&p->uart, &c);
 	if (rc) {
 		snprintf(err, errlen, "cannot create the UART: %s", strerror(-rc));
 		return rc;
 	}
-	p->uart_ready = 1;
-	hostio_set_input(m->io, uart_receive, &p->uart);
-	rc = bus_add(m->pio, BOARD_COM1_PORT, BOARD_COM1_NR_PORTS, &serial8250_ops,
-		     &p->uart, "com1");
+	rc = place(p, &p->uart->dev,
+		   &(struct bus_range){BOARD_COM1_PORT, BOARD_COM1_NR_PORTS, &serial8250_ops,
+				       p->uart, "serial0"}, 1, err, errlen);
+	if (!rc)
+		rc = hostio_on_space(m->io, uart_tx_space, p->uart);
+	/* The console's input goes here unless virtio-console (created
+	 * later) takes it over. */
+	if (!rc)
+		hostio_set_input(m->io, uart_receive, p->uart);
+	return rc;
+}
+
+static int make_i8042(struct board *p, char *err, size_t errlen)
+{
+	struct machine *m = p->m;
+	struct i8042_config c = {
+		.stopper = m->stopper,
+		.kbd_irq = irq_line_kvm(m->irq, BOARD_I8042_KBD_IRQ),
+		.aux_irq = irq_line_kvm(m->irq, BOARD_I8042_AUX_IRQ),
+	};
+	struct i8042 *k;
+	int rc = i8042_new(&c, "i8042", &k);
+
 	if (rc) {
-		snprintf(err, errlen, "cannot place COM1: %s", strerror(-rc));
+		snprintf(err, errlen, "cannot create the i8042: %s", strerror(-rc));
 		return rc;
 	}
-	return 0;
+	return place(p, &k->dev,
+		     (const struct bus_range[]){
+			     {BOARD_I8042_DATA_PORT, 1, &i8042_data_ops, k, "i8042-data"},
+			     {BOARD_I8042_CMD_PORT, 1, &i8042_cmd_ops, k, "i8042-cmd"},
+		     }, 2, err, errlen);
 }
 
 /* A guest could write the port in a loop: only the first marks are logged. */
@@ -136,10 +181,10 @@ static void on_rtc_timer(void *ctx, uint32_t events)
 	if (read(p->rtc_timer_fd, &n, sizeof(n)) < 0) {
 		/* EAGAIN: re-armed since it fired; the tick is harmless. */
 	}
-	rtc_cmos_tick(&p->rtc);
+	rtc_cmos_tick(p->rtc);
 }
 
-static int setup_rtc(struct board *p, char *err, size_t errlen)
+static int make_rtc(struct board *p, char *err, size_t errlen)
 {
 	struct rtc_cmos_config c = {
 		.timer_arm = rtc_timer_arm,
@@ -154,104 +199,101 @@ static int setup_rtc(struct board *p, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot create the RTC timer: %s", strerror(errno));
 		return rc;
 	}
+	rc = rtc_cmos_new(&c, "rtc0", &p->rtc);
+	if (rc) {
+		snprintf(err, errlen, "cannot create the RTC: %s", strerror(-rc));
+		return rc;
+	}
+	rc = place(p, &p->rtc->dev,
+		   &(struct bus_range){BOARD_RTC_PORT, BOARD_RTC_NR_PORTS, &rtc_cmos_ops, p->rtc,
+				       "rtc0"}, 1, err, errlen);
+	if (rc)
+		return rc;
 	rc = ev_add(p->m->ev, p->rtc_timer_fd, EPOLLIN, on_rtc_timer, p);
 	if (rc) {
 		snprintf(err, errlen, "cannot watch the RTC timer: %s", strerror(-rc));
 		return rc;
 	}
-	rc = rtc_cmos_init(&p->rtc, &c);
-	if (rc) {
-		snprintf(err, errlen, "cannot create the RTC: %s", strerror(-rc));
-		return rc;
-	}
-	p->rtc_ready = 1;
+	p->rtc_timer_watched = true;
 	return 0;
 }
 
-struct port_dev {
-	uint64_t base, len;
-	const struct bus_ops *ops;
-	void *opaque;
-	const char *name;
-};
-
-static int platform_legacy_devices(struct board *p, char *err, size_t errlen)
+static int make_debug_exit(struct board *p, char *err, size_t errlen)
 {
-	struct machine *m = p->m;
-	struct i8042_config kc = {
-		.stopper = m->stopper,
-		.kbd_irq = irq_line_kvm(m->irq, BOARD_I8042_KBD_IRQ),
-		.aux_irq = irq_line_kvm(m->irq, BOARD_I8042_AUX_IRQ),
-	};
-	const struct port_dev devs[] = {
-		{BOARD_I8042_DATA_PORT, 1, &i8042_data_ops, &p->kbd, "i8042-data"},
-		{BOARD_I8042_CMD_PORT, 1, &i8042_cmd_ops, &p->kbd, "i8042-cmd"},
-		{BOARD_RTC_PORT, BOARD_RTC_NR_PORTS, &rtc_cmos_ops, &p->rtc, "rtc"},
-		{BOARD_BOOT_TIMER_PORT, BOARD_BOOT_TIMER_NR_PORTS, &boot_timer_ops, &p->timer,
-		 "boot-timer"},
-		{BOARD_ACPI_PM_PORT, BOARD_ACPI_PM_NR_PORTS, &acpi_pm_ops, &p->pm, "acpi-pm"},
-	};
+	struct debug_exit *d;
 	int rc;
 
-	rc = i8042_init(&p->kbd, &kc);
-	if (rc) {
-		snprintf(err, errlen, "cannot create the i8042: %s", strerror(-rc));
-		return rc;
-	}
-	p->kbd_ready = 1;
-	rc = setup_rtc(p, err, errlen);
-	if (rc)
-		return rc;
-	debug_exit_init(&p->dbg, &m->stopper);
-	boot_timer_init(&p->timer, boot_mark, p);
-	acpi_pm_init(&p->pm, &m->stopper);
 	/* Only when asked for: it lets the guest choose kite's exit status. */
-	if (m->cfg->debug_exit) {
-		rc = bus_add(m->pio, BOARD_DEBUG_EXIT_PORT, 1, &debug_exit_ops, &p->dbg,
-			     "debug-exit");
-		if (rc) {
-			snprintf(err, errlen, "cannot place debug-exit: %s", strerror(-rc));
-			return rc;
-		}
+	if (!p->m->cfg->debug_exit)
+		return 0;
+	rc = debug_exit_new(&p->m->stopper, "debug-exit", &d);
+	if (rc) {
+		snprintf(err, errlen, "cannot create debug-exit: %s", strerror(-rc));
+		return rc;
 	}
-	for (size_t i = 0; i < ARRAY_SIZE(devs); i++) {
-		rc = bus_add(m->pio, devs[i].base, devs[i].len, devs[i].ops, devs[i].opaque,
-			     devs[i].name);
-		if (rc) {
-			snprintf(err, errlen, "cannot place %s: %s", devs[i].name, strerror(-rc));
-			return rc;
-		}
-	}
-	return 0;
+	return place(p, &d->dev,
+		     &(struct bus_range){BOARD_DEBUG_EXIT_PORT, 1, &debug_exit_ops, d,
+					 "debug-exit"}, 1, err, errlen);
 }
+
+static int make_boot_timer(struct board *p, char *err, size_t errlen)
+{
+	struct boot_timer *t;
+	int rc = boot_timer_new(boot_mark, p, "boot-timer", &t);
+
+	if (rc) {
+		snprintf(err, errlen, "cannot create the boot timer: %s", strerror(-rc));
+		return rc;
+	}
+	return place(p, &t->dev,
+		     &(struct bus_range){BOARD_BOOT_TIMER_PORT, BOARD_BOOT_TIMER_NR_PORTS,
+					 &boot_timer_ops, t, "boot-timer"}, 1, err, errlen);
+}
+
+static int make_acpi_pm(struct board *p, char *err, size_t errlen)
+{
+	struct acpi_pm *pm;
+	int rc = acpi_pm_new(&p->m->stopper, "acpi-pm", &pm);
+
+	if (rc) {
+		snprintf(err, errlen, "cannot create the ACPI PM device: %s", strerror(-rc));
+		return rc;
+	}
+	return place(p, &pm->dev,
+		     &(struct bus_range){BOARD_ACPI_PM_PORT, BOARD_ACPI_PM_NR_PORTS, &acpi_pm_ops,
+					 pm, "acpi-pm"}, 1, err, errlen);
+}
+
+/* The board's legacy devices, in creation (and device list) order. Adding
+ * one is its device file plus a row here and its ports in board.h. */
+static int (*const rows[])(struct board *p, char *err, size_t errlen) = {
+	make_serial, make_i8042, make_rtc, make_debug_exit, make_boot_timer, make_acpi_pm,
+};
 
 int board_create(struct machine *m, struct board **out, char *err, size_t errlen)
 {
 	struct board *p = calloc(1, sizeof(*p));
-	int rc;
+	int rc = 0;
 
 	*out = p;
 	if (!p)
 		return -ENOMEM;
 	p->m = m;
 	p->rtc_timer_fd = -1;
-	rc = setup_uart(p, err, errlen);
-	if (!rc)
-		rc = platform_legacy_devices(p, err, errlen);
+	for (size_t i = 0; i < ARRAY_SIZE(rows) && !rc; i++)
+		rc = rows[i](p, err, errlen);
 	return rc;
 }
 
+/* The devices themselves go with the device list; this undoes the host
+ * side the board wired for them. */
 void board_destroy(struct board *p)
 {
 	if (!p)
 		return;
+	if (p->rtc_timer_watched)
+		ev_del(p->m->ev, p->rtc_timer_fd);
 	if (p->rtc_timer_fd >= 0)
 		close(p->rtc_timer_fd);
-	if (p->rtc_ready)
-		rtc_cmos_free(&p->rtc);
-	if (p->kbd_ready)
-		i8042_free(&p->kbd);
-	if (p->uart_ready)
-		serial8250_free(&p->uart);
 	free(p);
 }
