@@ -55,19 +55,6 @@ static void civil_from_time(int64_t t, struct civil *c)
 	c->year = yoe + era * 400 + (c->mon <= 2);
 }
 
-void rtc_cmos_host_now(const struct rtc_cmos *r, struct timespec *ts)
-{
-	if (r->cfg.now)
-		r->cfg.now(r->cfg.ctx, ts);
-	else
-		clock_gettime(CLOCK_REALTIME, ts);
-	/* The clock is pluggable: keep the sub-second arithmetic in range. */
-	if (ts->tv_nsec < 0)
-		ts->tv_nsec = 0;
-	else if (ts->tv_nsec >= RTC_NSEC_PER_SEC)
-		ts->tv_nsec = RTC_NSEC_PER_SEC - 1;
-}
-
 static int is_time_reg(unsigned int idx)
 {
 	switch (idx) {
@@ -82,16 +69,6 @@ static int is_time_reg(unsigned int idx)
 		return 1;
 	}
 	return 0;
-}
-
-int64_t rtc_cmos_guest_time(int64_t host_sec, int64_t offset)
-{
-	int64_t t;
-
-	/* Saturate rather than overflow on an absurd host clock. */
-	if (__builtin_add_overflow(host_sec, offset, &t))
-		t = offset < 0 ? INT64_MIN : INT64_MAX;
-	return t;
 }
 
 static void take_latch(struct rtc_cmos *r, const struct timespec *now)
@@ -118,47 +95,6 @@ static void refresh_latch(struct rtc_cmos *r, int force)
 		take_latch(r, &now);
 }
 
-static uint8_t encode(const struct rtc_cmos *r, int v)
-{
-	if (r->ram[RTC_REG_B] & RTC_B_DM_BINARY)
-		return (uint8_t)v;
-	return (uint8_t)(((v / 10) << 4) | (v % 10));
-}
-
-/* Returns -1 for a value that is not valid BCD. */
-int rtc_cmos_decode(const struct rtc_cmos *r, uint8_t v)
-{
-	if (r->ram[RTC_REG_B] & RTC_B_DM_BINARY)
-		return v;
-	if ((v >> 4) > 9 || (v & 0xf) > 9)
-		return -1;
-	return (v >> 4) * 10 + (v & 0xf);
-}
-
-static uint8_t encode_hour(const struct rtc_cmos *r, int h)
-{
-	int h12;
-
-	if (r->ram[RTC_REG_B] & RTC_B_24H)
-		return encode(r, h);
-	h12 = h % 12 ? h % 12 : 12;
-	return (uint8_t)(encode(r, h12) | (h >= 12 ? 0x80 : 0));
-}
-
-int rtc_cmos_decode_hour(const struct rtc_cmos *r, uint8_t v)
-{
-	int h;
-
-	if (r->ram[RTC_REG_B] & RTC_B_24H) {
-		h = rtc_cmos_decode(r, v);
-		return h > 23 ? -1 : h;
-	}
-	h = rtc_cmos_decode(r, v & 0x7f);
-	if (h < 1 || h > 12)
-		return -1;
-	return h % 12 + ((v & 0x80) ? 12 : 0);
-}
-
 /* The register's value for guest time t, in the current format. */
 static uint8_t time_reg(const struct rtc_cmos *r, unsigned int idx, int64_t t)
 {
@@ -167,21 +103,21 @@ static uint8_t time_reg(const struct rtc_cmos *r, unsigned int idx, int64_t t)
 	civil_from_time(t, &c);
 	switch (idx) {
 	case RTC_SECONDS:
-		return encode(r, c.sec);
+		return rtc_cmos_encode(r, c.sec);
 	case RTC_MINUTES:
-		return encode(r, c.min);
+		return rtc_cmos_encode(r, c.min);
 	case RTC_HOURS:
-		return encode_hour(r, c.hour);
+		return rtc_cmos_encode_hour(r, c.hour);
 	case RTC_DAY_OF_WEEK:
-		return encode(r, c.wday + 1);
+		return rtc_cmos_encode(r, c.wday + 1);
 	case RTC_DAY_OF_MONTH:
-		return encode(r, c.mday);
+		return rtc_cmos_encode(r, c.mday);
 	case RTC_MONTH:
-		return encode(r, c.mon);
+		return rtc_cmos_encode(r, c.mon);
 	case RTC_YEAR:
-		return encode(r, (int)(((c.year % 100) + 100) % 100));
+		return rtc_cmos_encode(r, (int)(((c.year % 100) + 100) % 100));
 	default: /* RTC_CENTURY */
-		return encode(r, (int)(((c.year / 100) % 100 + 100) % 100));
+		return rtc_cmos_encode(r, (int)(((c.year / 100) % 100 + 100) % 100));
 	}
 }
 

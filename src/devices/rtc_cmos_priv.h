@@ -19,6 +19,8 @@ int64_t rtc_cmos_guest_time(int64_t host_sec, int64_t offset);
 /* A register value in the current mode (BCD or binary; 12- or 24-hour for
  * hours) -> its number, or -1 if no time register can hold that value. */
 int rtc_cmos_decode(const struct rtc_cmos *r, uint8_t v);
+uint8_t rtc_cmos_encode(const struct rtc_cmos *r, int v);
+uint8_t rtc_cmos_encode_hour(const struct rtc_cmos *r, int h);
 int rtc_cmos_decode_hour(const struct rtc_cmos *r, uint8_t v);
 
 /* rtc_cmos_irq.c */
