@@ -1,15 +1,14 @@
-/* Raw image backend: open/lock/size the image, run requests through io_uring
- * (completion eventfd on the event loop) or, when io_uring_queue_init fails,
- * through the worker threads of disk_raw_pool.c. Owns the continuation of
- * transfers the kernel cuts short, cancellation at stop, and the
- * per-instance counters. */
+/* Raw image backend, built on an image disk_image.c opened: runs requests
+ * through io_uring (completion eventfd on the event loop) or, when
+ * io_uring_queue_init fails, through the worker threads of disk_raw_pool.c.
+ * Owns the continuation of transfers the kernel cuts short, cancellation at
+ * stop, and the per-instance counters. */
 #include "backends/disk_raw.h"
 #include "backends/disk_raw_pool.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/falloc.h>
-#include <linux/fs.h>
 #include <limits.h>
 #include <liburing.h>
 #include <poll.h>
@@ -17,9 +16,6 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
-#include <sys/file.h>
-#include <sys/ioctl.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -435,67 +431,28 @@ void disk_raw_get_stats(const struct disk_raw *d, struct disk_raw_stats *s)
 		dst[i] = __atomic_load_n(&src[i], __ATOMIC_RELAXED);
 }
 
-static int image_size(struct disk_raw *d, const char *path)
+int disk_raw_open_image(struct disk_raw **out, const struct disk_image *img, unsigned flags,
+			struct evloop *loop)
 {
-	struct stat st;
-
-	if (fstat(d->fd, &st) < 0) {
-		log_info("disk", "%s: %s", path, strerror(errno));
-		return -errno;
-	}
-	if (S_ISDIR(st.st_mode)) {
-		log_info("disk", "%s: is a directory, not a disk image", path);
-		return -EISDIR;
-	}
-	if (S_ISBLK(st.st_mode)) {
-		if (ioctl(d->fd, BLKGETSIZE64, &d->size) < 0) {
-			log_info("disk", "%s: BLKGETSIZE64: %s", path, strerror(errno));
-			return -errno;
-		}
-		return 0;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		log_info("disk", "%s: not a regular file or block device", path);
-		return -EINVAL;
-	}
-	d->size = (uint64_t)st.st_size;
-	return 0;
-}
-
-int disk_raw_open(struct disk_raw **out, const char *path, bool ro, unsigned flags,
-		  struct evloop *loop)
-{
-	struct disk_raw *d = calloc(1, sizeof(*d));
+	struct disk_raw *d;
 	int err;
 
+	if (img->fd < 0)
+		return -EBADF;
+	d = calloc(1, sizeof(*d));
 	if (!d)
 		return -ENOMEM;
 	d->efd = -1;
-	d->ro = ro;
+	d->ro = img->ro;
+	d->size = img->size;
 	d->loop = loop;
 	if (flags & DISK_RAW_TEST_SHORT_XFER)
 		d->max_xfer = DISK_RAW_TEST_XFER;
-	/* O_NONBLOCK: a FIFO given as the image must not block the open
-	 * (image_size refuses it); cleared below, io_uring must not see it. */
-	d->fd = open(path, (ro ? O_RDONLY : O_RDWR) | O_CLOEXEC | O_NONBLOCK);
+	d->fd = fcntl(img->fd, F_DUPFD_CLOEXEC, 0);
 	if (d->fd < 0) {
 		err = -errno;
-		log_info("disk", "cannot open %s %s: %s", path, ro ? "read-only" : "read-write",
-			strerror(errno));
+		log_info("disk", "%s: dup: %s", img->path, strerror(errno));
 		goto fail;
-	}
-	err = image_size(d, path);
-	if (err < 0)
-		goto fail_fd;
-	if (fcntl(d->fd, F_SETFL, fcntl(d->fd, F_GETFL) & ~O_NONBLOCK) < 0) {
-		err = -errno;
-		goto fail_fd;
-	}
-	if (flock(d->fd, (ro ? LOCK_SH : LOCK_EX) | LOCK_NB) < 0) {
-		err = errno == EWOULDBLOCK ? -EBUSY : -errno;
-		log_info("disk", "%s: image is in use by another process (lock: %s)", path,
-			strerror(errno));
-		goto fail_fd;
 	}
 	d->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (d->efd < 0) {
@@ -513,7 +470,7 @@ int disk_raw_open(struct disk_raw **out, const char *path, bool ro, unsigned fla
 		}
 		if (!d->uring)
 			log_warn("disk", "%s: io_uring unavailable (%s), using worker threads",
-				 path, strerror(-err));
+				 img->path, strerror(-err));
 	}
 	if (!d->uring) {
 		err = disk_raw_pool_start(&d->pool, d->fd, d->efd, d->max_xfer,
@@ -524,12 +481,12 @@ int disk_raw_open(struct disk_raw **out, const char *path, bool ro, unsigned fla
 	if (loop) {
 		err = ev_add(loop, d->efd, EPOLLIN, on_event, d);
 		if (err < 0)
-			goto fail_pool;
+			goto fail_io;
 	}
 	*out = d;
 	return 0;
 
-fail_pool:
+fail_io:
 	if (d->uring)
 		io_uring_queue_exit(&d->ring);
 	else
@@ -540,6 +497,20 @@ fail_fd:
 	close(d->fd);
 fail:
 	free(d);
+	return err;
+}
+
+int disk_raw_open(struct disk_raw **out, const char *path, bool ro, unsigned flags,
+		  struct evloop *loop)
+{
+	struct disk_image img;
+	int err = disk_image_open(&img, path, ro);
+
+	if (err < 0)
+		return err;
+	err = disk_raw_open_image(out, &img, flags, loop);
+	/* The backend's dup keeps the open file description, and the lock. */
+	disk_image_close(&img);
 	return err;
 }
 
