@@ -1,32 +1,26 @@
-/* Raw image backend: open/lock/size the image, run requests through io_uring
- * (completion eventfd on the event loop) or, when io_uring_queue_init fails
- * (old kernel, seccomp, RLIMIT_MEMLOCK), through two worker threads that do
- * plain preadv/pwritev/fdatasync/fallocate and signal an eventfd. Owns the
- * continuation of transfers the kernel cuts short, cancellation at stop,
- * and the per-instance counters. */
+/* Raw image backend, built on an image disk_image.c opened: runs requests
+ * through io_uring (completion eventfd on the event loop) or, when
+ * io_uring_queue_init fails, through the worker threads of disk_raw_pool.c.
+ * Owns the continuation of transfers the kernel cuts short, cancellation at
+ * stop, and the per-instance counters. */
 #include "backends/disk_raw.h"
+#include "backends/disk_raw_pool.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/falloc.h>
-#include <linux/fs.h>
 #include <limits.h>
 #include <liburing.h>
 #include <poll.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
-#include <sys/file.h>
-#include <sys/ioctl.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "log.h"
 
 #define URING_ENTRIES 256
-#define POOL_THREADS 2
 
 struct disk_raw {
 	int fd;
@@ -50,16 +44,7 @@ struct disk_raw {
 	unsigned nr_unsub;
 	bool warned_cancel;
 
-	/* Thread pool fallback. */
-	pthread_mutex_t lock;
-	pthread_cond_t cond, idle;
-	struct disk_req *todo_head, **todo_tail;
-	struct disk_req *done_list;
-	bool stop;
-	bool pool_cancel; /* workers read it between system calls */
-	int busy;         /* workers holding a request */
-	int nr_threads;
-	pthread_t threads[POOL_THREADS];
+	struct disk_raw_pool pool; /* when !uring */
 };
 
 static void stat_add(uint64_t *p, uint64_t v)
@@ -77,7 +62,7 @@ static bool is_falloc(enum disk_op op)
 	return op == DISK_DISCARD || op == DISK_WRITE_ZEROES || op == DISK_WRITE_ZEROES_UNMAP;
 }
 
-static int falloc_mode(enum disk_op op)
+int disk_raw_falloc_mode(enum disk_op op)
 {
 	if (op == DISK_WRITE_ZEROES)
 		return FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE;
@@ -87,7 +72,7 @@ static int falloc_mode(enum disk_op op)
 /* The iovecs for the next system call of a READ/WRITE: the caller's own
  * at first, then a copy that skips the r->xfered bytes already moved. At
  * most max bytes (0: no cap) so tests can cut transfers without 2 GiB. */
-static int rw_iov(struct disk_req *r, uint64_t max, const struct iovec **iov, int *cnt)
+int disk_raw_req_iov(struct disk_req *r, uint64_t max, const struct iovec **iov, int *cnt)
 {
 	uint64_t skip = r->xfered, left = r->len - r->xfered;
 	int n = 0;
@@ -124,7 +109,7 @@ static int rw_iov(struct disk_req *r, uint64_t max, const struct iovec **iov, in
 
 /* Folds one transfer's result into the request. Returns 1 when more is
  * left to move, 0 when done, -errno on failure. */
-static int rw_progress(struct disk_req *r, ssize_t n)
+int disk_raw_req_progress(struct disk_req *r, ssize_t n)
 {
 	if (n < 0)
 		return (int)n;
@@ -134,55 +119,6 @@ static int rw_progress(struct disk_req *r, ssize_t n)
 	if (r->xfered == r->len)
 		return 0;
 	return n == 0 ? -EIO : 1; /* 0: end of file, image truncated under us? */
-}
-
-/* Synchronous version of one request, for the pool: the whole request,
- * 0 or -errno. Between system calls it stops when a cancel is pending. */
-static int do_sync(struct disk_raw *d, struct disk_req *r)
-{
-	const struct iovec *iov;
-	int cnt, err;
-	ssize_t n;
-
-	switch (r->op) {
-	case DISK_READ:
-	case DISK_WRITE:
-		do {
-			if (__atomic_load_n(&d->pool_cancel, __ATOMIC_RELAXED))
-				return -ECANCELED;
-			err = rw_iov(r, d->max_xfer, &iov, &cnt);
-			if (err < 0)
-				return err;
-			if (r->op == DISK_READ)
-				n = preadv(d->fd, iov, cnt, (off_t)(r->off + r->xfered));
-			else
-				n = pwritev2(d->fd, iov, cnt, (off_t)(r->off + r->xfered),
-					     r->dsync ? RWF_DSYNC : 0);
-			if (n < 0 && errno == EINTR)
-				n = 0, err = 1;
-			else
-				err = rw_progress(r, n < 0 ? -errno : n);
-		} while (err > 0);
-		return err;
-	case DISK_FLUSH:
-		return fdatasync(d->fd) < 0 ? -errno : 0;
-	default:
-		err = fallocate(d->fd, falloc_mode(r->op), (off_t)r->off, (off_t)r->len) < 0
-			      ? -errno
-			      : 0;
-		if (err == -EOPNOTSUPP && r->op == DISK_WRITE_ZEROES) {
-			/* No ZERO_RANGE here (tmpfs, some filesystems): a hole
-			 * reads back as zeroes too, which is all the spec asks. */
-			r->retried = true;
-			r->op = DISK_WRITE_ZEROES_UNMAP;
-			return do_sync(d, r);
-		}
-		if (err == 0 && r->dsync) {
-			stat_add(&d->stats.dsync_syncs, 1);
-			err = fdatasync(d->fd) < 0 ? -errno : 0;
-		}
-		return err;
-	}
 }
 
 static struct io_uring_sqe *get_sqe(struct disk_raw *d)
@@ -209,7 +145,7 @@ static int uring_prep(struct disk_raw *d, struct disk_req *r)
 	switch (r->op) {
 	case DISK_READ:
 	case DISK_WRITE:
-		err = rw_iov(r, d->max_xfer, &iov, &cnt);
+		err = disk_raw_req_iov(r, d->max_xfer, &iov, &cnt);
 		if (err < 0) {
 			io_uring_prep_nop(sqe); /* an SQE cannot be given back */
 			io_uring_sqe_set_data(sqe, NULL);
@@ -228,23 +164,14 @@ static int uring_prep(struct disk_raw *d, struct disk_req *r)
 		if (r->synced)
 			io_uring_prep_fsync(sqe, d->fd, IORING_FSYNC_DATASYNC);
 		else
-			io_uring_prep_fallocate(sqe, d->fd, falloc_mode(r->op), r->off, r->len);
+			io_uring_prep_fallocate(sqe, d->fd, disk_raw_falloc_mode(r->op), r->off,
+						r->len);
 		break;
 	}
 	io_uring_sqe_set_data(sqe, r);
 	d->unsub[d->nr_unsub++] = sqe;
 	d->unsubmitted = true;
 	return 0;
-}
-
-static void pool_queue(struct disk_raw *d, struct disk_req *r)
-{
-	pthread_mutex_lock(&d->lock);
-	r->next = NULL;
-	*d->todo_tail = r;
-	d->todo_tail = &r->next;
-	pthread_cond_signal(&d->cond);
-	pthread_mutex_unlock(&d->lock);
 }
 
 int disk_raw_submit(struct disk_raw *d, struct disk_req *r)
@@ -261,7 +188,7 @@ int disk_raw_submit(struct disk_raw *d, struct disk_req *r)
 	if (d->uring)
 		err = uring_prep(d, r);
 	else
-		pool_queue(d, r);
+		disk_raw_pool_queue(&d->pool, r);
 	if (err == 0)
 		d->inflight++;
 	return err;
@@ -331,7 +258,7 @@ static void uring_finish(struct disk_raw *d, struct disk_req *r, int res)
 	if (r->cancelled) {
 		res = -ECANCELED;
 	} else if (is_rw(r->op)) {
-		res = rw_progress(r, res);
+		res = disk_raw_req_progress(r, res);
 		if (res > 0)
 			res = d->cancelling ? -ECANCELED : uring_again(d, r);
 		if (res == 0 && r->xfered < r->len)
@@ -391,10 +318,7 @@ static unsigned process(struct disk_raw *d)
 	} else {
 		struct disk_req *list, *r;
 
-		pthread_mutex_lock(&d->lock);
-		list = d->done_list;
-		__atomic_store_n(&d->done_list, NULL, __ATOMIC_RELAXED);
-		pthread_mutex_unlock(&d->lock);
+		list = disk_raw_pool_take(&d->pool);
 		while ((r = list)) {
 			list = r->next;
 			d->inflight--;
@@ -418,7 +342,7 @@ unsigned disk_raw_poll(struct disk_raw *d)
 	if (d->uring)
 		ready = io_uring_cq_ready(&d->ring) > 0;
 	else
-		ready = __atomic_load_n(&d->done_list, __ATOMIC_ACQUIRE) != NULL;
+		ready = disk_raw_pool_ready(&d->pool);
 	return ready ? process(d) : 0;
 }
 
@@ -477,24 +401,10 @@ static void uring_cancel(struct disk_raw *d)
 }
 
 /* Pool: queued requests end at once; workers finish the system call they
- * are in and then stop their request (do_sync checks pool_cancel). */
+ * are in and then stop their request. */
 static void pool_cancel(struct disk_raw *d)
 {
-	struct disk_req *r;
-
-	pthread_mutex_lock(&d->lock);
-	__atomic_store_n(&d->pool_cancel, true, __ATOMIC_RELAXED);
-	while ((r = d->todo_head)) {
-		d->todo_head = r->next;
-		r->cancelled = true;
-		r->next = d->done_list;
-		__atomic_store_n(&d->done_list, r, __ATOMIC_RELEASE);
-	}
-	d->todo_tail = &d->todo_head;
-	while (d->busy)
-		pthread_cond_wait(&d->idle, &d->lock);
-	__atomic_store_n(&d->pool_cancel, false, __ATOMIC_RELAXED);
-	pthread_mutex_unlock(&d->lock);
+	disk_raw_pool_cancel(&d->pool);
 	while (d->inflight > 0 && process(d))
 		;
 }
@@ -521,129 +431,28 @@ void disk_raw_get_stats(const struct disk_raw *d, struct disk_raw_stats *s)
 		dst[i] = __atomic_load_n(&src[i], __ATOMIC_RELAXED);
 }
 
-static void *worker(void *arg)
+int disk_raw_open_image(struct disk_raw **out, const struct disk_image *img, unsigned flags,
+			struct evloop *loop)
 {
-	struct disk_raw *d = arg;
-	uint64_t one = 1;
-
-	pthread_mutex_lock(&d->lock);
-	for (;;) {
-		struct disk_req *r;
-
-		while (!d->todo_head && !d->stop)
-			pthread_cond_wait(&d->cond, &d->lock);
-		if (d->stop)
-			break;
-		r = d->todo_head;
-		d->todo_head = r->next;
-		if (!d->todo_head)
-			d->todo_tail = &d->todo_head;
-		d->busy++;
-		pthread_mutex_unlock(&d->lock);
-
-		r->res = do_sync(d, r);
-
-		pthread_mutex_lock(&d->lock);
-		r->next = d->done_list;
-		__atomic_store_n(&d->done_list, r, __ATOMIC_RELEASE);
-		if (--d->busy == 0)
-			pthread_cond_broadcast(&d->idle);
-		if (write(d->efd, &one, sizeof(one)) < 0) {
-			/* Counter full: already signalled. */
-		}
-	}
-	pthread_mutex_unlock(&d->lock);
-	return NULL;
-}
-
-static int pool_start(struct disk_raw *d)
-{
-	d->todo_tail = &d->todo_head;
-	for (int i = 0; i < POOL_THREADS; i++) {
-		int err = pthread_create(&d->threads[i], NULL, worker, d);
-
-		if (err)
-			return -err;
-		d->nr_threads++;
-	}
-	return 0;
-}
-
-static void pool_stop(struct disk_raw *d)
-{
-	pthread_mutex_lock(&d->lock);
-	d->stop = true;
-	pthread_cond_broadcast(&d->cond);
-	pthread_mutex_unlock(&d->lock);
-	for (int i = 0; i < d->nr_threads; i++)
-		pthread_join(d->threads[i], NULL);
-	d->nr_threads = 0;
-}
-
-static int image_size(struct disk_raw *d, const char *path)
-{
-	struct stat st;
-
-	if (fstat(d->fd, &st) < 0) {
-		log_info("disk", "%s: %s", path, strerror(errno));
-		return -errno;
-	}
-	if (S_ISDIR(st.st_mode)) {
-		log_info("disk", "%s: is a directory, not a disk image", path);
-		return -EISDIR;
-	}
-	if (S_ISBLK(st.st_mode)) {
-		if (ioctl(d->fd, BLKGETSIZE64, &d->size) < 0) {
-			log_info("disk", "%s: BLKGETSIZE64: %s", path, strerror(errno));
-			return -errno;
-		}
-		return 0;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		log_info("disk", "%s: not a regular file or block device", path);
-		return -EINVAL;
-	}
-	d->size = (uint64_t)st.st_size;
-	return 0;
-}
-
-int disk_raw_open(struct disk_raw **out, const char *path, bool ro, unsigned flags,
-		  struct evloop *loop)
-{
-	struct disk_raw *d = calloc(1, sizeof(*d));
+	struct disk_raw *d;
 	int err;
 
+	if (img->fd < 0)
+		return -EBADF;
+	d = calloc(1, sizeof(*d));
 	if (!d)
 		return -ENOMEM;
 	d->efd = -1;
-	d->ro = ro;
+	d->ro = img->ro;
+	d->size = img->size;
 	d->loop = loop;
-	pthread_mutex_init(&d->lock, NULL);
-	pthread_cond_init(&d->cond, NULL);
-	pthread_cond_init(&d->idle, NULL);
 	if (flags & DISK_RAW_TEST_SHORT_XFER)
 		d->max_xfer = DISK_RAW_TEST_XFER;
-	/* O_NONBLOCK: a FIFO given as the image must not block the open
-	 * (image_size refuses it); cleared below, io_uring must not see it. */
-	d->fd = open(path, (ro ? O_RDONLY : O_RDWR) | O_CLOEXEC | O_NONBLOCK);
+	d->fd = fcntl(img->fd, F_DUPFD_CLOEXEC, 0);
 	if (d->fd < 0) {
 		err = -errno;
-		log_info("disk", "cannot open %s %s: %s", path, ro ? "read-only" : "read-write",
-			strerror(errno));
+		log_info("disk", "%s: dup: %s", img->path, strerror(errno));
 		goto fail;
-	}
-	err = image_size(d, path);
-	if (err < 0)
-		goto fail_fd;
-	if (fcntl(d->fd, F_SETFL, fcntl(d->fd, F_GETFL) & ~O_NONBLOCK) < 0) {
-		err = -errno;
-		goto fail_fd;
-	}
-	if (flock(d->fd, (ro ? LOCK_SH : LOCK_EX) | LOCK_NB) < 0) {
-		err = errno == EWOULDBLOCK ? -EBUSY : -errno;
-		log_info("disk", "%s: image is in use by another process (lock: %s)", path,
-			strerror(errno));
-		goto fail_fd;
 	}
 	d->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (d->efd < 0) {
@@ -661,34 +470,47 @@ int disk_raw_open(struct disk_raw **out, const char *path, bool ro, unsigned fla
 		}
 		if (!d->uring)
 			log_warn("disk", "%s: io_uring unavailable (%s), using worker threads",
-				 path, strerror(-err));
+				 img->path, strerror(-err));
 	}
 	if (!d->uring) {
-		err = pool_start(d);
+		err = disk_raw_pool_start(&d->pool, d->fd, d->efd, d->max_xfer,
+					  &d->stats.dsync_syncs);
 		if (err < 0)
-			goto fail_pool;
+			goto fail_efd;
 	}
 	if (loop) {
 		err = ev_add(loop, d->efd, EPOLLIN, on_event, d);
 		if (err < 0)
-			goto fail_pool;
+			goto fail_io;
 	}
 	*out = d;
 	return 0;
 
-fail_pool:
+fail_io:
 	if (d->uring)
 		io_uring_queue_exit(&d->ring);
 	else
-		pool_stop(d);
+		disk_raw_pool_stop(&d->pool);
+fail_efd:
 	close(d->efd);
 fail_fd:
 	close(d->fd);
 fail:
-	pthread_cond_destroy(&d->idle);
-	pthread_cond_destroy(&d->cond);
-	pthread_mutex_destroy(&d->lock);
 	free(d);
+	return err;
+}
+
+int disk_raw_open(struct disk_raw **out, const char *path, bool ro, unsigned flags,
+		  struct evloop *loop)
+{
+	struct disk_image img;
+	int err = disk_image_open(&img, path, ro);
+
+	if (err < 0)
+		return err;
+	err = disk_raw_open_image(out, &img, flags, loop);
+	/* The backend's dup keeps the open file description, and the lock. */
+	disk_image_close(&img);
 	return err;
 }
 
@@ -703,12 +525,9 @@ void disk_raw_close(struct disk_raw *d)
 	if (d->uring)
 		io_uring_queue_exit(&d->ring);
 	else
-		pool_stop(d);
+		disk_raw_pool_stop(&d->pool);
 	close(d->efd);
 	close(d->fd);
-	pthread_cond_destroy(&d->idle);
-	pthread_cond_destroy(&d->cond);
-	pthread_mutex_destroy(&d->lock);
 	free(d);
 }
 

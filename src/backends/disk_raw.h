@@ -1,7 +1,7 @@
-/* Raw disk image backend: a regular file (or block device) accessed with
- * asynchronous I/O through io_uring, or through a small thread pool when
- * io_uring is unavailable. Completions are delivered on the event-loop
- * thread, in whatever order the I/O finishes. */
+/* Raw disk image backend: a regular file (or block device), opened once as
+ * a struct disk_image, accessed with asynchronous I/O through io_uring, or
+ * through a small thread pool when io_uring is unavailable. Completions are
+ * delivered on the event-loop thread, in whatever order the I/O finishes. */
 #ifndef KITE_BACKENDS_DISK_RAW_H
 #define KITE_BACKENDS_DISK_RAW_H
 
@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <sys/uio.h>
 
+#include "backends/disk_image.h"
 #include "compiler.h"
 #include "evloop.h"
 
@@ -68,12 +69,17 @@ struct disk_raw;
 #define DISK_RAW_TEST_SHORT_XFER 2u
 #define DISK_RAW_TEST_XFER 1000u
 
-/* Opens `path` read-write, or read-only when `ro`, and takes a lock on it
- * (exclusive for read-write, shared for read-only) so that two VMs cannot
- * write one image. The completion eventfd is registered on `loop`; loop may
- * be NULL when the caller drives completions with disk_raw_drain (tests,
- * fuzzers). Errors are logged with the path: -ENOENT, -EACCES, -EISDIR,
- * -EBUSY (locked), -EINVAL (not a file or block device). */
+/* Builds a backend on an image opened by disk_image_open, read-only if the
+ * image is. The backend dups the fd: the lock, held by the open file
+ * description, stays with the image (and with every backend) until all are
+ * closed, and the path is never looked up again, so a VM that restarts
+ * builds a new backend on the same image while nobody else can take it.
+ * The completion eventfd is registered on `loop`; loop may be NULL when the
+ * caller drives completions with disk_raw_drain (tests, fuzzers). */
+int disk_raw_open_image(struct disk_raw **out, const struct disk_image *img, unsigned flags,
+			struct evloop *loop) MUST_CHECK;
+/* disk_image_open, disk_raw_open_image, disk_image_close in one call (the
+ * backend alone then holds the lock); errors as disk_image_open's. */
 int disk_raw_open(struct disk_raw **out, const char *path, bool ro, unsigned flags,
 		  struct evloop *loop) MUST_CHECK;
 /* Cancels in-flight requests (disk_raw_cancel; their done() runs), then

@@ -1,0 +1,28 @@
+/* A disk image opened, sized and locked once, on which backends are built
+ * (disk_raw_open_image) as often as machines are. */
+#ifndef KITE_BACKENDS_DISK_IMAGE_H
+#define KITE_BACKENDS_DISK_IMAGE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "compiler.h"
+
+struct disk_image {
+	int fd; /* -1 when closed */
+	bool ro;
+	uint64_t size;	  /* bytes, as of disk_image_open */
+	const char *path; /* for messages; not copied, must outlive the image */
+};
+
+/* Opens `path` read-write, or read-only when `ro`, and takes a lock on it
+ * (exclusive for read-write, shared for read-only) so that two VMs cannot
+ * write one image. A FIFO never blocks the open. Errors are logged with the
+ * path: -ENOENT, -EACCES, -EISDIR, -EBUSY (locked), -EINVAL (not a regular
+ * file or block device). On error img->fd is -1. */
+int disk_image_open(struct disk_image *img, const char *path, bool ro) MUST_CHECK;
+/* Closes the image's own fd; the lock goes when the last backend built on
+ * the image is closed too. Idempotent. */
+void disk_image_close(struct disk_image *img);
+
+#endif
