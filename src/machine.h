@@ -9,6 +9,7 @@
 
 #include <time.h>
 
+#include "backends/disk_image.h"
 #include "bus.h"
 #include "config.h"
 #include "device.h"
@@ -36,6 +37,7 @@ struct machine {
 	struct device_list *devices;
 	struct vm_stopper stopper;
 	struct timespec t_start; /* main() entry, for timestamps */
+	const struct disk_image *disks; /* one per cfg->disks[], opened once */
 	struct machine_slot slots[MACHINE_MMIO_SLOTS];
 	int nr_slots;
 };

@@ -226,6 +226,29 @@ static void stamp(struct vm *vm, const char *what)
 		log_report("timestamp", "%s at %.3f ms", what, vm_elapsed_ms(vm));
 }
 
+/* Each --disk opened and locked once, for every machine of the process. */
+static int open_disks(struct vm_host *h, const struct vm_config *cfg, struct error *e)
+{
+	for (int i = 0; i < cfg->nr_disks; i++) {
+		const struct disk_config *dc = &cfg->disks[i];
+		struct disk_image *img = &h->disks[i];
+		int rc = disk_image_open(img, dc->path, dc->read_only);
+
+		if (rc)
+			return error_set(e, rc, error_blame_path(rc), "--disk %s: %s", dc->path,
+					 rc == -EBUSY ? "the image is in use by another process "
+							"(locked)"
+						      : strerror(-rc));
+		h->nr_disks = i + 1;
+		if (img->size % 512)
+			log_warn("disk", "%s: size %llu is not a multiple of 512; the last %llu "
+				 "bytes are not visible to the guest", dc->path,
+				 (unsigned long long)img->size,
+				 (unsigned long long)(img->size % 512));
+	}
+	return 0;
+}
+
 int vm_host_open(struct vm_host *h, const struct vm_config *cfg, struct hostio *io,
 		 struct error *e)
 {
@@ -253,11 +276,16 @@ int vm_host_open(struct vm_host *h, const struct vm_config *cfg, struct hostio *
 	if (!rc && cfg->initrd)
 		rc = host_file_map(&h->initrd, "initrd", cfg->initrd, KERNEL_FILE_MAX, e->msg,
 				   sizeof(e->msg));
-	return rc ? error_blame(e, rc, error_blame_path(rc)) : 0;
+	if (rc)
+		return error_blame(e, rc, error_blame_path(rc));
+	return open_disks(h, cfg, e);
 }
 
 void vm_host_close(struct vm_host *h)
 {
+	for (int i = 0; i < h->nr_disks; i++)
+		disk_image_close(&h->disks[i]);
+	h->nr_disks = 0;
 	host_file_unmap(&h->initrd);
 	host_file_unmap(&h->kernel);
 	host_file_unmap(&h->image);
@@ -284,7 +312,7 @@ static int setup_devices(struct vm *vm, struct error *e)
 	vm->m = (struct machine){
 		.cfg = vm->cfg, .gm = &vm->gm, .pio = &vm->pio, .mmio = &vm->mmio,
 		.ev = &vm->ev, .irq = &vm->irq, .io = vm->host->io, .devices = &vm->devices,
-		.stopper = vm->stopper, .t_start = vm->t_start,
+		.stopper = vm->stopper, .t_start = vm->t_start, .disks = vm->host->disks,
 	};
 	rc = hostio_attach(vm->host->io, &vm->ev, &vm->stopper, e->msg, sizeof(e->msg));
 	if (!rc)

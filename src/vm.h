@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "backends/disk_image.h"
 #include "bus.h"
 #include "compiler.h"
 #include "config.h"
@@ -34,6 +35,8 @@ struct vm_host {
 	struct kvm kvm;
 	struct hostio *io;
 	struct host_file image, kernel, initrd;
+	struct disk_image disks[CONFIG_MAX_DISKS];
+	int nr_disks;
 };
 
 struct vm {
@@ -72,7 +75,8 @@ struct vm {
 	struct vm_stopper stopper;
 };
 
-/* Opens /dev/kvm and maps the image, kernel and initrd the config names.
+/* Opens /dev/kvm, maps the image, kernel and initrd the config names, and
+ * opens and locks every disk image.
  * e gets one line and the blame. io is main's, already open. */
 int vm_host_open(struct vm_host *h, const struct vm_config *cfg, struct hostio *io,
 		 struct error *e) MUST_CHECK;

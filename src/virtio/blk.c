@@ -373,12 +373,16 @@ int virtio_blk_new(struct virtio_blk **out, const struct guest_mem *gm, struct e
 		return -ENOMEM;
 	b->ro = opts->read_only;
 	b->poll_ns = opts->poll_ns;
-	err = disk_raw_open(&b->disk, opts->path, b->ro, opts->disk_flags, loop);
+	if (opts->image)
+		err = disk_raw_open_image(&b->disk, opts->image, opts->disk_flags, loop);
+	else
+		err = disk_raw_open(&b->disk, opts->path, b->ro, opts->disk_flags, loop);
 	if (err < 0)
 		goto fail;
 	size = disk_raw_size(b->disk);
 	b->capacity = size / VIRTIO_BLK_SECTOR;
-	if (size % VIRTIO_BLK_SECTOR)
+	/* An image opened by main was warned about once, there. */
+	if (size % VIRTIO_BLK_SECTOR && !opts->image)
 		log_warn("virtio-blk", "%s: size %llu is not a multiple of 512; the last %llu "
 			 "bytes are not visible to the guest", opts->path,
 			 (unsigned long long)size, (unsigned long long)(size % VIRTIO_BLK_SECTOR));

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "backends/disk_image.h"
 #include "compiler.h"
 #include "evloop.h"
 #include "guest_mem.h"
@@ -43,6 +44,9 @@
 
 struct virtio_blk_opts {
 	const char *path;
+	/* The image opened once by main (a machine restart reuses it and
+	 * opens no path); NULL: open `path` here. */
+	const struct disk_image *image;
 	bool read_only;
 	const char *serial;   /* GET_ID string, at most 20 bytes used; may be NULL */
 	unsigned disk_flags;  /* DISK_RAW_* (tests force the thread pool) */
