@@ -21,6 +21,36 @@ void device_init(struct device *d, const struct device_ops *ops, const char *nam
 	snprintf(d->name, sizeof(d->name), "%s", name ? name : ops->kind);
 }
 
+int device_nop_pause(struct device *d)
+{
+	(void)d;
+	return 0;
+}
+
+void device_nop_resume(struct device *d)
+{
+	(void)d;
+}
+
+int device_empty_save(const struct device *d, struct state_buf *out)
+{
+	(void)d;
+	(void)out;
+	return 0;
+}
+
+int device_empty_restore(struct device *d, struct state_reader *in, uint32_t version)
+{
+	(void)d;
+	(void)version;
+	return state_end(in, NULL, 0); /* any byte at all is too many */
+}
+
+void device_free_destroy(struct device *d)
+{
+	free(d); /* the struct device is the first member of what was allocated */
+}
+
 void device_list_init(struct device_list *l)
 {
 	memset(l, 0, sizeof(*l));

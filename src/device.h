@@ -79,6 +79,16 @@ struct device {
 	bool paused;
 };
 
+/* Ops for devices without state of their own (the registers are all
+ * there is, and they hold nothing between accesses): nothing to pause or
+ * resume, an empty section, and a destroy that frees the struct whose
+ * first member is the struct device. */
+int device_nop_pause(struct device *d) MUST_CHECK;
+void device_nop_resume(struct device *d);
+int device_empty_save(const struct device *d, struct state_buf *out) MUST_CHECK;
+int device_empty_restore(struct device *d, struct state_reader *in, uint32_t version) MUST_CHECK;
+void device_free_destroy(struct device *d);
+
 /* Names the device ("%s%d"-style names are the caller's). */
 void device_init(struct device *d, const struct device_ops *ops, const char *name);
 

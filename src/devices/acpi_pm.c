@@ -73,36 +73,6 @@ static struct acpi_pm *to_pm(const struct device *d)
 	return container_of(d, struct acpi_pm, dev);
 }
 
-static void pm_destroy(struct device *d)
-{
-	free(to_pm(d));
-}
-
-static int pm_pause(struct device *d)
-{
-	(void)d;
-	return 0;
-}
-
-static void pm_resume(struct device *d)
-{
-	(void)d;
-}
-
-static int pm_save(const struct device *d, struct state_buf *out)
-{
-	(void)d;
-	(void)out;
-	return 0;
-}
-
-static int pm_restore(struct device *d, struct state_reader *in, uint32_t version)
-{
-	(void)d;
-	(void)version;
-	return state_end(in, NULL, 0); /* any byte at all is too many */
-}
-
 static void pm_stats(struct device *d, struct device_stats *out)
 {
 	struct acpi_pm *pm = to_pm(d);
@@ -115,11 +85,11 @@ static void pm_stats(struct device *d, struct device_stats *out)
 const struct device_ops acpi_pm_device_ops = {
 	.kind = "acpi_pm",
 	.state_version = 1,
-	.destroy = pm_destroy,
-	.pause = pm_pause,
-	.resume = pm_resume,
-	.save = pm_save,
-	.restore = pm_restore,
+	.destroy = device_free_destroy,
+	.pause = device_nop_pause,
+	.resume = device_nop_resume,
+	.save = device_empty_save,
+	.restore = device_empty_restore,
 	.stats = pm_stats,
 };
 

@@ -46,36 +46,6 @@ static struct boot_timer *to_bt(const struct device *d)
 	return container_of(d, struct boot_timer, dev);
 }
 
-static void bt_destroy(struct device *d)
-{
-	free(to_bt(d));
-}
-
-static int bt_pause(struct device *d)
-{
-	(void)d;
-	return 0;
-}
-
-static void bt_resume(struct device *d)
-{
-	(void)d;
-}
-
-static int bt_save(const struct device *d, struct state_buf *out)
-{
-	(void)d;
-	(void)out;
-	return 0;
-}
-
-static int bt_restore(struct device *d, struct state_reader *in, uint32_t version)
-{
-	(void)d;
-	(void)version;
-	return state_end(in, NULL, 0); /* any byte at all is too many */
-}
-
 static void bt_stats(struct device *d, struct device_stats *out)
 {
 	device_stat(out, "marks", __atomic_load_n(&to_bt(d)->marks, __ATOMIC_RELAXED));
@@ -84,11 +54,11 @@ static void bt_stats(struct device *d, struct device_stats *out)
 const struct device_ops boot_timer_device_ops = {
 	.kind = "boot_timer",
 	.state_version = 1,
-	.destroy = bt_destroy,
-	.pause = bt_pause,
-	.resume = bt_resume,
-	.save = bt_save,
-	.restore = bt_restore,
+	.destroy = device_free_destroy,
+	.pause = device_nop_pause,
+	.resume = device_nop_resume,
+	.save = device_empty_save,
+	.restore = device_empty_restore,
 	.stats = bt_stats,
 };
 

@@ -42,36 +42,6 @@ static struct debug_exit *to_dbg(const struct device *d)
 	return container_of(d, struct debug_exit, dev);
 }
 
-static void dbg_destroy(struct device *d)
-{
-	free(to_dbg(d));
-}
-
-static int dbg_pause(struct device *d)
-{
-	(void)d;
-	return 0;
-}
-
-static void dbg_resume(struct device *d)
-{
-	(void)d;
-}
-
-static int dbg_save(const struct device *d, struct state_buf *out)
-{
-	(void)d;
-	(void)out;
-	return 0;
-}
-
-static int dbg_restore(struct device *d, struct state_reader *in, uint32_t version)
-{
-	(void)d;
-	(void)version;
-	return state_end(in, NULL, 0); /* any byte at all is too many */
-}
-
 static void dbg_stats(struct device *d, struct device_stats *out)
 {
 	device_stat(out, "exits", __atomic_load_n(&to_dbg(d)->exits, __ATOMIC_RELAXED));
@@ -80,11 +50,11 @@ static void dbg_stats(struct device *d, struct device_stats *out)
 const struct device_ops debug_exit_device_ops = {
 	.kind = "debug_exit",
 	.state_version = 1,
-	.destroy = dbg_destroy,
-	.pause = dbg_pause,
-	.resume = dbg_resume,
-	.save = dbg_save,
-	.restore = dbg_restore,
+	.destroy = device_free_destroy,
+	.pause = device_nop_pause,
+	.resume = device_nop_resume,
+	.save = device_empty_save,
+	.restore = device_empty_restore,
 	.stats = dbg_stats,
 };
 
