@@ -188,6 +188,16 @@ void ev_stop(struct evloop *l)
 	}
 }
 
+void ev_clear_stop(struct evloop *l)
+{
+	uint64_t v;
+
+	__atomic_store_n(&l->stopping, 0, __ATOMIC_RELEASE);
+	if (read(l->stop_fd, &v, sizeof(v)) < 0) {
+		/* EAGAIN: no stop was pending. */
+	}
+}
+
 int ev_count(const struct evloop *l)
 {
 	return l->nr_live;

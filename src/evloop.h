@@ -43,6 +43,9 @@ int ev_mod(struct evloop *l, int fd, uint32_t events) MUST_CHECK;
 int ev_run(struct evloop *l) MUST_CHECK;
 /* Thread- and signal-safe. */
 void ev_stop(struct evloop *l);
+/* Lets ev_run run again after a stop (the loop outlives a machine that a
+ * guest reboot replaces). Not while ev_run runs. */
+void ev_clear_stop(struct evloop *l);
 /* Handlers currently watched (tests: nothing leaks across churn). */
 int ev_count(const struct evloop *l);
 

@@ -427,6 +427,17 @@ int hostio_attach(struct hostio *h, struct evloop *ev, const struct vm_stopper *
 	return 0;
 }
 
+void hostio_machine_gone(struct hostio *h)
+{
+	h->receive = NULL;
+	h->nr_producers = 0;
+	if (h->sock && h->ev && h->in_fd >= 0) {
+		console_sock_client_gone(h->sock, h->in_fd);
+		h->in_fd = -1;
+		h->in_watched = false;
+	}
+}
+
 void hostio_detach(struct hostio *h)
 {
 	if (!h || !h->ev)

@@ -54,13 +54,17 @@ int hostio_open(struct hostio **out, const struct hostio_opts *o, char *err,
 /* Restores the terminal, removes the socket file, closes everything. */
 void hostio_close(struct hostio *h);
 
-/* A machine's event loop: signals stop it through `stop`; input and output
- * are served there. */
+/* The process's event loop: signals and Ctrl-A x stop kite through `stop`;
+ * input and output are served there. Once, before the first machine. */
 int hostio_attach(struct hostio *h, struct evloop *ev, const struct vm_stopper *stop,
 		  char *err, size_t errlen) MUST_CHECK;
-/* The machine is going away (its loop has stopped): keeps unread input and
- * unwritten output for the next one. */
+/* Undoes hostio_attach (the loop is about to go). */
 void hostio_detach(struct hostio *h);
+/* A machine is going away (the loop does not run): its devices stop being
+ * the console (no input target, no space callbacks) and a console-socket
+ * client is closed (it reconnects to the next machine). Unread input and
+ * unwritten output stay for the next machine. */
+void hostio_machine_gone(struct hostio *h);
 /* Writes what is still buffered, waiting for the reader at most timeout_ms
  * (0: only what can be written without waiting). Main thread, no loop. */
 void hostio_flush(struct hostio *h, int timeout_ms);

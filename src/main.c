@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -72,15 +73,77 @@ static const char *reason_text(enum vm_stop_reason r)
 	return (unsigned)r < sizeof(t) / sizeof(t[0]) ? t[r] : "unknown";
 }
 
+/* What the process holds across machines: the event loop, the host console
+ * and the host resources, and the machine running now (NULL between two). */
+struct proc {
+	struct evloop loop;
+	bool loop_ready;
+	struct hostio *io;
+	struct vm_host host;
+	bool host_open;
+	struct vm *vm;
+	/* A stop asked for while no machine runs. */
+	int stopped;
+	int stop_status;
+};
+
+/* Signals and Ctrl-A x: stop the machine, or the process when none runs. */
+static void proc_stop(void *ctx, enum vm_stop_reason reason, int status)
+{
+	struct proc *p = ctx;
+
+	if (p->vm) {
+		vm_request_stop(p->vm, reason, status);
+		return;
+	}
+	p->stopped = 1;
+	p->stop_status = status;
+	ev_stop(&p->loop);
+}
+
+static int proc_open(struct proc *p, const struct vm_config *cfg, struct error *e)
+{
+	struct vm_stopper stop = {proc_stop, p};
+	int rc;
+
+	rc = hostio_open(&p->io, &(struct hostio_opts){cfg->serial_out, cfg->console_socket},
+			 e->msg, sizeof(e->msg));
+	if (rc) /* --serial-out and --console-socket are paths the user gave. */
+		return error_blame(e, rc, error_blame_path(rc));
+	rc = ev_init(&p->loop);
+	if (rc)
+		return error_set(e, rc, BLAME_HOST, "cannot create the event loop: %s",
+				 strerror(-rc));
+	p->loop_ready = true;
+	rc = hostio_attach(p->io, &p->loop, &stop, e->msg, sizeof(e->msg));
+	if (rc)
+		return error_blame(e, rc, BLAME_HOST);
+	p->host_open = true;
+	return vm_host_open(&p->host, cfg, p->io, e);
+}
+
+static void proc_close(struct proc *p, int flush_ms)
+{
+	if (p->host_open)
+		vm_host_close(&p->host);
+	if (p->io) {
+		hostio_detach(p->io);
+		/* Output still buffered: the reader gets a moment. */
+		hostio_flush(p->io, flush_ms);
+	}
+	if (p->loop_ready)
+		ev_free(&p->loop);
+	hostio_close(p->io);
+}
+
 int main(int argc, char **argv)
 {
+	static struct proc proc;
 	struct timespec t_start;
 	struct vm_config cfg;
 	enum config_cmd cmd;
 	char err[512];
 	struct error e = {0};
-	struct vm_host host;
-	struct hostio *io;
 	struct vm vm;
 	int rc, code;
 
@@ -107,35 +170,25 @@ int main(int argc, char **argv)
 		return EXIT_OK;
 	}
 	log_set_level((enum log_level)cfg.log_level);
-	rc = hostio_open(&io, &(struct hostio_opts){cfg.serial_out, cfg.console_socket}, e.msg,
-			 sizeof(e.msg));
-	if (rc) {
-		/* --serial-out and --console-socket are paths the user gave. */
-		error_blame(&e, rc, error_blame_path(rc));
-		fprintf(stderr, "kite: %s\n", e.msg);
-		hostio_close(io);
-		return blame_status(&e);
-	}
-
-	rc = vm_host_open(&host, &cfg, io, &e);
+	rc = proc_open(&proc, &cfg, &e);
 	if (rc) {
 		fprintf(stderr, "kite: %s\n", e.msg);
-		vm_host_close(&host);
-		hostio_close(io);
+		proc_close(&proc, 0);
 		return blame_status(&e);
 	}
 
 	for (;;) {
-		rc = vm_create(&vm, &cfg, &host, &t_start, &e);
+		ev_clear_stop(&proc.loop);
+		rc = vm_create(&vm, &cfg, &proc.host, &proc.loop, &t_start, &e);
 		if (rc) {
 			fprintf(stderr, "kite: %s\n", e.msg);
 			vm_destroy(&vm);
-			vm_host_close(&host);
-			hostio_flush(io, 1000);
-			hostio_close(io);
+			proc_close(&proc, 1000);
 			return blame_status(&e);
 		}
+		proc.vm = &vm;
 		rc = vm_run(&vm);
+		proc.vm = NULL;
 		code = rc ? EXIT_HOST_FAILURE : exit_status(vm.stop_reason, vm.stop_status);
 		if (!rc && vm.stop_reason == VM_STOP_RESET && vm.user_stop) {
 			vm.stop_reason = VM_STOP_USER;
@@ -163,10 +216,7 @@ int main(int argc, char **argv)
 	if (cfg.timestamps)
 		log_report("timestamp", "guest stopped at %.3f ms", vm_elapsed_ms(&vm));
 	vm_destroy(&vm);
-	vm_host_close(&host);
-	/* Output still buffered: the reader gets a moment, unless the user
-	 * stopped kite (a stuck reader must not hold up a SIGTERM). */
-	hostio_flush(io, vm.user_stop ? 0 : 2000);
-	hostio_close(io);
+	/* A stuck reader must not hold up a SIGTERM. */
+	proc_close(&proc, vm.user_stop ? 0 : 2000);
 	return code;
 }

@@ -53,8 +53,8 @@ int vm_request_stop(struct vm *vm, enum vm_stop_reason reason, int status)
 	pthread_mutex_unlock(&vm->lock);
 	for (int i = 0; i < vm->nr_vcpus; i++)
 		vcpu_kick(&vm->vcpus[i]);
-	if (vm->ev_ready)
-		ev_stop(&vm->ev);
+	if (vm->ev)
+		ev_stop(vm->ev);
 	return first;
 }
 
@@ -311,12 +311,10 @@ static int setup_devices(struct vm *vm, struct error *e)
 
 	vm->m = (struct machine){
 		.cfg = vm->cfg, .gm = &vm->gm, .pio = &vm->pio, .mmio = &vm->mmio,
-		.ev = &vm->ev, .irq = &vm->irq, .io = vm->host->io, .devices = &vm->devices,
+		.ev = vm->ev, .irq = &vm->irq, .io = vm->host->io, .devices = &vm->devices,
 		.stopper = vm->stopper, .t_start = vm->t_start, .disks = vm->host->disks,
 	};
-	rc = hostio_attach(vm->host->io, &vm->ev, &vm->stopper, e->msg, sizeof(e->msg));
-	if (!rc)
-		rc = board_create(&vm->m, &vm->board, e->msg, sizeof(e->msg));
+	rc = board_create(&vm->m, &vm->board, e->msg, sizeof(e->msg));
 	if (rc)
 		return error_blame(e, rc, BLAME_HOST);
 	/* Disk paths and device counts come from the user. */
@@ -347,7 +345,7 @@ static int load_guest(struct vm *vm, struct cpu_entry *entry, struct error *e)
 }
 
 int vm_create(struct vm *vm, const struct vm_config *cfg, const struct vm_host *host,
-	      const struct timespec *t_start, struct error *e)
+	      struct evloop *ev, const struct timespec *t_start, struct error *e)
 {
 	struct cpu_entry entry;
 	int rc;
@@ -355,6 +353,7 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, const struct vm_host *
 	memset(vm, 0, sizeof(*vm));
 	vm->cfg = cfg;
 	vm->host = host;
+	vm->ev = ev;
 	vm->vm_fd = -1;
 	vm->gm.fd = -1;
 	vm->t_start = *t_start;
@@ -387,12 +386,6 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, const struct vm_host *
 	if (rc)
 		return rc;
 	stamp(vm, "irqchip ready");
-	rc = ev_init(&vm->ev);
-	if (rc) {
-		return error_set(e, rc, BLAME_HOST, "cannot create the event loop: %s",
-				 strerror(-rc));
-	}
-	vm->ev_ready = 1;
 	rc = setup_devices(vm, e);
 	if (rc)
 		return rc;
@@ -423,7 +416,7 @@ int vm_run(struct vm *vm)
 		}
 	}
 	if (!rc) {
-		rc = ev_run(&vm->ev);
+		rc = ev_run(vm->ev);
 		if (rc) {
 			log_err("vm", "event loop failed: %s", strerror(-rc));
 			vm_request_stop(vm, VM_STOP_HOST_ERROR, 0);
@@ -481,10 +474,7 @@ void vm_destroy(struct vm *vm)
 	vm->board = NULL;
 	device_list_destroy(&vm->devices);
 	if (vm->host)
-		hostio_detach(vm->host->io);
-	if (vm->ev_ready)
-		ev_free(&vm->ev);
-	vm->ev_ready = 0;
+		hostio_machine_gone(vm->host->io);
 	bus_free(&vm->mmio);
 	bus_free(&vm->pio);
 	gm_free(&vm->gm);

@@ -48,8 +48,7 @@ struct vm {
 	struct guest_mem gm;
 	struct bus pio;
 	struct bus mmio;
-	struct evloop ev;
-	int ev_ready;
+	struct evloop *ev; /* the process's loop, lent to this machine */
 	struct device_list devices;
 	struct machine m; /* what the wiring below sees */
 	struct board *board;
@@ -82,8 +81,10 @@ int vm_host_open(struct vm_host *h, const struct vm_config *cfg, struct hostio *
 		 struct error *e) MUST_CHECK;
 void vm_host_close(struct vm_host *h);
 
+/* Builds a machine whose devices are served on `ev` (the process's loop,
+ * which outlives the machine; hostio is attached to it already). */
 int vm_create(struct vm *vm, const struct vm_config *cfg, const struct vm_host *host,
-	      const struct timespec *t_start, struct error *e) MUST_CHECK;
+	      struct evloop *ev, const struct timespec *t_start, struct error *e) MUST_CHECK;
 /* Starts the vCPUs and runs the event loop until the VM stops. */
 int vm_run(struct vm *vm) MUST_CHECK;
 void vm_destroy(struct vm *vm);

@@ -82,6 +82,7 @@ int main(int argc, char **argv)
 	enum config_cmd cmd;
 	struct timespec t0;
 	struct vm_host host;
+	struct evloop loop;
 	struct error e = {0};
 	struct hostio *io;
 	struct vm vm;
@@ -113,8 +114,9 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	if (hostio_open(&io, &(struct hostio_opts){0}, err, sizeof(err)) ||
-	    vm_host_open(&host, &cfg, io, &e) || vm_create(&vm, &cfg, &host, &t0, &e)) {
+	if (hostio_open(&io, &(struct hostio_opts){0}, err, sizeof(err)) || ev_init(&loop) ||
+	    hostio_attach(io, &loop, &(struct vm_stopper){0}, err, sizeof(err)) ||
+	    vm_host_open(&host, &cfg, io, &e) || vm_create(&vm, &cfg, &host, &loop, &t0, &e)) {
 		printf("FAIL: set-up: %s%s\n", err, e.msg);
 		return 1;
 	}
@@ -171,6 +173,9 @@ int main(int argc, char **argv)
 		CHECK(vcpu_get_state(&vm.vcpus[i]) == VCPU_EXITED, "vcpu%d EXITED", i);
 	vm_destroy(&vm);
 	vm_host_close(&host);
+	hostio_detach(io);
+	CHECK(ev_count(&loop) == 0, "the machine left nothing on the loop (%d)", ev_count(&loop));
+	ev_free(&loop);
 	hostio_close(io);
 	unlink(disk);
 	return failures ? 1 : 0;
