@@ -400,21 +400,33 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, const struct vm_host *
 	return rc;
 }
 
-int vm_run(struct vm *vm)
+int vm_start(struct vm *vm, const char *thread_name)
 {
-	int rc = 0;
-
 	for (int i = 0; i < vm->nr_vcpus; i++) {
 		char name[16];
+		int rc;
 
-		snprintf(name, sizeof(name), "vcpu %d", i);
+		snprintf(name, sizeof(name), "%s %d", thread_name ? thread_name : "vcpu", i);
 		rc = vcpu_start(&vm->vcpus[i], name);
 		if (rc) {
 			log_err("vm", "cannot start vCPU %d: %s", i, strerror(-rc));
 			vm_request_stop(vm, VM_STOP_HOST_ERROR, 0);
-			break;
+			return rc;
 		}
 	}
+	return 0;
+}
+
+void vm_join(struct vm *vm)
+{
+	for (int i = 0; i < vm->nr_vcpus; i++)
+		vcpu_join(&vm->vcpus[i]);
+}
+
+int vm_run(struct vm *vm)
+{
+	int rc = vm_start(vm, "vcpu");
+
 	if (!rc) {
 		rc = ev_run(vm->ev);
 		if (rc) {
@@ -422,8 +434,7 @@ int vm_run(struct vm *vm)
 			vm_request_stop(vm, VM_STOP_HOST_ERROR, 0);
 		}
 	}
-	for (int i = 0; i < vm->nr_vcpus; i++)
-		vcpu_join(&vm->vcpus[i]);
+	vm_join(vm);
 	return rc;
 }
 

@@ -85,7 +85,11 @@ void vm_host_close(struct vm_host *h);
  * which outlives the machine; hostio is attached to it already). */
 int vm_create(struct vm *vm, const struct vm_config *cfg, const struct vm_host *host,
 	      struct evloop *ev, const struct timespec *t_start, struct error *e) MUST_CHECK;
-/* Starts the vCPUs and runs the event loop until the VM stops. */
+/* Starts the vCPU threads, named "<thread_name> N". */
+int vm_start(struct vm *vm, const char *thread_name) MUST_CHECK;
+/* Waits for every vCPU thread (after a stop). */
+void vm_join(struct vm *vm);
+/* vm_start, the event loop until the VM stops, vm_join (tests). */
 int vm_run(struct vm *vm) MUST_CHECK;
 void vm_destroy(struct vm *vm);
 

@@ -1,0 +1,240 @@
+/* The process controller: the loop, restarts, and the exit status. */
+#include "vmm.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "log.h"
+
+static int exit_status(enum vm_stop_reason r, int status)
+{
+	switch (r) {
+	case VM_STOP_HALT:
+	case VM_STOP_POWEROFF:
+		return EXIT_OK;
+	case VM_STOP_RESET:
+		return EXIT_GUEST_RESET;
+	case VM_STOP_TRIPLE_FAULT:
+		return EXIT_TRIPLE_FAULT;
+	case VM_STOP_INTERNAL:
+		return EXIT_INTERNAL;
+	case VM_STOP_PANIC:
+		return EXIT_GUEST_PANIC;
+	case VM_STOP_DEBUG_EXIT:
+		return status & 0xff;
+	case VM_STOP_USER:
+		return status ? 128 + status : EXIT_OK;
+	case VM_STOP_HOST_ERROR:
+	case VM_STOP_NONE:
+	default:
+		return EXIT_HOST_FAILURE;
+	}
+}
+
+int vmm_blame_status(const struct error *e)
+{
+	return e->blame == BLAME_INPUT ? EXIT_BAD_INPUT : EXIT_HOST_FAILURE;
+}
+
+static const char *reason_text(enum vm_stop_reason r)
+{
+	static const char *const t[] = {
+		[VM_STOP_NONE] = "no reason",
+		[VM_STOP_HALT] = "guest halted",
+		[VM_STOP_POWEROFF] = "guest powered off",
+		[VM_STOP_RESET] = "guest reset",
+		[VM_STOP_TRIPLE_FAULT] = "guest triple fault",
+		[VM_STOP_INTERNAL] = "KVM could not run the guest",
+		[VM_STOP_DEBUG_EXIT] = "guest wrote the debug-exit port",
+		[VM_STOP_PANIC] = "guest panic",
+		[VM_STOP_HOST_ERROR] = "host failure",
+		[VM_STOP_USER] = "stopped by the user",
+	};
+	return (unsigned)r < ARRAY_SIZE(t) ? t[r] : "unknown";
+}
+
+/* Signals and Ctrl-A x: stop the machine, or the process when none runs. */
+static void stop_cb(void *ctx, enum vm_stop_reason reason, int status)
+{
+	struct vmm *v = ctx;
+
+	if (v->state != VMM_NOT_STARTED && v->built) {
+		vm_request_stop(&v->vm, reason, status);
+		return;
+	}
+	v->stopped = true;
+	v->stop_status = status;
+	ev_stop(&v->loop);
+}
+
+int vmm_open(struct vmm *v, struct vm_config *cfg, const struct timespec *t_start,
+	     struct error *e)
+{
+	int rc;
+
+	memset(v, 0, sizeof(*v));
+	v->cfg = cfg;
+	v->t_start = *t_start;
+	v->vcpu_name = "vcpu";
+	rc = hostio_open(&v->io, &(struct hostio_opts){cfg->serial_out, cfg->console_socket},
+			 e->msg, sizeof(e->msg));
+	if (rc) /* --serial-out and --console-socket are paths the user gave. */
+		return error_blame(e, rc, error_blame_path(rc));
+	rc = ev_init(&v->loop);
+	if (rc)
+		return error_set(e, rc, BLAME_HOST, "cannot create the event loop: %s",
+				 strerror(-rc));
+	v->loop_ready = true;
+	rc = hostio_attach(v->io, &v->loop, &(struct vm_stopper){stop_cb, v}, e->msg,
+			   sizeof(e->msg));
+	return rc ? error_blame(e, rc, BLAME_HOST) : 0;
+}
+
+static int build(struct vmm *v, struct error *e)
+{
+	int rc;
+
+	ev_clear_stop(&v->loop);
+	rc = vm_create(&v->vm, v->cfg, &v->host, &v->loop, &v->t_start, e);
+	v->built = true;
+	if (rc)
+		return rc;
+	rc = vm_start(&v->vm, v->vcpu_name);
+	if (rc)
+		return error_set(e, rc, BLAME_HOST, "cannot start the vCPUs: %s", strerror(-rc));
+	v->state = VMM_RUNNING;
+	return 0;
+}
+
+int vmm_start(struct vmm *v, struct error *e)
+{
+	int rc;
+
+	if (v->state != VMM_NOT_STARTED || v->built)
+		return error_set(e, -EALREADY, BLAME_INPUT, "the machine was started already");
+	if (!v->host_open) {
+		rc = vm_host_open(&v->host, v->cfg, v->io, e);
+		v->host_open = true;
+		if (rc)
+			return rc;
+	}
+	rc = build(v, e);
+	if (rc) {
+		/* No half-built machine stays behind. */
+		vm_destroy(&v->vm);
+		v->built = false;
+		v->state = VMM_NOT_STARTED;
+	}
+	return rc;
+}
+
+int vmm_pause(struct vmm *v)
+{
+	int rc;
+
+	if (v->state == VMM_NOT_STARTED)
+		return -EAGAIN;
+	if (v->state == VMM_PAUSED)
+		return 0;
+	rc = vm_pause(&v->vm);
+	if (!rc)
+		v->state = VMM_PAUSED;
+	return rc;
+}
+
+int vmm_resume(struct vmm *v)
+{
+	if (v->state == VMM_NOT_STARTED)
+		return -EAGAIN;
+	if (v->state == VMM_RUNNING)
+		return 0;
+	vm_resume(&v->vm);
+	v->state = VMM_RUNNING;
+	return 0;
+}
+
+/* The machine stopped: its exit status, or -1 when it was rebuilt to run on. */
+static int machine_stopped(struct vmm *v)
+{
+	struct vm *vm = &v->vm;
+	struct error e = {0};
+	int code;
+
+	vm_join(vm);
+	code = exit_status(vm->stop_reason, vm->stop_status);
+	if (vm->stop_reason == VM_STOP_RESET && vm->user_stop) {
+		vm->stop_reason = VM_STOP_USER;
+		vm->stop_status = vm->user_stop_status;
+		code = exit_status(vm->stop_reason, vm->stop_status);
+	}
+	if (vm->stop_reason == VM_STOP_RESET && v->cfg->on_reboot == REBOOT_RESTART) {
+		/* A fresh machine from the same resources: new RAM, vCPUs and
+		 * devices, the kernel loaded again. Only what the host holds
+		 * (stdout, the disk files, queued input) carries over. */
+		log_info(NULL, "guest reset: restarting the machine (boot %u)", v->cfg->boot + 2);
+		vm_destroy(vm);
+		v->built = false;
+		v->cfg->boot++;
+		if (build(v, &e) == 0)
+			return -1;
+		log_msg(LOG_ERROR, NULL, "%s", e.msg);
+		return vmm_blame_status(&e);
+	}
+	if (vm->stop_reason == VM_STOP_DEBUG_EXIT)
+		log_info(NULL, "guest wrote %d to the debug-exit port", vm->stop_status);
+	else if (code != EXIT_OK)
+		log_msg(LOG_ERROR, NULL, "%s (exit status %d)", reason_text(vm->stop_reason), code);
+	else
+		log_info(NULL, "%s", reason_text(vm->stop_reason));
+	if (v->cfg->timestamps)
+		log_report("timestamp", "guest stopped at %.3f ms", vm_elapsed_ms(vm));
+	return code;
+}
+
+int vmm_run(struct vmm *v)
+{
+	for (;;) {
+		int rc = ev_run(&v->loop);
+		int code;
+
+		if (rc) {
+			log_err(NULL, "event loop failed: %s", strerror(-rc));
+			if (v->built)
+				vm_request_stop(&v->vm, VM_STOP_HOST_ERROR, 0);
+			if (v->built)
+				vm_join(&v->vm);
+			return EXIT_HOST_FAILURE;
+		}
+		if (v->built && vm_stopping(&v->vm)) {
+			code = machine_stopped(v);
+			if (code >= 0)
+				return code;
+			continue;
+		}
+		if (v->stopped) {
+			log_info(NULL, "stopped by the user");
+			return v->stop_status ? 128 + v->stop_status : EXIT_OK;
+		}
+		ev_clear_stop(&v->loop); /* a stop for nothing: serve on */
+	}
+}
+
+void vmm_close(struct vmm *v)
+{
+	bool user = v->stopped || (v->built && v->vm.user_stop);
+
+	if (v->built)
+		vm_destroy(&v->vm);
+	v->built = false;
+	if (v->host_open)
+		vm_host_close(&v->host);
+	if (v->io) {
+		hostio_detach(v->io);
+		/* Output still buffered: the reader gets a moment, unless the
+		 * user stopped kite (a stuck reader must not hold up a SIGTERM). */
+		hostio_flush(v->io, user ? 0 : 2000);
+	}
+	if (v->loop_ready)
+		ev_free(&v->loop);
+	hostio_close(v->io);
+}
