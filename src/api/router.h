@@ -1,0 +1,46 @@
+/* The API's routes: Firecracker's paths and methods (the contract is
+ * Firecracker's swagger description), which of them are allowed before and
+ * after InstanceStart, and Firecracker's error texts. Resource bodies are
+ * parsed by fc_config.c into the pending struct vm_config; everything that
+ * acts on the machine goes through struct api_ops, so this layer never
+ * reaches into the VMM. */
+#ifndef KITE_API_ROUTER_H
+#define KITE_API_ROUTER_H
+
+#include <stdbool.h>
+
+#include "api/fc_config.h"
+#include "api/http.h"
+#include "api/server.h"
+#include "config.h"
+
+#define API_NOT_AFTER_BOOT "The requested operation is not supported after starting the microVM."
+#define API_NOT_BEFORE_BOOT "The requested operation is not supported before starting the microVM."
+/* The version of Firecracker's API kite implements. */
+#define API_FIRECRACKER_VERSION "1.16.0"
+
+enum api_state { API_NOT_STARTED, API_RUNNING, API_PAUSED };
+
+/* What the API may do to the VMM; each returns 0 or -errno with err set. */
+struct api_ops {
+	void *ctx;
+	enum api_state (*state)(void *ctx);
+	int (*start)(void *ctx, char *err, size_t errlen);
+	int (*pause)(void *ctx, char *err, size_t errlen);
+	int (*resume)(void *ctx, char *err, size_t errlen);
+	int (*ctrl_alt_del)(void *ctx, char *err, size_t errlen);
+	int (*flush_metrics)(void *ctx, char *err, size_t errlen);
+};
+
+struct api_router {
+	struct vm_config *cfg; /* the configuration InstanceStart will use */
+	struct fc_logger logger;
+	struct fc_metrics metrics;
+	const char *id;        /* --id, "anonymous-instance" by default */
+	struct api_ops ops;
+};
+
+/* The server's handler: ctx is a struct api_router. */
+void api_route(void *ctx, const struct http_request *req, struct api_reply *reply);
+
+#endif
