@@ -26,26 +26,19 @@
  * reach so that the device never has a reason to interrupt. */
 #include <stdint.h>
 
-#include "guest_rt.h"
+#include "virtq_guest.h"
 
 #define DEV_BASE 0xd0000000ul
-
-#define F_EVENT_IDX 29
-#define F_VERSION_1 32
-#define BLK_T_IN 0u
-#define BLK_T_OUT 1u
 
 /* Guest memory layout (inside the default 256 MiB). Every request slot s
  * owns descriptors 3s (header), 3s+1 (data), 3s+2 (status) and the data
  * buffer BUF_GPA + s * size, so a completed head gives back its slot. */
 #define QSIZE 256u
 #define MAX_QD 64u
-#define DESC_GPA 0x200000ul  /* 256 * 16 bytes */
-#define AVAIL_GPA 0x201000ul /* flags idx ring[256] used_event */
-#define USED_GPA 0x202000ul  /* flags idx elems[256] avail_event */
-#define HDR_GPA 0x210000ul   /* request headers, 16 bytes each */
-#define STAT_GPA 0x211000ul  /* status bytes, one per slot */
-#define BUF_GPA 0x400000ul   /* data buffers */
+#define RING_GPA 0x200000ul /* desc, avail at +0x1000, used at +0x2000 */
+#define HDR_GPA 0x210000ul  /* request headers, 16 bytes each */
+#define STAT_GPA 0x211000ul /* status bytes, one per slot */
+#define BUF_GPA 0x400000ul  /* data buffers */
 #define BUF_MAX (128ul << 20)
 #define BLOCK 4096ul
 
@@ -55,10 +48,7 @@
  * iterations without progress. */
 #define USED_SPIN 2000000000ul
 
-static void mfence(void)
-{
-	__asm__ __volatile__("mfence" ::: "memory");
-}
+static struct vq vq;
 
 static void outl(uint16_t port, uint32_t v)
 {
@@ -67,57 +57,7 @@ static void outl(uint16_t port, uint32_t v)
 
 static uint32_t rd(uint32_t off)
 {
-	return *(volatile uint32_t *)(DEV_BASE + off);
-}
-
-static void wr(uint32_t off, uint32_t v)
-{
-	*(volatile uint32_t *)(DEV_BASE + off) = v;
-}
-
-/* --- split virtqueue, driver side --- */
-
-static volatile struct desc *const vdesc = (volatile struct desc *)DESC_GPA;
-static volatile uint16_t *const vavail = (volatile uint16_t *)AVAIL_GPA;
-static volatile uint16_t *const vused = (volatile uint16_t *)USED_GPA;
-static uint16_t avail_idx, used_seen;
-
-#define USED_EVENT (vavail[2 + QSIZE])
-#define AVAIL_EVENT (*(volatile uint16_t *)(USED_GPA + 4 + 8ul * QSIZE))
-
-static uint32_t used_id(uint16_t slot)
-{
-	return *(volatile uint32_t *)(USED_GPA + 4 + 8ul * (slot % QSIZE));
-}
-
-static uint32_t used_len(uint16_t slot)
-{
-	return *(volatile uint32_t *)(USED_GPA + 8 + 8ul * (slot % QSIZE));
-}
-
-/* Kicks if the device's avail_event lies in [old, avail_idx) (the spec's
- * vring_need_event), after making the new index visible. */
-static void kick_if_needed(uint16_t old)
-{
-	uint16_t ev;
-
-	if (old == avail_idx)
-		return;
-	vavail[1] = avail_idx;
-	mfence(); /* our idx store before the read of avail_event */
-	ev = AVAIL_EVENT;
-	if ((uint16_t)(avail_idx - ev - 1) < (uint16_t)(avail_idx - old))
-		wr(R_QUEUE_NOTIFY, 0);
-}
-
-static uint64_t dev_features(void)
-{
-	uint64_t f;
-
-	wr(R_DEV_FEATURES_SEL, 1);
-	f = (uint64_t)rd(R_DEV_FEATURES) << 32;
-	wr(R_DEV_FEATURES_SEL, 0);
-	return f | rd(R_DEV_FEATURES);
+	return mmio_rd(DEV_BASE, off);
 }
 
 static void dev_init(void)
@@ -125,56 +65,29 @@ static void dev_init(void)
 	uint64_t want = (1ull << F_VERSION_1) | (1ull << F_EVENT_IDX);
 	uint32_t max;
 
-	if (rd(R_MAGIC) != 0x74726976u)
+	if (rd(R_MAGIC) != VIRTIO_MAGIC)
 		fail(1, "bad magic", rd(R_MAGIC));
 	if (rd(R_VERSION) != 2)
 		fail(2, "bad version", rd(R_VERSION));
 	if (rd(R_DEVICE_ID) != 2)
 		fail(3, "slot 0 is not virtio-blk; device id", rd(R_DEVICE_ID));
-	wr(R_STATUS, 0);
-	wr(R_STATUS, S_ACK);
-	wr(R_STATUS, S_ACK | S_DRIVER);
-	if ((dev_features() & want) != want)
-		fail(4, "VERSION_1 or EVENT_IDX not offered", dev_features());
-	wr(R_DRV_FEATURES_SEL, 0);
-	wr(R_DRV_FEATURES, (uint32_t)want);
-	wr(R_DRV_FEATURES_SEL, 1);
-	wr(R_DRV_FEATURES, (uint32_t)(want >> 32));
-	wr(R_STATUS, S_ACK | S_DRIVER | S_FEATURES_OK);
-	if (!(rd(R_STATUS) & S_FEATURES_OK))
+	mmio_wr(DEV_BASE, R_STATUS, 0);
+	virtio_ack(DEV_BASE);
+	if ((virtio_features(DEV_BASE) & want) != want)
+		fail(4, "VERSION_1 or EVENT_IDX not offered", virtio_features(DEV_BASE));
+	if (!virtio_set_features(DEV_BASE, want))
 		fail(5, "FEATURES_OK did not stick", rd(R_STATUS));
-	wr(R_QUEUE_SEL, 0);
+	mmio_wr(DEV_BASE, R_QUEUE_SEL, 0);
 	max = rd(R_QUEUE_NUM_MAX);
 	if (max < QSIZE)
 		fail(6, "QueueNumMax too small", max);
-	memset((void *)DESC_GPA, 0, 0x3000);
-	avail_idx = used_seen = 0;
-	if (!vq_program(DEV_BASE, 0, QSIZE, DESC_GPA, AVAIL_GPA, USED_GPA))
+	if (!vq_setup(&vq, DEV_BASE, 0, QSIZE, RING_GPA))
 		fail(7, "QueueReady did not stick", rd(R_STATUS));
-	wr(R_STATUS, S_ACK | S_DRIVER | S_FEATURES_OK | S_DRIVER_OK);
-	if (rd(R_STATUS) != (S_ACK | S_DRIVER | S_FEATURES_OK | S_DRIVER_OK))
+	if (!virtio_driver_ok(DEV_BASE))
 		fail(8, "DRIVER_OK did not stick", rd(R_STATUS));
 }
 
-static uint64_t blk_capacity(void)
-{
-	uint32_t gen, lo, hi;
-
-	do {
-		gen = rd(R_CONFIG_GEN);
-		lo = rd(R_CONFIG);
-		hi = rd(R_CONFIG + 4);
-	} while (rd(R_CONFIG_GEN) != gen);
-	return (uint64_t)hi << 32 | lo;
-}
-
 /* --- the job --- */
-
-struct blk_hdr {
-	uint32_t type;
-	uint32_t reserved;
-	uint64_t sector;
-};
 
 static uint64_t rng_state = BLK_SEED;
 
@@ -223,9 +136,7 @@ static void submit(uint32_t s, uint64_t i)
 		stamp((volatile uint64_t *)(BUF_GPA + s * size), off);
 	h->sector = off / 512;
 	*(volatile uint8_t *)(STAT_GPA + s) = 0xee;
-	vavail[2 + avail_idx % QSIZE] = (uint16_t)(3 * s);
-	barrier();
-	avail_idx++;
+	vq_push(&vq, (uint16_t)(3 * s));
 }
 
 static void setup_slots(uint32_t qd)
@@ -234,22 +145,14 @@ static void setup_slots(uint32_t qd)
 
 	for (uint32_t s = 0; s < qd; s++) {
 		volatile struct blk_hdr *h = (volatile struct blk_hdr *)(HDR_GPA + 16ul * s);
-		uint16_t d = (uint16_t)(3 * s);
 
 		h->type = write ? BLK_T_OUT : BLK_T_IN;
 		h->reserved = 0;
-		vdesc[d].addr = HDR_GPA + 16ul * s;
-		vdesc[d].len = 16;
-		vdesc[d].flags = D_NEXT;
-		vdesc[d].next = (uint16_t)(d + 1);
-		vdesc[d + 1].addr = BUF_GPA + s * size;
-		vdesc[d + 1].len = (uint32_t)size;
-		vdesc[d + 1].flags = (uint16_t)(D_NEXT | (write ? 0 : D_WRITE));
-		vdesc[d + 1].next = (uint16_t)(d + 2);
-		vdesc[d + 2].addr = STAT_GPA + s;
-		vdesc[d + 2].len = 1;
-		vdesc[d + 2].flags = D_WRITE;
-		vdesc[d + 2].next = 0;
+		vq.next_desc = (uint16_t)(3 * s);
+		vq_add(&vq, HDR_GPA + 16ul * s, 16, D_NEXT);
+		vq_add(&vq, BUF_GPA + s * size, (uint32_t)size,
+		       (uint16_t)(D_NEXT | (write ? 0 : D_WRITE)));
+		vq_add(&vq, STAT_GPA + s, 1, D_WRITE);
 	}
 	/* The pattern behind the stamps, written once; for reads too, so that
 	 * the first touch of every buffer page (a fault in kite's memfd and
@@ -261,26 +164,26 @@ static void setup_slots(uint32_t qd)
 static void run(uint64_t count, uint32_t qd)
 {
 	uint64_t submitted = 0, done = 0;
-	uint16_t old = avail_idx;
+	uint16_t old = vq.avail_idx;
 
-	USED_EVENT = (uint16_t)(used_seen + 0x8000);
+	*vq_used_event(&vq) = (uint16_t)(vq.used_seen + 0x8000);
 	outl(0x510, 1);
 	for (uint32_t s = 0; s < qd && submitted < count; s++)
 		submit(s, submitted++);
-	kick_if_needed(old);
+	vq_kick_if_needed(&vq, old);
 	while (done < count) {
 		uint16_t now;
 		uint64_t spin = 0;
 
-		while ((now = vused[1]) == used_seen) {
+		while ((now = vq_used_idx(&vq)) == vq.used_seen) {
 			if (++spin == USED_SPIN)
 				fail(30, "requests timed out; completed", done);
 			cpu_relax();
 		}
 		barrier(); /* elements and buffers after the index */
-		old = avail_idx;
-		for (; used_seen != now; used_seen++) {
-			uint32_t head = used_id(used_seen);
+		old = vq.avail_idx;
+		for (; vq.used_seen != now; vq.used_seen++) {
+			uint32_t head = vq_used_id(&vq, vq.used_seen);
 			uint32_t s = head / 3;
 			int write = mode == 2 || mode == 4;
 
@@ -288,16 +191,16 @@ static void run(uint64_t count, uint32_t qd)
 				fail(31, "used id is not one of our heads", head);
 			if (*(volatile uint8_t *)(STAT_GPA + s) != 0)
 				fail(32, "request status", *(volatile uint8_t *)(STAT_GPA + s));
-			if (used_len(used_seen) != (write ? 1 : size + 1))
-				fail(33, "used len", used_len(used_seen));
+			if (vq_used_len(&vq, vq.used_seen) != (write ? 1 : size + 1))
+				fail(33, "used len", vq_used_len(&vq, vq.used_seen));
 			if (!write)
 				check((volatile uint64_t *)(BUF_GPA + s * size), slot_off[s]);
 			done++;
 			if (submitted < count)
 				submit(s, submitted++);
 		}
-		USED_EVENT = (uint16_t)(used_seen + 0x8000);
-		kick_if_needed(old);
+		*vq_used_event(&vq) = (uint16_t)(vq.used_seen + 0x8000);
+		vq_kick_if_needed(&vq, old);
 	}
 	outl(0x510, 2);
 }
@@ -315,7 +218,7 @@ void guest_main(uint64_t rdi, uint64_t rsi, uint64_t rdx, uint64_t rcx)
 	if (rcx == 0 || rcx > MAX_QD || rcx * size > BUF_MAX)
 		fail(12, "bad queue depth in rcx", rcx);
 	dev_init();
-	cap = blk_capacity();
+	cap = virtio_config64(DEV_BASE, 0);
 	nblocks = cap * 512 / size;
 	if (nblocks == 0)
 		fail(13, "disk smaller than one request; sectors", cap);
