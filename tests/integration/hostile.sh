@@ -30,11 +30,10 @@ alive() {
 # stop PID: SIGTERM, then wait up to 8 s (SIGKILL after that); sets $rc
 # and $ms, the time from the signal to the end.
 stop() {
-	local pid=$1 t0 i
+	local pid=$1 t0
 	t0=$(now_ms)
 	kill -TERM "$pid" 2>/dev/null
-	for ((i = 0; i < 800; i++)); do
-		alive "$pid" || break
+	while alive "$pid" && [ $(($(now_ms) - t0)) -lt 8000 ]; do
 		sleep 0.01
 	done
 	alive "$pid" && kill -KILL "$pid" 2>/dev/null
