@@ -15,6 +15,7 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -41,6 +42,7 @@ struct hostio {
 	int out_fd;
 	bool out_owned;
 	bool out_pollable; /* registered (paused) on the loop, EPOLLOUT on demand */
+	bool out_can_block; /* not a regular file: poll() before each write */
 	bool out_armed;
 	int out_wake_fd;   /* eventfd: output is waiting */
 	struct producer producers[HOSTIO_MAX_PRODUCERS];
@@ -167,7 +169,9 @@ static int write_out(struct hostio *h, int wait_ms)
 			/* At most PIPE_BUF after POLLOUT: a pipe takes that
 			 * much without blocking. */
 			n = MIN(n, (size_t)PIPE_BUF);
-			if (h->out_pollable && poll(&pf, 1, wait_ms) == 0)
+			/* Also once the loop is gone (hostio_flush): a write
+			 * that could block must never be issued blind. */
+			if (h->out_can_block && poll(&pf, 1, wait_ms) == 0)
 				return 1;
 			w = write(h->out_fd, p, n);
 			if (w < 0 && errno == EINTR)
@@ -514,6 +518,11 @@ int hostio_open(struct hostio **out, const struct hostio_opts *o, char *err, siz
 			return rc;
 		}
 		h->out_owned = true;
+	}
+	{
+		struct stat st;
+
+		h->out_can_block = fstat(h->out_fd, &st) < 0 || !S_ISREG(st.st_mode);
 	}
 	if (o->console_socket) {
 		h->sock = calloc(1, sizeof(*h->sock));
