@@ -380,7 +380,7 @@ static int parse_one(int c, const char *arg, struct vm_config *cfg, enum config_
 	}
 }
 
-static void defaults(struct vm_config *cfg)
+void config_init(struct vm_config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->mode = MODE_REAL;
@@ -392,7 +392,7 @@ static void defaults(struct vm_config *cfg)
 	cfg->log_level = LOG_WARN;
 }
 
-static int validate(struct vm_config *cfg, char *err, size_t errlen)
+int config_validate(struct vm_config *cfg, char *err, size_t errlen)
 {
 	if (!cfg->image && !cfg->kernel)
 		return fail(err, errlen,
@@ -425,7 +425,7 @@ int config_parse(int argc, char **argv, struct vm_config *cfg, enum config_cmd *
 {
 	int c, idx = 1;
 
-	defaults(cfg);
+	config_init(cfg);
 	*cmd = CMD_RUN;
 	err[0] = 0;
 	if (argc < 2)
@@ -462,5 +462,48 @@ int config_parse(int argc, char **argv, struct vm_config *cfg, enum config_cmd *
 	}
 	if (optind < argc - idx)
 		return fail(err, errlen, "unexpected argument '%s'", argv[idx + optind]);
-	return validate(cfg, err, errlen);
+	return config_validate(cfg, err, errlen);
+}
+
+int config_strdup(struct vm_config *cfg, const char *s, const char **out)
+{
+	char *copy;
+
+	if (cfg->nr_owned == cfg->owned_cap) {
+		size_t cap = cfg->owned_cap ? cfg->owned_cap * 2 : 16;
+		char **v = realloc(cfg->owned, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		cfg->owned = v;
+		cfg->owned_cap = cap;
+	}
+	copy = strdup(s);
+	if (!copy)
+		return -ENOMEM;
+	cfg->owned[cfg->nr_owned++] = copy;
+	*out = copy;
+	return 0;
+}
+
+void config_release(struct vm_config *cfg, const char *s)
+{
+	if (!s)
+		return;
+	for (size_t i = 0; i < cfg->nr_owned; i++) {
+		if (cfg->owned[i] == s) {
+			free(cfg->owned[i]);
+			cfg->owned[i] = cfg->owned[--cfg->nr_owned];
+			return;
+		}
+	}
+}
+
+void config_free(struct vm_config *cfg)
+{
+	for (size_t i = 0; i < cfg->nr_owned; i++)
+		free(cfg->owned[i]);
+	free(cfg->owned);
+	cfg->owned = NULL;
+	cfg->nr_owned = cfg->owned_cap = 0;
 }

@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "compiler.h"
+#include "ratelimit.h"
 
 enum cpu_mode { MODE_REAL, MODE_PROTECTED, MODE_LONG, MODE_LONG_USER };
 
@@ -24,12 +25,34 @@ enum reg_id {
 #define CONFIG_DISK_POLL_US_DEFAULT 50
 #define CONFIG_DISK_POLL_US_MAX 1000
 
+/* A Firecracker drive_id: at most 15 characters, so that it also fits a
+ * struct device name (DEVICE_NAME_MAX) should a device ever be named by it. */
+#define CONFIG_DRIVE_ID_MAX 15
+
+/* Firecracker's cache_type: Unsafe ignores the guest's flushes there, kite
+ * always offers and honours FLUSH, so both behave as Writeback. Kept so
+ * that GET /vm/config reports what was asked. */
+enum disk_cache { DISK_CACHE_UNSAFE, DISK_CACHE_WRITEBACK };
+/* Firecracker's io_engine: kite always uses io_uring; kept for reporting. */
+enum disk_io_engine { DISK_IO_SYNC, DISK_IO_ASYNC };
+
 struct disk_config {
 	const char *path;
 	const char *serial;
 	int read_only;
 	uint32_t poll_us; /* device-side queue polling after each kick, 0 = off */
+	struct rate_limiter_config rl; /* all zero: no limit */
+	/* Firecracker drives (src/api/fc_config.c); empty/zero for --disk. */
+	char id[CONFIG_DRIVE_ID_MAX + 1];
+	int root;	      /* is_root_device: first disk, root= on the command line */
+	const char *partuuid; /* root=PARTUUID=... instead of root=/dev/vda */
+	enum disk_cache cache;
+	enum disk_io_engine io_engine;
 };
+
+/* Firecracker's huge_pages. 2M: guest RAM on hugetlbfs 2 MiB pages;
+ * Transparent: madvise(MADV_HUGEPAGE) on ordinary memory. */
+enum huge_pages { HUGE_PAGES_NONE, HUGE_PAGES_2M, HUGE_PAGES_TRANSPARENT };
 
 enum console_choice { CONSOLE_SERIAL, CONSOLE_VIRTIO };
 
@@ -68,6 +91,15 @@ struct vm_config {
 	int timestamps;
 	int debug_exit; /* the debug-exit port exists */
 	enum reboot_action on_reboot;
+	/* Firecracker API and config file (src/api/fc_config.c). */
+	enum huge_pages huge_pages;
+	int track_dirty_pages;		   /* accepted and stored: no dirty log yet */
+	struct rate_limiter_config rng_rl; /* the entropy device's limiter */
+	const char *boot_args; /* boot_args as given (NULL: Firecracker's default) */
+	int fc;		       /* configured through the API or a config file */
+	/* Strings this config allocated (config_strdup); argv's are not here. */
+	char **owned;
+	size_t nr_owned, owned_cap;
 	/* Not an option: main counts the machine's restarts (--on-reboot restart),
 	 * 0 on the first boot. Host-side outputs are truncated only then. */
 	unsigned boot;
@@ -79,6 +111,19 @@ enum config_cmd { CMD_RUN, CMD_HELP, CMD_VERSION };
  * one line (no newline) to err. */
 int config_parse(int argc, char **argv, struct vm_config *cfg, enum config_cmd *cmd,
 		 char *err, size_t errlen) MUST_CHECK;
+
+/* Kite's defaults, as config_parse starts from. */
+void config_init(struct vm_config *cfg);
+/* The checks config_parse ends with (and the defaults they fill in: the
+ * entry point, the irqchip for a kernel); for configs built otherwise. */
+int config_validate(struct vm_config *cfg, char *err, size_t errlen) MUST_CHECK;
+/* A copy of s owned by cfg (-ENOMEM). Strings from argv are not owned. */
+int config_strdup(struct vm_config *cfg, const char *s, const char **out) MUST_CHECK;
+/* Frees s if cfg owns it (a replaced value); anything else is left alone. */
+void config_release(struct vm_config *cfg, const char *s);
+/* Frees every string cfg owns. cfg must not be copied while it owns any:
+ * the copy would point at the same strings. */
+void config_free(struct vm_config *cfg);
 
 /* "256M", "1G", "4096K", "512" (MiB when bare). Bytes out. */
 int config_parse_size(const char *s, uint64_t *out) MUST_CHECK;
