@@ -29,6 +29,9 @@ struct disk_config {
 	const char *serial;
 	int read_only;
 	uint32_t poll_us; /* device-side queue polling after each kick, 0 = off */
+	/* Rate limit, 0 = none: data bytes per second (reads and writes),
+	 * requests per second, one-time extra bytes (needs bps). */
+	uint64_t bps, iops, burst;
 };
 
 enum console_choice { CONSOLE_SERIAL, CONSOLE_VIRTIO };
