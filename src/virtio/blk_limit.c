@@ -188,7 +188,8 @@ void blk_limit_load(struct virtio_blk *b, struct state_reader *in, struct rate_l
 	if (in->err || rate_limiter_restore(out, in, b->now()) < 0)
 		return;
 	if (!bucket_is(&out->bytes, &b->rl_cfg.bandwidth) || !bucket_is(&out->ops, &b->rl_cfg.ops))
-		state_fail(in, "rate limit (%llu B/s burst %llu, %llu op/s) differs from this "
+		state_fail(in,
+			   "rate limit (%llu B/s burst %llu, %llu op/s) differs from this "
 			   "device's (%llu B/s burst %llu, %llu op/s)",
 			   (unsigned long long)out->bytes.size,
 			   (unsigned long long)out->bytes.one_time_burst,

@@ -29,7 +29,7 @@
 #define STATUS 0x18000u
 #define DATA 0x100000u
 #define IMG_SIZE (1u << 20)
-#define NCHAIN 16u   /* chain k: descriptors 3k..3k+2 */
+#define NCHAIN 16u /* chain k: descriptors 3k..3k+2 */
 #define REQ_MAX 0x10000u
 #define NS 1000000000ull
 
@@ -67,8 +67,12 @@ static void make_image(struct fx *f)
 
 static int new_dev(struct fx *f, uint64_t bps, uint64_t iops, uint64_t burst)
 {
-	struct virtio_blk_opts o = {.path = f->path, .disk_flags = DISK_RAW_NO_URING,
-				    .bps = bps, .iops = iops, .burst = burst, .now = fake_now};
+	struct virtio_blk_opts o = {.path = f->path,
+				    .disk_flags = DISK_RAW_NO_URING,
+				    .bps = bps,
+				    .iops = iops,
+				    .burst = burst,
+				    .now = fake_now};
 	int rc = virtio_blk_new(&f->b, &f->gm, NULL, &o, "blk0");
 
 	if (!rc)
@@ -86,8 +90,8 @@ static void fx_open(struct fx *f, uint64_t bps, uint64_t iops, uint64_t burst)
 	gm_init_wrap(&f->gm, f->mem, MEM_SIZE);
 	assert_int_equal(new_dev(f, bps, iops, burst), 0);
 	f->vq = (struct vqd){f->mem, QSIZE, DESC, AVAIL, USED};
-	assert_int_equal(vqd_bring_up(f->t, VQD_VERSION_1 | VIRTIO_BIT(VIRTIO_F_EVENT_IDX),
-				      &f->vq, 1), 0xf);
+	assert_int_equal(
+	    vqd_bring_up(f->t, VQD_VERSION_1 | VIRTIO_BIT(VIRTIO_F_EVENT_IDX), &f->vq, 1), 0xf);
 }
 
 static void fx_close(struct fx *f)
@@ -262,7 +266,7 @@ static void test_burst(void **s)
 		kick(&f);
 	}
 	assert_int_equal(n, (65536 + 131072) / 4096);
-	advance(&f); /* then 4 KiB per 1/16 s */
+	advance(&f);			 /* then 4 KiB per 1/16 s */
 	assert_true(next_done(&f) >= 0); /* which chain: the backend's order */
 	assert_int_equal(next_done(&f), -1);
 	fx_close(&f);
@@ -326,12 +330,12 @@ static void test_pause_parked(void **s)
 	assert_int_equal(f.t->queues[0].vq.last_avail_idx, 1);
 	assert_int_equal(virtio_dev_inflight(f.t), 0);
 	assert_int_equal(virtio_blk_limit_wait_ns(f.b), 0); /* timer stopped */
-	virtio_blk_free(f.b); /* the image is locked while open */
+	virtio_blk_free(f.b);				    /* the image is locked while open */
 
 	fake_ns += NS / 4; /* half the tokens needed */
 	assert_int_equal(new_dev(&f, 8192, 0, 0), 0);
-	assert_int_equal(device_restore_one(virtio_blk_device(f.b), buf.data, buf.len, err,
-					    sizeof(err)), 0);
+	assert_int_equal(
+	    device_restore_one(virtio_blk_device(f.b), buf.data, buf.len, err, sizeof(err)), 0);
 	vst_resume(virtio_blk_device(f.b)); /* re-kicks: parked again */
 	assert_int_equal(next_done(&f), -1);
 	assert_int_equal(f.t->queues[0].vq.last_avail_idx, 2);
@@ -379,8 +383,9 @@ static void test_config_checks(void **s)
 	assert_int_equal(vst_save(virtio_blk_device(f.b), &buf), 0);
 	virtio_blk_free(f.b);
 	assert_int_equal(new_dev(&f, 8192, 20, 0), 0);
-	assert_int_equal(device_restore_one(virtio_blk_device(f.b), buf.data, buf.len, err,
-					    sizeof(err)), -EINVAL);
+	assert_int_equal(
+	    device_restore_one(virtio_blk_device(f.b), buf.data, buf.len, err, sizeof(err)),
+	    -EINVAL);
 	assert_non_null(strstr(err, "rate limit"));
 	a = f.b;
 	assert_int_equal(new_dev(&f, 0, 10, 4096), -EINVAL);
@@ -392,10 +397,10 @@ static void test_config_checks(void **s)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_bps_rate),      cmocka_unit_test(test_iops_rate),
-		cmocka_unit_test(test_burst),         cmocka_unit_test(test_order_kept),
-		cmocka_unit_test(test_pause_parked),  cmocka_unit_test(test_reset_parked),
-		cmocka_unit_test(test_config_checks),
+	    cmocka_unit_test(test_bps_rate),	  cmocka_unit_test(test_iops_rate),
+	    cmocka_unit_test(test_burst),	  cmocka_unit_test(test_order_kept),
+	    cmocka_unit_test(test_pause_parked),  cmocka_unit_test(test_reset_parked),
+	    cmocka_unit_test(test_config_checks),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
