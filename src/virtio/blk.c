@@ -69,7 +69,8 @@ static void blk_config_read(void *dev, uint32_t off, uint8_t *data, uint32_t len
 
 static void complete_now(struct virtio_blk *b, struct blk_req *r, uint8_t status)
 {
-	/* The chain was popped in this call: nothing can have made it stale. */
+	/* Popped in this call, or a parked chain blk_limit_unpark just found
+	 * live: nothing can have made it stale. */
 	*r->status = status;
 	if (status != VIRTIO_BLK_S_OK)
 		b->errors++;
