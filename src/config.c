@@ -31,10 +31,13 @@ const char config_help_text[] =
 	"                        the devices are described in the DSDT instead)\n"
 	"\n"
 	"Devices:\n"
-	"  --disk PATH[,ro][,serial=ID][,poll=US]  virtio-blk on a raw image\n"
-	"                        (repeatable); poll: how long kite keeps watching the\n"
-	"                        queue after a request, instead of waiting for the\n"
-	"                        guest's next kick (default 50 us, 0 = never)\n"
+	"  --disk PATH[,ro][,serial=ID][,poll=US][,bps=N][,iops=N][,burst=N]\n"
+	"                        virtio-blk on a raw image (repeatable); poll: how long\n"
+	"                        kite keeps watching the queue after a request, instead\n"
+	"                        of waiting for the guest's next kick (default 50 us,\n"
+	"                        0 = never); bps: data bytes per second (K/M/G: KiB,\n"
+	"                        MiB, GiB); iops: requests per second; burst: bytes the\n"
+	"                        guest may move once beyond bps (needs bps)\n"
 	"  --rng[=BYTES_PER_SEC] virtio-rng from getrandom(), optionally rate-limited\n"
 	"  --console serial|virtio  where stdin/stdout connect: COM1 (default) or a\n"
 	"                        virtio-console (the guest's hvc0; the default\n"
@@ -207,7 +210,58 @@ static int parse_reg(const char *arg, struct vm_config *cfg, char *err, size_t e
 	return 0;
 }
 
-/* PATH[,ro][,serial=ID][,poll=US]; the path itself may not contain a comma. */
+/* A byte count for bps= and burst=: decimal or 0x-hex, optionally with a
+ * binary K/M/G suffix; bare is bytes (unlike --memory's MiB). */
+static int parse_bytes(const char *s, uint64_t *out)
+{
+	char num[32];
+	size_t n = strlen(s);
+	uint64_t v, mul = 1;
+	int rc;
+
+	if (n && strchr("kK", s[n - 1]))
+		mul = 1ull << 10;
+	else if (n && strchr("mM", s[n - 1]))
+		mul = 1ull << 20;
+	else if (n && strchr("gG", s[n - 1]))
+		mul = 1ull << 30;
+	if (mul > 1)
+		n--;
+	if (n == 0 || n >= sizeof(num))
+		return -EINVAL;
+	memcpy(num, s, n);
+	num[n] = 0;
+	rc = config_parse_u64(num, &v);
+	if (rc)
+		return rc;
+	if (__builtin_mul_overflow(v, mul, out))
+		return -ERANGE;
+	return 0;
+}
+
+/* The rate-limit options of --disk; 1 when opt is none of them. */
+static int parse_disk_limit(const char *opt, struct disk_config *d, char *err, size_t errlen)
+{
+	if (!strncmp(opt, "bps=", 4)) {
+		if (parse_bytes(opt + 4, &d->bps) || !d->bps)
+			return fail(err, errlen, "--disk %s: %s: expected a positive number of bytes "
+				    "per second (K/M/G suffix allowed)", d->path, opt);
+	} else if (!strncmp(opt, "iops=", 5)) {
+		if (config_parse_u64(opt + 5, &d->iops) || !d->iops)
+			return fail(err, errlen, "--disk %s: %s: expected a positive number of "
+				    "requests per second", d->path, opt);
+	} else if (!strncmp(opt, "burst=", 6)) {
+		if (parse_bytes(opt + 6, &d->burst))
+			return fail(err, errlen, "--disk %s: %s: expected a number of bytes "
+				    "(K/M/G suffix allowed)", d->path, opt);
+	} else {
+		return 1;
+	}
+	return 0;
+}
+
+/* PATH[,ro][,serial=ID][,poll=US][,bps=N][,iops=N][,burst=N]; the path
+ * itself may not contain a comma. */
 static int parse_disk(const char *spec, struct vm_config *cfg, char *err, size_t errlen)
 {
 	struct disk_config *d;
@@ -241,11 +295,20 @@ static int parse_disk(const char *spec, struct vm_config *cfg, char *err, size_t
 					    "--disk %s: poll=%s: expected microseconds, 0 to %d",
 					    d->path, opt + 5, CONFIG_DISK_POLL_US_MAX);
 			d->poll_us = (uint32_t)us;
-		} else
-			return fail(err, errlen,
-				    "--disk %s: unknown option '%s' (ro, serial=ID, poll=US)", d->path,
-				    opt);
+		} else {
+			int rc = parse_disk_limit(opt, d, err, errlen);
+
+			if (rc == 1)
+				return fail(err, errlen,
+					    "--disk %s: unknown option '%s' (ro, serial=ID, poll=US, "
+					    "bps=N, iops=N, burst=N)", d->path, opt);
+			if (rc)
+				return rc;
+		}
 	}
+	if (d->burst && !d->bps)
+		return fail(err, errlen, "--disk %s: burst=%llu needs bps= (it is extra for the "
+			    "bytes limit)", d->path, (unsigned long long)d->burst);
 	cfg->nr_disks++;
 	return 0;
 }

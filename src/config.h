@@ -48,6 +48,9 @@ struct disk_config {
 	const char *partuuid; /* root=PARTUUID=... instead of root=/dev/vda */
 	enum disk_cache cache;
 	enum disk_io_engine io_engine;
+	/* --disk ...,bps=,iops=,burst= (0 = none; an API drive uses rl): data bytes per second (reads and writes),
+	 * requests per second, one-time extra bytes (needs bps). */
+	uint64_t bps, iops, burst;
 };
 
 /* Firecracker's huge_pages. 2M: guest RAM on hugetlbfs 2 MiB pages;

@@ -115,8 +115,8 @@ static int make_blk(struct machine_virtio *mv, int i, char *err, size_t errlen)
 	const struct disk_config *dc = &m->cfg->disks[i];
 	struct virtio_blk_opts o = {
 		.path = dc->path, .image = &m->disks[i], .read_only = dc->read_only,
-		.serial = dc->serial,
-		.poll_ns = dc->poll_us * 1000ull,
+		.serial = dc->serial, .poll_ns = dc->poll_us * 1000ull, .bps = dc->bps,
+		.iops = dc->iops, .burst = dc->burst, .rl = &dc->rl,
 	};
 	struct vslot *s = next_slot(mv, "blk", i);
 	struct virtio_blk *b;

@@ -7,9 +7,12 @@
  * requests in flight stays incomplete until the last one is back: the core
  * keeps Status reading non-zero and refuses new pops, and those completions
  * write nothing into the guest; nobody waits. Pause completes what is in
- * flight itself (disk_raw_drain, on the event-loop thread that runs pause),
- * so a saved state holds no request. Its state section (after the core's):
- * u64 capacity in sectors, which must match the disk it is restored onto. */
+ * flight itself (disk_raw_drain, on the event-loop thread that runs pause)
+ * and gives a request parked by the rate limit back to the ring
+ * (blk_limit.c), so a saved state holds no request. Its state section
+ * (after the core's): u64 capacity in sectors, which must match the disk it
+ * is restored onto, then the rate limiter (rate_limiter_save), whose limits
+ * must match this device's. */
 #include "virtio/blk_priv.h"
 
 #include <endian.h>
@@ -66,7 +69,8 @@ static void blk_config_read(void *dev, uint32_t off, uint8_t *data, uint32_t len
 
 static void complete_now(struct virtio_blk *b, struct blk_req *r, uint8_t status)
 {
-	/* The chain was popped in this call: nothing can have made it stale. */
+	/* Popped in this call, or a parked chain blk_limit_unpark just found
+	 * live: nothing can have made it stale. */
 	*r->status = status;
 	if (status != VIRTIO_BLK_S_OK)
 		b->errors++;
@@ -133,53 +137,14 @@ static void blk_batch_end(void *ctx)
 }
 
 
-static void handle(struct virtio_blk *b, uint32_t qidx, const struct virtq_chain *c)
+/* Starts a parsed request (r->st): completes it now or hands it to the
+ * backend. */
+static void dispatch(struct virtio_blk *b, struct blk_req *r)
 {
-	struct blk_req *r;
-	uint8_t *status = NULL;
-	uint8_t st;
-	int nout, nin, err;
+	int err;
 
-	/* The status byte: last byte of the last non-empty writable buffer. */
-	for (uint32_t i = c->nr; i-- > c->nr_out;) {
-		if (c->buf[i].len) {
-			status = (uint8_t *)c->buf[i].host + c->buf[i].len - 1;
-			break;
-		}
-	}
-	if (!status) {
-		log_guest(b->vd.name, "request without a status byte");
-		b->errors++;
-		virtio_dev_push(&b->vd, qidx, c->gen, c->head, 0);
-		return;
-	}
-	r = calloc(1, sizeof(*r) + c->nr * sizeof(struct iovec));
-	if (!r) {
-		*status = VIRTIO_BLK_S_IOERR;
-		b->errors++;
-		virtio_dev_push(&b->vd, qidx, c->gen, c->head, 1);
-		return;
-	}
-	r->b = b;
-	r->qidx = qidx;
-	r->gen = c->gen;
-	r->head = c->head;
-	r->status = status;
-	r->used_len = 1;
-	if (virtq_chain_iov(c, r->iov, (int)c->nr, &nout, &nin) < 0) {
-		complete_now(b, r, VIRTIO_BLK_S_IOERR); /* cannot happen */
-		return;
-	}
-	/* Hide the status byte from the data: trim it off its buffer. */
-	for (int i = nout + nin; i-- > nout;) {
-		if (r->iov[i].iov_len) {
-			r->iov[i].iov_len--;
-			break;
-		}
-	}
-	st = blk_parse(b, r, c, nout, nin);
-	if (st != BLK_SUBMIT) {
-		complete_now(b, r, st);
+	if (r->st != BLK_SUBMIT) {
+		complete_now(b, r, r->st);
 		return;
 	}
 	r->d.done = blk_done;
@@ -194,9 +159,60 @@ static void handle(struct virtio_blk *b, uint32_t qidx, const struct virtq_chain
 	b->inflight++;
 }
 
+/* False when the rate limit parked the request (blk_limit.c). */
+static bool handle(struct virtio_blk *b, uint32_t qidx, const struct virtq_chain *c)
+{
+	struct blk_req *r;
+	uint8_t *status = NULL;
+	int nout, nin;
+
+	/* The status byte: last byte of the last non-empty writable buffer. */
+	for (uint32_t i = c->nr; i-- > c->nr_out;) {
+		if (c->buf[i].len) {
+			status = (uint8_t *)c->buf[i].host + c->buf[i].len - 1;
+			break;
+		}
+	}
+	if (!status) {
+		log_guest(b->vd.name, "request without a status byte");
+		b->errors++;
+		virtio_dev_push(&b->vd, qidx, c->gen, c->head, 0);
+		return true;
+	}
+	r = calloc(1, sizeof(*r) + c->nr * sizeof(struct iovec));
+	if (!r) {
+		*status = VIRTIO_BLK_S_IOERR;
+		b->errors++;
+		virtio_dev_push(&b->vd, qidx, c->gen, c->head, 1);
+		return true;
+	}
+	r->b = b;
+	r->qidx = qidx;
+	r->gen = c->gen;
+	r->head = c->head;
+	r->status = status;
+	r->used_len = 1;
+	if (virtq_chain_iov(c, r->iov, (int)c->nr, &nout, &nin) < 0) {
+		complete_now(b, r, VIRTIO_BLK_S_IOERR); /* cannot happen */
+		return true;
+	}
+	/* Hide the status byte from the data: trim it off its buffer. */
+	for (int i = nout + nin; i-- > nout;) {
+		if (r->iov[i].iov_len) {
+			r->iov[i].iov_len--;
+			break;
+		}
+	}
+	r->st = blk_parse(b, r, c, nout, nin);
+	if (!blk_limit_admit(b, r))
+		return false;
+	dispatch(b, r);
+	return true;
+}
+
 /* Takes requests (lock held) until the queue is empty, the core's per-call
- * budget is spent (the core then re-signals the queue), or a queue's worth
- * is in flight. *took says whether any came. */
+ * budget is spent (the core then re-signals the queue), a queue's worth is
+ * in flight, or the rate limit parked one. *took says whether any came. */
 static void take(struct virtio_blk *b, uint32_t qidx, bool *took)
 {
 	uint32_t size = virtio_dev_queue_size(&b->vd, qidx);
@@ -206,9 +222,22 @@ static void take(struct virtio_blk *b, uint32_t qidx, bool *took)
 			b->throttled = true;
 			return;
 		}
+		if (b->parked) {
+			/* First in line: nothing passes it. */
+			struct blk_req *r = blk_limit_unpark(b);
+
+			if (r) {
+				dispatch(b, r);
+				*took = true;
+			} else if (b->parked) {
+				return; /* the timer brings it back */
+			}
+			continue;
+		}
 		if (virtio_dev_pop(&b->vd, qidx, &b->chain) != 1)
 			return;
-		handle(b, qidx, &b->chain);
+		if (!handle(b, qidx, &b->chain))
+			return;
 		*took = true;
 	}
 }
@@ -281,6 +310,7 @@ static void blk_reset(void *dev)
 	struct virtio_blk *b = dev;
 
 	b->throttled = false;
+	blk_limit_reset(b);
 }
 
 /* Event-loop thread (or the only thread), lock not held: the core already
@@ -291,6 +321,9 @@ static int blk_pause(void *dev)
 	struct virtio_blk *b = dev;
 
 	disk_raw_drain(b->disk);
+	virtio_dev_lock(&b->vd);
+	blk_limit_pause(b);
+	virtio_dev_unlock(&b->vd);
 	return 0;
 }
 
@@ -299,6 +332,7 @@ static int blk_save(void *dev, struct state_buf *out)
 	struct virtio_blk *b = dev;
 
 	state_put_u64(out, b->capacity);
+	blk_limit_save(b, out);
 	return 0;
 }
 
@@ -308,18 +342,18 @@ static void blk_load(void *dev, struct state_reader *in, uint32_t version, void 
 	uint64_t cap = state_get_u64(in);
 
 	(void)version;
-	(void)scratch;
 	if (!in->err && cap != b->capacity)
 		state_fail(in, "disk capacity %llu sectors differs from this disk's %llu",
 			   (unsigned long long)cap, (unsigned long long)b->capacity);
+	blk_limit_load(b, in, scratch);
 }
 
 static void blk_apply(void *dev, const void *scratch)
 {
 	struct virtio_blk *b = dev;
 
-	(void)scratch;
 	b->throttled = false;
+	blk_limit_apply(b, scratch);
 }
 
 static void blk_stats(void *dev, struct device_stats *out)
@@ -333,6 +367,7 @@ static void blk_stats(void *dev, struct device_stats *out)
 	device_stat(out, "errors", b->errors);
 	device_stat(out, "inflight", b->inflight);
 	device_stat(out, "dsync_requests", b->dsync);
+	device_stat(out, "throttled", b->limited);
 }
 
 static void blk_destroy(void *dev)
@@ -356,6 +391,7 @@ static const struct virtio_dev_ops blk_ops = {
 	.reset = blk_reset,
 	.pause = blk_pause,
 	.save = blk_save,
+	.state_size = sizeof(struct rate_limiter),
 	.load = blk_load,
 	.apply = blk_apply,
 	.stats = blk_stats,
@@ -373,12 +409,15 @@ int virtio_blk_new(struct virtio_blk **out, const struct guest_mem *gm, struct e
 		return -ENOMEM;
 	b->ro = opts->read_only;
 	b->poll_ns = opts->poll_ns;
+	err = blk_limit_init(b, opts, loop);
+	if (err < 0)
+		goto fail;
 	if (opts->image)
 		err = disk_raw_open_image(&b->disk, opts->image, opts->disk_flags, loop);
 	else
 		err = disk_raw_open(&b->disk, opts->path, b->ro, opts->disk_flags, loop);
 	if (err < 0)
-		goto fail;
+		goto fail_limit;
 	size = disk_raw_size(b->disk);
 	b->capacity = size / VIRTIO_BLK_SECTOR;
 	/* An image opened by main was warned about once, there. */
@@ -398,6 +437,8 @@ int virtio_blk_new(struct virtio_blk **out, const struct guest_mem *gm, struct e
 
 fail_disk:
 	disk_raw_close(b->disk);
+fail_limit:
+	blk_limit_free(b);
 fail:
 	free(b);
 	return err;
@@ -442,6 +483,7 @@ void virtio_blk_free(struct virtio_blk *b)
 	 * completes anyway writes nothing into the guest any more. */
 	virtio_dev_kill(&b->vd);
 	disk_raw_close(b->disk);
+	blk_limit_free(b);
 	virtio_dev_free(&b->vd);
 	free(b);
 }

@@ -9,6 +9,7 @@
 
 #include "backends/disk_image.h"
 #include "compiler.h"
+#include "ratelimit.h"
 #include "evloop.h"
 #include "guest_mem.h"
 #include "device.h"
@@ -54,6 +55,18 @@ struct virtio_blk_opts {
 	 * taking requests and completions without new ones before it asks the
 	 * driver for kicks again. 0: never poll. */
 	uint64_t poll_ns;
+	/* Rate limit (blk_limit.c), 0: none. bps: bytes per second of read
+	 * and write data; iops: requests per second, every request counting
+	 * one whatever its type or size; burst: extra bytes the bytes bucket
+	 * gives once at start, spent first and never refilled (needs bps).
+	 * Each bucket holds one second's worth and refills in 1000 ms. */
+	uint64_t bps, iops, burst;
+	/* Firecracker's rate_limiter (the API's drives): when it limits
+	 * anything, it is used instead of bps/iops/burst. */
+	const struct rate_limiter_config *rl;
+	/* The limiter's clock (monotonic ns); NULL: clock_mono_ns. Tests
+	 * drive a fake one. */
+	uint64_t (*now)(void);
 };
 
 struct virtio_blk;
@@ -71,6 +84,12 @@ struct device *virtio_blk_device(struct virtio_blk *b);
 uint64_t virtio_blk_capacity(const struct virtio_blk *b); /* in 512-byte sectors */
 /* Requests handed to the backend and not completed yet (tests). */
 uint32_t virtio_blk_inflight(struct virtio_blk *b);
+/* The rate limiter's refill timer, for tests and fuzzers without an event
+ * loop: the wait it was last armed for (ns), 0 when not armed; and what it
+ * does when it fires (the parked request and the rest of the queue go on
+ * if the clock says so, else it is armed again). */
+uint64_t virtio_blk_limit_wait_ns(struct virtio_blk *b);
+void virtio_blk_limit_fire(struct virtio_blk *b);
 /* Completes every request in flight (tests, fuzzers, shutdown). */
 void virtio_blk_drain(struct virtio_blk *b);
 /* Closes the image without waiting for the guest's I/O (what is in flight

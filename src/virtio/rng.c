@@ -1,10 +1,10 @@
 /* virtio-rng: one request queue; each chain's writable buffers are filled
- * from getrandom(). With a byte-rate limit, a token bucket decides how many
- * bytes the guest gets now; when it is empty the queue is left alone and a
- * timerfd on the event loop brings the device back once tokens accrue. Its
- * state section (after the core's): u64 rate, u64 tokens, u64 age of the
- * last refill in ns (relative: the host clock of another machine means
- * nothing), u8 blocked (the refill timer was armed). */
+ * from getrandom(). With a byte-rate limit, the bytes bucket of a token
+ * bucket (ratelimit.h) decides how many bytes the guest gets now; when it is
+ * empty the queue is left alone and a timerfd on the event loop brings the
+ * device back once tokens accrue. Its state section (after the core's):
+ * u64 rate, the limiter (rate_limiter_save), u8 blocked (the refill timer
+ * was armed). */
 #include "virtio/rng.h"
 
 #include <errno.h>
@@ -18,20 +18,17 @@
 
 #include "clock.h"
 #include "log.h"
+#include "ratelimit.h"
 
 #define RNG_QUEUE_MAX 256
 #define RNG_MIN_BURST 64u
 
-/* Past this the bucket is full for any sane rate. */
-#define REFILL_AGE_MAX_NS 10000000000ull
-
 struct virtio_rng {
 	struct virtio_dev vd;
 	struct evloop *loop;
-	uint64_t rate;     /* bytes per second, 0 = unlimited */
-	uint64_t burst;
-	uint64_t tokens;
-	uint64_t last_ns;
+	uint64_t rate; /* bytes per second, 0 = unlimited */
+	struct rate_limiter_config cfg;
+	struct rate_limiter rl;
 	int timer_fd;
 	bool timer_armed;
 	bool blocked; /* pause found the timer armed: re-armed on resume */
@@ -39,36 +36,36 @@ struct virtio_rng {
 	struct virtq_chain chain;
 };
 
-static void refill(struct virtio_rng *r)
+/* One second's worth, but at least RNG_MIN_BURST so that a small rate still
+ * fills a typical request in one go; the refill time then stretches so that
+ * the long-run rate stays `rate` (rounded up: never faster). */
+static void rng_limit_config(uint64_t rate, struct rate_limiter_config *cfg)
 {
-	uint64_t now = clock_mono_ns();
-	uint64_t dt = now - r->last_ns;
-	uint64_t add;
-
-	if (!r->rate)
+	memset(cfg, 0, sizeof(*cfg));
+	if (!rate)
 		return;
-	/* The multiplication saturates for absurd rates. */
-	if (dt > REFILL_AGE_MAX_NS)
-		dt = REFILL_AGE_MAX_NS;
-	if (__builtin_mul_overflow(dt, r->rate, &add))
-		add = UINT64_MAX;
-	add /= 1000000000ull;
-	if (!add)
-		return; /* keep last_ns so fractions accumulate */
-	r->last_ns = now;
-	r->tokens = add > r->burst - r->tokens ? r->burst : r->tokens + add;
+	cfg->bandwidth.size = MAX(rate, (uint64_t)RNG_MIN_BURST);
+	cfg->bandwidth.refill_time_ms = rate >= RNG_MIN_BURST ? 1000 :
+					(RNG_MIN_BURST * 1000ull + rate - 1) / rate;
+}
+
+/* Tokens usable now: a consume of nothing refills the buckets to now. */
+static uint64_t available(struct virtio_rng *r, uint64_t now)
+{
+	(void)rate_limiter_consume(&r->rl, 0, 0, now);
+	return r->rl.bytes.budget + r->rl.bytes.burst_left; /* <= size: no overflow */
 }
 
 static void arm_timer(struct virtio_rng *r)
 {
-	uint64_t need = MIN((uint64_t)RNG_MIN_BURST, r->burst);
-	uint64_t ns = (need * 1000000000ull + r->rate - 1) / r->rate;
+	uint64_t need = MIN((uint64_t)RNG_MIN_BURST, r->cfg.bandwidth.size);
+	uint64_t ns = rate_limiter_wait_ns(&r->rl, need, 0, clock_mono_ns());
 	struct itimerspec its = {0};
 
 	if (r->timer_armed)
 		return;
 	if (ns == 0)
-		ns = 1;
+		ns = 1; /* 0 would disarm: look again at once */
 	its.it_value.tv_sec = (time_t)(ns / 1000000000ull);
 	its.it_value.tv_nsec = (long)(ns % 1000000000ull);
 	if (timerfd_settime(r->timer_fd, 0, &its, NULL) == 0)
@@ -110,26 +107,27 @@ static uint32_t fill(struct virtio_rng *r, const struct virtq_chain *c, uint32_t
 static int rng_queue_notify(void *dev, uint32_t qidx)
 {
 	struct virtio_rng *r = dev;
+	uint64_t now = clock_mono_ns();
 
-	refill(r);
 	for (;;) {
-		uint32_t max = VIRTIO_RNG_MAX_REQ;
+		uint64_t max = VIRTIO_RNG_MAX_REQ;
 		uint32_t n;
 
 		if (r->rate) {
-			if (!r->tokens) {
+			max = MIN(max, available(r, now));
+			if (!max) {
 				/* Leave the rest queued until tokens accrue. */
 				arm_timer(r);
 				break;
 			}
-			max = (uint32_t)MIN((uint64_t)max, r->tokens);
 		}
 		/* A queue's worth per call: the core re-signals the queue. */
 		if (virtio_dev_pop(&r->vd, qidx, &r->chain) <= 0)
 			break;
-		n = fill(r, &r->chain, max);
+		n = fill(r, &r->chain, (uint32_t)max);
+		/* n <= what was available at the same instant: always passes. */
 		if (r->rate)
-			r->tokens -= n;
+			(void)rate_limiter_consume(&r->rl, n, 0, now);
 		r->bytes += n;
 		virtio_dev_push(&r->vd, qidx, r->chain.gen, r->chain.head, n);
 	}
@@ -203,19 +201,23 @@ static void rng_resume(void *dev)
 static int rng_save(void *dev, struct state_buf *out)
 {
 	struct virtio_rng *r = dev;
-	uint64_t age = clock_mono_ns() - r->last_ns;
 
 	state_put_u64(out, r->rate);
-	state_put_u64(out, r->tokens);
-	state_put_u64(out, MIN(age, REFILL_AGE_MAX_NS));
+	rate_limiter_save(&r->rl, out);
 	state_put_u8(out, r->blocked);
 	return 0;
 }
 
 struct rng_saved {
-	uint64_t tokens, age;
+	struct rate_limiter rl;
 	bool blocked;
 };
+
+static bool bucket_is(const struct token_bucket *b, const struct token_bucket_config *c)
+{
+	return b->size == c->size && b->one_time_burst == c->one_time_burst &&
+	       b->refill_time_ms == c->refill_time_ms;
+}
 
 static void rng_load(void *dev, struct state_reader *in, uint32_t version, void *scratch)
 {
@@ -225,21 +227,27 @@ static void rng_load(void *dev, struct state_reader *in, uint32_t version, void 
 	uint8_t blocked;
 
 	(void)version;
-	s->tokens = state_get_u64(in);
-	s->age = state_get_u64(in);
-	blocked = state_get_u8(in);
-	if (in->err)
-		return;
-	/* GUEST (snapshot): the limit is this device's configuration; the
-	 * bucket cannot hold more than its size. */
-	if (rate != r->rate) {
+	if (!in->err && rate != r->rate) {
+		/* GUEST (snapshot): the limit is this device's configuration. */
 		state_fail(in, "rate limit %llu B/s differs from this device's %llu B/s",
 			   (unsigned long long)rate, (unsigned long long)r->rate);
 		return;
 	}
-	if (state_check(in, s->tokens <= r->burst, "tokens", s->tokens) &&
-	    state_check(in, s->age <= REFILL_AGE_MAX_NS, "refill age", s->age) &&
-	    state_check(in, blocked <= (r->rate ? 1 : 0), "blocked", blocked))
+	/* The limiter checks its own fields against each other (the bucket
+	 * cannot hold more than its size, ...); its buckets must also be the
+	 * ones this rate makes. */
+	if (!in->err && rate_limiter_restore(&s->rl, in, clock_mono_ns()) < 0)
+		return;
+	if (!in->err && (!bucket_is(&s->rl.bytes, &r->cfg.bandwidth) ||
+			 !bucket_is(&s->rl.ops, &r->cfg.ops))) {
+		state_fail(in, "token bucket (size %llu, refill %llu ms) is not the one of "
+			   "%llu B/s", (unsigned long long)s->rl.bytes.size,
+			   (unsigned long long)s->rl.bytes.refill_time_ms,
+			   (unsigned long long)r->rate);
+		return;
+	}
+	blocked = state_get_u8(in);
+	if (!in->err && state_check(in, blocked <= (r->rate ? 1 : 0), "blocked", blocked))
 		s->blocked = blocked;
 }
 
@@ -248,8 +256,7 @@ static void rng_apply(void *dev, const void *scratch)
 	struct virtio_rng *r = dev;
 	const struct rng_saved *s = scratch;
 
-	r->tokens = s->tokens;
-	r->last_ns = clock_mono_ns() - s->age;
+	r->rl = s->rl;
 	disarm_timer(r);
 	r->blocked = s->blocked;
 }
@@ -302,9 +309,10 @@ int virtio_rng_new(struct virtio_rng **out, const struct guest_mem *gm, struct e
 	r->timer_fd = -1;
 	r->loop = loop;
 	r->rate = bytes_per_sec;
-	r->burst = MAX(bytes_per_sec, (uint64_t)RNG_MIN_BURST);
-	r->tokens = r->burst;
-	r->last_ns = clock_mono_ns();
+	rng_limit_config(bytes_per_sec, &r->cfg);
+	err = rate_limiter_init(&r->rl, &r->cfg, clock_mono_ns());
+	if (err < 0) /* a refill time of at most 64 s: cannot happen */
+		goto fail_free;
 	err = virtio_dev_init(&r->vd, gm, &rng_ops, r, name ? name : "virtio-rng");
 	if (err < 0)
 		goto fail_free;

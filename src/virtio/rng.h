@@ -1,6 +1,7 @@
 /* virtio-rng (entropy device, VIRTIO 1.2 section 5.4): fills the guest's
  * device-writable buffers from getrandom(), optionally rate-limited by a
- * token bucket whose refill is waited for with a timerfd on the event loop. */
+ * token bucket (ratelimit.h) whose refill is waited for with a timerfd on
+ * the event loop. */
 #ifndef KITE_VIRTIO_RNG_H
 #define KITE_VIRTIO_RNG_H
 

@@ -1,8 +1,9 @@
 /* libFuzzer target for src/virtio/blk.c: fuzz-provided guest memory holds
  * the descriptor table, the avail ring and every request header, segment
  * and buffer; a virtio-blk device backed by a 1 MiB memfd processes it
- * through the mmio transport (io_uring or thread-pool backend), optionally
- * with a reset while I/O is in flight. */
+ * through the mmio transport (io_uring or thread-pool backend, or a
+ * rate-limited one on a fake clock whose refill timer is fired by hand),
+ * optionally with a reset while I/O is in flight. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,11 +23,18 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+static uint64_t fake_ns = 1000000000ull;
+
+static uint64_t fake_now(void)
+{
+	return fake_ns;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static uint8_t *mem;
 	static struct guest_mem gm;
-	static struct virtio_blk *devs[2];
+	static struct virtio_blk *devs[3];
 	struct virtio_blk *b;
 	struct virtio_dev *t;
 	struct vqd q;
@@ -36,7 +44,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		log_set_level(LOG_ERROR);
 		mem = aligned_alloc(4096, MEM_SIZE);
 		gm_init_wrap(&gm, mem, MEM_SIZE);
-		for (int i = 0; i < 2; i++) {
+		for (int i = 0; i < 3; i++) {
 			struct virtio_blk_opts o = {.serial = "fuzz"};
 			char path[64];
 			int fd = memfd_create("kite-fuzz-disk", 0);
@@ -49,6 +57,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			/* The io_uring device polls its queue after kicks (briefly:
 			 * each poll ends 2 us after the last progress). */
 			o.poll_ns = i ? 0 : 2000;
+			if (i == 2) { /* a few requests, then the limit */
+				o.bps = 8192;
+				o.iops = 4;
+				o.burst = 4096;
+				o.now = fake_now;
+			}
 			if (virtio_blk_new(&devs[i], &gm, NULL, &o, "fuzz-blk") < 0)
 				abort();
 		}
@@ -56,7 +70,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size < 2)
 		return 0;
 	flags = data[0];
-	b = devs[(flags >> 3) & 1];
+	/* Bits 3 and 7: the device (the limited one when both are set). */
+	b = devs[(flags >> 3) & 1 ? ((flags >> 7) ? 2 : 1) : 0];
 	memset(mem, 0, MEM_SIZE);
 	memcpy(mem, data + 1, size - 1 < MEM_SIZE ? size - 1 : MEM_SIZE);
 	t = virtio_blk_vdev(b);
@@ -75,5 +90,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		vqd_wr(t, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
 	}
 	virtio_blk_drain(b);
+	/* Whatever the limit parked: the timer brings it back (or drops it
+	 * after a reset). The clock goes on across inputs, so the buckets
+	 * are in any state. */
+	for (int i = 0; i < 3 && virtio_blk_limit_wait_ns(b); i++) {
+		fake_ns += virtio_blk_limit_wait_ns(b);
+		virtio_blk_limit_fire(b);
+		virtio_blk_drain(b);
+	}
 	return 0;
 }

@@ -203,6 +203,18 @@ static void linux_and_devices(void **state)
 	assert_int_equal(c.disks[0].poll_us, 0);
 	assert_int_equal(c.disks[1].poll_us, 1000);
 	assert_int_equal(c.disks[1].read_only, 1);
+	assert_int_equal(c.disks[0].bps, 0);
+	assert_int_equal(c.disks[0].iops, 0);
+	assert_int_equal(PARSE(&c, &cmd, "run", "--image", "x", "--disk",
+			       "a.img,bps=10M,iops=500,burst=64K", "--disk", "b.img,iops=0x10",
+			       "--disk", "c.img,bps=1000"), 0);
+	assert_int_equal(c.disks[0].bps, 10ull << 20);
+	assert_int_equal(c.disks[0].iops, 500);
+	assert_int_equal(c.disks[0].burst, 64ull << 10);
+	assert_int_equal(c.disks[1].bps, 0);
+	assert_int_equal(c.disks[1].iops, 16);
+	assert_int_equal(c.disks[2].bps, 1000);
+	assert_int_equal(c.disks[2].burst, 0);
 	assert_int_equal(PARSE(&c, &cmd, "run", "--kernel", "bzImage", "--initrd", "i.cpio",
 			       "--cmdline", "console=ttyS0 quiet", "--disk", "a.img",
 			       "--disk", "b.img,ro,serial=DATA1", "--rng=4096"), 0);
@@ -236,6 +248,20 @@ static void linux_bad_input(void **state)
 		{{"run", "--image", "x", "--disk", "a.img,poll="}, "microseconds"},
 		{{"run", "--image", "x", "--disk", "a.img,poll=-1"}, "microseconds"},
 		{{"run", "--image", "x", "--disk", "a.img,serial=123456789012345678901"}, "20"},
+		{{"run", "--image", "x", "--disk", "a.img,bps=0"}, "bps=0: expected a positive"},
+		{{"run", "--image", "x", "--disk", "a.img,bps="}, "bytes per second"},
+		{{"run", "--image", "x", "--disk", "a.img,bps=fast"}, "bps=fast"},
+		{{"run", "--image", "x", "--disk", "a.img,bps=-5"}, "bytes per second"},
+		{{"run", "--image", "x", "--disk", "a.img,bps=1T"}, "bps=1T"},
+		{{"run", "--image", "x", "--disk", "a.img,bps=99999999999999999999"}, "bps="},
+		{{"run", "--image", "x", "--disk", "a.img,bps=17179869184G"}, "bps="},
+		{{"run", "--image", "x", "--disk", "a.img,iops=0"}, "requests per second"},
+		{{"run", "--image", "x", "--disk", "a.img,iops=1k"}, "iops=1k"},
+		{{"run", "--image", "x", "--disk", "a.img,iops= 5"}, "requests per second"},
+		{{"run", "--image", "x", "--disk", "a.img,burst=lots,bps=1"}, "burst=lots"},
+		{{"run", "--image", "x", "--disk", "a.img,burst=1M"}, "needs bps="},
+		{{"run", "--image", "x", "--disk", "a.img,iops=5,burst=1M"}, "needs bps="},
+		{{"run", "--image", "x", "--disk", "a.img,bsp=5"}, "unknown option 'bsp=5'"},
 		{{"run", "--image", "x", "--rng=fast"}, "--rng"},
 		{{"run", "--image", "x", "--rng=0"}, "--rng"},
 		{{"run", "--kernel", "k", "--console", "tty"}, "serial or virtio"},

@@ -218,17 +218,19 @@ static void test_bad_sections(void **s)
 	assert_int_equal(vst_bad_sections(virtio_rng_device(victim), buf.data, buf.len,
 					  MEM_SIZE), 0);
 	/* The device's own fields: tokens above the bucket, a rate that is
-	 * not this device's, blocked without a limit. */
+	 * not this device's, blocked without a limit. Layout: u64 rate, the
+	 * limiter (u32 version, per bucket six u64 of which budget is the
+	 * fourth, u64 throttled: 108 bytes), u8 blocked. */
 	p = vst_payload(buf.data) + VST_Q0 + VST_Q_SIZE;
 	bad = malloc(buf.len);
 	memcpy(bad, buf.data, buf.len);
 	vst_put(bad + p, 8, 100);
 	assert_int_equal(vst_refused(virtio_rng_device(victim), bad, buf.len, "rate"), 0);
 	memcpy(bad, buf.data, buf.len);
-	vst_put(bad + p + 8, 8, 1000);
+	vst_put(bad + p + 8 + 4 + 3 * 8, 8, 1000); /* bytes budget */
 	assert_int_equal(vst_refused(virtio_rng_device(victim), bad, buf.len, "tokens"), 0);
 	memcpy(bad, buf.data, buf.len);
-	bad[p + 24] = 1;
+	bad[p + 8 + 108] = 1;
 	assert_int_equal(vst_refused(virtio_rng_device(victim), bad, buf.len, "blocked"), 0);
 	free(bad);
 	virtio_rng_free(victim);
