@@ -191,7 +191,7 @@ run_test() { # name needs timeout exits send expect cmd
 	fi
 	[ "$tmo" -gt $left ] && tmo=$left
 	[ "$send" = "-" ] && send=""
-	killat=$(trim "$(printf '%s\n' "$expect" | sed 's/;;/\n/g' | sed -n 's/^[[:space:]]*kill-at=//p' | head -n 1)")
+	killat=$(trim "$(printf '%s\n' "$expect" | sed -n 's/^[[:space:]]*kill-at=//p' | head -n 1)")
 	rc=""
 	run_hook "$name" pre
 	case $hook_rc in
@@ -261,7 +261,7 @@ run_test() { # name needs timeout exits send expect cmd
 	fi
 	if [ -z "$why" ] || [ $timed_out = 1 ]; then
 		# Report the first unmet expectation (also after a timeout: it says how far it got).
-		ex=$(printf '%s\n' "$expect" | sed 's/;;/\n/g')
+		ex=$expect
 		while IFS= read -r e; do
 			e=$(trim "$e")
 			[ -n "$e" ] && [ "$e" != "-" ] || continue
@@ -302,12 +302,18 @@ if [ ! -f "$LAB/tests.txt" ]; then
 	echo "KITE-LAB-ERROR no $LAB/tests.txt"
 	exit 1
 fi
-# Format of a line: name | needs | timeout_s | exit | send | expect | command
-grep -v -e '^[[:space:]]*#' -e '^[[:space:]]*$' "$LAB/tests.txt" >"$W/tests"
-while IFS='|' read -r name needs tmo exits send expect cmd; do
-	name=$(trim "$name")
+
+# One test of the table (the t_* fields of its block), unless KITE_LAB_ONLY leaves it out.
+run_block() {
+	[ -n "$t_name" ] || return 0
+	name=$t_name
 	if [ -n "$KITE_LAB_ONLY" ] && ! echo "$name" | grep -Eq -e "$KITE_LAB_ONLY"; then
-		continue
+		return 0
+	fi
+	if [ -n "$t_err" ] || [ -z "$t_cmd" ]; then
+		echo "KITE-LAB-BEGIN $name"
+		result "$name" FAIL "tests.txt: ${t_err:-no cmd line}"
+		return 0
 	fi
 	# Retry: in the nested lab a guest occasionally hangs or triple-faults
 	# because of QEMU 7.2's nested SVM emulation, below kite (README.md).
@@ -318,11 +324,55 @@ while IFS='|' read -r name needs tmo exits send expect cmd; do
 	[ "${KITE_LAB_TIER:-direct}" = nested ] && attempt=1
 	while :; do
 		first_before=$first_fail
-		run_test "$name" "$(trim "$needs")" "$(trim "$tmo")" "$(trim "$exits")" \
-			"$(trim "$send")" "$(trim "$expect")" "$(trim "$cmd")" </dev/null
+		run_test "$name" "$t_needs" "$t_tmo" "$t_exits" "$t_send" "$t_expect" "$t_cmd" </dev/null
 		[ "$attempt" = 1 ] && [ "$first_fail" != "$first_before" ] || break
 		attempt=2
 	done
-done <"$W/tests"
+}
+
+# The table (see the header of tests.txt): a block per test, "test NAME" and then field
+# lines "KEY VALUE" (needs, timeout, exit, send once; expect, cmd repeatable: expectations
+# one per line, cmd lines joined with a space; "+ TEXT" continues the line above with
+# nothing in between). '#' lines and blank lines are ignored.
+t_name="" t_last=""
+while read -r key val || [ -n "$key" ]; do
+	case $key in
+	'' | '#'*) continue ;;
+	test)
+		run_block
+		t_name=$val t_needs=- t_tmo=120 t_exits=0 t_send=- t_expect="" t_cmd="" t_err="" t_last=""
+		continue
+		;;
+	needs) t_needs=$val ;;
+	timeout) t_tmo=$val ;;
+	exit) t_exits=$val ;;
+	send) t_send=$val ;;
+	expect) t_expect="${t_expect:+$t_expect
+}$val" ;;
+	cmd) t_cmd="${t_cmd:+$t_cmd }$val" ;;
+	+)
+		# Continues the field line above, with nothing in between.
+		case $t_last in
+		needs) t_needs=$t_needs$val ;;
+		timeout) t_tmo=$t_tmo$val ;;
+		exit) t_exits=$t_exits$val ;;
+		send) t_send=$t_send$val ;;
+		expect) t_expect=$t_expect$val ;;
+		cmd) t_cmd=$t_cmd$val ;;
+		*) [ -n "$t_name" ] && t_err="'+' line without a field line above it" ;;
+		esac
+		continue
+		;;
+	*)
+		if [ -n "$t_name" ]; then
+			t_err="unknown field '$key'"
+		else
+			echo "KITE-LAB-ERROR tests.txt: '$key' outside a test block"
+		fi
+		;;
+	esac
+	t_last=$key
+done <"$LAB/tests.txt"
+run_block
 echo "KITE-LAB-DONE passed=$npass failed=$nfail skipped=$nskip"
 rm -rf "$W"
