@@ -158,7 +158,7 @@ enum {
 	OPT_IMAGE = 256, OPT_MODE, OPT_LOAD, OPT_ENTRY, OPT_REG, OPT_MEMORY, OPT_CPUS,
 	OPT_IRQCHIP, OPT_SERIAL_OUT, OPT_KVM_DEVICE, OPT_TIMESTAMPS, OPT_DEBUG_EXIT, OPT_LOG_LEVEL,
 	OPT_HELP, OPT_VERSION, OPT_KERNEL, OPT_INITRD, OPT_CMDLINE, OPT_DISK, OPT_RNG, OPT_CONSOLE, OPT_CONSOLE_SOCKET,
-	OPT_ON_REBOOT,
+	OPT_ON_REBOOT, OPT_API_SOCK, OPT_ID, OPT_CONFIG_FILE, OPT_NO_API, OPT_MAX_PAYLOAD,
 };
 
 static const struct option run_opts[] = {
@@ -183,6 +183,11 @@ static const struct option run_opts[] = {
 	{"console", required_argument, NULL, OPT_CONSOLE},
 	{"console-socket", required_argument, NULL, OPT_CONSOLE_SOCKET},
 	{"on-reboot", required_argument, NULL, OPT_ON_REBOOT},
+	{"api-sock", required_argument, NULL, OPT_API_SOCK},
+	{"id", required_argument, NULL, OPT_ID},
+	{"config-file", required_argument, NULL, OPT_CONFIG_FILE},
+	{"no-api", no_argument, NULL, OPT_NO_API},
+	{"http-api-max-payload-size", required_argument, NULL, OPT_MAX_PAYLOAD},
 	{"help", no_argument, NULL, OPT_HELP},
 	{"version", no_argument, NULL, OPT_VERSION},
 	{NULL, 0, NULL, 0},
@@ -432,6 +437,24 @@ static int parse_one(int c, const char *arg, struct vm_config *cfg, enum config_
 		else
 			return fail(err, errlen, "--on-reboot %s: expected exit or restart", arg);
 		return 0;
+	case OPT_API_SOCK:
+		cfg->api_socket = arg;
+		return 0;
+	case OPT_ID:
+		cfg->instance_id = arg;
+		return 0;
+	case OPT_CONFIG_FILE:
+		cfg->config_file = arg;
+		return 0;
+	case OPT_NO_API:
+		cfg->no_api = 1;
+		return 0;
+	case OPT_MAX_PAYLOAD:
+		if (config_parse_u64(arg, &cfg->api_max_payload) || !cfg->api_max_payload ||
+		    cfg->api_max_payload > (64u << 20))
+			return fail(err, errlen,
+				    "--http-api-max-payload-size %s: bytes, 1 to 67108864", arg);
+		return 0;
 	case OPT_HELP:
 		*cmd = CMD_HELP;
 		return 0;
@@ -459,7 +482,8 @@ int config_validate(struct vm_config *cfg, char *err, size_t errlen)
 {
 	if (!cfg->image && !cfg->kernel)
 		return fail(err, errlen,
-			    "nothing to run: give --kernel FILE or --image FILE (see kite --help)");
+			    "nothing to run: give --kernel FILE, --image FILE, --config-file FILE "
+			    "or --api-sock PATH (see kite --help)");
 	if (cfg->image && cfg->kernel)
 		return fail(err, errlen, "--image and --kernel cannot be used together");
 	if (!cfg->kernel && (cfg->initrd || cfg->cmdline))
@@ -517,6 +541,15 @@ int config_parse(int argc, char **argv, struct vm_config *cfg, enum config_cmd *
 				return fail(err, errlen, "option %s needs a value", bad);
 			return fail(err, errlen, "unknown option %s (try kite --help)", bad);
 		}
+		switch (c) {
+		case OPT_IMAGE: case OPT_MODE: case OPT_LOAD: case OPT_ENTRY: case OPT_REG:
+		case OPT_MEMORY: case OPT_CPUS: case OPT_KERNEL: case OPT_INITRD: case OPT_CMDLINE:
+		case OPT_DISK: case OPT_RNG:
+			cfg->guest_opts = 1;
+			break;
+		default:
+			break;
+		}
 		rc = parse_one(c, optarg, cfg, cmd, err, errlen);
 		if (rc)
 			return rc;
@@ -525,6 +558,17 @@ int config_parse(int argc, char **argv, struct vm_config *cfg, enum config_cmd *
 	}
 	if (optind < argc - idx)
 		return fail(err, errlen, "unexpected argument '%s'", argv[idx + optind]);
+	if (cfg->config_file && cfg->guest_opts)
+		return fail(err, errlen, "--config-file describes the guest: kite's own guest "
+			    "options (--image, --kernel, --disk, --memory, ...) cannot be added to it");
+	if (cfg->no_api && !cfg->config_file)
+		return fail(err, errlen, "--no-api needs --config-file (nothing else could "
+			    "configure the guest)");
+	if (cfg->no_api && cfg->api_socket)
+		return fail(err, errlen, "--no-api and --api-sock cannot be used together");
+	/* A config file is read, and an API-configured guest checked, later. */
+	if (cfg->config_file || (!cfg->guest_opts && cfg->api_socket))
+		return 0;
 	return config_validate(cfg, err, errlen);
 }
 

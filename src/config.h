@@ -82,7 +82,12 @@ struct vm_config {
 	enum irqchip_choice irqchip;
 	const char *kvm_device;
 	const char *serial_out;
-	const char *api_socket;
+	const char *api_socket;    /* --api-sock: the control API */
+	const char *instance_id;   /* --id */
+	const char *config_file;   /* --config-file: Firecracker's JSON */
+	int no_api;                /* --no-api */
+	uint64_t api_max_payload;  /* --http-api-max-payload-size */
+	int guest_opts;            /* an option that describes the guest was given */
 	struct disk_config disks[CONFIG_MAX_DISKS];
 	char disk_specs[CONFIG_MAX_DISKS][1024]; /* --disk values, split in place */
 	int nr_disks;

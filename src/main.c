@@ -46,7 +46,7 @@ int main(int argc, char **argv)
 		return EXIT_OK;
 	}
 	log_set_level((enum log_level)cfg.log_level);
-	if (vmm_open(&vmm, &cfg, &t_start, &e) || vmm_start(&vmm, &e)) {
+	if (vmm_open(&vmm, &cfg, &t_start, &e) || (vmm_guest_given(&vmm) && vmm_start(&vmm, &e))) {
 		fprintf(stderr, "kite: %s\n", e.msg);
 		vmm_close(&vmm);
 		return vmm_blame_status(&e);

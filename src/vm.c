@@ -460,6 +460,11 @@ int vm_pause(struct vm *vm)
 	return 0;
 }
 
+int vm_ctrl_alt_del(struct vm *vm)
+{
+	return board_ctrl_alt_del(vm->board);
+}
+
 void vm_resume(struct vm *vm)
 {
 	device_list_resume(&vm->devices);

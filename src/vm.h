@@ -98,6 +98,8 @@ void vm_destroy(struct vm *vm);
  * is not a vCPU's. */
 int vm_pause(struct vm *vm) MUST_CHECK;
 void vm_resume(struct vm *vm);
+/* Ctrl+Alt+Del through the i8042, as a keyboard would send it. */
+int vm_ctrl_alt_del(struct vm *vm) MUST_CHECK;
 
 /* The first reason wins: later requests (say a vCPU's triple fault while
  * the guest is powering off) only make sure everything stops. Returns 1

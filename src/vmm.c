@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "api/fc_config.h"
 #include "log.h"
 
 static int exit_status(enum vm_stop_reason r, int status)
@@ -67,6 +68,105 @@ static void stop_cb(void *ctx, enum vm_stop_reason reason, int status)
 	ev_stop(&v->loop);
 }
 
+static enum api_state api_state(void *ctx)
+{
+	struct vmm *v = ctx;
+
+	return v->state == VMM_PAUSED ? API_PAUSED : v->state == VMM_RUNNING ? API_RUNNING
+									   : API_NOT_STARTED;
+}
+
+static int api_start(void *ctx, char *err, size_t errlen)
+{
+	struct vmm *v = ctx;
+	struct error e = {0};
+	int rc = vmm_start(v, &e);
+
+	if (rc)
+		snprintf(err, errlen, "%s", e.msg);
+	return rc;
+}
+
+static int api_pause(void *ctx, char *err, size_t errlen)
+{
+	int rc = vmm_pause(ctx);
+
+	if (rc)
+		snprintf(err, errlen, "cannot pause the microVM: %s", strerror(-rc));
+	return rc;
+}
+
+static int api_resume(void *ctx, char *err, size_t errlen)
+{
+	int rc = vmm_resume(ctx);
+
+	if (rc)
+		snprintf(err, errlen, "cannot resume the microVM: %s", strerror(-rc));
+	return rc;
+}
+
+static int api_ctrl_alt_del(void *ctx, char *err, size_t errlen)
+{
+	struct vmm *v = ctx;
+	int rc = v->built ? vm_ctrl_alt_del(&v->vm) : -ENODEV;
+
+	if (rc)
+		snprintf(err, errlen, "cannot send Ctrl+Alt+Del: %s",
+			 rc == -EBUSY ? "the guest has not read the keys sent before"
+				      : strerror(-rc));
+	return rc;
+}
+
+static int api_flush_metrics(void *ctx, char *err, size_t errlen)
+{
+	struct vmm *v = ctx;
+
+	if (!v->router.metrics.set) {
+		snprintf(err, errlen, "The metrics system was not initialized.");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* --config-file and --api-sock. */
+static int open_control(struct vmm *v, struct error *e)
+{
+	struct vm_config *cfg = v->cfg;
+	int rc;
+
+	v->router = (struct api_router){
+		.cfg = cfg,
+		.id = cfg->instance_id ? cfg->instance_id : "anonymous-instance",
+		.ops = {v, api_state, api_start, api_pause, api_resume, api_ctrl_alt_del,
+			api_flush_metrics},
+	};
+	if (!cfg->guest_opts && (cfg->config_file || cfg->api_socket)) {
+		/* Configured the Firecracker way: its defaults and command line. */
+		cfg->fc = 1;
+		cfg->memory = FC_DEFAULT_MEM_MIB << 20;
+	}
+	if (cfg->config_file) {
+		rc = fc_config_file(cfg, &v->router.logger, &v->router.metrics, cfg->config_file,
+				    e->msg, sizeof(e->msg));
+		if (rc)
+			return error_blame(e, rc, BLAME_INPUT);
+	}
+	if (!cfg->api_socket || cfg->no_api)
+		return 0;
+	rc = api_server_open(&v->api, cfg->api_socket,
+			     cfg->api_max_payload ? cfg->api_max_payload : HTTP_MAX_PAYLOAD_DEFAULT,
+			     e->msg, sizeof(e->msg));
+	if (rc)
+		return error_blame(e, rc, error_blame_path(rc));
+	rc = api_server_attach(v->api, &v->loop, &(struct api_handler){api_route, &v->router});
+	return rc ? error_set(e, rc, BLAME_HOST, "cannot serve the API: %s", strerror(-rc)) : 0;
+}
+
+bool vmm_guest_given(const struct vmm *v)
+{
+	return v->cfg->image || v->cfg->kernel || v->cfg->config_file;
+}
+
 int vmm_open(struct vmm *v, struct vm_config *cfg, const struct timespec *t_start,
 	     struct error *e)
 {
@@ -87,7 +187,9 @@ int vmm_open(struct vmm *v, struct vm_config *cfg, const struct timespec *t_star
 	v->loop_ready = true;
 	rc = hostio_attach(v->io, &v->loop, &(struct vm_stopper){stop_cb, v}, e->msg,
 			   sizeof(e->msg));
-	return rc ? error_blame(e, rc, BLAME_HOST) : 0;
+	if (rc)
+		return error_blame(e, rc, BLAME_HOST);
+	return open_control(v, e);
 }
 
 static int build(struct vmm *v, struct error *e)
@@ -112,6 +214,10 @@ int vmm_start(struct vmm *v, struct error *e)
 
 	if (v->state != VMM_NOT_STARTED || v->built)
 		return error_set(e, -EALREADY, BLAME_INPUT, "the machine was started already");
+	/* An API or config-file guest: Firecracker's checks and command line. */
+	rc = v->cfg->fc ? fc_config_prepare(v->cfg, e->msg, sizeof(e->msg)) : 0;
+	if (rc)
+		return error_blame(e, rc, BLAME_INPUT);
 	if (!v->host_open) {
 		rc = vm_host_open(&v->host, v->cfg, v->io, e);
 		v->host_open = true;
@@ -234,7 +340,12 @@ void vmm_close(struct vmm *v)
 		 * user stopped kite (a stuck reader must not hold up a SIGTERM). */
 		hostio_flush(v->io, user ? 0 : 2000);
 	}
+	api_server_close(v->api);
+	v->api = NULL;
+	fc_logger_free(&v->router.logger);
+	fc_metrics_free(&v->router.metrics);
 	if (v->loop_ready)
 		ev_free(&v->loop);
 	hostio_close(v->io);
+	config_free(v->cfg);
 }

@@ -9,6 +9,8 @@
 #include <stdbool.h>
 #include <time.h>
 
+#include "api/router.h"
+#include "api/server.h"
 #include "compiler.h"
 #include "config.h"
 #include "error.h"
@@ -41,14 +43,21 @@ struct vmm {
 	struct vm vm;
 	bool built;   /* vm holds a machine (running or stopped) */
 	enum vmm_state state;
+	/* The control API (--api-sock) and what it configured. */
+	struct api_server *api;
+	struct api_router router;
 	/* A stop asked for while no machine runs (signal before boot). */
 	bool stopped;
 	int stop_status;
 };
 
-/* The event loop and the host console; nothing of a guest yet. */
+/* The event loop, the host console, the config file (--config-file) and
+ * the API socket (--api-sock); nothing of a guest yet. */
 int vmm_open(struct vmm *v, struct vm_config *cfg, const struct timespec *t_start,
 	     struct error *e) MUST_CHECK;
+/* Whether the options describe a guest to start at once (otherwise the
+ * API configures it and InstanceStart starts it). */
+bool vmm_guest_given(const struct vmm *v);
 /* Opens the host resources the config names and builds and starts the
  * machine (the command line's guest, or the API's InstanceStart). */
 int vmm_start(struct vmm *v, struct error *e) MUST_CHECK;

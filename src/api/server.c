@@ -39,15 +39,17 @@ struct api_server {
 
 static void conn_close(struct conn *c)
 {
+	struct api_server *s = c->s;
+
 	if (!c->used)
 		return;
-	ev_del(c->s->ev, c->fd);
+	ev_del(s->ev, c->fd);
 	close(c->fd);
 	free(c->in);
 	free(c->out);
 	memset(c, 0, sizeof(*c));
 	c->fd = -1;
-	c->s->nr_conns--;
+	s->nr_conns--;
 }
 
 static int out_append(struct conn *c, const void *p, size_t n)

@@ -300,6 +300,29 @@ static void kbd_destroy(struct device *d)
 	free(k);
 }
 
+int i8042_send_ctrl_alt_del(struct i8042 *k)
+{
+	/* Make codes only, as Firecracker sends them: Linux reboots on the
+	 * Del press while Ctrl and Alt are down. Set 1 when the controller
+	 * translates (CTR XLATE, what a PC's firmware leaves), set 2 if not. */
+	static const uint8_t set1[] = {0x1d, 0x38, 0xe0, 0x53};
+	static const uint8_t set2[] = {0x14, 0x11, 0xe0, 0x71};
+	const uint8_t *codes;
+	int rc = 0;
+
+	pthread_mutex_lock(&k->lock);
+	codes = CTR(k) & I8042_CTR_XLATE ? set1 : set2;
+	if (k->out_count + sizeof(set1) > I8042_OUTQ_SIZE) {
+		rc = -EBUSY; /* the guest has not read what is there yet */
+	} else {
+		for (size_t i = 0; i < sizeof(set1); i++)
+			out_push(k, codes[i], 0);
+		update_irq(k);
+	}
+	pthread_mutex_unlock(&k->lock);
+	return rc;
+}
+
 static int kbd_pause(struct device *d)
 {
 	struct i8042 *k = to_kbd(d);

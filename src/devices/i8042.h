@@ -96,6 +96,9 @@ extern const struct bus_ops i8042_data_ops; /* port 0x60 */
 extern const struct bus_ops i8042_cmd_ops;  /* port 0x64 */
 extern const struct device_ops i8042_device_ops;
 
+/* Puts Ctrl, Alt and Del key presses in the output buffer with IRQ 1, for
+ * the API's SendCtrlAltDel. -EBUSY when the buffer has no room. Any thread. */
+int i8042_send_ctrl_alt_del(struct i8042 *k) MUST_CHECK;
 int i8042_init(struct i8042 *k, const struct i8042_config *cfg) MUST_CHECK;
 void i8042_free(struct i8042 *k);
 /* A heap device named `name`, freed by its destroy op. */

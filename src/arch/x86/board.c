@@ -27,6 +27,7 @@
 struct board {
 	struct machine *m;
 	struct serial8250 *uart;
+	struct i8042 *kbd;
 	struct rtc_cmos *rtc;
 	int rtc_timer_fd; /* CLOCK_REALTIME timerfd for rtc_cmos_tick */
 	bool rtc_timer_watched;
@@ -112,6 +113,7 @@ static int make_i8042(struct board *p, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot create the i8042: %s", strerror(-rc));
 		return rc;
 	}
+	p->kbd = k;
 	return place(p, &k->dev,
 		     (const struct bus_range[]){
 			     {BOARD_I8042_DATA_PORT, 1, &i8042_data_ops, k, "i8042-data"},
@@ -283,6 +285,11 @@ int board_create(struct machine *m, struct board **out, char *err, size_t errlen
 	for (size_t i = 0; i < ARRAY_SIZE(rows) && !rc; i++)
 		rc = rows[i](p, err, errlen);
 	return rc;
+}
+
+int board_ctrl_alt_del(struct board *p)
+{
+	return p && p->kbd ? i8042_send_ctrl_alt_del(p->kbd) : -ENODEV;
 }
 
 /* The devices themselves go with the device list; this undoes the host

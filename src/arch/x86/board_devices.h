@@ -12,5 +12,7 @@ struct board;
 
 int board_create(struct machine *m, struct board **out, char *err, size_t errlen) MUST_CHECK;
 void board_destroy(struct board *b);
+/* Ctrl+Alt+Del key presses through the i8042 (API SendCtrlAltDel). */
+int board_ctrl_alt_del(struct board *b) MUST_CHECK;
 
 #endif
