@@ -1,4 +1,5 @@
 /* Unit tests for the i8042 controller model. */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -275,6 +276,35 @@ static void test_wide_access(void **state)
 	assert_int_equal(d[1], 0xff);
 }
 
+/* The API's SendCtrlAltDel: Ctrl, Alt, Del presses on the keyboard port,
+ * translated to set 1 when the CTR asks for translation, with IRQ 1. */
+static void test_ctrl_alt_del(void **state)
+{
+	struct fixture *f = *state;
+	static const uint8_t set1[] = {0x1d, 0x38, 0xe0, 0x53};
+	static const uint8_t set2[] = {0x14, 0x11, 0xe0, 0x71};
+	uint8_t ctr = query(f, 0x20);
+
+	cmd(f, 0x60);
+	put(f, ctr | I8042_CTR_XLATE | I8042_CTR_KBDINT);
+	assert_int_equal(i8042_send_ctrl_alt_del(&f->k), 0);
+	assert_true(f->nr_kbd > 0 && f->kbd[f->nr_kbd - 1] == 1);
+	for (size_t i = 0; i < sizeof(set1); i++) {
+		assert_int_equal(status(f) & (I8042_STR_OBF | I8042_STR_AUXDATA), I8042_STR_OBF);
+		assert_int_equal(data(f), set1[i]);
+	}
+	assert_int_equal(status(f) & I8042_STR_OBF, 0);
+	cmd(f, 0x60);
+	put(f, (ctr & ~I8042_CTR_XLATE) | I8042_CTR_KBDINT);
+	assert_int_equal(i8042_send_ctrl_alt_del(&f->k), 0);
+	for (size_t i = 0; i < sizeof(set2); i++)
+		assert_int_equal(data(f), set2[i]);
+	/* A guest that reads nothing: no room, refused, nothing dropped. */
+	assert_int_equal(i8042_send_ctrl_alt_del(&f->k), 0);
+	assert_int_equal(i8042_send_ctrl_alt_del(&f->k), 0);
+	assert_int_equal(i8042_send_ctrl_alt_del(&f->k), -EBUSY);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -289,6 +319,7 @@ int main(void)
 		T(test_output_overflow_drops),
 		T(test_reset_commands),
 		T(test_wide_access),
+		T(test_ctrl_alt_del),
 #undef T
 	};
 
