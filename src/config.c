@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "log.h"
 
@@ -48,6 +49,9 @@ const char config_help_text[] =
 	"\n"
 	"Machine:\n"
 	"  --memory SIZE         guest RAM, K/M/G suffix, bare number = MiB (default 256M)\n"
+	"  --hugepages none|2M|transparent  guest RAM on 2 MiB huge pages (needs\n"
+	"                        enough free in /proc/sys/vm/nr_hugepages; --memory a\n"
+	"                        multiple of 2M), or on transparent huge pages\n"
 	"  --cpus N              vCPUs (default 1)\n"
 	"  --irqchip on|off      in-kernel IOAPIC/LAPIC/PIT (default: off for --image,\n"
 	"                        so that 'hlt' ends the guest; on for --kernel)\n"
@@ -159,6 +163,7 @@ enum {
 	OPT_IRQCHIP, OPT_SERIAL_OUT, OPT_KVM_DEVICE, OPT_TIMESTAMPS, OPT_DEBUG_EXIT, OPT_LOG_LEVEL,
 	OPT_HELP, OPT_VERSION, OPT_KERNEL, OPT_INITRD, OPT_CMDLINE, OPT_DISK, OPT_RNG, OPT_CONSOLE, OPT_CONSOLE_SOCKET,
 	OPT_ON_REBOOT, OPT_API_SOCK, OPT_ID, OPT_CONFIG_FILE, OPT_NO_API, OPT_MAX_PAYLOAD,
+	OPT_HUGEPAGES,
 };
 
 static const struct option run_opts[] = {
@@ -169,6 +174,7 @@ static const struct option run_opts[] = {
 	{"reg", required_argument, NULL, OPT_REG},
 	{"memory", required_argument, NULL, OPT_MEMORY},
 	{"cpus", required_argument, NULL, OPT_CPUS},
+	{"hugepages", required_argument, NULL, OPT_HUGEPAGES},
 	{"irqchip", required_argument, NULL, OPT_IRQCHIP},
 	{"serial-out", required_argument, NULL, OPT_SERIAL_OUT},
 	{"kvm-device", required_argument, NULL, OPT_KVM_DEVICE},
@@ -362,6 +368,17 @@ static int parse_one(int c, const char *arg, struct vm_config *cfg, enum config_
 			return fail(err, errlen, "--memory %s: more than kite's limit of 1 TiB", arg);
 		cfg->memory = v;
 		return 0;
+	case OPT_HUGEPAGES:
+		if (!strcasecmp(arg, "none"))
+			cfg->huge_pages = HUGE_PAGES_NONE;
+		else if (!strcasecmp(arg, "2M"))
+			cfg->huge_pages = HUGE_PAGES_2M;
+		else if (!strcasecmp(arg, "transparent"))
+			cfg->huge_pages = HUGE_PAGES_TRANSPARENT;
+		else
+			return fail(err, errlen, "--hugepages %s: expected none, 2M or transparent",
+				    arg);
+		return 0;
 	case OPT_CPUS:
 		if (config_parse_u64(arg, &v) || v == 0 || v > CONFIG_MAX_CPUS)
 			return fail(err, errlen, "--cpus %s: expected a number from 1 to %d", arg,
@@ -480,6 +497,9 @@ void config_init(struct vm_config *cfg)
 
 int config_validate(struct vm_config *cfg, char *err, size_t errlen)
 {
+	if (cfg->huge_pages == HUGE_PAGES_2M && cfg->memory % (2ull << 20))
+		return fail(err, errlen, "--memory %llu KiB: 2 MiB huge pages need a multiple of 2M",
+			    (unsigned long long)(cfg->memory >> 10));
 	if (!cfg->image && !cfg->kernel)
 		return fail(err, errlen,
 			    "nothing to run: give --kernel FILE, --image FILE, --config-file FILE "
@@ -544,7 +564,7 @@ int config_parse(int argc, char **argv, struct vm_config *cfg, enum config_cmd *
 		switch (c) {
 		case OPT_IMAGE: case OPT_MODE: case OPT_LOAD: case OPT_ENTRY: case OPT_REG:
 		case OPT_MEMORY: case OPT_CPUS: case OPT_KERNEL: case OPT_INITRD: case OPT_CMDLINE:
-		case OPT_DISK: case OPT_RNG:
+		case OPT_DISK: case OPT_RNG: case OPT_HUGEPAGES:
 			cfg->guest_opts = 1;
 			break;
 		default:

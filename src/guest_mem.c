@@ -2,9 +2,14 @@
 #include "guest_mem.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
+
+#ifndef MFD_HUGE_2MB
+#define MFD_HUGE_2MB (21u << 26) /* log2(2 MiB) << MFD_HUGE_SHIFT */
+#endif
 
 static void layout(struct guest_mem *gm)
 {
@@ -19,8 +24,47 @@ static void layout(struct guest_mem *gm)
 	}
 }
 
-int gm_init(struct guest_mem *gm, uint64_t size)
+int gm_huge_pages_needed(uint64_t size, uint64_t *pages)
 {
+	if (size == 0 || size % GM_HUGE_2M)
+		return -EINVAL;
+	*pages = size / GM_HUGE_2M;
+	return 0;
+}
+
+int gm_huge_pages_free(const char *meminfo, uint64_t *pages)
+{
+	unsigned long long free_ = 0, rsvd = 0, kib = 0, v;
+	int seen = 0;
+	char line[128];
+	FILE *f = fopen(meminfo, "re");
+
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "HugePages_Free: %llu", &v) == 1)
+			free_ = v, seen |= 1;
+		else if (sscanf(line, "HugePages_Rsvd: %llu", &v) == 1)
+			rsvd = v, seen |= 2;
+		else if (sscanf(line, "Hugepagesize: %llu kB", &v) == 1)
+			kib = v, seen |= 4;
+	}
+	fclose(f);
+	if (seen != 7)
+		return -ENOENT;
+	/* MFD_HUGE_2MB takes 2 MiB pages from their own pool, whatever the
+	 * default size; the default pool is the one meminfo counts. */
+	if (kib != GM_HUGE_2M >> 10)
+		return -ENOTSUP;
+	*pages = free_ > rsvd ? free_ - rsvd : 0;
+	return 0;
+}
+
+int gm_init_backed(struct guest_mem *gm, uint64_t size, enum gm_backing pages)
+{
+	unsigned int mfd = MFD_CLOEXEC;
+	int flags = MAP_SHARED | MAP_NORESERVE;
+	uint64_t n;
 	void *p;
 	int fd;
 
@@ -30,7 +74,15 @@ int gm_init(struct guest_mem *gm, uint64_t size)
 		return -EINVAL;
 	if (size > (uint64_t)SIZE_MAX / 2)
 		return -ENOMEM;
-	fd = memfd_create("kite-guest-ram", MFD_CLOEXEC);
+	if (pages == GM_PAGES_HUGE_2M) {
+		if (gm_huge_pages_needed(size, &n))
+			return -EINVAL;
+		mfd |= MFD_HUGETLB | MFD_HUGE_2MB;
+		/* Reserve every page now: too few is an error here, not a
+		 * SIGBUS when the guest touches the last ones. */
+		flags = MAP_SHARED;
+	}
+	fd = memfd_create("kite-guest-ram", mfd);
 	if (fd < 0)
 		return -errno;
 	if (ftruncate(fd, (off_t)size) < 0) {
@@ -39,7 +91,7 @@ int gm_init(struct guest_mem *gm, uint64_t size)
 		return e;
 	}
 	/* MAP_NORESERVE: guest RAM is committed as the guest touches it. */
-	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE, fd, 0);
+	p = mmap(NULL, size, PROT_READ | PROT_WRITE, flags, fd, 0);
 	if (p == MAP_FAILED) {
 		int e = -errno;
 		close(fd);
@@ -47,12 +99,19 @@ int gm_init(struct guest_mem *gm, uint64_t size)
 	}
 	/* Keep guest RAM out of core dumps: it may hold the guest's secrets. */
 	madvise(p, size, MADV_DONTDUMP);
+	if (pages == GM_PAGES_THP)
+		(void)madvise(p, size, MADV_HUGEPAGE); /* best effort: THP may be off */
 	gm->fd = fd;
 	gm->base = p;
 	gm->size = size;
 	gm->owned = 1;
 	layout(gm);
 	return 0;
+}
+
+int gm_init(struct guest_mem *gm, uint64_t size)
+{
+	return gm_init_backed(gm, size, GM_PAGES_4K);
 }
 
 void gm_init_wrap(struct guest_mem *gm, void *mem, uint64_t size)

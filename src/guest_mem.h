@@ -30,9 +30,27 @@ struct guest_mem {
 	int owned;         /* 1 when gm_free must unmap/close */
 };
 
+/* What backs guest RAM. HUGE_2M: a hugetlbfs memfd of 2 MiB pages, all
+ * reserved when mapped (never MAP_NORESERVE: a page missing later would be
+ * a SIGBUS inside the guest). THP: ordinary memory with MADV_HUGEPAGE
+ * (best effort). */
+enum gm_backing { GM_PAGES_4K, GM_PAGES_HUGE_2M, GM_PAGES_THP };
+#define GM_HUGE_2M (2ull << 20)
+
 /* Allocates `size` bytes of RAM from a memfd (rounded up to 4 KiB by the
  * caller's validation; size must be a multiple of 4 KiB and nonzero). */
 int gm_init(struct guest_mem *gm, uint64_t size) MUST_CHECK;
+/* The same on the given pages. HUGE_2M: size must be a multiple of 2 MiB
+ * (-EINVAL); -ENOMEM when the host has too few huge pages free (see
+ * gm_huge_pages_needed and gm_huge_pages_free for the message). */
+int gm_init_backed(struct guest_mem *gm, uint64_t size, enum gm_backing pages) MUST_CHECK;
+/* 2 MiB pages for `size` bytes; -EINVAL unless size is a nonzero multiple
+ * of 2 MiB. */
+int gm_huge_pages_needed(uint64_t size, uint64_t *pages) MUST_CHECK;
+/* 2 MiB pages free and not reserved (HugePages_Free - HugePages_Rsvd)
+ * according to a meminfo file (normally /proc/meminfo); -ENOENT when it
+ * does not say, -ENOTSUP when its huge page size is not 2 MiB. */
+int gm_huge_pages_free(const char *meminfo, uint64_t *pages) MUST_CHECK;
 /* Wraps caller-owned memory (unit tests and fuzzers: plain malloc'd memory
  * at guest address 0). No hole is made. */
 void gm_init_wrap(struct guest_mem *gm, void *mem, uint64_t size);

@@ -136,11 +136,16 @@ static int make_blk(struct machine_virtio *mv, int i, char *err, size_t errlen)
 static int make_rng(struct machine_virtio *mv, int i, char *err, size_t errlen)
 {
 	struct machine *m = mv->m;
+	const struct rate_limiter_config *rl = &m->cfg->rng_rl;
 	struct vslot *s = next_slot(mv, "rng", i);
 	struct virtio_rng *r;
 	int rc;
 
-	rc = virtio_rng_new(&r, m->gm, m->ev, m->cfg->rng_rate, s->name);
+	/* PUT /entropy's limiter when it limits anything, else --rng's rate. */
+	if (rl->bandwidth.size || rl->ops.size)
+		rc = virtio_rng_new_limited(&r, m->gm, m->ev, rl, s->name);
+	else
+		rc = virtio_rng_new(&r, m->gm, m->ev, m->cfg->rng_rate, s->name);
 	if (rc) {
 		snprintf(err, errlen, "--rng: %s", strerror(-rc));
 		return rc;

@@ -99,6 +99,43 @@ static void vcpu_halted(void *ctx, struct vcpu *v)
 		vm_request_stop(vm, VM_STOP_HALT, 0);
 }
 
+static enum gm_backing backing(enum huge_pages h)
+{
+	return h == HUGE_PAGES_2M ? GM_PAGES_HUGE_2M
+	       : h == HUGE_PAGES_TRANSPARENT ? GM_PAGES_THP : GM_PAGES_4K;
+}
+
+static int too_few_huge_pages(const struct vm_config *cfg, struct error *e)
+{
+	uint64_t need = cfg->memory / GM_HUGE_2M, have = 0;
+
+	if (gm_huge_pages_free("/proc/meminfo", &have) < 0 || have >= need)
+		have = 0; /* unknown, or taken meanwhile: the whole count */
+	return error_set(e, -ENOMEM, BLAME_INPUT,
+			 "huge pages 2M: %llu MiB of guest RAM needs %llu free 2 MiB huge pages, "
+			 "but the host has only %llu free (raise /proc/sys/vm/nr_hugepages by at "
+			 "least %llu)", (unsigned long long)(cfg->memory >> 20),
+			 (unsigned long long)need, (unsigned long long)have,
+			 (unsigned long long)(need - have));
+}
+
+/* 2 MiB pages: the size must fit them, and the host must have enough free
+ * (told up front, with the numbers; the mmap reservation is the real test). */
+static int huge_pages_check(const struct vm_config *cfg, struct error *e)
+{
+	uint64_t need, have;
+
+	if (cfg->huge_pages != HUGE_PAGES_2M)
+		return 0;
+	if (gm_huge_pages_needed(cfg->memory, &need))
+		return error_set(e, -EINVAL, BLAME_INPUT,
+				 "huge pages 2M: guest RAM (%llu KiB) must be a multiple of 2 MiB",
+				 (unsigned long long)(cfg->memory >> 10));
+	if (gm_huge_pages_free("/proc/meminfo", &have) == 0 && have < need)
+		return too_few_huge_pages(cfg, e);
+	return 0;
+}
+
 static int setup_memory(struct vm *vm, struct error *e)
 {
 	struct sysinfo si;
@@ -115,7 +152,12 @@ static int setup_memory(struct vm *vm, struct error *e)
 					 (unsigned long long)(host >> 20));
 		}
 	}
-	rc = gm_init(&vm->gm, vm->cfg->memory);
+	rc = huge_pages_check(vm->cfg, e);
+	if (rc)
+		return rc;
+	rc = gm_init_backed(&vm->gm, vm->cfg->memory, backing(vm->cfg->huge_pages));
+	if (rc == -ENOMEM && vm->cfg->huge_pages == HUGE_PAGES_2M)
+		return too_few_huge_pages(vm->cfg, e);
 	if (rc) {
 		return error_set(e, rc, rc == -EINVAL ? BLAME_INPUT : BLAME_HOST,
 				 "cannot allocate %llu MiB of guest RAM: %s",
@@ -438,6 +480,17 @@ int vm_run(struct vm *vm)
 	return rc;
 }
 
+/* Tells a guest with kvmclock that its vCPUs were stopped by the host: its
+ * soft-lockup watchdog then ignores the gap at resume instead of firing.
+ * Every vCPU is out of KVM_RUN here, as the ioctl wants. EINVAL: the guest
+ * has not set up kvmclock (raw images), nothing to tell. */
+static void kvmclock_paused(struct vm *vm)
+{
+	for (int i = 0; i < vm->nr_vcpus; i++)
+		if (ioctl(vm->vcpus[i].fd, KVM_KVMCLOCK_CTRL, 0) < 0 && errno != EINVAL)
+			log_warn("vm", "vcpu%d: KVM_KVMCLOCK_CTRL: %s", i, strerror(errno));
+}
+
 int vm_pause(struct vm *vm)
 {
 	int rc;
@@ -450,6 +503,7 @@ int vm_pause(struct vm *vm)
 		vm_resume(vm);
 		return -ESHUTDOWN;
 	}
+	kvmclock_paused(vm);
 	rc = device_list_pause(&vm->devices);
 	if (rc) {
 		for (int i = 0; i < vm->nr_vcpus; i++)

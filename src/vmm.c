@@ -117,6 +117,11 @@ static int api_ctrl_alt_del(void *ctx, char *err, size_t errlen)
 	return rc;
 }
 
+static int api_update_drive(void *ctx, const struct fc_drive_update *u, char *err, size_t errlen)
+{
+	return vmm_update_drive(ctx, u, err, errlen);
+}
+
 static int api_flush_metrics(void *ctx, char *err, size_t errlen)
 {
 	struct vmm *v = ctx;
@@ -138,7 +143,7 @@ static int open_control(struct vmm *v, struct error *e)
 		.cfg = cfg,
 		.id = cfg->instance_id ? cfg->instance_id : "anonymous-instance",
 		.ops = {v, api_state, api_start, api_pause, api_resume, api_ctrl_alt_del,
-			api_flush_metrics},
+			api_flush_metrics, api_update_drive},
 	};
 	if (!cfg->guest_opts && (cfg->config_file || cfg->api_socket)) {
 		/* Configured the Firecracker way: its defaults and command line. */

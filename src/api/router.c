@@ -108,6 +108,18 @@ static void put_drive(struct ctx *c)
 	done(c, fc_put_drive(c->r->cfg, c->id, c->body, err, sizeof(err)), err);
 }
 
+static void patch_drive(struct ctx *c)
+{
+	const struct api_ops *o = &c->r->ops;
+	struct fc_drive_update u;
+	char err[256] = "";
+	int rc = fc_parse_drive_update(c->id, c->body, &u, err, sizeof(err));
+
+	if (!rc)
+		rc = o->update_drive(o->ctx, &u, err, sizeof(err));
+	done(c, rc, err);
+}
+
 static void put_entropy(struct ctx *c)
 {
 	char err[256];
@@ -203,13 +215,13 @@ static const struct route routes[] = {
 	{"GET", "/vm/config", ANY, false, get_vm_config},
 	{"PUT", "/boot-source", PRE_BOOT, true, put_boot_source},
 	{"PUT", "/drives/", PRE_BOOT, true, put_drive},
+	{"PATCH", "/drives/", POST_BOOT, true, patch_drive},
 	{"PUT", "/entropy", PRE_BOOT, true, put_entropy},
 	{"PUT", "/logger", PRE_BOOT, true, put_logger},
 	{"PUT", "/metrics", PRE_BOOT, true, put_metrics},
 	{"PUT", "/actions", ANY, true, put_actions},
 	{"PATCH", "/vm", POST_BOOT, true, patch_vm},
 	/* Later issues: answered clearly until then. */
-	{"PATCH", "/drives/", ANY, false, unsupported},
 	{NULL, "/network-interfaces/", ANY, false, unsupported},
 	{NULL, "/vsock", ANY, false, unsupported},
 	{NULL, "/snapshot/create", ANY, false, unsupported},

@@ -30,6 +30,10 @@ struct api_ops {
 	int (*resume)(void *ctx, char *err, size_t errlen);
 	int (*ctrl_alt_del)(void *ctx, char *err, size_t errlen);
 	int (*flush_metrics)(void *ctx, char *err, size_t errlen);
+	/* PATCH /drives/{id} after boot: a checked update (new backing file
+	 * and/or rate limiter) for the running drive; on error nothing of it
+	 * took effect. */
+	int (*update_drive)(void *ctx, const struct fc_drive_update *u, char *err, size_t errlen);
 };
 
 struct api_router {

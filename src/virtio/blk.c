@@ -17,6 +17,7 @@
 
 #include <endian.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -327,6 +328,20 @@ static int blk_pause(void *dev)
 	return 0;
 }
 
+/* Lock not held. A swap while the VM was paused changed the config: the
+ * driver hears of it now. */
+static void blk_resume(void *dev)
+{
+	struct virtio_blk *b = dev;
+
+	virtio_dev_lock(&b->vd);
+	if (b->config_pending) {
+		b->config_pending = false;
+		virtio_dev_config_changed(&b->vd);
+	}
+	virtio_dev_unlock(&b->vd);
+}
+
 static int blk_save(void *dev, struct state_buf *out)
 {
 	struct virtio_blk *b = dev;
@@ -390,6 +405,7 @@ static const struct virtio_dev_ops blk_ops = {
 	.poll = blk_poll,
 	.reset = blk_reset,
 	.pause = blk_pause,
+	.resume = blk_resume,
 	.save = blk_save,
 	.state_size = sizeof(struct rate_limiter),
 	.load = blk_load,
@@ -409,6 +425,7 @@ int virtio_blk_new(struct virtio_blk **out, const struct guest_mem *gm, struct e
 		return -ENOMEM;
 	b->ro = opts->read_only;
 	b->poll_ns = opts->poll_ns;
+	b->disk_flags = opts->disk_flags;
 	err = blk_limit_init(b, opts, loop);
 	if (err < 0)
 		goto fail;
@@ -452,6 +469,69 @@ struct virtio_dev *virtio_blk_vdev(struct virtio_blk *b)
 struct device *virtio_blk_device(struct virtio_blk *b)
 {
 	return &b->vd.dev;
+}
+
+struct virtio_blk *virtio_blk_from_device(struct device *d)
+{
+	return d && d->ops == &blk_dops ? virtio_dev_from_device(d)->priv : NULL;
+}
+
+int virtio_blk_swap_disk(struct virtio_blk *b, const struct disk_image *img, char *err,
+			 size_t errlen)
+{
+	struct disk_raw *nd, *old;
+	bool own_pause;
+	int rc;
+
+	if (img->ro != b->ro) {
+		snprintf(err, errlen, "%s: the new image must be %s, as the drive is", b->vd.name,
+			 b->ro ? "read-only" : "read-write");
+		return -EINVAL;
+	}
+	rc = disk_raw_open_image(&nd, img, b->disk_flags, b->loop);
+	if (rc < 0) {
+		snprintf(err, errlen, "%s: cannot use %s: %s", b->vd.name, img->path,
+			 strerror(-rc));
+		return rc;
+	}
+	virtio_dev_lock(&b->vd);
+	own_pause = !b->vd.quiesced; /* a paused VM: its devices are drained */
+	virtio_dev_unlock(&b->vd);
+	if (own_pause) {
+		/* Completes what is in flight on the old disk (this is the
+		 * loop that delivers its completions) and takes nothing new. */
+		rc = virtio_dev_pause_op(&b->vd.dev);
+		if (rc < 0) {
+			disk_raw_close(nd);
+			snprintf(err, errlen, "%s: cannot quiesce the device: %s", b->vd.name,
+				 strerror(-rc));
+			return rc;
+		}
+	}
+	virtio_dev_lock(&b->vd);
+	old = b->disk;
+	b->disk = nd;
+	b->capacity = disk_raw_size(nd) / VIRTIO_BLK_SECTOR;
+	build_config(b);
+	disk_raw_set_batch_end(nd, blk_batch_end, b);
+	/* The generation moves now, for a driver reading the config while
+	 * the device is paused; the interrupt needs a device that is not
+	 * quiesced, so blk_resume raises it (and moves the generation again,
+	 * which is harmless: the driver only compares). */
+	virtio_dev_config_changed(&b->vd);
+	b->config_pending = true;
+	virtio_dev_unlock(&b->vd);
+	disk_raw_close(old); /* nothing in flight: pause drained it */
+	if (img->size % VIRTIO_BLK_SECTOR)
+		log_warn(b->vd.name, "%s: size %llu is not a multiple of 512; the last %llu "
+			 "bytes are not visible to the guest", img->path,
+			 (unsigned long long)img->size,
+			 (unsigned long long)(img->size % VIRTIO_BLK_SECTOR));
+	log_info(b->vd.name, "now backed by %s (%llu sectors)", img->path,
+		 (unsigned long long)b->capacity);
+	if (own_pause)
+		virtio_dev_resume_op(&b->vd.dev);
+	return 0;
 }
 
 uint64_t virtio_blk_capacity(const struct virtio_blk *b)

@@ -5,6 +5,7 @@
 #define KITE_VIRTIO_BLK_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "backends/disk_image.h"
@@ -90,6 +91,26 @@ uint32_t virtio_blk_inflight(struct virtio_blk *b);
  * if the clock says so, else it is armed again). */
 uint64_t virtio_blk_limit_wait_ns(struct virtio_blk *b);
 void virtio_blk_limit_fire(struct virtio_blk *b);
+/* The blk device behind a registry entry, or NULL if d is another kind. */
+struct virtio_blk *virtio_blk_from_device(struct device *d);
+/* PATCH /drives: puts a new image behind the running device. Event-loop
+ * thread (or the only thread), vCPUs may be running. Builds the backend
+ * first, so that on any error (-EINVAL: read-only mismatch; the backend's
+ * errors) the old disk stays and err says why. Then pauses the device
+ * (unless the whole VM is paused already), which completes what is in
+ * flight and gives a rate-limited request back to the ring, swaps the
+ * backend, the capacity and the config space, and resumes: the guest gets
+ * a configuration-change interrupt (at resume when the VM is paused) with
+ * a new ConfigGeneration. The old backend is closed; img must outlive the
+ * device (the caller closes the image it replaced). */
+int virtio_blk_swap_disk(struct virtio_blk *b, const struct disk_image *img, char *err,
+			 size_t errlen) MUST_CHECK;
+/* New rate limits at run time (rate_limiter_update: tokens accrued stay,
+ * clamped). A request parked by the old limits is looked at again at once.
+ * -EINVAL for limits rate_limiter_init refuses, or a timerfd error; the old
+ * limits stay on error. Event-loop thread (or the only thread). */
+int virtio_blk_set_rate_limiter(struct virtio_blk *b,
+				const struct rate_limiter_config *rl) MUST_CHECK;
 /* Completes every request in flight (tests, fuzzers, shutdown). */
 void virtio_blk_drain(struct virtio_blk *b);
 /* Closes the image without waiting for the guest's I/O (what is in flight

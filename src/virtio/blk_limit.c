@@ -209,6 +209,25 @@ void blk_limit_apply(struct virtio_blk *b, const struct rate_limiter *rl)
 	b->rl = *rl;
 }
 
+/* The refill timer on the loop, once a limit exists (none in tests
+ * without a loop: they fire it by hand). */
+static int timer_open(struct virtio_blk *b)
+{
+	int err;
+
+	if (b->timer_fd >= 0 || !b->loop)
+		return 0;
+	b->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (b->timer_fd < 0)
+		return -errno;
+	err = ev_add(b->loop, b->timer_fd, EPOLLIN, on_timer, b);
+	if (err < 0) {
+		close(b->timer_fd);
+		b->timer_fd = -1;
+	}
+	return err;
+}
+
 int blk_limit_init(struct virtio_blk *b, const struct virtio_blk_opts *o, struct evloop *loop)
 {
 	struct rate_limiter_config *c = &b->rl_cfg;
@@ -225,16 +244,33 @@ int blk_limit_init(struct virtio_blk *b, const struct virtio_blk_opts *o, struct
 	if (o->rl && (o->rl->bandwidth.size || o->rl->ops.size))
 		*c = *o->rl;
 	err = rate_limiter_init(&b->rl, c, b->now());
-	if (err < 0 || !rate_limiter_enabled(&b->rl) || !loop)
+	if (err < 0 || !rate_limiter_enabled(&b->rl))
 		return err;
-	b->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-	if (b->timer_fd < 0)
-		return -errno;
-	err = ev_add(loop, b->timer_fd, EPOLLIN, on_timer, b);
-	if (err < 0) {
-		close(b->timer_fd);
-		b->timer_fd = -1;
+	return timer_open(b);
+}
+
+int virtio_blk_set_rate_limiter(struct virtio_blk *b, const struct rate_limiter_config *rl)
+{
+	struct rate_limiter check;
+	int err;
+
+	/* Refused limits change nothing, not even the timer. */
+	err = rate_limiter_init(&check, rl, b->now());
+	if (err < 0)
+		return err;
+	if (rate_limiter_enabled(&check) && (err = timer_open(b)) < 0)
+		return err;
+	virtio_dev_lock(&b->vd);
+	err = rate_limiter_update(&b->rl, rl, b->now());
+	if (!err) {
+		b->rl_cfg = *rl;
+		if (b->parked) {
+			/* Waiting for the old limits: look again now. */
+			disarm(b);
+			arm(b, 1);
+		}
 	}
+	virtio_dev_unlock(&b->vd);
 	return err;
 }
 

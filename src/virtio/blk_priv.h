@@ -15,6 +15,10 @@ struct virtio_blk {
 	struct virtio_dev vd;
 	struct disk_raw *disk;
 	bool ro;
+	unsigned disk_flags; /* DISK_RAW_*, for a swapped-in image too */
+	/* A swap happened while the device was paused: the config interrupt
+	 * goes out at resume (a quiesced device raises none). Core lock. */
+	bool config_pending;
 	uint64_t capacity; /* sectors */
 	uint8_t id[VIRTIO_BLK_ID_BYTES];
 	uint8_t config[VIRTIO_BLK_CONFIG_SIZE];

@@ -26,7 +26,8 @@
 struct virtio_rng {
 	struct virtio_dev vd;
 	struct evloop *loop;
-	uint64_t rate; /* bytes per second, 0 = unlimited */
+	uint64_t rate; /* bytes per second (virtio_rng_new), 0 otherwise */
+	bool limited;  /* cfg limits something: rate, or a Firecracker limiter */
 	struct rate_limiter_config cfg;
 	struct rate_limiter rl;
 	int timer_fd;
@@ -49,17 +50,35 @@ static void rng_limit_config(uint64_t rate, struct rate_limiter_config *cfg)
 					(RNG_MIN_BURST * 1000ull + rate - 1) / rate;
 }
 
-/* Tokens usable now: a consume of nothing refills the buckets to now. */
-static uint64_t available(struct virtio_rng *r, uint64_t now)
+static bool bucket_on(const struct token_bucket_config *c)
+{
+	return c->size && c->refill_time_ms;
+}
+
+/* Each request costs one operation when the ops bucket is on. */
+static uint64_t ops_cost(const struct virtio_rng *r)
+{
+	return bucket_on(&r->cfg.ops) ? 1 : 0;
+}
+
+/* Bytes the limiter lets through now (at most `max`); 0 when a request
+ * must wait, for bytes or for an operation. A consume of nothing refills
+ * the buckets to now. */
+static uint64_t available(struct virtio_rng *r, uint64_t now, uint64_t max)
 {
 	(void)rate_limiter_consume(&r->rl, 0, 0, now);
-	return r->rl.bytes.budget + r->rl.bytes.burst_left; /* <= size: no overflow */
+	if (rate_limiter_wait_ns(&r->rl, 0, ops_cost(r), now))
+		return 0;
+	if (!bucket_on(&r->cfg.bandwidth))
+		return max;
+	/* <= size: no overflow */
+	return MIN(max, r->rl.bytes.budget + r->rl.bytes.burst_left);
 }
 
 static void arm_timer(struct virtio_rng *r)
 {
 	uint64_t need = MIN((uint64_t)RNG_MIN_BURST, r->cfg.bandwidth.size);
-	uint64_t ns = rate_limiter_wait_ns(&r->rl, need, 0, clock_mono_ns());
+	uint64_t ns = rate_limiter_wait_ns(&r->rl, need, ops_cost(r), clock_mono_ns());
 	struct itimerspec its = {0};
 
 	if (r->timer_armed)
@@ -113,8 +132,8 @@ static int rng_queue_notify(void *dev, uint32_t qidx)
 		uint64_t max = VIRTIO_RNG_MAX_REQ;
 		uint32_t n;
 
-		if (r->rate) {
-			max = MIN(max, available(r, now));
+		if (r->limited) {
+			max = available(r, now, max);
 			if (!max) {
 				/* Leave the rest queued until tokens accrue. */
 				arm_timer(r);
@@ -126,8 +145,8 @@ static int rng_queue_notify(void *dev, uint32_t qidx)
 			break;
 		n = fill(r, &r->chain, (uint32_t)max);
 		/* n <= what was available at the same instant: always passes. */
-		if (r->rate)
-			(void)rate_limiter_consume(&r->rl, n, 0, now);
+		if (r->limited)
+			(void)rate_limiter_consume(&r->rl, n, ops_cost(r), now);
 		r->bytes += n;
 		virtio_dev_push(&r->vd, qidx, r->chain.gen, r->chain.head, n);
 	}
@@ -192,7 +211,7 @@ static void rng_resume(void *dev)
 	struct virtio_rng *r = dev;
 
 	virtio_dev_lock(&r->vd);
-	if (r->blocked && r->rate)
+	if (r->blocked && r->limited)
 		arm_timer(r);
 	r->blocked = false;
 	virtio_dev_unlock(&r->vd);
@@ -247,7 +266,7 @@ static void rng_load(void *dev, struct state_reader *in, uint32_t version, void 
 		return;
 	}
 	blocked = state_get_u8(in);
-	if (!in->err && state_check(in, blocked <= (r->rate ? 1 : 0), "blocked", blocked))
+	if (!in->err && state_check(in, blocked <= (r->limited ? 1 : 0), "blocked", blocked))
 		s->blocked = blocked;
 }
 
@@ -295,28 +314,31 @@ static const struct virtio_dev_ops rng_ops = {
 	.destroy = rng_destroy,
 };
 
-int virtio_rng_new(struct virtio_rng **out, const struct guest_mem *gm, struct evloop *loop,
-		   uint64_t bytes_per_sec, const char *name)
+static int rng_create(struct virtio_rng **out, const struct guest_mem *gm, struct evloop *loop,
+		      uint64_t rate, const struct rate_limiter_config *cfg, const char *name)
 {
 	struct virtio_rng *r;
 	int err;
 
-	if (bytes_per_sec && !loop)
-		return -EINVAL;
 	r = calloc(1, sizeof(*r));
 	if (!r)
 		return -ENOMEM;
 	r->timer_fd = -1;
 	r->loop = loop;
-	r->rate = bytes_per_sec;
-	rng_limit_config(bytes_per_sec, &r->cfg);
+	r->rate = rate;
+	r->cfg = *cfg;
 	err = rate_limiter_init(&r->rl, &r->cfg, clock_mono_ns());
-	if (err < 0) /* a refill time of at most 64 s: cannot happen */
+	if (err < 0)
 		goto fail_free;
+	r->limited = rate_limiter_enabled(&r->rl);
+	if (r->limited && !loop) {
+		err = -EINVAL;
+		goto fail_free;
+	}
 	err = virtio_dev_init(&r->vd, gm, &rng_ops, r, name ? name : "virtio-rng");
 	if (err < 0)
 		goto fail_free;
-	if (r->rate) {
+	if (r->limited) {
 		r->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
 		if (r->timer_fd < 0) {
 			err = -errno;
@@ -336,6 +358,23 @@ fail_core:
 fail_free:
 	free(r);
 	return err;
+}
+
+int virtio_rng_new(struct virtio_rng **out, const struct guest_mem *gm, struct evloop *loop,
+		   uint64_t bytes_per_sec, const char *name)
+{
+	struct rate_limiter_config cfg;
+
+	rng_limit_config(bytes_per_sec, &cfg);
+	/* A refill time of at most 64 s: init cannot refuse it. */
+	return rng_create(out, gm, loop, bytes_per_sec, &cfg, name);
+}
+
+int virtio_rng_new_limited(struct virtio_rng **out, const struct guest_mem *gm,
+			   struct evloop *loop, const struct rate_limiter_config *rl,
+			   const char *name)
+{
+	return rng_create(out, gm, loop, 0, rl, name);
 }
 
 struct virtio_dev *virtio_rng_vdev(struct virtio_rng *r)

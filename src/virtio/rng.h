@@ -11,6 +11,7 @@
 #include "evloop.h"
 #include "guest_mem.h"
 #include "device.h"
+#include "ratelimit.h"
 #include "virtio/core.h"
 
 /* Largest number of bytes given for one request, limit or not: bounds the
@@ -25,6 +26,13 @@ struct virtio_rng;
 /* name: the device's name in the VM (log prefix, metrics key), e.g. rng0. */
 int virtio_rng_new(struct virtio_rng **out, const struct guest_mem *gm, struct evloop *loop,
 		   uint64_t bytes_per_sec, const char *name) MUST_CHECK;
+/* The same with Firecracker's limiter (PUT /entropy's rate_limiter): a
+ * bytes bucket (bytes given) and an ops bucket (one per request), either
+ * may be off. -EINVAL for limits rate_limiter_init refuses, or for a limit
+ * without a loop. */
+int virtio_rng_new_limited(struct virtio_rng **out, const struct guest_mem *gm,
+			   struct evloop *loop, const struct rate_limiter_config *rl,
+			   const char *name) MUST_CHECK;
 /* The virtio core of the device: the opaque of a transport's bus ops
  * (virtio_mmio_ops), where eventfds and the irq line are wired. */
 struct virtio_dev *virtio_rng_vdev(struct virtio_rng *r);

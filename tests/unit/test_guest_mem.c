@@ -8,6 +8,8 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <stdio.h>
+#include <unistd.h>
 
 #include "guest_mem.h"
 
@@ -99,6 +101,72 @@ static void init_rejects(void **state)
 	assert_int_equal(gm_init(&gm, 4097), -EINVAL);
 }
 
+static void write_meminfo(char *path, const char *text)
+{
+	int fd;
+
+	strcpy(path, "/tmp/kite-test-meminfo-XXXXXX");
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+}
+
+/* 2 MiB pages: sizes that fit them, and the count the host can give. */
+static void huge_page_sizes(void **state)
+{
+	struct guest_mem gm;
+	uint64_t n = 0;
+
+	(void)state;
+	assert_int_equal(gm_huge_pages_needed(128ull << 20, &n), 0);
+	assert_int_equal(n, 64);
+	assert_int_equal(gm_huge_pages_needed(2ull << 20, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(gm_huge_pages_needed(0, &n), -EINVAL);
+	assert_int_equal(gm_huge_pages_needed(1ull << 20, &n), -EINVAL);
+	assert_int_equal(gm_huge_pages_needed((128ull << 20) + 4096, &n), -EINVAL);
+	/* Checked before any memory is asked for. */
+	assert_int_equal(gm_init_backed(&gm, 3ull << 20, GM_PAGES_HUGE_2M), -EINVAL);
+	assert_int_equal(gm.fd, -1);
+}
+
+static void huge_pages_free(void **state)
+{
+	char path[64];
+	uint64_t n = 0;
+
+	(void)state;
+	write_meminfo(path, "MemTotal:       24000000 kB\nHugePages_Total:      40\n"
+			    "HugePages_Free:       30\nHugePages_Rsvd:        4\n"
+			    "HugePages_Surp:        0\nHugepagesize:       2048 kB\n");
+	assert_int_equal(gm_huge_pages_free(path, &n), 0);
+	assert_int_equal(n, 26);
+	unlink(path);
+	write_meminfo(path, "HugePages_Free: 1\nHugePages_Rsvd: 3\nHugepagesize: 2048 kB\n");
+	assert_int_equal(gm_huge_pages_free(path, &n), 0);
+	assert_int_equal(n, 0);
+	unlink(path);
+	write_meminfo(path, "HugePages_Free: 8\nHugePages_Rsvd: 0\nHugepagesize: 1048576 kB\n");
+	assert_int_equal(gm_huge_pages_free(path, &n), -ENOTSUP);
+	unlink(path);
+	write_meminfo(path, "MemTotal: 1 kB\n");
+	assert_int_equal(gm_huge_pages_free(path, &n), -ENOENT);
+	unlink(path);
+	assert_true(gm_huge_pages_free("/nonexistent/meminfo", &n) < 0);
+}
+
+/* Transparent huge pages: ordinary memory, usable as ever. */
+static void thp_backing(void **state)
+{
+	struct guest_mem gm;
+
+	(void)state;
+	assert_int_equal(gm_init_backed(&gm, 4ull << 20, GM_PAGES_THP), 0);
+	assert_int_equal(gm_write(&gm, 0x1000, "x", 1), 0);
+	gm_free(&gm);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -107,6 +175,9 @@ int main(void)
 		cmocka_unit_test(memfd_layout_small),
 		cmocka_unit_test(memfd_layout_hole),
 		cmocka_unit_test(init_rejects),
+		cmocka_unit_test(huge_page_sizes),
+		cmocka_unit_test(huge_pages_free),
+		cmocka_unit_test(thp_backing),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -302,6 +302,52 @@ static void test_stats(void **s)
 	d->ops->destroy(d); /* frees r */
 }
 
+/* PUT /entropy's limiter: a bandwidth bucket (bytes, with a one-time
+ * burst) and an ops bucket (one per request), from a config. */
+static void test_limiter_from_config(void **s)
+{
+	const struct rate_limiter_config bw = {.bandwidth = {100, 28, 1000}};
+	const struct rate_limiter_config ops = {.ops = {2, 0, 1000}};
+	const struct rate_limiter_config bad = {.ops = {1, 0, RATE_LIMIT_MAX_REFILL_MS + 1}};
+	struct virtio_rng *r;
+	struct virtio_dev *t;
+	struct evloop loop;
+
+	(void)s;
+	assert_int_equal(virtio_rng_new_limited(&r, &gm, NULL, &bw, NULL), -EINVAL);
+	assert_int_equal(ev_init(&loop), 0);
+	assert_int_equal(virtio_rng_new_limited(&r, &gm, &loop, &bad, NULL), -EINVAL);
+	/* Bytes: 100 + a burst of 28, then nothing until a refill. */
+	assert_int_equal(virtio_rng_new_limited(&r, &gm, &loop, &bw, NULL), 0);
+	t = virtio_rng_vdev(r);
+	assert_int_equal(vqd_bring_up(t, VQD_VERSION_1, &vq, 1), 0xf);
+	for (uint16_t i = 0; i < 3; i++) {
+		vqd_set_desc(&vq, i, DATA + 0x100u * i, 64, VIRTQ_DESC_F_WRITE, 0);
+		vqd_offer(&vq, i);
+	}
+	vqd_wr(t, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
+	assert_int_equal(vqd_used_idx(&vq), 2);
+	assert_int_equal(vqd_used_len(&vq, 0), 64);
+	assert_int_equal(vqd_used_len(&vq, 1), 64);
+	virtio_rng_free(r);
+	/* Ops: two requests of any size, the third waits. */
+	memset(mem, 0, MEM_SIZE);
+	vq = (struct vqd){mem, QSIZE, DESC, AVAIL, USED};
+	assert_int_equal(virtio_rng_new_limited(&r, &gm, &loop, &ops, NULL), 0);
+	t = virtio_rng_vdev(r);
+	assert_int_equal(vqd_bring_up(t, VQD_VERSION_1, &vq, 1), 0xf);
+	for (uint16_t i = 0; i < 3; i++) {
+		vqd_set_desc(&vq, i, DATA + 0x1000u * i, 4096, VIRTQ_DESC_F_WRITE, 0);
+		vqd_offer(&vq, i);
+	}
+	vqd_wr(t, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
+	assert_int_equal(vqd_used_idx(&vq), 2);
+	assert_int_equal(vqd_used_len(&vq, 0), 4096);
+	assert_int_equal(vqd_used_len(&vq, 1), 4096);
+	virtio_rng_free(r);
+	ev_free(&loop);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -309,6 +355,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_large_buffer_capped, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rate_limit_needs_loop, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rate_limit, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_limiter_from_config, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_save_restore, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_sections, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_save_restore_rate_limited, setup, teardown),
