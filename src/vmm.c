@@ -227,7 +227,7 @@ int vmm_start(struct vmm *v, struct error *e)
 		rc = vm_host_open(&v->host, v->cfg, v->io, e);
 		v->host_open = true;
 		if (rc)
-			return rc;
+			goto close_host;
 	}
 	rc = build(v, e);
 	if (rc) {
@@ -235,7 +235,14 @@ int vmm_start(struct vmm *v, struct error *e)
 		vm_destroy(&v->vm);
 		v->built = false;
 		v->state = VMM_NOT_STARTED;
+		goto close_host;
 	}
+	return 0;
+close_host:
+	/* The API may change the boot source or drives and start again: the
+	 * host side must be opened afresh from them (it points into cfg). */
+	vm_host_close(&v->host);
+	v->host_open = false;
 	return rc;
 }
 

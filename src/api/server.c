@@ -208,7 +208,17 @@ static void on_conn(void *ctx, uint32_t events)
 		if (n < 0 && errno == EAGAIN)
 			break;
 		if (n <= 0) {
-			/* The client went away (perhaps mid-request). */
+			/* The client went away (perhaps mid-request), or only
+			 * shut down its sending side after its requests: what
+			 * is answered already is still written (watching for
+			 * EPOLLOUT only, as the EOF would be reported forever),
+			 * then the connection closes. */
+			if (n == 0 && c->out_len > c->out_off) {
+				c->closing = true;
+				if (ev_mod(c->s->ev, c->fd, EPOLLOUT) == 0)
+					c->want_out = true;
+				break;
+			}
 			conn_close(c);
 			return;
 		}
