@@ -324,27 +324,32 @@ static int parse_disk(const char *spec, struct vm_config *cfg, char *err, size_t
 	return 0;
 }
 
+/* Keyword options: the index of arg in names (NULL-terminated), or -1.
+ * Each option's enum values are in the same order as its names. */
+static int choice(const char *arg, const char *const names[], bool fold)
+{
+	for (int i = 0; names[i]; i++)
+		if (fold ? !strcasecmp(arg, names[i]) : !strcmp(arg, names[i]))
+			return i;
+	return -1;
+}
+
 static int parse_one(int c, const char *arg, struct vm_config *cfg, enum config_cmd *cmd,
 		     char *err, size_t errlen)
 {
 	uint64_t v;
+	int i;
 
 	switch (c) {
 	case OPT_IMAGE:
 		cfg->image = arg;
 		return 0;
 	case OPT_MODE:
-		if (!strcmp(arg, "real"))
-			cfg->mode = MODE_REAL;
-		else if (!strcmp(arg, "protected"))
-			cfg->mode = MODE_PROTECTED;
-		else if (!strcmp(arg, "long"))
-			cfg->mode = MODE_LONG;
-		else if (!strcmp(arg, "long-user"))
-			cfg->mode = MODE_LONG_USER;
-		else
+		if ((i = choice(arg, (const char *const[]){"real", "protected", "long", "long-user",
+							  NULL}, false)) < 0)
 			return fail(err, errlen,
 				    "--mode %s: expected real, protected, long or long-user", arg);
+		cfg->mode = (enum cpu_mode)i; /* MODE_REAL, MODE_PROTECTED, ... in order */
 		return 0;
 	case OPT_LOAD:
 		if (config_parse_u64(arg, &cfg->load_addr))
@@ -369,15 +374,11 @@ static int parse_one(int c, const char *arg, struct vm_config *cfg, enum config_
 		cfg->memory = v;
 		return 0;
 	case OPT_HUGEPAGES:
-		if (!strcasecmp(arg, "none"))
-			cfg->huge_pages = HUGE_PAGES_NONE;
-		else if (!strcasecmp(arg, "2M"))
-			cfg->huge_pages = HUGE_PAGES_2M;
-		else if (!strcasecmp(arg, "transparent"))
-			cfg->huge_pages = HUGE_PAGES_TRANSPARENT;
-		else
+		if ((i = choice(arg, (const char *const[]){"none", "2M", "transparent", NULL},
+				true)) < 0)
 			return fail(err, errlen, "--hugepages %s: expected none, 2M or transparent",
 				    arg);
+		cfg->huge_pages = (enum huge_pages)i;
 		return 0;
 	case OPT_CPUS:
 		if (config_parse_u64(arg, &v) || v == 0 || v > CONFIG_MAX_CPUS)
@@ -386,12 +387,9 @@ static int parse_one(int c, const char *arg, struct vm_config *cfg, enum config_
 		cfg->cpus = (int)v;
 		return 0;
 	case OPT_IRQCHIP:
-		if (!strcmp(arg, "on"))
-			cfg->irqchip = IRQCHIP_ON;
-		else if (!strcmp(arg, "off"))
-			cfg->irqchip = IRQCHIP_OFF;
-		else
+		if ((i = choice(arg, (const char *const[]){"on", "off", NULL}, false)) < 0)
 			return fail(err, errlen, "--irqchip %s: expected on or off", arg);
+		cfg->irqchip = i == 0 ? IRQCHIP_ON : IRQCHIP_OFF;
 		return 0;
 	case OPT_SERIAL_OUT:
 		cfg->serial_out = arg;
@@ -406,17 +404,11 @@ static int parse_one(int c, const char *arg, struct vm_config *cfg, enum config_
 		cfg->debug_exit = 1;
 		return 0;
 	case OPT_LOG_LEVEL:
-		if (!strcmp(arg, "error"))
-			cfg->log_level = LOG_ERROR;
-		else if (!strcmp(arg, "warn"))
-			cfg->log_level = LOG_WARN;
-		else if (!strcmp(arg, "info"))
-			cfg->log_level = LOG_INFO;
-		else if (!strcmp(arg, "debug"))
-			cfg->log_level = LOG_DEBUG;
-		else
+		if ((i = choice(arg, (const char *const[]){"error", "warn", "info", "debug", NULL},
+				false)) < 0)
 			return fail(err, errlen, "--log-level %s: expected error, warn, info or debug",
 				    arg);
+		cfg->log_level = i; /* LOG_ERROR .. LOG_DEBUG in order */
 		return 0;
 	case OPT_KERNEL:
 		cfg->kernel = arg;
@@ -436,23 +428,17 @@ static int parse_one(int c, const char *arg, struct vm_config *cfg, enum config_
 				    arg);
 		return 0;
 	case OPT_CONSOLE:
-		if (!strcmp(arg, "serial"))
-			cfg->console = CONSOLE_SERIAL;
-		else if (!strcmp(arg, "virtio"))
-			cfg->console = CONSOLE_VIRTIO;
-		else
+		if ((i = choice(arg, (const char *const[]){"serial", "virtio", NULL}, false)) < 0)
 			return fail(err, errlen, "--console %s: expected serial or virtio", arg);
+		cfg->console = i == 0 ? CONSOLE_SERIAL : CONSOLE_VIRTIO;
 		return 0;
 	case OPT_CONSOLE_SOCKET:
 		cfg->console_socket = arg;
 		return 0;
 	case OPT_ON_REBOOT:
-		if (!strcmp(arg, "exit"))
-			cfg->on_reboot = REBOOT_EXIT;
-		else if (!strcmp(arg, "restart"))
-			cfg->on_reboot = REBOOT_RESTART;
-		else
+		if ((i = choice(arg, (const char *const[]){"exit", "restart", NULL}, false)) < 0)
 			return fail(err, errlen, "--on-reboot %s: expected exit or restart", arg);
+		cfg->on_reboot = i == 0 ? REBOOT_EXIT : REBOOT_RESTART;
 		return 0;
 	case OPT_API_SOCK:
 		cfg->api_socket = arg;
