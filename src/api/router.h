@@ -30,6 +30,8 @@ struct api_ops {
 	int (*resume)(void *ctx, char *err, size_t errlen);
 	int (*ctrl_alt_del)(void *ctx, char *err, size_t errlen);
 	int (*flush_metrics)(void *ctx, char *err, size_t errlen);
+	/* GET /kite/metrics: *text gets malloc'd Prometheus text. */
+	int (*kite_metrics)(void *ctx, char **text, char *err, size_t errlen);
 };
 
 struct api_router {
