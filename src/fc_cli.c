@@ -11,27 +11,43 @@
 #include "vmm.h"
 
 const char fc_cli_help_text[] =
-	"usage: firecracker [options]   (kite's Firecracker mode; also kite firecracker)\n"
-	"\n"
-	"  --api-sock <path>          API socket [default: " FC_DEFAULT_API_SOCK "]\n"
-	"  --id <id>                  microVM id [default: anonymous-instance]\n"
-	"  --config-file <path>       Firecracker's JSON configuration; boots at once\n"
-	"  --no-api                   no API socket (needs --config-file)\n"
-	"  --log-path <path>          log to this existing file or FIFO\n"
-	"  --level <level>            Off, Error, Warning, Info, Debug, Trace\n"
-	"  --show-level               the level in each log line\n"
-	"  --show-log-origin          the file and line in each log line\n"
-	"  --metrics-path <path>      metrics to this existing file or FIFO\n"
-	"  --http-api-max-payload-size <bytes>  [default: 51200]\n"
-	"  --boot-timer               log the guest's boot-timestamp port writes\n"
-	"  --version                  Firecracker's API version, then kite's\n"
-	"accepted and ignored: --no-seccomp, --seccomp-filter <path>,\n"
-	"  --start-time-us <us>, --start-time-cpu-us <us>, --parent-cpu-time-us <us>\n";
+    "usage: firecracker [options]   (kite's Firecracker mode; also kite firecracker)\n"
+    "\n"
+    "  --api-sock <path>          API socket [default: " FC_DEFAULT_API_SOCK "]\n"
+    "  --id <id>                  microVM id [default: anonymous-instance]\n"
+    "  --config-file <path>       Firecracker's JSON configuration; boots at once\n"
+    "  --no-api                   no API socket (needs --config-file)\n"
+    "  --log-path <path>          log to this existing file or FIFO\n"
+    "  --level <level>            Off, Error, Warning, Info, Debug, Trace\n"
+    "  --show-level               the level in each log line\n"
+    "  --show-log-origin          the file and line in each log line\n"
+    "  --metrics-path <path>      metrics to this existing file or FIFO\n"
+    "  --http-api-max-payload-size <bytes>  [default: 51200]\n"
+    "  --boot-timer               log the guest's boot-timestamp port writes\n"
+    "  --version                  Firecracker's API version, then kite's\n"
+    "accepted and ignored: --no-seccomp, --seccomp-filter <path>,\n"
+    "  --start-time-us <us>, --start-time-cpu-us <us>, --parent-cpu-time-us <us>\n";
 
 enum opt {
-	O_API_SOCK, O_CONFIG_FILE, O_NO_API, O_ID, O_LOG_PATH, O_LEVEL, O_SHOW_LEVEL,
-	O_SHOW_ORIGIN, O_METRICS_PATH, O_MAX_PAYLOAD, O_BOOT_TIMER, O_VERSION, O_HELP,
-	O_NO_SECCOMP, O_SECCOMP_FILTER, O_START_US, O_START_CPU_US, O_PARENT_CPU_US, O_COUNT
+	O_API_SOCK,
+	O_CONFIG_FILE,
+	O_NO_API,
+	O_ID,
+	O_LOG_PATH,
+	O_LEVEL,
+	O_SHOW_LEVEL,
+	O_SHOW_ORIGIN,
+	O_METRICS_PATH,
+	O_MAX_PAYLOAD,
+	O_BOOT_TIMER,
+	O_VERSION,
+	O_HELP,
+	O_NO_SECCOMP,
+	O_SECCOMP_FILTER,
+	O_START_US,
+	O_START_CPU_US,
+	O_PARENT_CPU_US,
+	O_COUNT
 };
 
 static const struct {
@@ -39,28 +55,28 @@ static const struct {
 	bool value;
 	bool ignored;
 } opts[O_COUNT] = {
-	[O_API_SOCK] = {"api-sock", true, false},
-	[O_CONFIG_FILE] = {"config-file", true, false},
-	[O_NO_API] = {"no-api", false, false},
-	[O_ID] = {"id", true, false},
-	[O_LOG_PATH] = {"log-path", true, false},
-	[O_LEVEL] = {"level", true, false},
-	[O_SHOW_LEVEL] = {"show-level", false, false},
-	[O_SHOW_ORIGIN] = {"show-log-origin", false, false},
-	[O_METRICS_PATH] = {"metrics-path", true, false},
-	[O_MAX_PAYLOAD] = {"http-api-max-payload-size", true, false},
-	[O_BOOT_TIMER] = {"boot-timer", false, false},
-	[O_VERSION] = {"version", false, false},
-	[O_HELP] = {"help", false, false},
-	[O_NO_SECCOMP] = {"no-seccomp", false, true},
-	[O_SECCOMP_FILTER] = {"seccomp-filter", true, true},
-	[O_START_US] = {"start-time-us", true, true},
-	[O_START_CPU_US] = {"start-time-cpu-us", true, true},
-	[O_PARENT_CPU_US] = {"parent-cpu-time-us", true, true},
+    [O_API_SOCK] = {"api-sock", true, false},
+    [O_CONFIG_FILE] = {"config-file", true, false},
+    [O_NO_API] = {"no-api", false, false},
+    [O_ID] = {"id", true, false},
+    [O_LOG_PATH] = {"log-path", true, false},
+    [O_LEVEL] = {"level", true, false},
+    [O_SHOW_LEVEL] = {"show-level", false, false},
+    [O_SHOW_ORIGIN] = {"show-log-origin", false, false},
+    [O_METRICS_PATH] = {"metrics-path", true, false},
+    [O_MAX_PAYLOAD] = {"http-api-max-payload-size", true, false},
+    [O_BOOT_TIMER] = {"boot-timer", false, false},
+    [O_VERSION] = {"version", false, false},
+    [O_HELP] = {"help", false, false},
+    [O_NO_SECCOMP] = {"no-seccomp", false, true},
+    [O_SECCOMP_FILTER] = {"seccomp-filter", true, true},
+    [O_START_US] = {"start-time-us", true, true},
+    [O_START_CPU_US] = {"start-time-cpu-us", true, true},
+    [O_PARENT_CPU_US] = {"parent-cpu-time-us", true, true},
 };
 
 static int fail(int status, char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+    __attribute__((format(printf, 4, 5)));
 static int fail(int status, char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list ap;
@@ -123,12 +139,14 @@ static int apply(int o, const char *val, struct vm_config *cfg, char *err, size_
 		break;
 	case O_ID:
 		/* Firecracker's validate_instance_id: 1 to 64 of [A-Za-z0-9-]. */
-		if (!*val || strlen(val) > 64 || val[strspn(val, "abcdefghijklmnopqrstuvwxyz"
-							 "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-							 "0123456789-")])
+		if (!*val || strlen(val) > 64 ||
+		    val[strspn(val, "abcdefghijklmnopqrstuvwxyz"
+				    "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+				    "0123456789-")])
 			return fail(FC_EXIT_ARG_PARSING, err, errlen,
 				    "Invalid instance ID: '%.64s' (1 to 64 characters: letters, "
-				    "digits and '-')", val);
+				    "digits and '-')",
+				    val);
 		cfg->instance_id = val;
 		break;
 	case O_LOG_PATH:
@@ -139,7 +157,8 @@ static int apply(int o, const char *val, struct vm_config *cfg, char *err, size_
 			return fail(FC_EXIT_BAD_CONFIGURATION, err, errlen,
 				    "Invalid value for logger level: Failed to parse string to "
 				    "level filter: %.32s.Possible values: [Error, Warning, Info, "
-				    "Debug]", val);
+				    "Debug]",
+				    val);
 		cfg->fc_log_level = (int)lvl + 1;
 		break;
 	case O_SHOW_LEVEL:
@@ -155,7 +174,8 @@ static int apply(int o, const char *val, struct vm_config *cfg, char *err, size_
 		if (config_parse_u64(val, &v) || !v || v > (64u << 20))
 			return fail(FC_EXIT_ARG_PARSING, err, errlen,
 				    "'http-api-max-payload-size' parameter expected to be of "
-				    "'usize' type (kite: 1 to 67108864): %.32s", val);
+				    "'usize' type (kite: 1 to 67108864): %.32s",
+				    val);
 		cfg->api_max_payload = v;
 		break;
 	case O_BOOT_TIMER:
@@ -196,13 +216,15 @@ int fc_cli_parse(int argc, char **argv, int skip, struct vm_config *cfg, enum co
 		if (seen[o])
 			return fail(FC_EXIT_ARG_PARSING, err, errlen,
 				    "Arguments parsing error: The argument '%s' was provided more "
-				    "than once.", opts[o].name);
+				    "than once.",
+				    opts[o].name);
 		seen[o] = true;
 		if (opts[o].value) {
 			if (i + 1 >= end || !strncmp(argv[i + 1], "--", 2))
 				return fail(FC_EXIT_ARG_PARSING, err, errlen,
 					    "Arguments parsing error: The argument '%s' requires a "
-					    "value, but none was supplied.", opts[o].name);
+					    "value, but none was supplied.",
+					    opts[o].name);
 			val = argv[++i];
 		}
 		rc = apply(o, val, cfg, err, errlen);
@@ -235,8 +257,8 @@ void fc_cli_log_ignored(int argc, char **argv, int skip)
 		if (o >= 0 && opts[o].ignored)
 			log_info(NULL, "--%s is accepted and ignored by kite%s", opts[o].name,
 				 o == O_NO_SECCOMP || o == O_SECCOMP_FILTER
-					 ? " (kite installs its own seccomp filter)"
-					 : "");
+				     ? " (kite installs its own seccomp filter)"
+				     : "");
 		if (o >= 0 && opts[o].value)
 			i++;
 	}
@@ -266,8 +288,8 @@ int fc_cli_exit_status(int kite_status, bool debug_exit)
 		return kite_status;
 	switch (kite_status) {
 	case EXIT_OK:
-	case EXIT_GUEST_RESET:   /* Firecracker exits 0 when the guest reboots */
-	case EXIT_TRIPLE_FAULT:  /* KVM_EXIT_SHUTDOWN: a stop, not an error there */
+	case EXIT_GUEST_RESET:	/* Firecracker exits 0 when the guest reboots */
+	case EXIT_TRIPLE_FAULT: /* KVM_EXIT_SHUTDOWN: a stop, not an error there */
 		return FC_EXIT_OK;
 	case EXIT_HOST_FAILURE:
 	case EXIT_BAD_INPUT:

@@ -26,11 +26,11 @@ static bool is_gauge(const char *key)
 static const char *block_key(const char *key)
 {
 	static const char *const map[][2] = {
-		{"reads", "read_count"},
-		{"writes", "write_count"},
-		{"bytes_read", "read_bytes"},
-		{"bytes_written", "write_bytes"},
-		{"throttled", "rate_limiter_throttled_events"},
+	    {"reads", "read_count"},
+	    {"writes", "write_count"},
+	    {"bytes_read", "read_bytes"},
+	    {"bytes_written", "write_bytes"},
+	    {"throttled", "rate_limiter_throttled_events"},
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(map); i++)
 		if (!strcmp(key, map[i][0]))
@@ -148,8 +148,8 @@ static json_t *delta_value(const char *key, const json_t *p, const json_t *c)
 		json_t *a = json_array();
 
 		for (size_t i = 0; a && i < json_array_size(c); i++)
-			json_array_append_new(a, delta_value(key, json_array_get(p, i),
-							     json_array_get(c, i)));
+			json_array_append_new(
+			    a, delta_value(key, json_array_get(p, i), json_array_get(c, i)));
 		return a;
 	}
 	if (json_is_integer(c)) {
@@ -306,8 +306,7 @@ static void prom_vcpu(struct samples *ss, const struct vcpu *v)
 	for (int b = 0; b < VCPU_EXIT_HIST - 1; b++) {
 		cum += x.hist[b];
 		/* Bucket b holds values below 2^(b+1). */
-		snprintf(labels, sizeof(labels), "vcpu=\"%d\",le=\"%llu\"", v->id,
-			 1ull << (b + 1));
+		snprintf(labels, sizeof(labels), "vcpu=\"%d\",le=\"%llu\"", v->id, 1ull << (b + 1));
 		push(ss, "kite_vcpu_exit_handling_nanoseconds", "_bucket", "histogram", labels,
 		     cum);
 	}
@@ -440,8 +439,8 @@ int metrics_flush(struct metrics *m)
 	cur = metrics_snapshot(&src);
 	delta = cur ? metrics_delta(m->prev, cur) : NULL;
 	clock_gettime(CLOCK_REALTIME, &now);
-	line = delta ? metrics_line(delta, (uint64_t)now.tv_sec * 1000 +
-						  (uint64_t)now.tv_nsec / 1000000)
+	line = delta ? metrics_line(delta,
+				    (uint64_t)now.tv_sec * 1000 + (uint64_t)now.tv_nsec / 1000000)
 		     : NULL;
 	json_decref(delta);
 	if (!line) {

@@ -25,7 +25,8 @@ static enum config_cmd cmd;
 
 #define ARGV(...) ((char *[]){"firecracker", __VA_ARGS__, NULL})
 #define NARGS(...) ((int)(sizeof((char *[]){"firecracker", __VA_ARGS__}) / sizeof(char *)))
-#define PARSE(...) fc_cli_parse(NARGS(__VA_ARGS__), ARGV(__VA_ARGS__), 1, &cfg, &cmd, err, sizeof(err))
+#define PARSE(...)                                                                                 \
+	fc_cli_parse(NARGS(__VA_ARGS__), ARGV(__VA_ARGS__), 1, &cfg, &cmd, err, sizeof(err))
 
 static void test_wanted(void **state)
 {
@@ -44,9 +45,8 @@ static void test_wanted(void **state)
 static void test_defaults(void **state)
 {
 	(void)state;
-	assert_int_equal(fc_cli_parse(1, (char *[]){"firecracker", NULL}, 1, &cfg, &cmd, err,
-				      sizeof(err)),
-			 0);
+	assert_int_equal(
+	    fc_cli_parse(1, (char *[]){"firecracker", NULL}, 1, &cfg, &cmd, err, sizeof(err)), 0);
 	assert_int_equal(cmd, CMD_RUN);
 	assert_true(cfg.fc_mode);
 	assert_string_equal(cfg.api_socket, "/run/firecracker.socket");
@@ -214,11 +214,11 @@ static void test_log_target(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_wanted),	     cmocka_unit_test(test_defaults),
-		cmocka_unit_test(test_every_option), cmocka_unit_test(test_help_version),
-		cmocka_unit_test(test_errors),	     cmocka_unit_test(test_levels),
-		cmocka_unit_test(test_exit_status),  cmocka_unit_test(test_log_format),
-		cmocka_unit_test(test_log_target),
+	    cmocka_unit_test(test_wanted),	 cmocka_unit_test(test_defaults),
+	    cmocka_unit_test(test_every_option), cmocka_unit_test(test_help_version),
+	    cmocka_unit_test(test_errors),	 cmocka_unit_test(test_levels),
+	    cmocka_unit_test(test_exit_status),	 cmocka_unit_test(test_log_format),
+	    cmocka_unit_test(test_log_target),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -33,14 +33,22 @@ static void fake_stats(struct device *d, struct device_stats *out)
 }
 
 static const struct device_ops blk_ops = {
-	.kind = "virtio-blk", .destroy = device_free_destroy, .pause = device_nop_pause,
-	.resume = device_nop_resume, .save = device_empty_save, .restore = device_empty_restore,
-	.stats = fake_stats,
+    .kind = "virtio-blk",
+    .destroy = device_free_destroy,
+    .pause = device_nop_pause,
+    .resume = device_nop_resume,
+    .save = device_empty_save,
+    .restore = device_empty_restore,
+    .stats = fake_stats,
 };
 static const struct device_ops uart_ops = {
-	.kind = "serial8250", .destroy = device_free_destroy, .pause = device_nop_pause,
-	.resume = device_nop_resume, .save = device_empty_save, .restore = device_empty_restore,
-	.stats = fake_stats,
+    .kind = "serial8250",
+    .destroy = device_free_destroy,
+    .pause = device_nop_pause,
+    .resume = device_nop_resume,
+    .save = device_empty_save,
+    .restore = device_empty_restore,
+    .stats = fake_stats,
 };
 
 struct rig {
@@ -106,8 +114,8 @@ static void test_snapshot_shape(void **state)
 	assert_int_equal(get(s, "kite_vcpu0", "exit_handling_ns_sum"), 400);
 	assert_int_equal(get(s, "kite_vcpu1", "exit_mmio_read"), 1);
 	{
-		const json_t *h = json_object_get(json_object_get(s, "kite_vcpu0"),
-						  "exit_handling_ns_log2");
+		const json_t *h =
+		    json_object_get(json_object_get(s, "kite_vcpu0"), "exit_handling_ns_log2");
 
 		assert_int_equal(json_array_size(h), VCPU_EXIT_HIST);
 		assert_int_equal(json_integer_value(json_array_get(h, 6)), 1); /* 100 */
@@ -152,10 +160,10 @@ static void test_delta(void **state)
 	assert_int_equal(get(d, "block_blk0", "inflight"), 1); /* a gauge: as it is */
 	assert_int_equal(get(d, "kite_vcpu0", "exit_io_in"), 2);
 	assert_int_equal(get(d, "vcpu", "exit_io_in"), 2);
-	assert_int_equal(json_integer_value(json_array_get(
-			     json_object_get(json_object_get(d, "kite_vcpu0"),
-					     "exit_handling_ns_log2"), 3)),
-			 2);
+	assert_int_equal(
+	    json_integer_value(json_array_get(
+		json_object_get(json_object_get(d, "kite_vcpu0"), "exit_handling_ns_log2"), 3)),
+	    2);
 	json_decref(d);
 	/* A machine built afresh counts from zero: no negative deltas. */
 	d = metrics_delta(b, a);
@@ -297,9 +305,9 @@ static void test_writer(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_snapshot_shape), cmocka_unit_test(test_hist_bucket),
-		cmocka_unit_test(test_delta),	       cmocka_unit_test(test_line),
-		cmocka_unit_test(test_prometheus),     cmocka_unit_test(test_writer),
+	    cmocka_unit_test(test_snapshot_shape), cmocka_unit_test(test_hist_bucket),
+	    cmocka_unit_test(test_delta),	   cmocka_unit_test(test_line),
+	    cmocka_unit_test(test_prometheus),	   cmocka_unit_test(test_writer),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
