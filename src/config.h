@@ -105,6 +105,13 @@ struct vm_config {
 	struct rate_limiter_config rng_rl; /* the entropy device's limiter */
 	const char *boot_args; /* boot_args as given (NULL: Firecracker's default) */
 	int fc;		       /* configured through the API or a config file */
+	/* Firecracker mode's command line (src/fc_cli.c); unset otherwise. */
+	int fc_mode;		     /* `kite firecracker` or invoked as firecracker */
+	const char *fc_log_path;     /* --log-path */
+	int fc_log_level;	     /* --level: enum fc_log_level + 1, 0 = not given */
+	int fc_show_level;	     /* --show-level */
+	int fc_show_origin;	     /* --show-log-origin */
+	const char *fc_metrics_path; /* --metrics-path */
 	/* Strings this config allocated (config_strdup); argv's are not here. */
 	char **owned;
 	size_t nr_owned, owned_cap;

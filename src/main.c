@@ -8,8 +8,10 @@
 #include <string.h>
 #include <time.h>
 
+#include "api/router.h"
 #include "config.h"
 #include "error.h"
+#include "fc_cli.h"
 #include "log.h"
 #include "vmm.h"
 
@@ -21,7 +23,8 @@ int main(int argc, char **argv)
 	enum config_cmd cmd;
 	char err[512];
 	struct error e = {0};
-	int code;
+	int code, skip = 0;
+	bool fc;
 
 	clock_gettime(CLOCK_MONOTONIC, &t_start);
 	/* A closed stdin/stdout/stderr would be handed to the next open() (a
@@ -33,15 +36,27 @@ int main(int argc, char **argv)
 	/* A closed stdout must not kill kite mid-run; writes report EPIPE. */
 	signal(SIGPIPE, SIG_IGN);
 
-	if (config_parse(argc, argv, &cfg, &cmd, err, sizeof(err))) {
+	fc = fc_cli_wanted(argc, argv, &skip);
+	if (fc) {
+		int rc = fc_cli_parse(argc, argv, skip, &cfg, &cmd, err, sizeof(err));
+
+		if (rc) {
+			fprintf(stderr, "firecracker (kite): %s\n\nFor more information try --help.\n",
+				err);
+			return rc;
+		}
+	} else if (config_parse(argc, argv, &cfg, &cmd, err, sizeof(err))) {
 		fprintf(stderr, "kite: %s\n", err);
 		return EXIT_BAD_INPUT;
 	}
 	if (cmd == CMD_HELP) {
-		fputs(config_help_text, stdout);
+		fputs(fc ? fc_cli_help_text : config_help_text, stdout);
 		return EXIT_OK;
 	}
 	if (cmd == CMD_VERSION) {
+		/* Kata Containers reads the second word of the first line. */
+		if (fc)
+			printf("Firecracker v%s\n", API_FIRECRACKER_VERSION);
 		printf("kite %s\n", KITE_VERSION);
 		return EXIT_OK;
 	}
@@ -49,9 +64,18 @@ int main(int argc, char **argv)
 	if (vmm_open(&vmm, &cfg, &t_start, &e) || (vmm_guest_given(&vmm) && vmm_start(&vmm, &e))) {
 		fprintf(stderr, "kite: %s\n", e.msg);
 		vmm_close(&vmm);
-		return vmm_blame_status(&e);
+		code = vmm_blame_status(&e);
+		/* Firecracker: a configuration it could not use is 152. */
+		if (fc)
+			code = code == EXIT_BAD_INPUT && cfg.config_file ? FC_EXIT_BAD_CONFIGURATION
+									 : FC_EXIT_GENERIC_ERROR;
+		return code;
 	}
+	if (fc)
+		fc_cli_log_ignored(argc, argv, skip);
 	code = vmm_run(&vmm);
+	if (fc)
+		code = fc_cli_exit_status(code, vmm.built && vmm.vm.stop_reason == VM_STOP_DEBUG_EXIT);
 	vmm_close(&vmm);
 	return code;
 }

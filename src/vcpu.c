@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "arch/x86/cpu.h"
+#include "clock.h"
 #include "log.h"
 
 #define SIG_VCPU_KICK SIGUSR1
@@ -95,6 +96,80 @@ struct exit_outcome vcpu_handle_exit(const struct exit_env *env, struct kvm_run 
 		return outcome(EXIT_STOP, VM_STOP_INTERNAL, "unexpected KVM exit reason",
 			       run->exit_reason);
 	}
+}
+
+enum vcpu_exit_kind vcpu_exit_kind(const struct kvm_run *run)
+{
+	switch (run->exit_reason) {
+	case KVM_EXIT_IO:
+		return run->io.direction == KVM_EXIT_IO_OUT ? VCPU_EXIT_IO_OUT : VCPU_EXIT_IO_IN;
+	case KVM_EXIT_MMIO:
+		return run->mmio.is_write ? VCPU_EXIT_MMIO_WRITE : VCPU_EXIT_MMIO_READ;
+	case KVM_EXIT_HLT:
+		return VCPU_EXIT_HLT;
+	case KVM_EXIT_SHUTDOWN:
+		return VCPU_EXIT_SHUTDOWN;
+	case KVM_EXIT_SYSTEM_EVENT:
+		return VCPU_EXIT_SYSTEM_EVENT;
+	case KVM_EXIT_INTR:
+	case KVM_EXIT_IRQ_WINDOW_OPEN:
+		return VCPU_EXIT_INTR;
+	case KVM_EXIT_FAIL_ENTRY:
+	case KVM_EXIT_INTERNAL_ERROR:
+		return VCPU_EXIT_FAIL;
+	default:
+		return VCPU_EXIT_OTHER;
+	}
+}
+
+const char *vcpu_exit_kind_name(enum vcpu_exit_kind k)
+{
+	static const char *const names[VCPU_EXIT_KINDS] = {
+		[VCPU_EXIT_IO_IN] = "io_in",
+		[VCPU_EXIT_IO_OUT] = "io_out",
+		[VCPU_EXIT_MMIO_READ] = "mmio_read",
+		[VCPU_EXIT_MMIO_WRITE] = "mmio_write",
+		[VCPU_EXIT_HLT] = "hlt",
+		[VCPU_EXIT_SHUTDOWN] = "shutdown",
+		[VCPU_EXIT_SYSTEM_EVENT] = "system_event",
+		[VCPU_EXIT_INTR] = "intr",
+		[VCPU_EXIT_FAIL] = "fail",
+		[VCPU_EXIT_OTHER] = "other",
+	};
+	return (unsigned)k < VCPU_EXIT_KINDS ? names[k] : "other";
+}
+
+unsigned vcpu_exit_hist_bucket(uint64_t ns)
+{
+	unsigned b = ns ? 63u - (unsigned)__builtin_clzll(ns) : 0;
+
+	return b < VCPU_EXIT_HIST ? b : VCPU_EXIT_HIST - 1;
+}
+
+/* Single writer: a relaxed load and store is all an increment needs. */
+static void bump(uint64_t *p, uint64_t by)
+{
+	__atomic_store_n(p, __atomic_load_n(p, __ATOMIC_RELAXED) + by, __ATOMIC_RELAXED);
+}
+
+void vcpu_account_exit(struct vcpu *v, enum vcpu_exit_kind k, uint64_t ns)
+{
+	struct vcpu_exit_stats *x = &v->xstats;
+
+	bump(&x->count[(unsigned)k < VCPU_EXIT_KINDS ? k : VCPU_EXIT_OTHER], 1);
+	bump(&x->hist[vcpu_exit_hist_bucket(ns)], 1);
+	bump(&x->ns_sum, ns);
+}
+
+void vcpu_exit_stats_read(const struct vcpu *v, struct vcpu_exit_stats *out)
+{
+	const struct vcpu_exit_stats *x = &v->xstats;
+
+	for (int i = 0; i < VCPU_EXIT_KINDS; i++)
+		out->count[i] = __atomic_load_n(&x->count[i], __ATOMIC_RELAXED);
+	for (int i = 0; i < VCPU_EXIT_HIST; i++)
+		out->hist[i] = __atomic_load_n(&x->hist[i], __ATOMIC_RELAXED);
+	out->ns_sum = __atomic_load_n(&x->ns_sum, __ATOMIC_RELAXED);
 }
 
 static void kick_handler(int sig)
@@ -206,6 +281,8 @@ static void *vcpu_thread(void *arg)
 
 	while (!env->stopping(env->ctx)) {
 		struct exit_outcome o;
+		enum vcpu_exit_kind kind;
+		uint64_t t0;
 
 		if (ioctl(v->fd, KVM_RUN, 0) < 0) {
 			if (errno == EINTR || errno == EAGAIN) {
@@ -224,7 +301,11 @@ static void *vcpu_thread(void *arg)
 			v->io_exits++;
 		else if (v->run->exit_reason == KVM_EXIT_MMIO)
 			v->mmio_exits++;
+		/* Only the dispatch is timed: two vDSO clock reads per exit. */
+		kind = vcpu_exit_kind(v->run);
+		t0 = clock_mono_ns();
 		o = vcpu_handle_exit(&xenv, v->run);
+		vcpu_account_exit(v, kind, clock_mono_ns() - t0);
 		if (o.action == EXIT_CONTINUE)
 			continue;
 		if (o.action == EXIT_HALTED) {

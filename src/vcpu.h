@@ -38,6 +38,35 @@ struct exit_env {
 
 struct exit_outcome vcpu_handle_exit(const struct exit_env *env, struct kvm_run *run);
 
+/* Exit counters for metrics: how many exits of each kind, and a log2
+ * histogram of the nanoseconds kite spent handling them (bucket k counts
+ * [2^k, 2^(k+1)) ns, bucket 0 also 0 ns, the last everything above). One
+ * writer (the vCPU thread), read with relaxed atomics by the event loop. */
+enum vcpu_exit_kind {
+	VCPU_EXIT_IO_IN,
+	VCPU_EXIT_IO_OUT,
+	VCPU_EXIT_MMIO_READ,
+	VCPU_EXIT_MMIO_WRITE,
+	VCPU_EXIT_HLT,
+	VCPU_EXIT_SHUTDOWN,
+	VCPU_EXIT_SYSTEM_EVENT,
+	VCPU_EXIT_INTR,
+	VCPU_EXIT_FAIL, /* failed entry, internal error */
+	VCPU_EXIT_OTHER,
+	VCPU_EXIT_KINDS
+};
+#define VCPU_EXIT_HIST 24
+
+struct vcpu_exit_stats {
+	uint64_t count[VCPU_EXIT_KINDS];
+	uint64_t hist[VCPU_EXIT_HIST];
+	uint64_t ns_sum;
+};
+
+enum vcpu_exit_kind vcpu_exit_kind(const struct kvm_run *run);
+const char *vcpu_exit_kind_name(enum vcpu_exit_kind k); /* "io_in", ... */
+unsigned vcpu_exit_hist_bucket(uint64_t ns);
+
 struct vcpu;
 
 /* What a vCPU thread may reach: the buses, guest memory (for the register
@@ -75,6 +104,7 @@ struct vcpu {
 	uint64_t exits;
 	uint64_t io_exits;
 	uint64_t mmio_exits;
+	struct vcpu_exit_stats xstats;
 };
 
 /* Creates vCPU `id` of the VM and maps its kvm_run. */
@@ -91,6 +121,10 @@ void vcpu_resume(struct vcpu *v);
 enum vcpu_state vcpu_get_state(struct vcpu *v);
 void vcpu_join(struct vcpu *v);
 void vcpu_destroy(struct vcpu *v);
+/* Records one handled exit (the vCPU thread; tests). */
+void vcpu_account_exit(struct vcpu *v, enum vcpu_exit_kind k, uint64_t ns);
+/* A consistent-enough copy of the counters, from any thread. */
+void vcpu_exit_stats_read(const struct vcpu *v, struct vcpu_exit_stats *out);
 /* Installs the no-op signal handler used for kicks (once per process). */
 int vcpu_signals_init(void) MUST_CHECK;
 

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "api/fc_config.h"
+#include "fc_cli.h"
 #include "log.h"
 
 static int exit_status(enum vm_stop_reason r, int status)
@@ -122,14 +123,145 @@ static int api_update_drive(void *ctx, const struct fc_drive_update *u, char *er
 	return vmm_update_drive(ctx, u, err, errlen);
 }
 
+/* The router's metrics (PUT /metrics, the config file, --metrics-path)
+ * take effect: the path is opened once. */
+static int apply_metrics(struct vmm *v, char *err, size_t errlen)
+{
+	const struct fc_metrics *m = &v->router.metrics;
+	int rc;
+
+	if (!m->set || v->metrics_applied || !m->metrics_path)
+		return 0;
+	rc = metrics_open(&v->metrics, m->metrics_path);
+	if (rc) {
+		snprintf(err, errlen, "Failed to open the metrics path %s: %s", m->metrics_path,
+			 strerror(-rc));
+		return rc;
+	}
+	v->metrics_applied = true;
+	return 0;
+}
+
+/* The router's logger (PUT /logger, the config file, --log-path): lines in
+ * Firecracker's format to its path from now on, at its level. */
+static int apply_logger(struct vmm *v, char *err, size_t errlen)
+{
+	const struct fc_logger *lg = &v->router.logger;
+	int fd;
+
+	if (!lg->set || v->logger_applied)
+		return 0;
+	if (lg->log_path) {
+		fd = log_open_path(lg->log_path);
+		if (fd < 0) {
+			snprintf(err, errlen, "Failed to open the log path %s: %s", lg->log_path,
+				 strerror(-fd));
+			return fd;
+		}
+		log_set_target(fd, &(struct log_target){v->router.id, lg->show_level,
+							 lg->show_log_origin});
+	}
+	log_set_level(fc_cli_log_level((int)lg->level));
+	v->logger_applied = true;
+	log_info(NULL, "Running Firecracker v%s (kite %s)", API_FIRECRACKER_VERSION,
+		 KITE_VERSION);
+	return 0;
+}
+
+/* Requests reach the VMM through the state check first: a logger or
+ * metrics path the API stored since takes effect there. */
+static enum api_state api_state_applying(void *ctx)
+{
+	struct vmm *v = ctx;
+	char err[512];
+
+	if ((apply_logger(v, err, sizeof(err)) || apply_metrics(v, err, sizeof(err))))
+		log_err(NULL, "%s", err);
+	return api_state(ctx);
+}
+
 static int api_flush_metrics(void *ctx, char *err, size_t errlen)
 {
 	struct vmm *v = ctx;
+	int rc;
 
 	if (!v->router.metrics.set) {
 		snprintf(err, errlen, "The metrics system was not initialized.");
 		return -EINVAL;
 	}
+	rc = apply_metrics(v, err, errlen);
+	if (rc)
+		return rc;
+	rc = metrics_flush(&v->metrics);
+	if (rc)
+		snprintf(err, errlen, "Failed to write metrics: %s",
+			 rc == -EAGAIN ? "the metrics FIFO is full" : strerror(-rc));
+	return rc;
+}
+
+static void metrics_source(void *ctx, struct metrics_source *out)
+{
+	struct vmm *v = ctx;
+
+	out->missed_log = log_missed();
+	if (!v->built)
+		return;
+	out->devices = &v->vm.devices;
+	out->vcpus = v->vm.vcpus;
+	out->nr_vcpus = v->vm.nr_vcpus;
+}
+
+static int api_kite_metrics(void *ctx, char **text, char *err, size_t errlen)
+{
+	struct vmm *v = ctx;
+	struct metrics_source src = {0};
+
+	metrics_source(v, &src);
+	src.missed_metrics = v->metrics.missed;
+	*text = metrics_prometheus(&src);
+	if (!*text) {
+		snprintf(err, errlen, "Out of memory.");
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/* Firecracker's --log-path, --level and --metrics-path, unless the config
+ * file configured the same; then the logger and metrics take effect. */
+static int open_observability(struct vmm *v, struct error *e)
+{
+	struct vm_config *cfg = v->cfg;
+	struct fc_logger *lg = &v->router.logger;
+	struct fc_metrics *m = &v->router.metrics;
+	int rc;
+
+	v->router.ops.kite_metrics = api_kite_metrics;
+	v->router.ops.state = api_state_applying;
+	rc = metrics_init(&v->metrics, &v->loop, metrics_source, v);
+	if (rc)
+		return error_set(e, rc, BLAME_HOST, "cannot start the metrics timer: %s",
+				 strerror(-rc));
+	if (cfg->fc_log_path && !lg->set) {
+		lg->log_path = strdup(cfg->fc_log_path);
+		lg->level = cfg->fc_log_level ? (enum fc_log_level)(cfg->fc_log_level - 1)
+					      : FC_LOG_INFO;
+		lg->show_level = cfg->fc_show_level;
+		lg->show_log_origin = cfg->fc_show_origin;
+		lg->set = true;
+		if (!lg->log_path)
+			return error_set(e, -ENOMEM, BLAME_HOST, "out of memory");
+	} else if (cfg->fc_log_level && !lg->set) {
+		log_set_level(fc_cli_log_level(cfg->fc_log_level - 1));
+	}
+	if (cfg->fc_metrics_path && !m->set) {
+		m->metrics_path = strdup(cfg->fc_metrics_path);
+		m->set = true;
+		if (!m->metrics_path)
+			return error_set(e, -ENOMEM, BLAME_HOST, "out of memory");
+	}
+	if ((rc = apply_logger(v, e->msg, sizeof(e->msg))) ||
+	    (rc = apply_metrics(v, e->msg, sizeof(e->msg))))
+		return error_blame(e, rc, error_blame_path(rc));
 	return 0;
 }
 
@@ -180,7 +312,8 @@ int vmm_open(struct vmm *v, struct vm_config *cfg, const struct timespec *t_star
 	memset(v, 0, sizeof(*v));
 	v->cfg = cfg;
 	v->t_start = *t_start;
-	v->vcpu_name = "vcpu";
+	/* Kata Containers finds Firecracker's vCPU threads by this prefix. */
+	v->vcpu_name = cfg->fc_mode ? "fc_vcpu" : "vcpu";
 	rc = hostio_open(&v->io, &(struct hostio_opts){cfg->serial_out, cfg->console_socket},
 			 e->msg, sizeof(e->msg));
 	if (rc) /* --serial-out and --console-socket are paths the user gave. */
@@ -194,7 +327,8 @@ int vmm_open(struct vmm *v, struct vm_config *cfg, const struct timespec *t_star
 			   sizeof(e->msg));
 	if (rc)
 		return error_blame(e, rc, BLAME_HOST);
-	return open_control(v, e);
+	rc = open_control(v, e);
+	return rc ? rc : open_observability(v, e);
 }
 
 static int build(struct vmm *v, struct error *e)
@@ -341,6 +475,9 @@ void vmm_close(struct vmm *v)
 {
 	bool user = v->stopped || (v->built && v->vm.user_stop);
 
+	/* The last line counts the machine's final counters, before it goes. */
+	if (v->metrics_applied && metrics_flush(&v->metrics))
+		log_warn(NULL, "cannot write the last metrics line");
 	if (v->built)
 		vm_destroy(&v->vm);
 	v->built = false;
@@ -354,10 +491,12 @@ void vmm_close(struct vmm *v)
 	}
 	api_server_close(v->api);
 	v->api = NULL;
+	metrics_close(&v->metrics);
 	fc_logger_free(&v->router.logger);
 	fc_metrics_free(&v->router.metrics);
 	if (v->loop_ready)
 		ev_free(&v->loop);
 	hostio_close(v->io);
+	log_close_target();
 	config_free(v->cfg);
 }

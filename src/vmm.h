@@ -16,6 +16,7 @@
 #include "error.h"
 #include "evloop.h"
 #include "hostio.h"
+#include "metrics.h"
 #include "vm.h"
 
 /* Documented in --help and README.md; scripts rely on these. */
@@ -49,6 +50,11 @@ struct vmm {
 	/* A stop asked for while no machine runs (signal before boot). */
 	bool stopped;
 	int stop_status;
+	/* Metrics and the Firecracker log target (src/metrics.c, log.c): the
+	 * router's logger and metrics once they took effect. */
+	struct metrics metrics;
+	bool logger_applied;
+	bool metrics_applied;
 };
 
 /* The event loop, the host console, the config file (--config-file) and

@@ -193,6 +193,21 @@ static void patch_vm(struct ctx *c)
 		fault(c, "unknown state %s: expected Paused or Resumed", state);
 }
 
+/* kite's own: the counters in Prometheus's text format. */
+static void get_kite_metrics(struct ctx *c)
+{
+	const struct api_ops *o = &c->r->ops;
+	char err[256] = "", *text = NULL;
+	int rc = o->kite_metrics ? o->kite_metrics(o->ctx, &text, err, sizeof(err)) : -ENOTSUP;
+
+	if (rc) {
+		fault(c, "%s", *err ? err : "metrics are not available");
+		return;
+	}
+	c->reply->status = 200;
+	c->reply->body = text;
+}
+
 static void unsupported(struct ctx *c)
 {
 	fault(c, "%s %s is not supported by this kite", c->req->method, c->req->path);
@@ -221,6 +236,7 @@ static const struct route routes[] = {
 	{"PUT", "/metrics", PRE_BOOT, true, put_metrics},
 	{"PUT", "/actions", ANY, true, put_actions},
 	{"PATCH", "/vm", POST_BOOT, true, patch_vm},
+	{"GET", "/kite/metrics", ANY, false, get_kite_metrics},
 	/* Later issues: answered clearly until then. */
 	{NULL, "/network-interfaces/", ANY, false, unsupported},
 	{NULL, "/vsock", ANY, false, unsupported},
