@@ -168,16 +168,24 @@ static int apply_logger(struct vmm *v, char *err, size_t errlen)
 	return 0;
 }
 
-/* Requests reach the VMM through the state check first: a logger or
- * metrics path the API stored since takes effect there. */
-static enum api_state api_state_applying(void *ctx)
+/* PUT /logger or PUT /metrics: the new settings take effect at once. */
+static int api_observability_changed(void *ctx, char *err, size_t errlen)
 {
 	struct vmm *v = ctx;
-	char err[512];
+	int rc = apply_logger(v, err, errlen);
 
-	if ((apply_logger(v, err, sizeof(err)) || apply_metrics(v, err, sizeof(err))))
-		log_err(NULL, "%s", err);
-	return api_state(ctx);
+	/* A refused request leaves nothing behind: the next PUT starts over. */
+	if (rc) {
+		fc_logger_free(&v->router.logger);
+		memset(&v->router.logger, 0, sizeof(v->router.logger));
+		return rc;
+	}
+	rc = apply_metrics(v, err, errlen);
+	if (rc) {
+		fc_metrics_free(&v->router.metrics);
+		memset(&v->router.metrics, 0, sizeof(v->router.metrics));
+	}
+	return rc;
 }
 
 static int api_flush_metrics(void *ctx, char *err, size_t errlen)
@@ -236,7 +244,7 @@ static int open_observability(struct vmm *v, struct error *e)
 	int rc;
 
 	v->router.ops.kite_metrics = api_kite_metrics;
-	v->router.ops.state = api_state_applying;
+	v->router.ops.observability_changed = api_observability_changed;
 	rc = metrics_init(&v->metrics, &v->loop, metrics_source, v);
 	if (rc)
 		return error_set(e, rc, BLAME_HOST, "cannot start the metrics timer: %s",

@@ -131,14 +131,24 @@ static void put_logger(struct ctx *c)
 {
 	char err[256];
 
-	done(c, fc_put_logger(&c->r->logger, c->body, err, sizeof(err)), err);
+	const struct api_ops *o = &c->r->ops;
+	int rc = fc_put_logger(&c->r->logger, c->body, err, sizeof(err));
+
+	if (!rc && o->observability_changed)
+		rc = o->observability_changed(o->ctx, err, sizeof(err));
+	done(c, rc, err);
 }
 
 static void put_metrics(struct ctx *c)
 {
 	char err[256];
 
-	done(c, fc_put_metrics(&c->r->metrics, c->body, err, sizeof(err)), err);
+	const struct api_ops *o = &c->r->ops;
+	int rc = fc_put_metrics(&c->r->metrics, c->body, err, sizeof(err));
+
+	if (!rc && o->observability_changed)
+		rc = o->observability_changed(o->ctx, err, sizeof(err));
+	done(c, rc, err);
 }
 
 static void put_actions(struct ctx *c)

@@ -34,6 +34,9 @@ struct api_ops {
 	 * and/or rate limiter) for the running drive; on error nothing of it
 	 * took effect. */
 	int (*update_drive)(void *ctx, const struct fc_drive_update *u, char *err, size_t errlen);
+	/* PUT /logger and PUT /metrics stored a new configuration: make it
+	 * take effect now, so that a bad path is this request's 400. */
+	int (*observability_changed)(void *ctx, char *err, size_t errlen);
 	/* GET /kite/metrics: *text gets malloc'd Prometheus text. */
 	int (*kite_metrics)(void *ctx, char **text, char *err, size_t errlen);
 };

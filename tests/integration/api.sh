@@ -113,6 +113,9 @@ S=$TMP/sdk.sock
 truncate -s 1M "$TMP/rootfs.img"
 start_kite sdk run --api-sock "$S" --id sdk_vm --serial-out "$TMP/sdk.serial"
 py presdk "$S"
+# The Go SDK creates the log and metrics files (FIFOs) before PUTting them:
+# Firecracker (and kite) open an existing path only.
+: >"$TMP/sdk.log"; : >"$TMP/sdk.metrics"
 py sdk "$S" "$SEQ" "$TMP/rootfs.img" "$TMP/sdk.log" "$TMP/sdk.metrics"
 py pause "$S" "$TMP/sdk.serial" "$pid"
 py conns "$S" 51200
