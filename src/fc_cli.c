@@ -264,24 +264,6 @@ void fc_cli_log_ignored(int argc, char **argv, int skip)
 	}
 }
 
-enum log_level fc_cli_log_level(int fc_level)
-{
-	switch ((enum fc_log_level)fc_level) {
-	case FC_LOG_OFF:
-		return LOG_OFF;
-	case FC_LOG_ERROR:
-		return LOG_ERROR;
-	case FC_LOG_WARN:
-		return LOG_WARN;
-	case FC_LOG_INFO:
-		return LOG_INFO;
-	case FC_LOG_DEBUG:
-	case FC_LOG_TRACE:
-	default:
-		return LOG_DEBUG;
-	}
-}
-
 int fc_cli_exit_status(int kite_status, bool debug_exit)
 {
 	if (debug_exit)

@@ -39,9 +39,6 @@ int fc_cli_parse(int argc, char **argv, int skip, struct vm_config *cfg, enum co
 /* One log line per accepted-and-ignored option that was given. */
 void fc_cli_log_ignored(int argc, char **argv, int skip);
 
-/* Firecracker's --level onto kite's: Off, Error, Warning, Info, Debug;
- * Trace is Debug (kite has nothing finer). */
-enum log_level fc_cli_log_level(int fc_level);
 
 /* kite's exit status as Firecracker's (README "Firecracker mode"):
  * debug_exit when the guest ended through the debug-exit port. */

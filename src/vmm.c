@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "api/fc_config.h"
-#include "fc_cli.h"
+#include "vm_drive.h"
 #include "log.h"
 
 static int exit_status(enum vm_stop_reason r, int status)
@@ -120,7 +120,9 @@ static int api_ctrl_alt_del(void *ctx, char *err, size_t errlen)
 
 static int api_update_drive(void *ctx, const struct fc_drive_update *u, char *err, size_t errlen)
 {
-	return vmm_update_drive(ctx, u, err, errlen);
+	struct vmm *v = ctx;
+
+	return vm_update_drive(v->built ? &v->vm : NULL, v->cfg, &v->host, u, err, errlen);
 }
 
 /* The router's metrics (PUT /metrics, the config file, --metrics-path)
@@ -161,7 +163,7 @@ static int apply_logger(struct vmm *v, char *err, size_t errlen)
 		log_set_target(fd, &(struct log_target){v->router.id, lg->show_level,
 							 lg->show_log_origin});
 	}
-	log_set_level(fc_cli_log_level((int)lg->level));
+	log_set_level(fc_log_level_kite((int)lg->level));
 	v->logger_applied = true;
 	log_info(NULL, "Running Firecracker v%s (kite %s)", API_FIRECRACKER_VERSION,
 		 KITE_VERSION);
@@ -259,7 +261,7 @@ static int open_observability(struct vmm *v, struct error *e)
 		if (!lg->log_path)
 			return error_set(e, -ENOMEM, BLAME_HOST, "out of memory");
 	} else if (cfg->fc_log_level && !lg->set) {
-		log_set_level(fc_cli_log_level(cfg->fc_log_level - 1));
+		log_set_level(fc_log_level_kite(cfg->fc_log_level - 1));
 	}
 	if (cfg->fc_metrics_path && !m->set) {
 		m->metrics_path = strdup(cfg->fc_metrics_path);

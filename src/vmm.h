@@ -72,10 +72,6 @@ int vmm_run(struct vmm *v);
 int vmm_pause(struct vmm *v) MUST_CHECK;
 int vmm_resume(struct vmm *v) MUST_CHECK;
 void vmm_close(struct vmm *v);
-/* PATCH /drives/{id} after boot (vmm_drive.c): swaps the running drive's
- * backing file and/or rate limits; on error nothing changed. */
-int vmm_update_drive(struct vmm *v, const struct fc_drive_update *u, char *err,
-		     size_t errlen) MUST_CHECK;
 
 int vmm_blame_status(const struct error *e);
 

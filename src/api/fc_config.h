@@ -38,6 +38,7 @@
 
 #include "compiler.h"
 #include "config.h"
+#include "log.h"
 
 #define FC_MAX_VCPUS 32	       /* Firecracker's limit, below kite's own */
 #define FC_DEFAULT_MEM_MIB 128 /* Firecracker's default machine */
@@ -156,5 +157,7 @@ json_t *fc_get_vm_config(const struct vm_config *cfg, const struct fc_logger *lg
  * /logger and --level. -EINVAL for anything else. */
 int fc_log_level_parse(const char *s, enum fc_log_level *out) MUST_CHECK;
 const char *fc_log_level_name(enum fc_log_level l);
+/* kite's level for a Firecracker level (Trace is Debug, Off logs nothing). */
+enum log_level fc_log_level_kite(int fc_level);
 
 #endif

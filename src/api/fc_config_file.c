@@ -2,6 +2,7 @@
  * --config-file, and the last step before boot (startable? command line
  * with the root drive). See fc_config.h. */
 #include "api/fc_config.h"
+#include "log.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -322,4 +323,22 @@ int fc_config_prepare(struct vm_config *cfg, char *err, size_t errlen)
 		cfg->cmdline = out;
 	}
 	return config_validate(cfg, err, errlen);
+}
+
+enum log_level fc_log_level_kite(int fc_level)
+{
+	switch ((enum fc_log_level)fc_level) {
+	case FC_LOG_OFF:
+		return LOG_OFF;
+	case FC_LOG_ERROR:
+		return LOG_ERROR;
+	case FC_LOG_WARN:
+		return LOG_WARN;
+	case FC_LOG_INFO:
+		return LOG_INFO;
+	case FC_LOG_DEBUG:
+	case FC_LOG_TRACE:
+	default:
+		return LOG_DEBUG;
+	}
 }

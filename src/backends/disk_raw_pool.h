@@ -49,7 +49,7 @@ bool disk_raw_pool_ready(struct disk_raw_pool *p);
  * calls). The caller completes what disk_raw_pool_take then returns. */
 void disk_raw_pool_cancel(struct disk_raw_pool *p);
 
-/* Defined in disk_raw.c, shared with the pool. */
+/* disk_req.c: shared by the io_uring path and the pool. */
 int disk_raw_req_iov(struct disk_req *r, uint64_t max, const struct iovec **iov,
 		     int *cnt) MUST_CHECK;
 int disk_raw_req_progress(struct disk_req *r, ssize_t n) MUST_CHECK;

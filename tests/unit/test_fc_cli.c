@@ -127,12 +127,12 @@ static void test_errors(void **state)
 static void test_levels(void **state)
 {
 	(void)state;
-	assert_int_equal(fc_cli_log_level(FC_LOG_OFF), LOG_OFF);
-	assert_int_equal(fc_cli_log_level(FC_LOG_ERROR), LOG_ERROR);
-	assert_int_equal(fc_cli_log_level(FC_LOG_WARN), LOG_WARN);
-	assert_int_equal(fc_cli_log_level(FC_LOG_INFO), LOG_INFO);
-	assert_int_equal(fc_cli_log_level(FC_LOG_DEBUG), LOG_DEBUG);
-	assert_int_equal(fc_cli_log_level(FC_LOG_TRACE), LOG_DEBUG);
+	assert_int_equal(fc_log_level_kite(FC_LOG_OFF), LOG_OFF);
+	assert_int_equal(fc_log_level_kite(FC_LOG_ERROR), LOG_ERROR);
+	assert_int_equal(fc_log_level_kite(FC_LOG_WARN), LOG_WARN);
+	assert_int_equal(fc_log_level_kite(FC_LOG_INFO), LOG_INFO);
+	assert_int_equal(fc_log_level_kite(FC_LOG_DEBUG), LOG_DEBUG);
+	assert_int_equal(fc_log_level_kite(FC_LOG_TRACE), LOG_DEBUG);
 }
 
 static void test_exit_status(void **state)

@@ -13,7 +13,8 @@
 
 #include "log.h"
 #include "virtio/blk.h"
-#include "vmm.h"
+#include "vm.h"
+#include "vm_drive.h"
 
 /* The same file as the one open now: flock on a second open file
  * description would refuse it, so share the old one (and its lock) and
@@ -41,11 +42,10 @@ static int reuse_same_file(const struct disk_image *old, const char *path, struc
 	return 0;
 }
 
-static int swap_path(struct vmm *v, int pos, struct virtio_blk *b, const char *path, char *err,
-		     size_t errlen)
+static int swap_path(struct vm_config *cfg, struct vm_host *host, int pos, struct virtio_blk *b,
+		     const char *path, char *err, size_t errlen)
 {
-	struct vm_config *cfg = v->cfg;
-	struct disk_image img, *slot = &v->host.disks[pos];
+	struct disk_image img, *slot = &host->disks[pos];
 	const char *p;
 	int rc;
 
@@ -77,9 +77,9 @@ static int swap_path(struct vmm *v, int pos, struct virtio_blk *b, const char *p
 	return 0;
 }
 
-int vmm_update_drive(struct vmm *v, const struct fc_drive_update *u, char *err, size_t errlen)
+int vm_update_drive(struct vm *vm, struct vm_config *cfg, struct vm_host *host,
+		    const struct fc_drive_update *u, char *err, size_t errlen)
 {
-	struct vm_config *cfg = v->cfg;
 	struct fc_drive_update rec = *u;
 	struct rate_limiter_config rl;
 	struct rate_limiter check;
@@ -94,13 +94,13 @@ int vmm_update_drive(struct vmm *v, const struct fc_drive_update *u, char *err, 
 		snprintf(err, errlen, "Invalid block device ID: %s", u->id);
 		return -ENOENT;
 	}
-	if (!v->built || vm_stopping(&v->vm)) {
+	if (!vm || vm_stopping(vm)) {
 		snprintf(err, errlen,
 			 "Unable to patch the block device: the microVM is not running");
 		return -EAGAIN;
 	}
 	snprintf(name, sizeof(name), "blk%d", pos);
-	b = virtio_blk_from_device(device_list_find(&v->vm.devices, name));
+	b = virtio_blk_from_device(device_list_find(&vm->devices, name));
 	if (!b) {
 		snprintf(err, errlen, "Unable to patch the block device: no device %s", name);
 		return -ENODEV;
@@ -114,7 +114,7 @@ int vmm_update_drive(struct vmm *v, const struct fc_drive_update *u, char *err, 
 			 (unsigned long long)RATE_LIMIT_MAX_REFILL_MS);
 		return -EINVAL;
 	}
-	if (u->path && (rc = swap_path(v, pos, b, u->path, err, errlen)))
+	if (u->path && (rc = swap_path(cfg, host, pos, b, u->path, err, errlen)))
 		return rc;
 	if (u->has_rl && (rc = virtio_blk_set_rate_limiter(b, &rl))) {
 		snprintf(err, errlen, "Unable to patch the block device: rate limiter: %s%s",
