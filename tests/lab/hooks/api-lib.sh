@@ -69,7 +69,8 @@ wait_line() {
 	while ! grep -Eq -e "$1" "$KITE_OUT"; do
 		kite_alive || {
 			grep -Eq -e "$1" "$KITE_OUT" && return 0
-			dfail "kite exited before a line matching '$1'"
+			w_g=$(grep -E 'KITE-RESULT [a-z_0-9]+ FAIL' "$KITE_OUT" | tail -n 1 | tr -d '\r')
+			dfail "kite exited before a line matching '$1'${w_g:+ (guest: $w_g)}"
 		}
 		w_n=$((w_n + 1))
 		[ $w_n -le $((${2:-120} * 2)) ] || dfail "no line matching '$1' within ${2:-120} s"

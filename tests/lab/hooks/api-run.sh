@@ -1,8 +1,8 @@
 #!/bin/sh
 # hooks/api-run.sh NAME WORK KITE ARGS...: the command of a control-API test (the cmd of
 # the api-* blocks in tests.txt, as `sh $LAB/hooks/api-run.sh NAME @WORK@ @KITE@ ...`).
-# Starts `KITE ARGS...` in the background in WORK, its output (stdout+stderr) copied to
-# this script's stdout and to WORK/kite.out, then runs `sh $LAB/hooks/NAME.sh drive` (the
+# Starts `KITE ARGS...` in the background in WORK, its output (stdout+stderr) copied line
+# by line to this script's stdout and to WORK/kite.out, then runs `sh $LAB/hooks/NAME.sh drive` (the
 # test's API requests, see api-lib.sh) while kite runs, and exits with kite's status.
 # A drive phase that fails (it prints `KITE-API-DRIVE FAIL <reason>`) gets kite SIGKILLed
 # and this script exits 99. The test's timeout (batch.sh) kills the whole process group.
@@ -21,7 +21,15 @@ KITE_OUT=$WORK/kite.out
 : >"$KITE_OUT"
 rm -f "$WORK/kite.fifo"
 mkfifo "$WORK/kite.fifo" || exit 98
-tee -a "$KITE_OUT" <"$WORK/kite.fifo" &
+# Whole lines only (one write each), so that the drive phase's KITE-API lines, written to
+# the same stdout, never land inside a line of kite's.
+copy_lines() {
+	while IFS= read -r l || [ -n "$l" ]; do
+		printf '%s\n' "$l"
+		printf '%s\n' "$l" >>"$KITE_OUT"
+	done
+}
+copy_lines <"$WORK/kite.fifo" &
 tpid=$!
 # kite's stdin stays this script's (batch.sh's FIFO): an asynchronous command would
 # otherwise get /dev/null.
