@@ -48,6 +48,9 @@ build_l1_image() {
 		copy_with_libs "$l1" "$p" "/bin/$t"
 	done
 	[[ -x $l1/bin/mke2fs ]] && ln -sf mke2fs "$l1/bin/mkfs.ext4"
+	# curl: the control-API tests' client (hooks/api-lib.sh; --unix-socket).
+	p=$(command -v curl) || { apt_install curl; p=$(command -v curl); }
+	[[ -n $p ]] && copy_with_libs "$l1" "$p" /bin/curl
 	# --bench-boot: QEMU (the baseline, on L1's KVM) with its libraries and the microvm
 	# firmware (bios-microvm.bin -> qboot.rom; linuxboot_dma.bin for -kernel).
 	if [[ -n $bench ]]; then
