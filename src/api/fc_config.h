@@ -15,8 +15,9 @@
  * kite's choices where it differs:
  *  - smt must be false; cpu_template absent or "None" (-ENOTSUP otherwise).
  *  - Without boot_args the guest gets FC_DEFAULT_BOOT_ARGS: Firecracker's
- *    defaults minus 8250.nr_uarts=0, plus console=ttyS0, since kite's
- *    console is the serial port. Given boot_args are used as they are.
+ *    defaults minus 8250.nr_uarts=0 and i8042.nopnp (see FC_DEFAULT_BOOT_ARGS),
+ *    plus console=ttyS0, since kite's console is the serial port. Given
+ *    boot_args are used as they are.
  *  - cache_type and io_engine are stored and reported but change nothing:
  *    kite always offers FLUSH and always uses io_uring.
  *  - drive_id: [A-Za-z0-9_], 1 to CONFIG_DRIVE_ID_MAX characters; at most
@@ -44,9 +45,12 @@
 #define FC_DEFAULT_MEM_MIB 128 /* Firecracker's default machine */
 #define FC_BOOT_ARGS_MAX 2047  /* Linux's x86 command line, without the NUL */
 #define FC_CONFIG_FILE_MAX (1u << 20)
+/* Firecracker's defaults with two changes: console=ttyS0 (kite's console
+ * is COM1) and no i8042.nopnp: kite's ACPI is hardware-reduced, so IRQ 1
+ * exists for the keyboard only through its PNP0303 description in the
+ * DSDT, and SendCtrlAltDel needs the keyboard bound. */
 #define FC_DEFAULT_BOOT_ARGS                                                                       \
-	"console=ttyS0 reboot=k panic=1 pci=off nomodule i8042.noaux i8042.nomux i8042.nopnp "     \
-	"i8042.dumbkbd"
+	"console=ttyS0 reboot=k panic=1 pci=off nomodule i8042.noaux i8042.nomux i8042.dumbkbd"
 
 enum fc_log_level {
 	FC_LOG_OFF,

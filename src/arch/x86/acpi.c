@@ -164,6 +164,20 @@ static void dsdt_body(struct aml *a, const struct linux_mmio_dev *devs, int nr_d
 		aml_close(a, dev);
 	}
 
+	/* The i8042's keyboard port, for the same reason as the RTC: on a
+	 * hardware-reduced platform IRQ 1 is mapped only for a PNP device
+	 * that names it, so without this Linux's i8042 probe fails with
+	 * -EINVAL and Ctrl+Alt+Del (the API's SendCtrlAltDel) reaches no
+	 * driver. The data port comes first, as the PNP driver expects. */
+	dev = aml_device_open(a, "KBD_");
+	aml_name_eisaid(a, "_HID", "PNP0303");
+	n = aml_res_io(crs, BOARD_I8042_DATA_PORT, 1);
+	n += aml_res_io(crs + n, BOARD_I8042_CMD_PORT, 1);
+	n += aml_res_irq_noflags(crs + n, BOARD_I8042_KBD_IRQ);
+	n += aml_res_end(crs + n);
+	aml_name_buffer(a, "_CRS", crs, n);
+	aml_close(a, dev);
+
 	for (int i = 0; i < nr_devs; i++) {
 		const struct linux_mmio_dev *d = &devs[i];
 		static const char hex[] = "0123456789ABCDEF";

@@ -134,7 +134,7 @@ show() {
 
 # Firecracker's default boot_args (src/api/fc_config.h: FC_DEFAULT_BOOT_ARGS, what
 # Firecracker's clients send), which the tests extend with their kite.* words.
-FC_ARGS="console=ttyS0 reboot=k panic=1 pci=off nomodule i8042.noaux i8042.nomux i8042.nopnp i8042.dumbkbd"
+FC_ARGS="console=ttyS0 reboot=k panic=1 pci=off nomodule i8042.noaux i8042.nomux i8042.dumbkbd"
 
 # std_config FILE: the small guest kernel and initrd, 2 vCPUs, 256 MiB, one 4 MiB drive
 # (rootfs.img, made here in the current directory); the guest checks all three and
