@@ -315,6 +315,12 @@ const char *http_reason(int status)
 int http_response(char *buf, size_t cap, size_t *len, int status, bool close, const void *body,
 		  size_t body_len)
 {
+	return http_response_typed(buf, cap, len, status, close, NULL, body, body_len);
+}
+
+int http_response_typed(char *buf, size_t cap, size_t *len, int status, bool close,
+			const char *content_type, const void *body, size_t body_len)
+{
 	const char *reason = http_reason(status);
 	char head[256];
 	int h;
@@ -326,9 +332,10 @@ int http_response(char *buf, size_t cap, size_t *len, int status, bool close, co
 		h = snprintf(head, sizeof(head), "%s", HTTP_CONTINUE);
 	else
 		h = snprintf(head, sizeof(head),
-			     "HTTP/1.1 %d %s\r\nServer: kite\r\nConnection: %s\r\n%s", status,
-			     reason, close ? "close" : "keep-alive",
-			     body_len ? "Content-Type: application/json\r\n" : "");
+			     "HTTP/1.1 %d %s\r\nServer: kite\r\nConnection: %s\r\n%s%s%s", status,
+			     reason, close ? "close" : "keep-alive", body_len ? "Content-Type: " : "",
+			     body_len ? (content_type ? content_type : "application/json") : "",
+			     body_len ? "\r\n" : "");
 	if (h < 0 || (size_t)h >= sizeof(head))
 		return -EINVAL;
 	if (status != 100 && status != 204) {

@@ -103,6 +103,11 @@ const char *http_reason(int status);
 int http_response(char *buf, size_t cap, size_t *len, int status, bool close, const void *body,
 		  size_t body_len) MUST_CHECK;
 
+/* http_response with another Content-Type for the body (NULL: JSON), e.g.
+ * Prometheus's text format. content_type must be one line, no CR or LF. */
+int http_response_typed(char *buf, size_t cap, size_t *len, int status, bool close,
+			const char *content_type, const void *body, size_t body_len) MUST_CHECK;
+
 /* Firecracker's error body {"fault_message": "<msg>"}, JSON-escaped by
  * jansson. Bytes of msg that are not valid UTF-8 become '?'. Sizes as
  * http_response (-ENOSPC with *len set); -ENOMEM from jansson. */

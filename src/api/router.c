@@ -216,6 +216,8 @@ static void get_kite_metrics(struct ctx *c)
 	}
 	c->reply->status = 200;
 	c->reply->body = text;
+	/* What a Prometheus server expects of a scrape. */
+	c->reply->content_type = "text/plain; version=0.0.4; charset=utf-8";
 }
 
 static void unsupported(struct ctx *c)

@@ -71,7 +71,8 @@ static int out_append(struct conn *c, const void *p, size_t n)
 	return 0;
 }
 
-static int respond(struct conn *c, int status, bool close_after, const char *body, bool fault)
+static int respond(struct conn *c, int status, bool close_after, const char *body, bool fault,
+		   const char *type)
 {
 	char small[512];
 	size_t len = 0;
@@ -84,8 +85,8 @@ static int respond(struct conn *c, int status, bool close_after, const char *bod
 		if (fault)
 			rc = http_fault_response(buf, cap, &len, status, close_after, body);
 		else
-			rc = http_response(buf, cap, &len, status, close_after, body,
-					   body ? strlen(body) : 0);
+			rc = http_response_typed(buf, cap, &len, status, close_after, type, body,
+						 body ? strlen(body) : 0);
 		if (rc != -ENOSPC)
 			break;
 		buf = malloc(len);
@@ -156,13 +157,13 @@ static void serve(struct conn *c)
 		}
 		if (r == HTTP_BAD) {
 			/* The stream cannot be resynchronised: answer and close. */
-			if (respond(c, 400, true, req.error, true))
+			if (respond(c, 400, true, req.error, true, NULL))
 				c->closing = true;
 			break;
 		}
 		c->s->h.handle(c->s->h.ctx, &req, &reply);
-		if (respond(c, reply.status, !req.keep_alive, reply.body,
-			    reply.status >= 400) < 0)
+		if (respond(c, reply.status, !req.keep_alive, reply.body, reply.status >= 400,
+			    reply.content_type) < 0)
 			c->closing = true;
 		free(reply.body);
 		memmove(c->in, c->in + used, c->in_len - used);
@@ -230,7 +231,7 @@ static void on_conn(void *ctx, uint32_t events)
 	if (c->in_len >= limit + 1 && !c->closing) {
 		/* More than any request may be: the parser says why. */
 		serve(c);
-		if (!c->closing && respond(c, 400, true, "request too large", true))
+		if (!c->closing && respond(c, 400, true, "request too large", true, NULL))
 			c->closing = true;
 	}
 	flush_out(c);

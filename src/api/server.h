@@ -17,6 +17,7 @@
 struct api_reply {
 	int status;  /* 200, 204, 400, ... */
 	char *body;  /* malloc'd JSON text, or NULL */
+	const char *content_type; /* static; NULL: application/json */
 };
 
 /* Answers one request (event-loop thread). */

@@ -46,6 +46,10 @@ while True:
         break
     data += chunk
 head, _, rest = data.partition(b"\r\n\r\n")
+if len(sys.argv) > 5:  # a header line to save, for the caller to check
+    with open(sys.argv[5], "w") as f:
+        f.write("\n".join(l for l in head.decode().split("\r\n")
+                          if l.lower().startswith("content-type:")))
 print(head.split()[1].decode(), rest.decode())
 PY
 }
@@ -113,7 +117,10 @@ for _ in $(seq 100); do grep -q "hello from ring 3" "$TMP/3.out" && break; sleep
 r1=$(api "$sock" PUT /actions '{"action_type": "FlushMetrics"}')
 r2=$(api "$sock" PUT /actions '{"action_type": "FlushMetrics"}')
 [ "${r1%% *}" = 204 ] && [ "${r2%% *}" = 204 ] && ok "FlushMetrics: 204" || fail "FlushMetrics: $r1 / $r2"
-api "$sock" GET /kite/metrics >"$TMP/prom"
+api "$sock" GET /kite/metrics "" "$TMP/prom.type" >"$TMP/prom"
+grep -qi '^content-type: text/plain; version=0.0.4' "$TMP/prom.type" &&
+	ok "/kite/metrics: Content-Type is Prometheus text" ||
+	fail "/kite/metrics: Content-Type $(cat "$TMP/prom.type")"
 stop $pid
 python3 - "$TMP/metrics" "$TMP/prom" <<'PY' && ok "metrics lines: JSON, deltas add up to /kite/metrics, Prometheus text" || fail "metrics: see above"
 import json, re, sys

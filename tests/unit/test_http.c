@@ -480,6 +480,14 @@ static void test_response(void **s)
 				    "Content-Length: 0\r\n\r\n";
 	assert_int_equal(len, sizeof(empty) - 1);
 	assert_memory_equal(buf, empty, len);
+	/* Another body type (GET /kite/metrics: Prometheus text). */
+	assert_int_equal(http_response_typed(buf, sizeof(buf), &len, 200, false,
+					     "text/plain; version=0.0.4", "m 1\n", 4), 0);
+	static const char prom[] = "HTTP/1.1 200 OK\r\nServer: kite\r\nConnection: keep-alive\r\n"
+				   "Content-Type: text/plain; version=0.0.4\r\n"
+				   "Content-Length: 4\r\n\r\nm 1\n";
+	assert_int_equal(len, sizeof(prom) - 1);
+	assert_memory_equal(buf, prom, len);
 	assert_int_equal(http_response(buf, sizeof(buf), &len, 100, false, NULL, 0), 0);
 	assert_int_equal(len, strlen(HTTP_CONTINUE));
 	assert_memory_equal(buf, HTTP_CONTINUE, len);
