@@ -152,16 +152,13 @@ void blk_limit_pause(struct virtio_blk *b)
 	if (!r)
 		return;
 	b->parked = NULL;
-	if (virtio_dev_live(&b->vd, r->qidx, r->gen)) {
-		/* The last chain popped (a blocked device pops nothing), so
-		 * one step back puts the guest's request in the ring again;
-		 * resume (or a restored device) re-kicks the queue and pops
-		 * it afresh. The guest saw nothing of it: the status byte and
-		 * the used ring are written only at completion (GET_ID's id
-		 * may be in its buffer already, which the device owns). */
-		b->vd.queues[r->qidx].vq.last_avail_idx--;
-	}
-	virtio_dev_drop(&b->vd, r->qidx);
+	/* The last chain popped (a blocked device pops nothing), so the core
+	 * can put the guest's request back in the ring; resume (or a restored
+	 * device) re-kicks the queue and pops it afresh. The guest saw nothing
+	 * of it: the status byte and the used ring are written only at
+	 * completion (GET_ID's id may be in its buffer already, which the
+	 * device owns). */
+	virtio_dev_unpop(&b->vd, r->qidx, r->gen);
 	free(r);
 }
 

@@ -436,6 +436,17 @@ void virtio_dev_drop(struct virtio_dev *vd, uint32_t qidx)
 		chain_done(vd, &vd->queues[qidx]);
 }
 
+void virtio_dev_unpop(struct virtio_dev *vd, uint32_t qidx, uint32_t gen)
+{
+	if (qidx >= vd->nr_queues)
+		return;
+	/* Only a chain of the queue's current life goes back: after a reset
+	 * or QueueReady=0 the ring is the driver's again. */
+	if (virtio_dev_live(vd, qidx, gen))
+		vd->queues[qidx].vq.last_avail_idx--;
+	chain_done(vd, &vd->queues[qidx]);
+}
+
 void virtio_dev_notify(struct virtio_dev *vd, uint32_t qidx)
 {
 	if (qidx < vd->nr_queues && !vd->dead && !vd->quiesced &&

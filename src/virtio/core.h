@@ -171,6 +171,11 @@ bool virtio_dev_push(struct virtio_dev *vd, uint32_t qidx, uint32_t gen, uint16_
 		     uint32_t len);
 /* Ends a chain in flight without writing anything (a cancelled request). */
 void virtio_dev_drop(struct virtio_dev *vd, uint32_t qidx);
+/* Gives the LAST chain popped from qidx back to the ring (the next pop
+ * takes it again), e.g. a request a paused device had not started; it
+ * no longer counts as in flight. Only valid when nothing was popped from
+ * that queue since; a stale chain (gen) is just dropped. */
+void virtio_dev_unpop(struct virtio_dev *vd, uint32_t qidx, uint32_t gen);
 /* Raises a used-buffer interrupt if the driver wants one for what was pushed. */
 void virtio_dev_notify(struct virtio_dev *vd, uint32_t qidx);
 /* Device config changed: bumps ConfigGeneration, interrupts if DRIVER_OK. */
