@@ -69,6 +69,9 @@ struct vm {
 	int nr_halted;
 	int nr_started;
 	int paused;
+	/* vm_restore_cpu_state set every vCPU's registers: vm_create's entry
+	 * state is gone and must not be set again (vm_start does not). */
+	int cpu_restored;
 
 	struct timespec t_start; /* main() entry, for --timestamps */
 	struct vm_stopper stopper;
@@ -98,6 +101,17 @@ void vm_destroy(struct vm *vm);
  * is not a vCPU's. */
 int vm_pause(struct vm *vm) MUST_CHECK;
 void vm_resume(struct vm *vm);
+/* The KVM half of a snapshot: the VM section (vm_state.h), u32 number of
+ * vCPUs, then each vCPU's section (vcpu_state.h) in id order. Only while
+ * paused or before start (-EBUSY). */
+int vm_save_cpu_state(struct vm *vm, struct state_buf *out) MUST_CHECK;
+/* Restores what vm_save_cpu_state wrote into a machine built from the same
+ * config whose vCPUs have not started (-EBUSY otherwise; once only). Every
+ * section is parsed and checked before KVM is touched: a refused blob
+ * leaves the machine as vm_create made it. A failing ioctl after that
+ * leaves it half restored: the caller destroys it. err gets one line. */
+int vm_restore_cpu_state(struct vm *vm, const void *data, size_t len, char *err,
+			 size_t errlen) MUST_CHECK;
 /* Ctrl+Alt+Del through the i8042, as a keyboard would send it. */
 int vm_ctrl_alt_del(struct vm *vm) MUST_CHECK;
 
