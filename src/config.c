@@ -55,11 +55,13 @@ int config_parse_u64(const char *s, uint64_t *out)
 	return 0;
 }
 
-int config_parse_size(const char *s, uint64_t *out)
+/* A number with an optional binary suffix (K, M, G; T when tera): bare
+ * numbers count in units of bare_mul. */
+static int parse_scaled(const char *s, uint64_t bare_mul, bool tera, uint64_t *out)
 {
 	char num[32];
 	size_t n;
-	uint64_t v, mul = 1ull << 20;
+	uint64_t v, mul = bare_mul;
 	int rc;
 
 	if (!s || !*s)
@@ -69,7 +71,12 @@ int config_parse_size(const char *s, uint64_t *out)
 	case 'k': case 'K': mul = 1ull << 10; n--; break;
 	case 'm': case 'M': mul = 1ull << 20; n--; break;
 	case 'g': case 'G': mul = 1ull << 30; n--; break;
-	case 't': case 'T': mul = 1ull << 40; n--; break;
+	case 't': case 'T':
+		if (tera) {
+			mul = 1ull << 40;
+			n--;
+		}
+		break;
 	default: break;
 	}
 	if (n == 0 || n >= sizeof(num))
@@ -82,6 +89,11 @@ int config_parse_size(const char *s, uint64_t *out)
 	if (__builtin_mul_overflow(v, mul, out))
 		return -ERANGE;
 	return 0;
+}
+
+int config_parse_size(const char *s, uint64_t *out)
+{
+	return parse_scaled(s, 1ull << 20, true, out);
 }
 
 static int fail(char *err, size_t errlen, const char *fmt, ...)
@@ -163,29 +175,7 @@ static int parse_reg(const char *arg, struct vm_config *cfg, char *err, size_t e
  * binary K/M/G suffix; bare is bytes (unlike --memory's MiB). */
 static int parse_bytes(const char *s, uint64_t *out)
 {
-	char num[32];
-	size_t n = strlen(s);
-	uint64_t v, mul = 1;
-	int rc;
-
-	if (n && strchr("kK", s[n - 1]))
-		mul = 1ull << 10;
-	else if (n && strchr("mM", s[n - 1]))
-		mul = 1ull << 20;
-	else if (n && strchr("gG", s[n - 1]))
-		mul = 1ull << 30;
-	if (mul > 1)
-		n--;
-	if (n == 0 || n >= sizeof(num))
-		return -EINVAL;
-	memcpy(num, s, n);
-	num[n] = 0;
-	rc = config_parse_u64(num, &v);
-	if (rc)
-		return rc;
-	if (__builtin_mul_overflow(v, mul, out))
-		return -ERANGE;
-	return 0;
+	return parse_scaled(s, 1, false, out);
 }
 
 /* The rate-limit options of --disk; 1 when opt is none of them. */
