@@ -19,56 +19,9 @@
 #include "config.h"
 #include "hostio.h"
 #include "vm.h"
+#include "vm_test.h"
 
-#define COUNTER_GPA 0x200000ull
 #define ENTRY 0x100000ull
-
-static int failures;
-
-#define CHECK(cond, ...)                                                    \
-	do {                                                                \
-		if (cond) {                                                 \
-			printf("ok: ");                                     \
-		} else {                                                    \
-			printf("FAIL: ");                                   \
-			failures++;                                         \
-		}                                                           \
-		printf(__VA_ARGS__);                                        \
-		printf("\n");                                               \
-	} while (0)
-
-static void *runner(void *arg)
-{
-	struct vm *vm = arg;
-
-	if (vm_run(vm))
-		fprintf(stderr, "vm_run failed\n");
-	return NULL;
-}
-
-static uint64_t count(struct vm *vm)
-{
-	volatile uint64_t *p = gm_ptr(&vm->gm, COUNTER_GPA, 8);
-
-	return p ? *p : 0;
-}
-
-static void ms(int n)
-{
-	struct timespec t = {n / 1000, (long)(n % 1000) * 1000000L};
-
-	nanosleep(&t, NULL);
-}
-
-static int moves(struct vm *vm, uint64_t than)
-{
-	for (int i = 0; i < 500; i++) {
-		if (count(vm) > than)
-			return 1;
-		ms(10);
-	}
-	return 0;
-}
 
 static uint32_t rd32(const uint8_t *p)
 {
