@@ -15,6 +15,7 @@
 #include "arch/x86/boot_raw.h"
 #include "arch/x86/cpu.h"
 #include "arch/x86/kernel.h"
+#include "clock.h"
 #include "log.h"
 #include "machine_virtio.h"
 
@@ -23,11 +24,7 @@
 
 double vm_elapsed_ms(const struct vm *vm)
 {
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (double)(now.tv_sec - vm->t_start.tv_sec) * 1e3 +
-	       (double)(now.tv_nsec - vm->t_start.tv_nsec) / 1e6;
+	return clock_elapsed_ms(&vm->t_start);
 }
 
 static void stopper_cb(void *ctx, enum vm_stop_reason reason, int status)

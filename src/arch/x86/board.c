@@ -20,6 +20,7 @@
 #include "devices/rtc_cmos.h"
 #include "devices/serial8250.h"
 #include "arch/x86/board.h"
+#include "clock.h"
 #include "hostio.h"
 #include "irq.h"
 #include "log.h"
@@ -124,15 +125,6 @@ static int make_i8042(struct board *p, char *err, size_t errlen)
 /* A guest could write the port in a loop: only the first marks are logged. */
 #define BOOT_MARKS_LOGGED 1000u
 
-static double elapsed_ms(const struct machine *m)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (double)(now.tv_sec - m->t_start.tv_sec) * 1e3 +
-	       (double)(now.tv_nsec - m->t_start.tv_nsec) / 1e6;
-}
-
 /* Boot-timestamp writes logged so far, for the whole process: a guest that
  * reboots in a loop (--on-reboot restart) must not get a fresh allowance
  * with every machine. */
@@ -151,10 +143,10 @@ static void boot_mark(void *ctx, uint32_t value)
 	}
 	if (p->m->cfg->timestamps)
 		log_report("timestamp", "boot-timestamp port: value %u at %.3f ms", value,
-			   elapsed_ms(p->m));
+			   clock_elapsed_ms(&p->m->t_start));
 	else
 		log_info("timestamp", "boot-timestamp port: value %u at %.3f ms", value,
-			 elapsed_ms(p->m));
+			 clock_elapsed_ms(&p->m->t_start));
 }
 
 /* The RTC's timer request (its lock held, any thread): one absolute
