@@ -124,6 +124,31 @@ void gm_init_wrap(struct guest_mem *gm, void *mem, uint64_t size)
 	gm->regions[0] = (struct gm_region){0, size, mem};
 }
 
+int gm_init_file(struct guest_mem *gm, uint64_t size, int fd)
+{
+	void *p;
+
+	memset(gm, 0, sizeof(*gm));
+	gm->fd = -1;
+	if (size == 0 || size % 4096 || fd < 0)
+		return -EINVAL;
+	if (size > (uint64_t)SIZE_MAX / 2)
+		return -ENOMEM;
+	/* MAP_NORESERVE: a restored guest commits memory only for the pages
+	 * it writes; the rest stays shared page cache of the file. */
+	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_NORESERVE, fd, 0);
+	if (p == MAP_FAILED)
+		return -errno;
+	madvise(p, size, MADV_DONTDUMP);
+	gm->fd = fd;
+	gm->file_backed = 1;
+	gm->base = p;
+	gm->size = size;
+	gm->owned = 1;
+	layout(gm);
+	return 0;
+}
+
 void gm_free(struct guest_mem *gm)
 {
 	if (gm->owned) {

@@ -23,6 +23,7 @@ struct gm_region {
 
 struct guest_mem {
 	int fd;            /* memfd, -1 for memory supplied by the caller */
+	int file_backed;   /* 1: fd is a snapshot memory file mapped MAP_PRIVATE */
 	uint8_t *base;     /* the one host mapping */
 	uint64_t size;     /* bytes of RAM in total */
 	int nr_regions;
@@ -54,6 +55,13 @@ int gm_huge_pages_free(const char *meminfo, uint64_t *pages) MUST_CHECK;
 /* Wraps caller-owned memory (unit tests and fuzzers: plain malloc'd memory
  * at guest address 0). No hole is made. */
 void gm_init_wrap(struct guest_mem *gm, void *mem, uint64_t size);
+
+/* RAM restored from a snapshot memory file: `size` bytes of the open file fd
+ * mapped MAP_PRIVATE from offset 0, so clones share the file's page cache and
+ * their writes are copy-on-write. On success gm owns fd (closed at gm_free);
+ * on failure the caller still does. The caller checks the file is at least
+ * `size` bytes: a page past its end would be a SIGBUS. */
+int gm_init_file(struct guest_mem *gm, uint64_t size, int fd) MUST_CHECK;
 void gm_free(struct guest_mem *gm);
 
 /* Host pointer for [gpa, gpa+len) or NULL unless the whole range is RAM in

@@ -1,0 +1,623 @@
+/* The snapshot memory file, its map and working sets: full and diff saves
+ * of memfd RAM (sparse files, exact maps), restores through MAP_PRIVATE
+ * (same bytes, copy-on-write, independent clones), merge, workset record
+ * and prefetch, and every refusal of bad files and bad sections. No KVM. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "guest_mem.h"
+#include "snapshot/memfile.h"
+#include "snapshot/workset.h"
+
+#define PG 4096u
+#define RAM (16u << 20)
+
+static char dir[64];
+static char err[256];
+
+static void path_in(char *out, size_t n, const char *name)
+{
+	snprintf(out, n, "%s/%s", dir, name);
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	snprintf(dir, sizeof(dir), "/tmp/kite-memfile-XXXXXX");
+	return mkdtemp(dir) ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	char cmd[128];
+
+	(void)state;
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+/* Pages with data: 0, 5, 100..103, 200 (only its last byte), 4095 (the
+ * last). Page 300 is written with zeros: memfd data, but a hole in the file. */
+static void fill_pattern(struct guest_mem *gm)
+{
+	static const uint8_t zero[PG];
+	uint8_t pat[PG];
+	uint8_t one = 0x5a;
+
+	for (unsigned int i = 0; i < PG; i++)
+		pat[i] = (uint8_t)(i * 7 + 1);
+	assert_int_equal(gm_write(gm, 0, pat, PG), 0);
+	assert_int_equal(gm_write(gm, 5 * PG, pat, PG), 0);
+	for (unsigned int p = 100; p < 104; p++)
+		assert_int_equal(gm_write(gm, p * PG, pat, PG), 0);
+	assert_int_equal(gm_write(gm, 201 * PG - 1, &one, 1), 0);
+	assert_int_equal(gm_write(gm, 300 * PG, zero, PG), 0);
+	assert_int_equal(gm_write(gm, RAM - PG, pat, PG), 0);
+}
+
+static void save_full(struct guest_mem *gm, const char *path, struct memmap *map,
+		      struct memfile_stats *st)
+{
+	struct state_buf b;
+
+	state_buf_init(&b);
+	assert_int_equal(memfile_save(gm, path, NULL, &b, st, err, sizeof(err)), 0);
+	assert_int_equal(memmap_parse(b.data, b.len, map, err, sizeof(err)), 0);
+	state_buf_free(&b);
+}
+
+static void full_save_is_sparse(void **state)
+{
+	static const struct memmap_range want[] = {
+		{0, PG, 1},           {PG, 4 * PG, 0},         {5 * PG, PG, 1},
+		{6 * PG, 94 * PG, 0}, {100 * PG, 4 * PG, 1},   {104 * PG, 96 * PG, 0},
+		{200 * PG, PG, 1},    {201 * PG, RAM - 202 * PG, 0}, {RAM - PG, PG, 1},
+	};
+	struct guest_mem gm;
+	struct memfile_stats st;
+	struct memmap map;
+	struct stat sb;
+	char path[128], tmp[140];
+	int fd;
+
+	(void)state;
+	path_in(path, sizeof(path), "full.mem");
+	assert_int_equal(gm_init(&gm, RAM), 0);
+	fill_pattern(&gm);
+	save_full(&gm, path, &map, &st);
+	assert_int_equal(map.ram_size, RAM);
+	assert_int_equal(map.flags, 0);
+	assert_int_equal(map.nr_ranges, ARRAY_SIZE(want));
+	for (unsigned int i = 0; i < ARRAY_SIZE(want); i++) {
+		assert_int_equal(map.ranges[i].offset, want[i].offset);
+		assert_int_equal(map.ranges[i].length, want[i].length);
+		assert_int_equal(map.ranges[i].kind, want[i].kind);
+	}
+	assert_int_equal(st.data_bytes, 8 * PG);
+	assert_int_equal(st.zero_bytes, RAM - 8 * PG);
+	assert_int_equal(st.bytes_written, 8 * PG);
+	assert_int_equal(stat(path, &sb), 0);
+	assert_int_equal(sb.st_size, RAM);
+	assert_int_equal(sb.st_mode & 0777, 0600);
+	assert_true((uint64_t)sb.st_blocks * 512 <= 64 * PG);
+	fd = open(path, O_RDONLY);
+	assert_true(fd >= 0);
+	assert_int_equal(lseek(fd, PG, SEEK_HOLE), PG);
+	assert_int_equal(lseek(fd, 300 * PG, SEEK_DATA), RAM - PG);
+	assert_int_equal(lseek(fd, 0, SEEK_DATA), 0);
+	close(fd);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	assert_int_equal(access(tmp, F_OK), -1);
+	memmap_free(&map);
+	gm_free(&gm);
+}
+
+/* Whether addr lies in a mapping of no file (/proc/self/maps inode 0). */
+static int anonymous_at(const void *addr)
+{
+	char line[512];
+	unsigned long lo, hi, ino;
+	int ret = -1;
+	FILE *f = fopen("/proc/self/maps", "r");
+
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "%lx-%lx %*s %*s %*s %lu", &lo, &hi, &ino) == 3 &&
+		    (uintptr_t)addr >= lo && (uintptr_t)addr < hi)
+			ret = ino == 0;
+	fclose(f);
+	return ret;
+}
+
+static void map_restores_cow(void **state)
+{
+	struct guest_mem gm, a, b;
+	struct memmap map;
+	char path[128];
+	uint8_t byte = 0, x = 0xee;
+	int fd;
+
+	(void)state;
+	path_in(path, sizeof(path), "cow.mem");
+	assert_int_equal(gm_init(&gm, RAM), 0);
+	fill_pattern(&gm);
+	save_full(&gm, path, &map, NULL);
+	assert_int_equal(memfile_map(&a, path, &map, err, sizeof(err)), 0);
+	assert_int_equal(memfile_map(&b, path, &map, err, sizeof(err)), 0);
+	assert_true(a.file_backed && a.fd >= 0);
+	assert_int_equal(a.size, RAM);
+	assert_memory_equal(a.base, gm.base, RAM);
+	/* Big holes are anonymous memory, data is the file. */
+	assert_int_equal(anonymous_at(a.base + 10 * PG), 1);
+	assert_int_equal(anonymous_at(a.base + 100 * PG), 0);
+	/* Writes are private: the file and the other clone keep their bytes. */
+	assert_int_equal(gm_write(&a, 0, &x, 1), 0);
+	assert_int_equal(gm_write(&a, 50 * PG, &x, 1), 0);
+	assert_int_equal(b.base[0], gm.base[0]);
+	assert_int_equal(b.base[50 * PG], 0);
+	fd = open(path, O_RDONLY);
+	assert_int_equal(pread(fd, &byte, 1, 0), 1);
+	assert_int_equal(byte, gm.base[0]);
+	close(fd);
+	gm_free(&a);
+	gm_free(&b);
+	memmap_free(&map);
+	gm_free(&gm);
+}
+
+/* Saving a restored VM over the file it was restored from: the save scans
+ * a MAP_PRIVATE mapping, and the rename leaves the mapped inode alone. */
+static void save_over_own_file(void **state)
+{
+	struct guest_mem gm, r, again;
+	struct memmap map, map2;
+	struct memfile_stats st;
+	char path[128];
+	uint8_t x = 0x77, *copy = malloc(RAM);
+
+	(void)state;
+	path_in(path, sizeof(path), "own.mem");
+	assert_int_equal(gm_init(&gm, RAM), 0);
+	fill_pattern(&gm);
+	save_full(&gm, path, &map, NULL);
+	assert_int_equal(memfile_map(&r, path, &map, err, sizeof(err)), 0);
+	assert_int_equal(gm_write(&r, 7 * PG + 3, &x, 1), 0);
+	assert_int_equal(gm_write(&r, 5 * PG, &(uint8_t){0}, 1), 0);
+	memcpy(copy, r.base, RAM);
+	save_full(&r, path, &map2, &st);
+	assert_int_equal(st.data_bytes, 9 * PG);
+	assert_memory_equal(r.base, copy, RAM);
+	assert_int_equal(memfile_map(&again, path, &map2, err, sizeof(err)), 0);
+	assert_memory_equal(again.base, copy, RAM);
+	gm_free(&again);
+	gm_free(&r);
+	memmap_free(&map);
+	memmap_free(&map2);
+	gm_free(&gm);
+	free(copy);
+}
+
+static void diff_then_merge(void **state)
+{
+	struct guest_mem gm, r;
+	struct memmap full, diff;
+	struct memfile_stats st;
+	struct state_buf b;
+	uint64_t dirty[RAM / PG / 64] = {0}, data, zero, base;
+	char fpath[128], dpath[128];
+	uint8_t pat[PG];
+	struct stat sb;
+
+	(void)state;
+	path_in(fpath, sizeof(fpath), "base.mem");
+	path_in(dpath, sizeof(dpath), "diff.mem");
+	assert_int_equal(gm_init(&gm, RAM), 0);
+	fill_pattern(&gm);
+	save_full(&gm, fpath, &full, NULL);
+	/* Page 5 becomes zero, 64..127 change (a whole bitmap word), 999 new. */
+	memset(pat, 0xab, sizeof(pat));
+	memset(gm.base + 5 * PG, 0, PG);
+	for (unsigned int p = 64; p < 128; p++)
+		assert_int_equal(gm_write(&gm, p * PG, pat, PG), 0);
+	assert_int_equal(gm_write(&gm, 999 * PG, pat, 16), 0);
+	dirty[0] = 1ull << 5;
+	dirty[1] = UINT64_MAX;
+	dirty[999 / 64] = 1ull << (999 % 64);
+	state_buf_init(&b);
+	assert_int_equal(memfile_save(&gm, dpath, dirty, &b, &st, err, sizeof(err)), 0);
+	assert_int_equal(memmap_parse(b.data, b.len, &diff, err, sizeof(err)), 0);
+	state_buf_free(&b);
+	assert_int_equal(diff.flags, MEMMAP_DIFF);
+	assert_int_equal(diff.nr_ranges, 7);
+	memmap_totals(&diff, &data, &zero, &base);
+	assert_int_equal(data, 66 * PG);
+	assert_int_equal(zero, 0);
+	assert_int_equal(base, RAM - 66 * PG);
+	assert_int_equal(st.bytes_written, 66 * PG);
+	assert_int_equal(diff.ranges[1].offset, 5 * PG);
+	assert_int_equal(diff.ranges[1].kind, MEMMAP_DATA);
+	assert_int_equal(stat(dpath, &sb), 0);
+	assert_true((uint64_t)sb.st_blocks * 512 <= 80 * PG);
+	assert_int_equal(memfile_merge(fpath, dpath, &st, err, sizeof(err)), 0);
+	assert_int_equal(st.bytes_written, 66 * PG);
+	assert_int_equal(memfile_map(&r, fpath, &diff, err, sizeof(err)), 0);
+	assert_memory_equal(r.base, gm.base, RAM);
+	gm_free(&r);
+	memmap_free(&full);
+	memmap_free(&diff);
+	gm_free(&gm);
+}
+
+/* Base on tmpfs, diff on /tmp's filesystem: copy_file_range refuses to
+ * cross them, so the read/write fallback does the merge. */
+static void merge_across_filesystems(void **state)
+{
+	char base[64], dpath[128];
+	uint8_t pat[PG], got[PG];
+	int fd;
+
+	(void)state;
+	path_in(dpath, sizeof(dpath), "x.diff");
+	snprintf(base, sizeof(base), "/dev/shm/kite-memfile-%d", (int)getpid());
+	memset(pat, 0x3c, sizeof(pat));
+	fd = open(dpath, O_CREAT | O_TRUNC | O_WRONLY, 0600);
+	assert_int_equal(ftruncate(fd, 64 * PG), 0);
+	assert_int_equal(pwrite(fd, pat, PG, 9 * PG), PG);
+	close(fd);
+	fd = open(base, O_CREAT | O_TRUNC | O_RDWR, 0600);
+	if (fd < 0)
+		skip();
+	assert_int_equal(ftruncate(fd, 64 * PG), 0);
+	assert_int_equal(memfile_merge(base, dpath, NULL, err, sizeof(err)), 0);
+	assert_int_equal(pread(fd, got, PG, 9 * PG), PG);
+	assert_memory_equal(got, pat, PG);
+	assert_int_equal(pread(fd, got, PG, 8 * PG), PG);
+	assert_int_equal(got[0] | got[PG - 1], 0);
+	close(fd);
+	unlink(base);
+}
+
+static void make_file(const char *path, uint64_t size)
+{
+	int fd = open(path, O_CREAT | O_TRUNC | O_WRONLY, 0600);
+
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, (off_t)size), 0);
+	close(fd);
+}
+
+static void refusals(void **state)
+{
+	struct memmap_range one = {0, RAM, MEMMAP_DATA};
+	struct memmap map = {RAM, PG, 0, 1, &one};
+	struct guest_mem gm;
+	struct state_buf b;
+	char small[128], big[128], d[100], p[128];
+
+	(void)state;
+	path_in(small, sizeof(small), "small.mem");
+	path_in(big, sizeof(big), "big.mem");
+	path_in(d, sizeof(d), "adir");
+	make_file(small, RAM - PG);
+	make_file(big, RAM);
+	assert_int_equal(mkdir(d, 0700), 0);
+	assert_int_equal(memfile_map(&gm, small, &map, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "is 16773120 bytes, the snapshot's RAM is 16777216 bytes"));
+	assert_null(gm.base);
+	assert_int_equal(memfile_map(&gm, d, &map, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "not a regular file"));
+	path_in(p, sizeof(p), "missing");
+	assert_int_equal(memfile_map(&gm, p, &map, err, sizeof(err)), -ENOENT);
+	one.length = PG; /* a map that does not tile its RAM */
+	assert_int_equal(memfile_map(&gm, big, &map, err, sizeof(err)), -EINVAL);
+	assert_int_equal(memfile_merge(big, small, NULL, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "differ in size"));
+	assert_int_equal(memfile_merge(big, big, NULL, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "same file"));
+	assert_int_equal(memfile_merge(d, big, NULL, err, sizeof(err)), -EISDIR);
+	assert_int_equal(memfile_merge(big, d, NULL, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "not a regular file"));
+	assert_int_equal(memfile_merge(big, p, NULL, err, sizeof(err)), -ENOENT);
+	/* A save that fails at the rename leaves the target and no tmp. */
+	assert_int_equal(gm_init(&gm, RAM), 0);
+	fill_pattern(&gm);
+	state_buf_init(&b);
+	assert_true(memfile_save(&gm, d, NULL, &b, NULL, err, sizeof(err)) < 0);
+	assert_non_null(strstr(err, "rename"));
+	assert_int_equal(b.len, 0);
+	snprintf(p, sizeof(p), "%s.tmp", d);
+	assert_int_equal(access(p, F_OK), -1);
+	path_in(p, sizeof(p), "nodir/x.mem");
+	assert_int_equal(memfile_save(&gm, p, NULL, &b, NULL, err, sizeof(err)), -ENOENT);
+	state_buf_free(&b);
+	gm_free(&gm);
+	assert_int_equal(gm_init_file(&gm, 0, 0), -EINVAL);
+	assert_int_equal(gm_init_file(&gm, PG, -1), -EINVAL);
+	assert_int_equal(gm_init_file(&gm, PG + 1, 0), -EINVAL);
+}
+
+/* A map section: ram, page size, flags, nr_ranges, then triples. */
+static void enc(struct state_buf *b, uint64_t ram, uint32_t page, uint32_t flags, uint32_t nr,
+		int n, const uint64_t *r)
+{
+	state_buf_init(b);
+	state_put_u64(b, ram);
+	state_put_u32(b, page);
+	state_put_u32(b, flags);
+	state_put_u32(b, nr);
+	for (int i = 0; i < n; i++) {
+		state_put_u64(b, r[3 * i]);
+		state_put_u64(b, r[3 * i + 1]);
+		state_put_u32(b, (uint32_t)r[3 * i + 2]);
+	}
+}
+
+static void map_good_and_printed(void **state)
+{
+	static const uint64_t r[] = {0, PG, 1, PG, 3 * PG, 2, 4 * PG, 4 * PG, 0};
+	struct state_buf b;
+	struct memmap m;
+	uint64_t data, zero, base;
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	(void)state;
+	enc(&b, 8 * PG, PG, MEMMAP_DIFF, 3, 3, r);
+	assert_int_equal(memmap_parse(b.data, b.len, &m, err, sizeof(err)), 0);
+	memmap_totals(&m, &data, &zero, &base);
+	assert_int_equal(data, PG);
+	assert_int_equal(base, 3 * PG);
+	assert_int_equal(zero, 4 * PG);
+	f = open_memstream(&text, &len);
+	memmap_print(&m, f);
+	fclose(f);
+	assert_non_null(strstr(text, "diff, 0 MiB RAM, 3 ranges: data 4 KiB, zero 16 KiB, base 12 KiB"));
+	assert_non_null(strstr(text, "0x000000001000-0x000000004000 base"));
+	free(text);
+	memmap_free(&m);
+	state_buf_free(&b);
+}
+
+struct bad_map {
+	const char *why;
+	uint64_t ram;
+	uint32_t page, flags, nr;
+	int n;
+	uint64_t r[9];
+	const char *msg;
+};
+
+static const struct bad_map bad_maps[] = {
+	{"zero RAM", 0, PG, 0, 1, 1, {0, PG, 1}, "ram_size"},
+	{"unaligned RAM", PG + 1, PG, 0, 1, 1, {0, PG, 1}, "ram_size"},
+	{"huge RAM", 1ull << 41, PG, 0, 1, 1, {0, 1ull << 41, 1}, "ram_size"},
+	{"page size", 2 * PG, 2 * PG, 0, 1, 1, {0, 2 * PG, 1}, "page size"},
+	{"flag", 2 * PG, PG, 2, 1, 1, {0, 2 * PG, 1}, "flags"},
+	{"no ranges", 2 * PG, PG, 0, 0, 0, {0}, "nr_ranges"},
+	{"more ranges than pages", 2 * PG, PG, 0, 3, 3, {0, PG, 1, PG, PG, 0, 0, 0, 1}, "nr_ranges"},
+	{"nr above the bytes", 4 * PG, PG, 0, 3, 2, {0, PG, 1, PG, 3 * PG, 0}, "need 60 bytes"},
+	{"nr below the bytes", 4 * PG, PG, 0, 1, 2, {0, PG, 1, PG, 3 * PG, 0}, "need 20 bytes"},
+	{"starts late", 2 * PG, PG, 0, 1, 1, {PG, PG, 1}, "starts at"},
+	{"gap", 4 * PG, PG, 0, 2, 2, {0, PG, 1, 2 * PG, 2 * PG, 0}, "starts at"},
+	{"overlap", 4 * PG, PG, 0, 2, 2, {0, 2 * PG, 1, PG, 3 * PG, 0}, "starts at"},
+	{"empty range", 2 * PG, PG, 0, 2, 2, {0, 0, 1, 0, 2 * PG, 0}, "length"},
+	{"unaligned length", 2 * PG, PG, 0, 2, 2, {0, 100, 1, 100, 2 * PG - 100, 0}, "length"},
+	{"past RAM", 2 * PG, PG, 0, 1, 1, {0, 3 * PG, 1}, "length"},
+	{"wrapping length", 2 * PG, PG, 0, 2, 2, {0, PG, 1, PG, UINT64_MAX - PG + 1, 0}, "length"},
+	{"short of RAM", 4 * PG, PG, 0, 1, 1, {0, 2 * PG, 1}, "ranges end"},
+	{"unknown kind", 2 * PG, PG, 0, 1, 1, {0, 2 * PG, 3}, "kind 3"},
+	{"base in a full", 2 * PG, PG, 0, 1, 1, {0, 2 * PG, 2}, "base in a full"},
+	{"not coalesced", 2 * PG, PG, 0, 2, 2, {0, PG, 1, PG, PG, 1}, "not coalesced"},
+};
+
+static void bad_maps_refused(void **state)
+{
+	struct state_buf b;
+	struct memmap m;
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(bad_maps); i++) {
+		const struct bad_map *t = &bad_maps[i];
+
+		enc(&b, t->ram, t->page, t->flags, t->nr, t->n, t->r);
+		err[0] = 0;
+		if (memmap_parse(b.data, b.len, &m, err, sizeof(err)) != -EINVAL ||
+		    !strstr(err, t->msg) || m.ranges)
+			fail_msg("%s: accepted or wrong error: %s", t->why, err);
+		/* Every truncation and one byte too many are refused too. */
+		for (size_t len = 0; len < b.len; len++)
+			assert_int_equal(memmap_parse(b.data, len, &m, err, sizeof(err)), -EINVAL);
+		state_put_u8(&b, 0);
+		assert_int_equal(memmap_parse(b.data, b.len, &m, err, sizeof(err)), -EINVAL);
+		state_buf_free(&b);
+	}
+	assert_int_equal(memmap_parse(NULL, 0, &m, err, sizeof(err)), -EINVAL);
+}
+
+/* Touched pages 3..5, 100 and the last are the working set: nothing else,
+ * nothing outside RAM. */
+static void workset_records_touched(void **state)
+{
+	struct guest_mem gm;
+	struct workset ws;
+	struct memfile_stats st;
+	char path[128];
+
+	(void)state;
+	path_in(path, sizeof(path), "ws");
+	assert_int_equal(gm_init(&gm, RAM), 0);
+	for (unsigned int p = 3; p < 6; p++)
+		gm.base[p * PG + 9] = 1;
+	gm.base[100 * PG] = 1;
+	gm.base[RAM - 1] = 1;
+	assert_int_equal(workset_record(&gm, path, &st, err, sizeof(err)), 0);
+	assert_int_equal(st.data_bytes, 5 * PG);
+	assert_int_equal(st.bytes_written, WORKSET_HEADER_BYTES + 3 * WORKSET_RANGE_BYTES);
+	assert_int_equal(workset_load(path, RAM, &ws, err, sizeof(err)), 0);
+	assert_int_equal(ws.nr_ranges, 3);
+	assert_int_equal(ws.ranges[0].offset, 3 * PG);
+	assert_int_equal(ws.ranges[0].length, 3 * PG);
+	assert_int_equal(ws.ranges[1].offset, 100 * PG);
+	assert_int_equal(ws.ranges[1].length, PG);
+	assert_int_equal(ws.ranges[2].offset, RAM - PG);
+	assert_int_equal(ws.ranges[2].length, PG);
+	assert_int_equal(workset_load(path, RAM * 2, &ws, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "recorded for 16777216 bytes"));
+	gm_free(&gm);
+}
+
+/* Prefetch into a restored VM maps the ranges (seen in a new record) and
+ * only those; a join before gm_free is required and enough. */
+static void workset_prefetch_maps_ranges(void **state)
+{
+	struct guest_mem gm, r;
+	struct memmap map;
+	struct workset ws, after;
+	struct workset_prefetch pf, none = {.started = false};
+	char mpath[128], wpath[128], apath[128];
+	uint8_t pat[64];
+
+	(void)state;
+	path_in(mpath, sizeof(mpath), "pf.mem");
+	path_in(wpath, sizeof(wpath), "pf.ws");
+	path_in(apath, sizeof(apath), "pf-after.ws");
+	memset(pat, 0x11, sizeof(pat));
+	assert_int_equal(gm_init(&gm, RAM), 0);
+	for (unsigned int p = 0; p < RAM / PG; p += 3)
+		assert_int_equal(gm_write(&gm, (uint64_t)p * PG, pat, sizeof(pat)), 0);
+	save_full(&gm, mpath, &map, NULL);
+	gm_free(&gm);
+	assert_int_equal(gm_init(&gm, RAM), 0);
+	memset(gm.base + 40 * PG, 1, 8 * PG);
+	memset(gm.base + (4u << 20), 1, 3u << 20); /* crosses prefetch chunks */
+	assert_int_equal(workset_record(&gm, wpath, NULL, err, sizeof(err)), 0);
+	gm_free(&gm);
+	assert_int_equal(workset_load(wpath, RAM, &ws, err, sizeof(err)), 0);
+	assert_int_equal(memfile_map(&r, mpath, &map, err, sizeof(err)), 0);
+	assert_int_equal(workset_prefetch_start(&r, &ws, &pf), 0);
+	workset_prefetch_wait(&pf);
+	assert_int_equal(pf.err, 0);
+	assert_int_equal(pf.bytes, 8 * PG + (3u << 20));
+	assert_int_equal(workset_record(&r, apath, NULL, err, sizeof(err)), 0);
+	assert_int_equal(workset_load(apath, RAM, &after, err, sizeof(err)), 0);
+	/* Read faults on a file map the page cache around them too (64 KiB
+	 * fault-around windows), so: each range, plus at most its windows. */
+	assert_int_equal(after.nr_ranges, 2);
+	for (int i = 0; i < 2; i++) {
+		const struct workset_range *a = &after.ranges[i], *w = &ws.ranges[i];
+
+		assert_true(a->offset <= w->offset);
+		assert_true(a->offset + a->length >= w->offset + w->length);
+		assert_true(a->length <= w->length + (128u << 10));
+	}
+	workset_prefetch_join(&none);
+	/* Stopped at once: whatever it did, it is over and nothing failed. */
+	assert_int_equal(workset_prefetch_start(&r, &ws, &pf), 0);
+	workset_prefetch_join(&pf);
+	assert_false(pf.started);
+	assert_true(pf.bytes <= 8 * PG + (3u << 20) && pf.err == 0);
+	r.size -= PG;
+	assert_int_equal(workset_prefetch_start(&r, &ws, &pf), -EINVAL);
+	r.size += PG;
+	workset_free(&after);
+	workset_free(&ws);
+	gm_free(&r);
+	memmap_free(&map);
+}
+
+static void put_ws(struct state_buf *b, const char *magic, uint32_t ver, uint64_t ram, uint32_t nr,
+		   int n, const uint64_t *r)
+{
+	state_buf_init(b);
+	state_put_bytes(b, magic, 8);
+	state_put_u32(b, ver);
+	state_put_u64(b, ram);
+	state_put_u32(b, nr);
+	for (int i = 0; i < 2 * n; i++)
+		state_put_u64(b, r[i]);
+}
+
+static void bad_worksets_refused(void **state)
+{
+	static const struct {
+		const char *magic;
+		uint32_t ver, nr;
+		uint64_t ram;
+		int n;
+		uint64_t r[4];
+	} bad[] = {
+		{"KITEWSEX", 1, 1, RAM, 1, {0, PG}},
+		{"KITEWSET", 2, 1, RAM, 1, {0, PG}},
+		{"KITEWSET", 1, 1, 2 * RAM, 1, {0, PG}},
+		{"KITEWSET", 1, 2, RAM, 1, {0, PG}},
+		{"KITEWSET", 1, RAM / PG + 1, RAM, 1, {0, PG}},
+		{"KITEWSET", 1, 2, RAM, 2, {2 * PG, PG, 0, PG}},
+		{"KITEWSET", 1, 2, RAM, 2, {0, 2 * PG, PG, PG}},
+		{"KITEWSET", 1, 1, RAM, 1, {100, PG}},
+		{"KITEWSET", 1, 1, RAM, 1, {0, 100}},
+		{"KITEWSET", 1, 1, RAM, 1, {0, 0}},
+		{"KITEWSET", 1, 1, RAM, 1, {RAM, PG}},
+		{"KITEWSET", 1, 1, RAM, 1, {PG, UINT64_MAX - PG + 1}},
+	};
+	struct state_buf b;
+	struct workset ws;
+	char path[128];
+	int fd;
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		put_ws(&b, bad[i].magic, bad[i].ver, bad[i].ram, bad[i].nr, bad[i].n, bad[i].r);
+		err[0] = 0;
+		assert_int_equal(workset_parse(b.data, b.len, RAM, &ws, err, sizeof(err)), -EINVAL);
+		assert_true(err[0] && !ws.ranges);
+		for (size_t len = 0; len < b.len; len++)
+			assert_int_equal(workset_parse(b.data, len, RAM, &ws, err, sizeof(err)),
+					 -EINVAL);
+		state_buf_free(&b);
+	}
+	put_ws(&b, "KITEWSET", 1, RAM, 0, 0, NULL);
+	assert_int_equal(workset_parse(b.data, b.len, RAM, &ws, err, sizeof(err)), 0);
+	assert_int_equal(ws.nr_ranges, 0);
+	state_buf_free(&b);
+	/* Not regular, missing, larger than any working set can be. */
+	assert_int_equal(workset_load(dir, RAM, &ws, err, sizeof(err)), -EINVAL);
+	path_in(path, sizeof(path), "nope.ws");
+	assert_int_equal(workset_load(path, RAM, &ws, err, sizeof(err)), -ENOENT);
+	path_in(path, sizeof(path), "huge.ws");
+	fd = open(path, O_CREAT | O_TRUNC | O_WRONLY, 0600);
+	assert_int_equal(ftruncate(fd, 65ll << 20), 0);
+	close(fd);
+	assert_int_equal(workset_load(path, RAM, &ws, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "at most"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(full_save_is_sparse),
+		cmocka_unit_test(map_restores_cow),
+		cmocka_unit_test(save_over_own_file),
+		cmocka_unit_test(diff_then_merge),
+		cmocka_unit_test(merge_across_filesystems),
+		cmocka_unit_test(refusals),
+		cmocka_unit_test(map_good_and_printed),
+		cmocka_unit_test(bad_maps_refused),
+		cmocka_unit_test(workset_records_touched),
+		cmocka_unit_test(workset_prefetch_maps_ranges),
+		cmocka_unit_test(bad_worksets_refused),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
