@@ -66,7 +66,7 @@ struct saver {
 	int fd;
 	struct memmap_writer w;
 	uint32_t max_ranges;
-	bool spill;               /* the map is full: everything left is DATA */
+	bool spill;		   /* the map is full: everything left is DATA */
 	uint64_t run_off, run_len; /* DATA not written yet */
 	struct memfile_stats *st;
 };
@@ -91,6 +91,8 @@ static int put(struct saver *s, uint64_t off, uint64_t len, uint32_t kind)
 {
 	int ret = 0;
 
+	if (!len)
+		return 0;
 	if (!s->spill && s->w.kind != kind && memmap_writer_count(&s->w) >= s->max_ranges - 1)
 		s->spill = true;
 	if (s->spill)
@@ -120,7 +122,8 @@ static int scan(struct saver *s, uint64_t off, uint64_t end)
 	int ret = 0;
 
 	for (; !ret && off < end; off += PAGE)
-		ret = put(s, off, PAGE, page_is_zero(s->gm->base + off) ? MEMMAP_ZERO : MEMMAP_DATA);
+		ret =
+		    put(s, off, PAGE, page_is_zero(s->gm->base + off) ? MEMMAP_ZERO : MEMMAP_DATA);
 	return ret;
 }
 
@@ -170,8 +173,8 @@ static int save_dirty(struct saver *s, const uint64_t *dirty)
 			continue;
 		}
 		for (uint64_t i = 0; !ret && i < n; i++)
-			ret = put(s, off + i * PAGE, PAGE,
-				  bits >> i & 1 ? MEMMAP_DATA : MEMMAP_BASE);
+			ret =
+			    put(s, off + i * PAGE, PAGE, bits >> i & 1 ? MEMMAP_DATA : MEMMAP_BASE);
 	}
 	return ret;
 }
@@ -229,8 +232,9 @@ int memfile_save(const struct guest_mem *gm, const char *path, const uint64_t *d
 
 	memset(s.st, 0, sizeof(*s.st));
 	if (!gm->base || !gm->size || gm->size % PAGE || gm->size > MEMMAP_RAM_MAX) {
-		snprintf(err, errlen, "memory file %s: guest RAM of %" PRIu64 " bytes cannot be saved",
-			 path, gm->size);
+		snprintf(err, errlen,
+			 "memory file %s: guest RAM of %" PRIu64 " bytes cannot be saved", path,
+			 gm->size);
 		return -EINVAL;
 	}
 	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= sizeof(tmp)) {
@@ -403,8 +407,8 @@ static int copy_extent(int in, int out, uint64_t off, uint64_t len)
 
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n < 0 && (errno == EXDEV || errno == EINVAL || errno == ENOSYS ||
-			      errno == EOPNOTSUPP))
+		if (n < 0 &&
+		    (errno == EXDEV || errno == EINVAL || errno == ENOSYS || errno == EOPNOTSUPP))
 			return copy_rw(in, out, off, len);
 		if (n <= 0)
 			return n < 0 ? -errno : -EIO;
@@ -460,8 +464,8 @@ int memfile_merge(const char *base, const char *diff, struct memfile_stats *st, 
 		snprintf(err, errlen, "memory files %s and %s are the same file", base, diff);
 	else if (bs.st_size != ds.st_size)
 		snprintf(err, errlen,
-			 "memory files differ in size: base %s is %" PRIu64 " bytes, diff %s is %" PRIu64
-			 " bytes",
+			 "memory files differ in size: base %s is %" PRIu64
+			 " bytes, diff %s is %" PRIu64 " bytes",
 			 base, (uint64_t)bs.st_size, diff, (uint64_t)ds.st_size);
 	else if ((ret = merge_extents(dfd, bfd, (uint64_t)ds.st_size, st)))
 		snprintf(err, errlen, "merging %s onto %s: %s", diff, base, strerror(-ret));

@@ -30,8 +30,9 @@ enum memmap_kind { MEMMAP_ZERO = 0, MEMMAP_DATA = 1, MEMMAP_BASE = 2 };
 /* Bounds on a map read from a file: at most one range per page, and never
  * more than 1 << 22 (96 MiB of ranges in memory); RAM of at most 1 TiB. */
 #define MEMMAP_RANGES_CAP (1u << 22)
-#define MEMMAP_MAX_RANGES(ram_size) \
-	((ram_size) / MEMMAP_PAGE < MEMMAP_RANGES_CAP ? (ram_size) / MEMMAP_PAGE : MEMMAP_RANGES_CAP)
+#define MEMMAP_MAX_RANGES(ram_size)                                                                \
+	((ram_size) / MEMMAP_PAGE < MEMMAP_RANGES_CAP ? (ram_size) / MEMMAP_PAGE                   \
+						      : MEMMAP_RANGES_CAP)
 #define MEMMAP_RAM_MAX (1ull << 40)
 
 /* Section layout (little-endian): u64 ram_size, u32 page size, u32 flags,
@@ -83,10 +84,10 @@ int memmap_writer_end(struct memmap_writer *w) MUST_CHECK;
 
 struct memfile_stats {
 	uint64_t bytes_written; /* bytes written to the file */
-	uint64_t data_bytes;    /* RAM in DATA ranges */
-	uint64_t zero_bytes;    /* RAM in ZERO ranges (holes) */
-	uint64_t base_bytes;    /* RAM in BASE ranges (diff snapshots) */
-	uint64_t ms;            /* wall-clock time of the call */
+	uint64_t data_bytes;	/* RAM in DATA ranges */
+	uint64_t zero_bytes;	/* RAM in ZERO ranges (holes) */
+	uint64_t base_bytes;	/* RAM in BASE ranges (diff snapshots) */
+	uint64_t ms;		/* wall-clock time of the call */
 };
 
 /* Writes gm's RAM to `path` (via path.tmp, fsync, rename; mode 0600) and

@@ -80,8 +80,9 @@ static void parse_header(struct state_reader *r, struct memmap *m, size_t len)
 	m->nr_ranges = state_get_u32(r);
 	if (r->err)
 		return;
-	if (!state_check(r, m->ram_size && m->ram_size % MEMMAP_PAGE == 0 &&
-			 m->ram_size <= MEMMAP_RAM_MAX, "ram_size", m->ram_size) ||
+	if (!state_check(
+		r, m->ram_size && m->ram_size % MEMMAP_PAGE == 0 && m->ram_size <= MEMMAP_RAM_MAX,
+		"ram_size", m->ram_size) ||
 	    !state_check(r, m->page_size == MEMMAP_PAGE, "page size", m->page_size) ||
 	    !state_check(r, !(m->flags & ~MEMMAP_DIFF), "flags", m->flags))
 		return;
@@ -92,8 +93,7 @@ static void parse_header(struct state_reader *r, struct memmap *m, size_t len)
 	 * the rest of the section. */
 	if ((uint64_t)m->nr_ranges * MEMMAP_RANGE_BYTES != len - r->off)
 		state_fail(r, "%" PRIu32 " ranges need %" PRIu64 " bytes, the section has %zu",
-			   m->nr_ranges, (uint64_t)m->nr_ranges * MEMMAP_RANGE_BYTES,
-			   len - r->off);
+			   m->nr_ranges, (uint64_t)m->nr_ranges * MEMMAP_RANGE_BYTES, len - r->off);
 }
 
 static void parse_range(struct state_reader *r, struct memmap *m, uint32_t i, uint64_t *end)
@@ -116,8 +116,8 @@ static void parse_range(struct state_reader *r, struct memmap *m, uint32_t i, ui
 	else if (g->kind == MEMMAP_BASE && !(m->flags & MEMMAP_DIFF))
 		state_fail(r, "range %" PRIu32 " is base in a full snapshot", i);
 	else if (i && m->ranges[i - 1].kind == g->kind)
-		state_fail(r, "ranges %" PRIu32 " and %" PRIu32 " of one kind not coalesced",
-			   i - 1, i);
+		state_fail(r, "ranges %" PRIu32 " and %" PRIu32 " of one kind not coalesced", i - 1,
+			   i);
 	*end += g->length;
 }
 

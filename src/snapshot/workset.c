@@ -29,8 +29,7 @@
 #define PM_BATCH 65536u
 /* The prefetch thread looks at its stop flag at least this often. */
 #define PREFETCH_CHUNK (2u << 20)
-#define WORKSET_FILE_MAX \
-	(WORKSET_HEADER_BYTES + (uint64_t)WORKSET_MAX_RANGES * WORKSET_RANGE_BYTES)
+#define WORKSET_FILE_MAX (WORKSET_HEADER_BYTES + (uint64_t)WORKSET_MAX_RANGES * WORKSET_RANGE_BYTES)
 
 static uint64_t now_ms(void)
 {
@@ -44,7 +43,7 @@ struct recorder {
 	struct state_buf b;
 	uint32_t nr;
 	uint64_t off, len; /* the pending range */
-	uint64_t bytes;    /* in the ranges written */
+	uint64_t bytes;	   /* in the ranges written */
 };
 
 static void rec_flush(struct recorder *r)
@@ -239,8 +238,7 @@ parsed:
 	return ret;
 }
 
-int workset_load(const char *path, uint64_t ram_size, struct workset *ws, char *err,
-		 size_t errlen)
+int workset_load(const char *path, uint64_t ram_size, struct workset *ws, char *err, size_t errlen)
 {
 	struct stat sb;
 	uint8_t *buf = NULL;
@@ -255,8 +253,9 @@ int workset_load(const char *path, uint64_t ram_size, struct workset *ws, char *
 		goto out;
 	}
 	if (!S_ISREG(sb.st_mode) || (uint64_t)sb.st_size > WORKSET_FILE_MAX) {
-		snprintf(err, errlen, "working set %s: not a regular file of at most %" PRIu64 " bytes",
-			 path, (uint64_t)WORKSET_FILE_MAX);
+		snprintf(err, errlen,
+			 "working set %s: not a regular file of at most %" PRIu64 " bytes", path,
+			 (uint64_t)WORKSET_FILE_MAX);
 		ret = -EINVAL;
 		goto out;
 	}

@@ -21,7 +21,8 @@ static void check(const struct memmap *m)
 		const struct memmap_range *g = &m->ranges[i];
 
 		if (g->offset != end || !g->length || g->length % MEMMAP_PAGE ||
-		    g->kind > MEMMAP_BASE || (g->kind == MEMMAP_BASE && !(m->flags & MEMMAP_DIFF)) ||
+		    g->kind > MEMMAP_BASE ||
+		    (g->kind == MEMMAP_BASE && !(m->flags & MEMMAP_DIFF)) ||
 		    (i && m->ranges[i - 1].kind == g->kind))
 			abort();
 		end += g->length;
