@@ -10,8 +10,10 @@ BUILD=${BUILD:-build}
 DIR=${1:-$(mktemp -d /tmp/kite-snapbench-XXXXXX)}
 BIN="$DIR/snapshot-mem"
 cat > "$DIR/snapshot-mem.c" <<'EOF'
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -45,6 +47,47 @@ static double median(double *v)
 
 #define CHECK(x) do { if (x) { fprintf(stderr, "%s: %s\n", #x, err); exit(1); } } while (0)
 
+static void touch(const struct guest_mem *gm, uint64_t run);
+
+/* Out of the page cache (clean pages, mapped by no one: no root needed). */
+static void drop(const char *path)
+{
+	int fd = open(path, O_RDONLY);
+
+	posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
+	close(fd);
+}
+
+/* One restore: map, maybe prefetch (wait: before the touch; beside: at the
+ * same time), touch every data page; returns the touch's time (with the
+ * prefetch time in *pre when it came first). */
+static double restore(const char *mem, const struct memmap *map, const struct workset *ws,
+		      uint64_t run, int mode, int cold, double *pre)
+{
+	struct workset_prefetch pf;
+	struct guest_mem r;
+	double t;
+
+	if (cold)
+		drop(mem);
+	CHECK(memfile_map(&r, mem, map, err, sizeof(err)));
+	t = now();
+	if (mode) {
+		CHECK(workset_prefetch_start(&r, ws, &pf));
+		if (mode == 1) {
+			workset_prefetch_wait(&pf);
+			*pre = now() - t;
+			t = now();
+		}
+	}
+	touch(&r, run);
+	t = now() - t;
+	if (mode)
+		workset_prefetch_join(&pf);
+	gm_free(&r);
+	return t;
+}
+
 /* Data: every 4th block of `run` bytes, so 64 MiB of the 256. */
 static void touch(const struct guest_mem *gm, uint64_t run)
 {
@@ -64,9 +107,9 @@ static void layout(const char *dir, const char *name, uint64_t run)
 	struct memmap map;
 	struct memfile_stats st;
 	struct workset ws;
-	struct workset_prefetch pf;
 	struct stat sb;
 	double plain[REPS], pre[REPS], pretouch[REPS], conc[REPS], maps[REPS], t;
+	double cplain[REPS], cpre[REPS], cpretouch[REPS], cconc[REPS];
 	uint64_t *dirty = calloc(RAM / 4096 / 64, 8);
 
 	snprintf(mem, sizeof(mem), "%s/%s.mem", dir, name);
@@ -104,33 +147,21 @@ static void layout(const char *dir, const char *name, uint64_t run)
 		t = now();
 		CHECK(memfile_map(&r, mem, &map, err, sizeof(err)));
 		maps[i] = now() - t;
-		t = now();
-		touch(&r, run);
-		plain[i] = now() - t;
 		gm_free(&r);
-
-		CHECK(memfile_map(&r, mem, &map, err, sizeof(err)));
-		t = now();
-		CHECK(workset_prefetch_start(&r, &ws, &pf));
-		workset_prefetch_wait(&pf);
-		pre[i] = now() - t;
-		t = now();
-		touch(&r, run);
-		pretouch[i] = now() - t;
-		gm_free(&r);
-
-		CHECK(memfile_map(&r, mem, &map, err, sizeof(err)));
-		t = now();
-		CHECK(workset_prefetch_start(&r, &ws, &pf));
-		touch(&r, run);
-		conc[i] = now() - t;
-		workset_prefetch_join(&pf);
-		gm_free(&r);
+		plain[i] = restore(mem, &map, &ws, run, 0, 0, NULL);
+		pretouch[i] = restore(mem, &map, &ws, run, 1, 0, &pre[i]);
+		conc[i] = restore(mem, &map, &ws, run, 2, 0, NULL);
+		cplain[i] = restore(mem, &map, &ws, run, 0, 1, NULL);
+		cpretouch[i] = restore(mem, &map, &ws, run, 1, 1, &cpre[i]);
+		cconc[i] = restore(mem, &map, &ws, run, 2, 1, NULL);
 	}
-	printf("%s: medians of %d: memfile_map %.3f ms; touch all data pages: no prefetch %.1f ms, "
-	       "after prefetch %.1f ms (prefetch itself %.1f ms), prefetch running beside "
-	       "the touch %.1f ms\n", name, REPS, median(maps), median(plain), median(pretouch),
-	       median(pre), median(conc));
+	printf("%s: medians of %d: memfile_map %.3f ms\n", name, REPS, median(maps));
+	printf("%s: touch all data pages, file in page cache: no prefetch %.1f ms; after a "
+	       "prefetch %.1f ms (the prefetch %.1f ms); prefetch beside the touch %.1f ms\n",
+	       name, median(plain), median(pretouch), median(pre), median(conc));
+	printf("%s: touch all data pages, file not cached: no prefetch %.1f ms; after a "
+	       "prefetch %.1f ms (the prefetch %.1f ms); prefetch beside the touch %.1f ms\n",
+	       name, median(cplain), median(cpretouch), median(cpre), median(cconc));
 	workset_free(&ws);
 	memmap_free(&map);
 	state_buf_free(&b);

@@ -29,6 +29,10 @@
 #define PM_BATCH 65536u
 /* The prefetch thread looks at its stop flag at least this often. */
 #define PREFETCH_CHUNK (2u << 20)
+/* Ranges closer than this are prefetched as one span: populating a small
+ * gap too costs less than one madvise per page (measured: 16384 one-page
+ * ranges, every 4th page of 64 MiB, took 11-14 ms one call each). */
+#define PREFETCH_GAP (64u << 10)
 #define WORKSET_FILE_MAX (WORKSET_HEADER_BYTES + (uint64_t)WORKSET_MAX_RANGES * WORKSET_RANGE_BYTES)
 
 static uint64_t now_ms(void)
@@ -317,25 +321,65 @@ static int prefetch_chunk(uint8_t *p, uint64_t n, bool *populate)
 	return 0;
 }
 
+/* The end of a span starting at range i: later ranges join it while the
+ * gap before each is small and the span stays within a chunk. */
+static uint32_t span(const struct workset *ws, uint32_t i, uint64_t *end, uint64_t *bytes)
+{
+	uint64_t start = ws->ranges[i].offset;
+
+	*end = start + ws->ranges[i].length;
+	*bytes = ws->ranges[i].length;
+	for (i++; i < ws->nr_ranges; i++) {
+		const struct workset_range *g = &ws->ranges[i];
+
+		if (g->offset - *end > PREFETCH_GAP ||
+		    g->offset + g->length - start > PREFETCH_CHUNK)
+			break;
+		*end = g->offset + g->length;
+		*bytes += g->length;
+	}
+	return i;
+}
+
+/* Asks for every span's reads up front, so the disk sees the whole working
+ * set queued at once instead of one fault's readahead at a time (only for
+ * RAM mapped from a file; the call only starts the I/O). */
+static void read_ahead(const struct workset_prefetch *pf)
+{
+	const struct workset *ws = pf->ws;
+	uint64_t end, bytes;
+
+	if (!pf->gm->file_backed || pf->gm->fd < 0)
+		return;
+	for (uint32_t i = 0, next; i < ws->nr_ranges; i = next) {
+		if (atomic_load_explicit(&pf->stop, memory_order_relaxed))
+			return;
+		next = span(ws, i, &end, &bytes);
+		(void)posix_fadvise(pf->gm->fd, (off_t)ws->ranges[i].offset,
+				    (off_t)(end - ws->ranges[i].offset), POSIX_FADV_WILLNEED);
+	}
+}
+
 static void *prefetch_main(void *arg)
 {
 	struct workset_prefetch *pf = arg;
 	const struct workset *ws = pf->ws;
-	uint64_t t0 = now_ms();
+	uint64_t t0 = now_ms(), end, bytes;
 	bool populate = true;
 
-	for (uint32_t i = 0; i < ws->nr_ranges && !pf->err; i++) {
-		const struct workset_range *g = &ws->ranges[i];
+	read_ahead(pf);
+	for (uint32_t i = 0, next; i < ws->nr_ranges && !pf->err; i = next) {
+		uint64_t start = ws->ranges[i].offset;
 
-		for (uint64_t o = 0; o < g->length && !pf->err; o += PREFETCH_CHUNK) {
-			uint64_t n = MIN(g->length - o, PREFETCH_CHUNK);
-
+		next = span(ws, i, &end, &bytes);
+		for (uint64_t o = start; o < end && !pf->err; o += PREFETCH_CHUNK) {
 			if (atomic_load_explicit(&pf->stop, memory_order_relaxed))
 				goto out;
-			pf->err = prefetch_chunk(pf->gm->base + g->offset + o, n, &populate);
-			if (!pf->err)
-				pf->bytes += n;
+			pf->err = prefetch_chunk(pf->gm->base + o, MIN(end - o, PREFETCH_CHUNK),
+						 &populate);
 		}
+		if (!pf->err)
+			pf->bytes += bytes;
 	}
 out:
 	pf->ms = now_ms() - t0;

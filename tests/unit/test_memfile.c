@@ -406,6 +406,24 @@ static void workset_records_touched(void **state UNUSED)
 	gm_free(&gm);
 }
 
+static bool covered(const struct workset *ws, const struct workset_range *g)
+{
+	for (uint32_t i = 0; i < ws->nr_ranges; i++)
+		if (ws->ranges[i].offset <= g->offset &&
+		    ws->ranges[i].offset + ws->ranges[i].length >= g->offset + g->length)
+			return true;
+	return false;
+}
+
+static bool near(const struct workset *ws, const struct workset_range *g, uint64_t slack)
+{
+	for (uint32_t i = 0; i < ws->nr_ranges; i++)
+		if (g->offset + slack >= ws->ranges[i].offset &&
+		    g->offset + g->length <= ws->ranges[i].offset + ws->ranges[i].length + slack)
+			return true;
+	return false;
+}
+
 /* Prefetch into a restored VM maps the ranges (seen in a new record) and
  * only those; a join before gm_free is required and enough. */
 static void workset_prefetch_maps_ranges(void **state UNUSED)
@@ -439,16 +457,12 @@ static void workset_prefetch_maps_ranges(void **state UNUSED)
 	assert_int_equal(pf.bytes, 8 * PG + (3u << 20));
 	assert_int_equal(workset_record(&r, apath, NULL, err, sizeof(err)), 0);
 	assert_int_equal(workset_load(apath, RAM, &after, err, sizeof(err)), 0);
-	/* Read faults on a file map the page cache around them too (64 KiB
-	 * fault-around windows), so: each range, plus at most its windows. */
-	assert_int_equal(after.nr_ranges, 2);
-	for (int i = 0; i < 2; i++) {
-		const struct workset_range *a = &after.ranges[i], *w = &ws.ranges[i];
-
-		assert_true(a->offset <= w->offset);
-		assert_true(a->offset + a->length >= w->offset + w->length);
-		assert_true(a->length <= w->length + (128u << 10));
-	}
+	/* Read faults on a file also map cached pages around them (64 KiB
+	 * fault-around windows): each range is covered, nothing is far away. */
+	for (int i = 0; i < 2; i++)
+		assert_true(covered(&after, &ws.ranges[i]));
+	for (uint32_t i = 0; i < after.nr_ranges; i++)
+		assert_true(near(&ws, &after.ranges[i], 64u << 10));
 	workset_prefetch_join(&none);
 	/* Stopped at once: whatever it did, it is over and nothing failed. */
 	assert_int_equal(workset_prefetch_start(&r, &ws, &pf), 0);
