@@ -93,8 +93,10 @@ struct memfile_stats {
 /* Writes gm's RAM to `path` (via path.tmp, fsync, rename; mode 0600) and
  * the map section to map_out (appended to it). dirty NULL: a full snapshot,
  * zero pages left as holes. dirty non-NULL: one bit per 4 KiB page of RAM
- * offset (bit i of word w is page w*64+i): only those pages are written,
- * the rest are BASE. */
+ * offset (bit i of word w is page w*64+i; (size / 4096 + 63) / 64 words):
+ * only those pages are written, even zero ones (a merge must apply them),
+ * the rest are BASE. Large RAM whose pages alternate more often than a map
+ * may record (MEMMAP_RANGES_CAP) is saved as DATA from that point on. */
 int memfile_save(const struct guest_mem *gm, const char *path, const uint64_t *dirty,
 		 struct state_buf *map_out, struct memfile_stats *st, char *err,
 		 size_t errlen) MUST_CHECK;
