@@ -55,6 +55,9 @@ static void notify(struct vmgenid *g)
 	irq_line_set(&g->irq, 1);
 	irq_line_set(&g->irq, 0);
 	g->notifications++;
+	/* The guest's driver is silent: this line is what shows it was told. */
+	log_info(g->dev.name, "generation %llu announced on GSI %u",
+		 (unsigned long long)g->generations, g->irq.gsi);
 }
 
 static void set_generation(struct vmgenid *g, const uint8_t *id)
