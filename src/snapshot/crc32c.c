@@ -10,7 +10,7 @@
 #define POLY 0x82F63B78u
 
 /* One shift of the bitwise CRC, branch-free so each level names c twice. */
-#define T1(c) (((c) >> 1) ^ (POLY & (0u - ((c) & 1))))
+#define T1(c) (((c) >> 1) ^ (POLY & (0u - ((c)&1))))
 #define T8(c) T1(T1(T1(T1(T1(T1(T1(T1(c))))))))
 #define R4(n) T8(n), T8(n + 1), T8(n + 2), T8(n + 3)
 #define R16(n) R4(n), R4(n + 4), R4(n + 8), R4(n + 12)

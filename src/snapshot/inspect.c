@@ -95,8 +95,8 @@ static void print_table(const unsigned char *p, size_t len, uint32_t nr, FILE *o
 			SNAP_HEADER_LEN + tlen, len);
 	} else {
 		const unsigned char *c = p + SNAP_HEADER_LEN + tlen - 4;
-		uint32_t stored = c[0] | (uint32_t)c[1] << 8 | (uint32_t)c[2] << 16 |
-				  (uint32_t)c[3] << 24;
+		uint32_t stored =
+		    c[0] | (uint32_t)c[1] << 8 | (uint32_t)c[2] << 16 | (uint32_t)c[3] << 24;
 
 		fprintf(out, "section table checksum: 0x%08x %s\n", stored,
 			verdict(stored == crc32c(0, p + SNAP_HEADER_LEN, tlen - 4)));

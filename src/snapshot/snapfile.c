@@ -1,9 +1,9 @@
-/* The snapshot file container (snapfile.h): the host signature, encoding
- * and atomic writing, and the parser that everything read goes through.
- * (The host signature is snaphost.c.) The file is hostile input: the parser bounds every count, offset and
- * length before it uses one, and accepts only the one canonical layout
- * (payloads in table order, 8-byte aligned, zero padding, nothing after the
- * last), so that no byte of an accepted file is left unchecked. */
+/* The snapshot file container (snapfile.h): encoding and atomic writing,
+ * and the parser that everything read goes through (the host signature is
+ * snaphost.c's). The file is hostile input: the parser bounds every count,
+ * offset and length before it uses one, and accepts only one canonical
+ * layout (payloads in table order, 8-byte aligned, zero padding, nothing
+ * after the last), so that no byte of an accepted file goes unchecked. */
 #include "snapshot/snapfile.h"
 
 #include <assert.h>
@@ -24,8 +24,8 @@ static_assert(sizeof(struct snap_host) == SNAP_HOST_LEN, "snap_host is all u32, 
 static_assert(SNAP_HEADER_LEN == 24 + SNAP_HOST_LEN + 4, "header: fixed part, host, CRC");
 
 static const char *const sec_names[] = {
-	[SNAP_SEC_MACHINE] = "machine", [SNAP_SEC_MEMMAP] = "memmap", [SNAP_SEC_DEVICES] = "devices",
-	[SNAP_SEC_CPU] = "cpu",		[SNAP_SEC_INFO] = "info",
+    [SNAP_SEC_MACHINE] = "machine", [SNAP_SEC_MEMMAP] = "memmap", [SNAP_SEC_DEVICES] = "devices",
+    [SNAP_SEC_CPU] = "cpu",	    [SNAP_SEC_INFO] = "info",
 };
 
 __attribute__((format(printf, 4, 5))) static int fail(int rc, char *err, size_t errlen,
@@ -103,8 +103,8 @@ void snap_decode_entry(const void *buf, struct snap_raw_entry *e)
 
 /* Flags, type and size of section i against itself and the ones before it.
  * A writer may write a type it knows and this kite does not. */
-static int check_kind(const struct snap_section *secs, int i, uint64_t len, bool writer,
-		      char *err, size_t errlen)
+static int check_kind(const struct snap_section *secs, int i, uint64_t len, bool writer, char *err,
+		      size_t errlen)
 {
 	const struct snap_section *s = &secs[i];
 	const char *name = snap_sec_name(s->type);
@@ -117,21 +117,21 @@ static int check_kind(const struct snap_section *secs, int i, uint64_t len, bool
 	for (int j = 0; j < i; j++)
 		if (secs[j].type == s->type)
 			return fail(-EINVAL, err, errlen,
-				    "section %d (%s): type %u appears twice (sections %d and %d)", i,
-				    name, s->type, j, i);
+				    "section %d (%s): type %u appears twice (sections %d and %d)",
+				    i, name, s->type, j, i);
 	if (!writer && !known_type(s->type) && (s->flags & SNAP_SEC_REQUIRED))
 		return fail(-EINVAL, err, errlen,
 			    "section type %u is required but unknown to this kite", s->type);
 	if (len > SNAP_FILE_MAX)
-		return fail(-EINVAL, err, errlen, "section %d (%s): %llu bytes, at most %u", i, name,
-			    (unsigned long long)len, SNAP_FILE_MAX);
+		return fail(-EINVAL, err, errlen, "section %d (%s): %llu bytes, at most %u", i,
+			    name, (unsigned long long)len, SNAP_FILE_MAX);
 	return 0;
 }
 
 /* ---- encoding and writing ---- */
 
-static int layout(const struct snap_section *secs, int n, uint64_t *off, uint64_t *total,
-		  char *err, size_t errlen)
+static int layout(const struct snap_section *secs, int n, uint64_t *off, uint64_t *total, char *err,
+		  size_t errlen)
 {
 	uint64_t end = SNAP_HEADER_LEN + SNAP_TABLE_LEN(n);
 
@@ -336,21 +336,23 @@ static int check_place(const unsigned char *p, size_t len, int i, const struct s
 	uint64_t want = ALIGN_UP(*end, SNAP_SEC_ALIGN);
 
 	if (e->off % SNAP_SEC_ALIGN)
-		return fail(-EINVAL, err, errlen, "section %d (%s): offset %llu is not %d-byte aligned",
-			    i, name, (unsigned long long)e->off, SNAP_SEC_ALIGN);
+		return fail(-EINVAL, err, errlen,
+			    "section %d (%s): offset %llu is not %d-byte aligned", i, name,
+			    (unsigned long long)e->off, SNAP_SEC_ALIGN);
 	if (e->off < *end)
 		return fail(-EINVAL, err, errlen,
-			    "section %d (%s): offset %llu overlaps what precedes it (up to %llu)", i,
-			    name, (unsigned long long)e->off, (unsigned long long)*end);
+			    "section %d (%s): offset %llu overlaps what precedes it (up to %llu)",
+			    i, name, (unsigned long long)e->off, (unsigned long long)*end);
 	if (e->off > want)
 		return fail(-EINVAL, err, errlen,
 			    "section %d (%s): offset %llu leaves a gap (expected %llu)", i, name,
 			    (unsigned long long)e->off, (unsigned long long)want);
 	/* off <= SNAP_FILE_MAX + 8 and len <= SNAP_FILE_MAX: the sum fits. */
 	if (e->off + e->len > len)
-		return fail(-EINVAL, err, errlen,
-			    "truncated: the table says section %d ends at %llu, the file has %zu bytes",
-			    i, (unsigned long long)(e->off + e->len), len);
+		return fail(
+		    -EINVAL, err, errlen,
+		    "truncated: the table says section %d ends at %llu, the file has %zu bytes", i,
+		    (unsigned long long)(e->off + e->len), len);
 	for (uint64_t b = *end; b < e->off; b++)
 		if (p[b])
 			return fail(-EINVAL, err, errlen,
@@ -414,9 +416,10 @@ int snap_parse(const void *buf, size_t len, struct snap_file *out, char *err, si
 		uint32_t c = crc32c(0, out->secs[i].data, out->secs[i].len);
 
 		if (c != crcs[i]) {
-			rc = fail(-EINVAL, err, errlen,
-				  "section %u (%s): checksum mismatch (stored 0x%08x, computed 0x%08x)",
-				  i, snap_sec_name(out->secs[i].type), crcs[i], c);
+			rc = fail(
+			    -EINVAL, err, errlen,
+			    "section %u (%s): checksum mismatch (stored 0x%08x, computed 0x%08x)",
+			    i, snap_sec_name(out->secs[i].type), crcs[i], c);
 			goto bad;
 		}
 	}

@@ -24,7 +24,7 @@
 #define SNAP_HOST_LEN 68
 #define SNAP_HEADER_LEN 96
 #define SNAP_ENTRY_LEN 32
-#define SNAP_TABLE_LEN(n) ((size_t)(n) * SNAP_ENTRY_LEN + 4)
+#define SNAP_TABLE_LEN(n) ((size_t)(n)*SNAP_ENTRY_LEN + 4)
 
 enum snap_sec_type {
 	SNAP_SEC_MACHINE = 1,

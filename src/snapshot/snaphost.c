@@ -26,9 +26,9 @@
 #define ANOTHER_HOST "snapshot taken on another host: "
 
 static const char *const struct_names[SNAP_SZ_NR] = {
-	"kvm_regs",	  "kvm_sregs",	    "kvm_fpu",	   "kvm_xsave",
-	"kvm_xcrs",	  "kvm_debugregs",  "kvm_lapic_state", "kvm_vcpu_events",
-	"kvm_clock_data", "kvm_pit_state2", "kvm_irqchip",
+    "kvm_regs",	      "kvm_sregs",	"kvm_fpu",	   "kvm_xsave",
+    "kvm_xcrs",	      "kvm_debugregs",	"kvm_lapic_state", "kvm_vcpu_events",
+    "kvm_clock_data", "kvm_pit_state2", "kvm_irqchip",
 };
 
 const char *snap_host_struct_name(int i)
