@@ -63,13 +63,33 @@ static uint32_t crc_words(uint32_t crc, const uint32_t *w, size_t n)
 	return crc;
 }
 
+/* KVM fills in the APIC ID of the host CPU the ioctl happened to run on;
+ * the VMM sets each vCPU's own, so these bits say nothing about the host. */
+static void drop_apic_ids(struct kvm_cpuid_entry2 *e)
+{
+	switch (e->function) {
+	case 0x1:
+		e->ebx &= 0x00ffffff; /* initial APIC ID */
+		break;
+	case 0xb:
+	case 0x1f:
+		e->edx = 0; /* x2APIC ID */
+		break;
+	case 0x8000001e:
+		e->eax = e->ebx = e->ecx = 0; /* extended APIC, core and node IDs */
+		break;
+	}
+}
+
 static void hash_cpuid(struct kvm_cpuid2 *c, struct snap_host *out)
 {
 	uint32_t crc = 0;
 
 	qsort(c->entries, c->nent, sizeof(c->entries[0]), cmp_cpuid);
 	for (uint32_t i = 0; i < c->nent; i++) {
-		const struct kvm_cpuid_entry2 *e = &c->entries[i];
+		struct kvm_cpuid_entry2 *e = &c->entries[i];
+
+		drop_apic_ids(e);
 		/* Not the padding: only what KVM reports counts. */
 		uint32_t w[] = {e->function, e->index, e->flags, e->eax, e->ebx, e->ecx, e->edx};
 

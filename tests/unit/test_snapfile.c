@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -561,13 +562,13 @@ static void test_host_check(void **state UNUSED)
 static void test_host_probe(void **state UNUSED)
 {
 	struct snap_host a, b;
+	cpu_set_t all;
 	int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
 
 	if (fd < 0)
 		skip();
 	assert_int_equal(snap_host_probe(fd, 1234, &a), 0);
 	assert_int_equal(snap_host_probe(fd, 0, &b), 0);
-	close(fd);
 	assert_int_equal(a.kvm_api_version, 12);
 	assert_int_equal(a.tsc_khz, 1234);
 	assert_true(a.cpuid_nent > 0 && a.msr_nent > 0);
@@ -576,6 +577,22 @@ static void test_host_probe(void **state UNUSED)
 	/* Deterministic, and the TSC of 0 is not compared. */
 	assert_int_equal(snap_host_check(&a, &b, err, sizeof(err)), 0);
 	assert_int_equal(a.cpuid_crc, b.cpuid_crc);
+	/* Nor does it depend on the CPU the probe runs on (KVM reports that
+	 * CPU's APIC ID). */
+	assert_int_equal(sched_getaffinity(0, sizeof(all), &all), 0);
+	for (int cpu = 0; cpu < CPU_SETSIZE; cpu++) {
+		cpu_set_t one;
+
+		if (!CPU_ISSET(cpu, &all))
+			continue;
+		CPU_ZERO(&one);
+		CPU_SET(cpu, &one);
+		assert_int_equal(sched_setaffinity(0, sizeof(one), &one), 0);
+		assert_int_equal(snap_host_probe(fd, 1234, &b), 0);
+		assert_int_equal(sched_setaffinity(0, sizeof(all), &all), 0);
+		assert_memory_equal(&a, &b, sizeof(a));
+	}
+	close(fd);
 	assert_int_equal(snap_host_probe(-1, 0, &a), -EBADF);
 }
 
