@@ -297,7 +297,7 @@ int snap_write(const char *path, const struct snap_host *host, const struct snap
 static int check_header(const unsigned char *p, size_t len, struct snap_raw_header *h, char *err,
 			size_t errlen)
 {
-	if (memcmp(p, SNAP_MAGIC, MIN(len, 8)) != 0)
+	if (len && memcmp(p, SNAP_MAGIC, MIN(len, 8)) != 0)
 		return fail(-EINVAL, err, errlen, "not a kite snapshot");
 	if (len < SNAP_HEADER_LEN)
 		return fail(-EINVAL, err, errlen,
