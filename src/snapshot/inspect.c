@@ -112,17 +112,20 @@ static void print_table(const unsigned char *p, size_t len, uint32_t nr, FILE *o
 static int show(const void *buf, size_t len, FILE *out, struct snap_file *f, char *err,
 		size_t errlen)
 {
+	char why[256];
 	uint32_t nr = 0;
 	int rc;
 
 	/* Past the limit nothing is read: the parser refuses it anyway. */
 	if (len <= SNAP_FILE_MAX && print_header(buf, len, out, &nr))
 		print_table(buf, len, nr, out);
-	rc = snap_parse(buf, len, f, err, errlen);
-	if (rc)
-		fprintf(out, "verdict: damaged: %s\n", err);
-	else
+	rc = snap_parse(buf, len, f, why, sizeof(why));
+	if (rc) {
+		fprintf(out, "verdict: damaged: %s\n", why);
+		snprintf(err, errlen, "%s", why);
+	} else {
 		fprintf(out, "verdict: ok\n");
+	}
 	return rc;
 }
 
