@@ -101,7 +101,7 @@ struct vm_config {
 	enum reboot_action on_reboot;
 	/* Firecracker API and config file (src/api/fc_config.c). */
 	enum huge_pages huge_pages;
-	int track_dirty_pages;		   /* accepted and stored: no dirty log yet */
+	int track_dirty_pages;		   /* dirty pages for Diff snapshots: vm_dirty.h */
 	struct rate_limiter_config rng_rl; /* the entropy device's limiter */
 	const char *boot_args; /* boot_args as given (NULL: Firecracker's default) */
 	int fc;		       /* configured through the API or a config file */

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -157,6 +158,7 @@ void gm_free(struct guest_mem *gm)
 		if (gm->fd >= 0)
 			close(gm->fd);
 	}
+	free(gm->dirty);
 	memset(gm, 0, sizeof(*gm));
 	gm->fd = -1;
 }
@@ -210,6 +212,7 @@ int gm_write(const struct guest_mem *gm, uint64_t gpa, const void *src, size_t l
 	if (len >= GM_POPULATE_MIN)
 		populate(p, len);
 	memcpy(p, src, len);
+	gm_mark_dirty(gm, gpa, len);
 	return 0;
 }
 
@@ -218,4 +221,76 @@ uint64_t gm_top(const struct guest_mem *gm)
 	const struct gm_region *r = &gm->regions[gm->nr_regions - 1];
 
 	return r->gpa + r->size;
+}
+
+/* The kite-side dirty bitmap. Devices mark from the event loop and vCPU
+ * threads (a queue enabled through its register) at once, so bits are set
+ * with atomic ORs; the snapshot takes them only while the VM is paused. */
+size_t gm_dirty_words(const struct guest_mem *gm)
+{
+	uint64_t pages = (gm->size + GM_PAGE_SIZE - 1) / GM_PAGE_SIZE;
+
+	return (size_t)((pages + 63) / 64);
+}
+
+int gm_dirty_enable(struct guest_mem *gm)
+{
+	size_t n = gm_dirty_words(gm);
+	uint64_t pages = (gm->size + GM_PAGE_SIZE - 1) / GM_PAGE_SIZE;
+
+	if (gm->dirty)
+		return 0;
+	gm->dirty = malloc(n * sizeof(uint64_t) + !n);
+	if (!gm->dirty)
+		return -ENOMEM;
+	memset(gm->dirty, 0xff, n * sizeof(uint64_t));
+	/* No bits past the last page: a caller may count them. */
+	if (pages % 64)
+		gm->dirty[n - 1] = (1ull << (pages % 64)) - 1;
+	return 0;
+}
+
+/* Sets bits [first, last] of the bitmap, a word at a time. */
+static void mark_pages(uint64_t *bm, uint64_t first, uint64_t last)
+{
+	for (uint64_t w = first / 64; w <= last / 64; w++) {
+		uint64_t lo = w == first / 64 ? first % 64 : 0;
+		uint64_t hi = w == last / 64 ? last % 64 : 63;
+		uint64_t mask = (~0ull >> (63 - hi)) & (~0ull << lo);
+
+		__atomic_fetch_or(&bm[w], mask, __ATOMIC_RELAXED);
+	}
+}
+
+void gm_mark_dirty(const struct guest_mem *gm, uint64_t gpa, uint64_t len)
+{
+	uint64_t *bm = __atomic_load_n(&gm->dirty, __ATOMIC_RELAXED);
+
+	if (!bm || len == 0)
+		return;
+	/* A range may cross from one region into the hole or past the top:
+	 * each region marks its own overlap with it. */
+	for (int i = 0; i < gm->nr_regions; i++) {
+		const struct gm_region *r = &gm->regions[i];
+		uint64_t start = MAX(gpa, r->gpa), end, off;
+
+		/* end is inclusive so that a range ending at 2^64 fits. */
+		if (__builtin_add_overflow(gpa, len - 1, &end))
+			end = UINT64_MAX;
+		end = MIN(end, r->gpa + r->size - 1);
+		if (start > end)
+			continue;
+		off = (uint64_t)(r->host - gm->base) + (start - r->gpa);
+		mark_pages(bm, off / GM_PAGE_SIZE, (off + (end - start)) / GM_PAGE_SIZE);
+	}
+}
+
+void gm_dirty_take(const struct guest_mem *gm, uint64_t *dst)
+{
+	size_t n = gm_dirty_words(gm);
+
+	if (!gm->dirty)
+		return;
+	for (size_t w = 0; w < n; w++)
+		dst[w] |= __atomic_exchange_n(&gm->dirty[w], 0, __ATOMIC_RELAXED);
 }

@@ -29,6 +29,9 @@ struct guest_mem {
 	int nr_regions;
 	struct gm_region regions[GM_MAX_REGIONS];
 	int owned;         /* 1 when gm_free must unmap/close */
+	/* Pages kite wrote since the last gm_dirty_take, or NULL when dirty
+	 * tracking is off (see gm_dirty_enable at the end of this file). */
+	uint64_t *dirty;
 };
 
 /* What backs guest RAM. HUGE_2M: a hugetlbfs memfd of 2 MiB pages, all
@@ -73,5 +76,28 @@ int gm_write(const struct guest_mem *gm, uint64_t gpa, const void *src, size_t l
 
 /* Highest guest-physical address + 1 that is RAM. */
 uint64_t gm_top(const struct guest_mem *gm);
+
+/* Kite-side dirty pages, for Diff snapshots. KVM's dirty log sees only what
+ * the guest writes; what kite writes into guest RAM (virtio rings and the
+ * buffers devices fill) is recorded here. One bit per 4 KiB page of RAM,
+ * indexed by RAM offset (host pointer - base), not by guest address: bit i
+ * of word w is the page at offset (w * 64 + i) * 4096. */
+#define GM_PAGE_SIZE 4096ull
+
+/* Words in the bitmap: one bit per page of gm->size, rounded up. */
+size_t gm_dirty_words(const struct guest_mem *gm);
+/* Turns tracking on with every page marked: nothing has been saved yet, so
+ * the first Diff, relative to nothing, must carry all of RAM (a restore
+ * that loads RAM from a snapshot takes and drops the marks afterwards).
+ * 0 when already on; -ENOMEM. */
+int gm_dirty_enable(struct guest_mem *gm) MUST_CHECK;
+/* Marks the pages of [gpa, gpa+len) that are RAM; the rest (the hole, past
+ * the top, a wrapping range) is ignored, since nothing there is saved.
+ * No-op while tracking is off. Safe from any thread (atomic OR). */
+void gm_mark_dirty(const struct guest_mem *gm, uint64_t gpa, uint64_t len);
+/* ORs the marks into dst (gm_dirty_words(gm) words) and clears them, word
+ * by word atomically: a page marked meanwhile is either in dst or still
+ * marked, never lost. No-op while tracking is off. */
+void gm_dirty_take(const struct guest_mem *gm, uint64_t *dst);
 
 #endif

@@ -160,9 +160,15 @@ static int setup_memory(struct vm *vm, struct error *e)
 				 "cannot allocate %llu MiB of guest RAM: %s",
 				 (unsigned long long)(vm->cfg->memory >> 20), strerror(-rc));
 	}
+	/* Diff snapshots: KVM logs the guest's writes, gm the ones kite makes
+	 * (vm_dirty.c combines them). */
+	rc = vm->cfg->track_dirty_pages ? gm_dirty_enable(&vm->gm) : 0;
+	if (rc)
+		return error_set(e, rc, BLAME_HOST, "dirty page tracking: %s", strerror(-rc));
 	for (int i = 0; i < vm->gm.nr_regions; i++) {
 		struct kvm_userspace_memory_region r = {
 			.slot = (uint32_t)i,
+			.flags = vm->cfg->track_dirty_pages ? KVM_MEM_LOG_DIRTY_PAGES : 0,
 			.guest_phys_addr = vm->gm.regions[i].gpa,
 			.memory_size = vm->gm.regions[i].size,
 			.userspace_addr = (uint64_t)(uintptr_t)vm->gm.regions[i].host,

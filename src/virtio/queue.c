@@ -69,6 +69,27 @@ static void set_layout(struct virtq *q, uint32_t size, uint64_t desc, uint64_t a
 	q->indirect = indirect;
 }
 
+/* Dirty tracking (Diff snapshots). Every write kite makes into guest RAM
+ * after boot goes through a queue: the used ring (entries, idx, flags,
+ * avail_event) written here, and the device-writable buffers of the chains
+ * popped here, which devices fill (blk read data from io_uring and status
+ * bytes, rng bytes, console input). So the queue marks, and no device has
+ * to:
+ * - the whole used ring whenever kite writes any of it: a few pages at most
+ *   and one call, where precise marking would buy a smaller bitmap for
+ *   nothing (the page is dirty either way);
+ * - each writable buffer when its chain is popped, before any device can
+ *   write into it. Conservative: a buffer the device fills partly or not at
+ *   all is marked whole. Marking at pop is enough because a snapshot takes
+ *   the marks only while the VM is paused and pausing drains what devices
+ *   hold (blk_pause waits for its requests; rng and console fill and push
+ *   within the call that popped), so no write lands after the take that
+ *   was marked before it. */
+static void mark_used(const struct virtq *q)
+{
+	gm_mark_dirty(q->gm, q->used_gpa, 6 + 8ull * q->size);
+}
+
 int virtq_enable(struct virtq *q, uint32_t size, uint32_t max_size, uint64_t desc,
 		 uint64_t avail, uint64_t used, bool event_idx, bool indirect)
 {
@@ -88,6 +109,7 @@ int virtq_enable(struct virtq *q, uint32_t size, uint32_t max_size, uint64_t des
 	__atomic_store_n(&q->used_hdr[0], 0, __ATOMIC_RELAXED);
 	__atomic_store_n(&q->used_hdr[1], 0, __ATOMIC_RELAXED);
 	__atomic_store_n(q->avail_event, 0, __ATOMIC_RELAXED);
+	mark_used(q);
 	q->ready = true;
 	return 0;
 }
@@ -180,6 +202,8 @@ static int chain_add(struct virtq *q, struct virtq_chain *c, const struct virtq_
 		host = gm_ptr(q->gm, d->addr, d->len);
 		if (!host)
 			return fail(q, "buffer outside guest RAM");
+		if (w)
+			gm_mark_dirty(q->gm, d->addr, d->len);
 	}
 	c->buf[c->nr].host = host;
 	c->buf[c->nr].len = d->len;
@@ -202,11 +226,13 @@ static void publish_avail_event(struct virtq *q)
 	uint16_t ev = q->notify_off ? (uint16_t)(q->last_avail_idx - 1) : q->last_avail_idx;
 
 	__atomic_store_n(q->avail_event, htole16(ev), __ATOMIC_RELAXED);
+	mark_used(q);
 }
 
 static void set_used_flags(struct virtq *q, uint16_t flags)
 {
 	__atomic_store_n(&q->used_hdr[0], htole16(flags), __ATOMIC_RELAXED);
+	mark_used(q);
 }
 
 void virtq_notify_off(struct virtq *q)
@@ -358,6 +384,7 @@ void virtq_push(struct virtq *q, uint16_t head, uint32_t len)
 	/* Release: the element (and the data and status bytes written into
 	 * the buffers before) is visible before the new index. */
 	__atomic_store_n(&q->used_hdr[1], htole16(q->used_idx), __ATOMIC_RELEASE);
+	mark_used(q);
 }
 
 bool virtq_should_notify(struct virtq *q)

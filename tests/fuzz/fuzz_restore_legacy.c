@@ -1,4 +1,5 @@
-/* libFuzzer target for the legacy devices' restore. The first byte picks a
+/* libFuzzer target for the legacy devices' restore (and the VM generation
+ * ID's, which lives with them on the board). The first byte picks a
  * device (low bits) and what the rest is (top bits): a whole framed section,
  * only its payload (the harness frames it for that device), or (offset,
  * value) byte pairs patched into a fresh device's own payload, so that the
@@ -6,7 +7,10 @@
  * device exactly as it was; an accepted one saves back byte for byte (only
  * canonical states are accepted); the device then survives resume and
  * guest accesses, timer ticks and host input, and the state it ends up in
- * is accepted by a fresh instance again. */
+ * is accepted by a fresh instance again. The VM generation ID is the one
+ * device that does not save back what it restored: an accepted section
+ * saves back with the same address and a new ID, the guest's memory holds
+ * that ID, and resume raises exactly one edge. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -19,18 +23,29 @@
 #include "devices/i8042.h"
 #include "devices/rtc_cmos.h"
 #include "devices/serial8250.h"
+#include "devices/vmgenid.h"
+#include "guest_mem.h"
 
-#define NR_KINDS 6
+#define NR_KINDS 7
+#define KIND_VMGENID 6
+#define GEN_GSI 13
+#define GEN_GPA 0x1008u
 
 static struct timespec fnow;
 static int uart_room;
+static uint8_t gen_ram[0x2000];
+static struct guest_mem gen_gm;
+static int gen_edges, gen_level;
 
 static void f_irq(void *ctx, unsigned int gsi, int level)
 {
 	(void)ctx;
-	(void)gsi;
 	if (level != 0 && level != 1)
 		abort();
+	if (gsi == GEN_GSI) {
+		gen_edges += level && !gen_level;
+		gen_level = level;
+	}
 }
 
 static void f_stop(void *ctx, enum vm_stop_reason r, int status)
@@ -86,6 +101,9 @@ static struct device *make(unsigned int kind)
 	struct acpi_pm *pm;
 	struct boot_timer *bt;
 	struct debug_exit *de;
+	struct vmgenid_config gc = {
+		.gm = &gen_gm, .gpa = GEN_GPA, .irq = {.set = f_irq, .gsi = GEN_GSI}};
+	struct vmgenid *g;
 
 	switch (kind) {
 	case 0:
@@ -98,6 +116,8 @@ static struct device *make(unsigned int kind)
 		return acpi_pm_new(&stopper, "acpi_pm", &pm) ? NULL : &pm->dev;
 	case 4:
 		return boot_timer_new(f_mark, NULL, "boot_timer", &bt) ? NULL : &bt->dev;
+	case KIND_VMGENID:
+		return vmgenid_new(&gc, "vmgenid0", &g) ? NULL : &g->dev;
 	default:
 		return debug_exit_new(&stopper, "debug_exit", &de) ? NULL : &de->dev;
 	}
@@ -122,6 +142,26 @@ static void same(const struct state_buf *a, const uint8_t *p, size_t n)
 {
 	if (a->len != n || memcmp(a->data, p, n))
 		abort();
+}
+
+/* The guest reads the device's current ID. */
+static void guest_has_id(struct device *d)
+{
+	const struct vmgenid *g = container_of(d, struct vmgenid, dev);
+
+	if (memcmp(gen_ram + GEN_GPA, g->id, VMGENID_SIZE))
+		abort();
+}
+
+/* A restore of the VM generation ID keeps the address and never the ID. */
+static void new_generation(struct device *d, const struct state_buf *a, const uint8_t *p,
+			   size_t n)
+{
+	if (a->len != n || n < VMGENID_SIZE ||
+	    memcmp(a->data, p, n - VMGENID_SIZE) ||
+	    !memcmp(a->data + n - VMGENID_SIZE, p + n - VMGENID_SIZE, VMGENID_SIZE))
+		abort();
+	guest_has_id(d);
 }
 
 /* Guest accesses, ticks and host input driven by the input bytes. */
@@ -184,6 +224,10 @@ static void exercise(unsigned int kind, struct device *d, const uint8_t *p, size
 		case 4:
 			boot_timer_ops.write(container_of(d, struct boot_timer, dev), 0, buf, 4);
 			break;
+		case KIND_VMGENID:
+			if (w && vmgenid_regenerate(d))
+				abort();
+			break;
 		default:
 			debug_exit_ops.write(container_of(d, struct debug_exit, dev), 0, buf, 1);
 			break;
@@ -206,6 +250,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	kind = (data[0] & 0x3f) % NR_KINDS;
 	fnow = (struct timespec){.tv_sec = 1709214307, .tv_nsec = 500000000};
 	uart_room = 1;
+	gm_init_wrap(&gen_gm, gen_ram, sizeof(gen_ram));
+	gen_level = 0;
 	d = make(kind);
 	if (!d)
 		abort();
@@ -244,14 +290,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		save(d, &after); /* refused: unchanged */
 		same(&after, before.data, before.len);
+		if (kind == KIND_VMGENID)
+			guest_has_id(d);
 		goto out;
 	}
 	save(d, &after); /* accepted: canonical */
-	same(&after, sec, sec_len);
+	if (kind == KIND_VMGENID)
+		new_generation(d, &after, sec, sec_len);
+	else
+		same(&after, sec, sec_len);
 	device_list_init(&list);
 	if (device_list_add(&list, d))
 		abort();
+	gen_edges = 0;
 	device_list_resume(&list);
+	if (kind == KIND_VMGENID && (gen_edges != 1 || gen_level))
+		abort();
 	exercise(kind, d, data + 1, size - 1);
 	if (device_list_pause(&list))
 		abort();

@@ -15,6 +15,12 @@
 #include "devices/rtc_cmos.h"
 
 #define AREA_SIZE (ACPI_TABLES_LIMIT - ACPI_RSDP_ADDR)
+
+_Static_assert(ACPI_TABLES_LIMIT <= BOARD_VMGENID_ADDR,
+	       "the ACPI area's memset must not reach the VM generation ID");
+_Static_assert(BOARD_VMGENID_GSI > 0 && BOARD_VMGENID_GSI < 24 &&
+		       BOARD_VMGENID_GSI != BOARD_SCI_IRQ && BOARD_VMGENID_GSI != 2,
+	       "the VM generation ID's GSI must be an I/O APIC device pin");
 #define RSDP_SIZE 36
 
 /* MADT structure types and flags (5.2.12). */
@@ -123,6 +129,53 @@ static int check_devs(const struct linux_mmio_dev *devs, int nr_devs, char *err,
 	return 0;
 }
 
+/* The VM generation ID (Microsoft's "Virtual Machine Generation ID"
+ * paper; Linux's drivers/virt/vmgenid.c): a device the guest matches by
+ * _HID VMGENCTR or _CID VM_Gen_Counter, whose ADDR method gives the guest-
+ * physical address of the 16-byte ID as Package {low 32 bits, high 32
+ * bits}. kite changes the ID on every restore and then notifies the device
+ * (0x80): hardware-reduced ACPI has no GPE block, so the notification comes
+ * from a Generic Event Device (ACPI0013) whose one edge interrupt runs its
+ * _EVT method (Linux's drivers/acpi/evged.c). */
+static void dsdt_vmgenid(struct aml *a)
+{
+	uint8_t crs[16];
+	size_t n, dev, m, pkg, cond;
+
+	dev = aml_device_open(a, "VGEN");
+	aml_name_str(a, "_HID", "VMGENCTR");
+	aml_name_str(a, "_CID", "VM_Gen_Counter");
+	aml_name_str(a, "_DDN", "VM_Gen_Counter");
+	m = aml_method_open(a, "ADDR", 0);
+	aml_return(a);
+	pkg = aml_package_open(a, 2);
+	aml_integer(a, BOARD_VMGENID_ADDR & 0xffffffffu);
+	aml_integer(a, BOARD_VMGENID_ADDR >> 32);
+	aml_close(a, pkg);
+	aml_close(a, m);
+	aml_close(a, dev);
+
+	dev = aml_device_open(a, "GED0");
+	aml_name_str(a, "_HID", "ACPI0013");
+	aml_name_int(a, "_UID", 0);
+	/* Consumer, edge, active high, exclusive: what evged requests. */
+	n = aml_res_interrupt(crs, BOARD_VMGENID_GSI);
+	n += aml_res_end(crs + n);
+	aml_name_buffer(a, "_CRS", crs, n);
+	/* _EVT gets the GSI that fired. */
+	m = aml_method_open(a, "_EVT", 1);
+	cond = aml_if_open(a);
+	aml_lequal(a);
+	aml_arg(a, 0);
+	aml_integer(a, BOARD_VMGENID_GSI);
+	aml_notify(a);
+	aml_name_path(a, "\\_SB_.VGEN");
+	aml_integer(a, 0x80);
+	aml_close(a, cond);
+	aml_close(a, m);
+	aml_close(a, dev);
+}
+
 static void dsdt_body(struct aml *a, const struct linux_mmio_dev *devs, int nr_devs, int rtc)
 {
 	uint8_t crs[32];
@@ -194,6 +247,7 @@ static void dsdt_body(struct aml *a, const struct linux_mmio_dev *devs, int nr_d
 		aml_name_buffer(a, "_CRS", crs, n);
 		aml_close(a, dev);
 	}
+	dsdt_vmgenid(a);
 	aml_close(a, sb);
 }
 

@@ -1,6 +1,7 @@
 /* ACPI tables for the guest (ACPI 6.x chapter 5): RSDP, RSDT, XSDT, a
- * hardware-reduced FADT, the MADT and a DSDT describing COM1, the S5 sleep
- * state and the virtio-mmio devices. */
+ * hardware-reduced FADT, the MADT and a DSDT describing COM1, the RTC, the
+ * i8042, the S5 sleep state, the virtio-mmio devices and the VM generation
+ * ID with its Generic Event Device. */
 #ifndef KITE_X86_ACPI_H
 #define KITE_X86_ACPI_H
 
@@ -19,9 +20,11 @@ struct linux_mmio_dev {
 };
 
 /* The RSDP and every table live in [ACPI_RSDP_ADDR, ACPI_TABLES_LIMIT),
- * reserved in the e820 map; the MP table follows at 0xF0000. */
+ * reserved in the e820 map; the VM generation ID's page follows (the
+ * tables are written after the device, so the area must stop short of
+ * it), then the MP table at 0xF0000 (see board.h for the whole map). */
 #define ACPI_RSDP_ADDR 0xE0000ull
-#define ACPI_TABLES_LIMIT 0xF0000ull
+#define ACPI_TABLES_LIMIT BOARD_VMGENID_ADDR
 #define ACPI_MAX_MMIO_DEVS 64
 
 /* Port I/O registers the FADT names; the VMM must decode them.

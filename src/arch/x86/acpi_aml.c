@@ -21,10 +21,20 @@ enum {
 	AML_SCOPE = 0x10,
 	AML_BUFFER = 0x11,
 	AML_PACKAGE = 0x12,
+	AML_METHOD = 0x14,
+	AML_DUAL_NAME = 0x2E,
+	AML_MULTI_NAME = 0x2F,
 	AML_EXT_PREFIX = 0x5B,
 	AML_EXT_DEVICE = 0x82,
 	AML_ROOT = 0x5C,
+	AML_ARG0 = 0x68,
+	AML_NOTIFY = 0x86,
+	AML_LEQUAL = 0x93,
+	AML_IF = 0xA0,
+	AML_RETURN = 0xA4,
 };
+
+#define AML_MAX_ARGS 7
 
 #define PKGLEN_MAX_BYTES 4
 
@@ -62,6 +72,36 @@ void aml_name_string(struct aml *a, const char *name)
 		return;
 	}
 	aml_bytes(a, name, 4);
+}
+
+void aml_name_path(struct aml *a, const char *path)
+{
+	size_t len, segs;
+
+	if (path[0] == '\\') {
+		aml_byte(a, AML_ROOT);
+		path++;
+	}
+	/* "SEG1.SEG2...": 4 characters per segment, dots between. */
+	len = strlen(path);
+	segs = (len + 1) / 5;
+	if (len % 5 != 4 || segs > 255) {
+		a->overflow = 1; /* a programming error: fail the whole table */
+		return;
+	}
+	if (segs == 2) {
+		aml_byte(a, AML_DUAL_NAME);
+	} else if (segs > 2) {
+		aml_byte(a, AML_MULTI_NAME);
+		aml_byte(a, (uint8_t)segs);
+	}
+	for (size_t i = 0; i < segs; i++) {
+		if (i && path[5 * i - 1] != '.') {
+			a->overflow = 1;
+			return;
+		}
+		aml_bytes(a, path + 5 * i, 4);
+	}
 }
 
 void aml_integer(struct aml *a, uint64_t v)
@@ -190,6 +230,52 @@ size_t aml_device_open(struct aml *a, const char *name)
 	mark = open_pkg(a);
 	aml_name_string(a, name);
 	return mark;
+}
+
+size_t aml_method_open(struct aml *a, const char *name, uint8_t nr_args)
+{
+	size_t mark;
+
+	if (nr_args > AML_MAX_ARGS) {
+		a->overflow = 1;
+		return 0;
+	}
+	aml_byte(a, AML_METHOD);
+	mark = open_pkg(a);
+	aml_name_string(a, name);
+	/* MethodFlags: the argument count; not serialized, sync level 0. */
+	aml_byte(a, nr_args);
+	return mark;
+}
+
+size_t aml_if_open(struct aml *a)
+{
+	aml_byte(a, AML_IF);
+	return open_pkg(a);
+}
+
+void aml_return(struct aml *a)
+{
+	aml_byte(a, AML_RETURN);
+}
+
+void aml_lequal(struct aml *a)
+{
+	aml_byte(a, AML_LEQUAL);
+}
+
+void aml_notify(struct aml *a)
+{
+	aml_byte(a, AML_NOTIFY);
+}
+
+void aml_arg(struct aml *a, unsigned int n)
+{
+	if (n >= AML_MAX_ARGS) {
+		a->overflow = 1;
+		return;
+	}
+	aml_byte(a, (uint8_t)(AML_ARG0 + n));
 }
 
 size_t aml_package_open(struct aml *a, uint8_t nr_elements)

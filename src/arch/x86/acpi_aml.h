@@ -1,5 +1,6 @@
 /* A tiny AML (ACPI Machine Language, ACPI 6.x chapter 20) encoder for the
- * DSDT: names, integers, strings, packages, scopes, devices and buffers,
+ * DSDT: names, integers, strings, packages, scopes, devices, buffers and
+ * the few method bodies kite needs (Return, If/LEqual, Notify),
  * written into a caller-supplied byte buffer. Running out of room sets
  * `overflow` and drops further output, so callers check once at the end. */
 #ifndef KITE_X86_ACPI_AML_H
@@ -19,6 +20,9 @@ void aml_bytes(struct aml *a, const void *p, size_t n);
 void aml_byte(struct aml *a, uint8_t b);
 /* An optional '\' then one 4-character NameSeg, e.g. "\\_SB_" or "_HID". */
 void aml_name_string(struct aml *a, const char *name);
+/* A path of 4-character segments, e.g. "\\_SB_.VGEN" (dual or multi
+ * name prefix as needed). */
+void aml_name_path(struct aml *a, const char *path);
 void aml_integer(struct aml *a, uint64_t v);
 void aml_string(struct aml *a, const char *s);
 
@@ -34,7 +38,19 @@ void aml_name_buffer(struct aml *a, const char *name, const uint8_t *p, size_t n
 size_t aml_scope_open(struct aml *a, const char *name);
 size_t aml_device_open(struct aml *a, const char *name);
 size_t aml_package_open(struct aml *a, uint8_t nr_elements);
+/* Method(name, nr_args, NotSerialized) { body }; nr_args <= 7. */
+size_t aml_method_open(struct aml *a, const char *name, uint8_t nr_args);
+/* If (predicate) { body }: the predicate is the first thing written. */
+size_t aml_if_open(struct aml *a);
 void aml_close(struct aml *a, size_t mark);
+
+/* Operators written in prefix order: the opcode, then its operands as
+ * the caller writes them. Return (x); LEqual (x, y); Notify (object,
+ * value); ArgN (n < 7). */
+void aml_return(struct aml *a);
+void aml_lequal(struct aml *a);
+void aml_notify(struct aml *a);
+void aml_arg(struct aml *a, unsigned int n);
 
 /* EISA ID compression of "PNP0501"-style ids; 0 for a malformed id. */
 uint32_t aml_eisaid(const char *id);

@@ -1,7 +1,8 @@
 /* The PC board's legacy devices, placed on the port bus from the board
  * table (board.h): the UART (the console unless virtio-console takes it),
- * i8042, CMOS RTC with its host timer, ACPI PM, the boot timer and, with
- * --debug-exit only, the debug-exit port. */
+ * i8042, CMOS RTC with its host timer, ACPI PM, the boot timer, with
+ * --debug-exit only the debug-exit port, and for Linux guests the VM
+ * generation ID (memory and an interrupt, no ports). */
 #include "arch/x86/board_devices.h"
 
 #include <errno.h>
@@ -19,6 +20,7 @@
 #include "devices/i8042.h"
 #include "devices/rtc_cmos.h"
 #include "devices/serial8250.h"
+#include "devices/vmgenid.h"
 #include "arch/x86/board.h"
 #include "clock.h"
 #include "hostio.h"
@@ -258,10 +260,34 @@ static int make_acpi_pm(struct board *p, char *err, size_t errlen)
 					 pm, "acpi-pm"}, 1, err, errlen);
 }
 
+/* Only a Linux guest gets the DSDT that tells it where the ID is; a raw
+ * image owns all of its RAM, and the ID's page is not reserved for it. */
+static int make_vmgenid(struct board *p, char *err, size_t errlen)
+{
+	struct machine *m = p->m;
+	struct vmgenid_config c = {
+		.gm = m->gm,
+		.gpa = BOARD_VMGENID_ADDR,
+		.irq = irq_line_kvm(m->irq, BOARD_VMGENID_GSI),
+	};
+	struct vmgenid *g;
+	int rc;
+
+	if (!m->cfg->kernel)
+		return 0;
+	rc = vmgenid_new(&c, "vmgenid0", &g);
+	if (rc) {
+		snprintf(err, errlen, "cannot create the VM generation ID: %s", strerror(-rc));
+		return rc;
+	}
+	return place(p, &g->dev, NULL, 0, err, errlen);
+}
+
 /* The board's legacy devices, in creation (and device list) order. Adding
  * one is its device file plus a row here and its ports in board.h. */
 static int (*const rows[])(struct board *p, char *err, size_t errlen) = {
 	make_serial, make_i8042, make_rtc, make_debug_exit, make_boot_timer, make_acpi_pm,
+	make_vmgenid,
 };
 
 int board_create(struct machine *m, struct board **out, char *err, size_t errlen)

@@ -10,7 +10,15 @@
  *   boot-timer  0x510-0x513     -         boot timestamps
  *   acpi-pm     0x600-0x603     -         sleep control/status, reset
  *   SCI         -               9         level, active high (MADT, MP)
+ *   vmgenid0    -               13        GED (ACPI0013), edge, active high
  *   virtio n    0xd0000000 + 4 KiB * n, GSIs below (edge, active high)
+ *
+ * Low guest-physical memory for Linux guests (the e820 map marks the whole
+ * 0xE0000-0xFFFFF BIOS area reserved, so Linux never allocates from it):
+ *   0xE0000-0xEEFFF   ACPI tables and RSDP (acpi.h)
+ *   0xEF000-0xEF00F   VM generation ID, 16 bytes (vmgenid0, 8-byte aligned,
+ *                     alone in its page, which nothing else writes)
+ *   0xF0000-0xFFFFF   MP table (mptable.h)
  */
 #ifndef KITE_X86_BOARD_H
 #define KITE_X86_BOARD_H
@@ -36,8 +44,18 @@
  * the MADT and MP table declare it level/active-high, so no device may use
  * it (an edge device on a level pin never gets a second interrupt). */
 #define BOARD_SCI_IRQ 9
-/* IRQ 13 is the FPU's, 0 (on pin 2) the PIT's. */
+/* IRQ 13 is the FPU's on an ISA PC, 0 (on pin 2) the PIT's. */
 #define BOARD_FPU_IRQ 13
+
+/* The VM generation ID (devices/vmgenid.h): where its 16 bytes live, and
+ * the GSI of the ACPI Generic Event Device whose _EVT notifies the guest's
+ * driver. The 16 virtio devices take every other free I/O APIC pin, and
+ * only IRQ 13 is left: x86-64 Linux never requests it (the FPU error
+ * interrupt was 32-bit only), and no kite device raises it. Only Linux
+ * guests booted with ACPI find the device (the DSDT describes it); raw
+ * images get no tables, and acpi=off guests read neither. */
+#define BOARD_VMGENID_ADDR 0xEF000ull
+#define BOARD_VMGENID_GSI BOARD_FPU_IRQ
 
 #define BOARD_VIRTIO_BASE 0xd0000000ull
 #define BOARD_VIRTIO_STRIDE 0x1000ull
