@@ -44,7 +44,7 @@ run_lab() {
 	local l1mem l1cpus append max_boots lab_deadline left args todo only_re t nleft rc=""
 	local -a qemu
 	l1mem=$(l1_memory)
-	l1cpus=${KITE_LAB_L1_CPUS:-2}
+	l1cpus=${KITE_LAB_L1_CPUS:-1}
 	# shellcheck disable=SC2054 # the commas belong to QEMU options
 	qemu=(qemu-system-x86_64 -accel "tcg,thread=${KITE_LAB_TCG_THREAD:-multi}" -cpu max -m "$l1mem" -smp "$l1cpus"
 		-nodefaults -no-user-config -display none -serial stdio -no-reboot
