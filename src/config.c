@@ -113,7 +113,7 @@ enum {
 	OPT_IRQCHIP, OPT_SERIAL_OUT, OPT_KVM_DEVICE, OPT_TIMESTAMPS, OPT_DEBUG_EXIT, OPT_LOG_LEVEL,
 	OPT_HELP, OPT_VERSION, OPT_KERNEL, OPT_INITRD, OPT_CMDLINE, OPT_DISK, OPT_RNG, OPT_CONSOLE, OPT_CONSOLE_SOCKET,
 	OPT_ON_REBOOT, OPT_API_SOCK, OPT_ID, OPT_CONFIG_FILE, OPT_NO_API, OPT_MAX_PAYLOAD,
-	OPT_HUGEPAGES,
+	OPT_HUGEPAGES, OPT_RESTORE, OPT_MEM_FILE, OPT_RECORD_WS, OPT_NO_PREFETCH, OPT_CLOCK_REALTIME,
 };
 
 static const struct option run_opts[] = {
@@ -144,6 +144,11 @@ static const struct option run_opts[] = {
 	{"config-file", required_argument, NULL, OPT_CONFIG_FILE},
 	{"no-api", no_argument, NULL, OPT_NO_API},
 	{"http-api-max-payload-size", required_argument, NULL, OPT_MAX_PAYLOAD},
+	{"restore", required_argument, NULL, OPT_RESTORE},
+	{"mem-file", required_argument, NULL, OPT_MEM_FILE},
+	{"record-working-set", optional_argument, NULL, OPT_RECORD_WS},
+	{"no-prefetch", no_argument, NULL, OPT_NO_PREFETCH},
+	{"clock-realtime", no_argument, NULL, OPT_CLOCK_REALTIME},
 	{"help", no_argument, NULL, OPT_HELP},
 	{"version", no_argument, NULL, OPT_VERSION},
 	{NULL, 0, NULL, 0},
@@ -386,6 +391,26 @@ static int parse_one(int c, const char *arg, struct vm_config *cfg, enum config_
 			return fail(err, errlen,
 				    "--http-api-max-payload-size %s: bytes, 1 to 67108864", arg);
 		return 0;
+	case OPT_RESTORE:
+		cfg->restore_path = arg;
+		return 0;
+	case OPT_MEM_FILE:
+		cfg->restore_mem = arg;
+		return 0;
+	case OPT_RECORD_WS:
+		cfg->record_ws_ms = CONFIG_RECORD_WS_MS_DEFAULT;
+		if (arg && (config_parse_u64(arg, &v) || v == 0 || v > 600000))
+			return fail(err, errlen,
+				    "--record-working-set=%s: expected milliseconds, 1 to 600000", arg);
+		if (arg)
+			cfg->record_ws_ms = (uint32_t)v;
+		return 0;
+	case OPT_NO_PREFETCH:
+		cfg->no_prefetch = 1;
+		return 0;
+	case OPT_CLOCK_REALTIME:
+		cfg->restore_clock_realtime = 1;
+		return 0;
 	case OPT_HELP:
 		*cmd = CMD_HELP;
 		return 0;
@@ -495,6 +520,17 @@ int config_parse(int argc, char **argv, struct vm_config *cfg, enum config_cmd *
 	if (cfg->config_file && cfg->guest_opts)
 		return fail(err, errlen, "--config-file describes the guest: kite's own guest "
 			    "options (--image, --kernel, --disk, --memory, ...) cannot be added to it");
+	if (cfg->restore_path && (cfg->guest_opts || cfg->config_file))
+		return fail(err, errlen, "--restore: the snapshot describes the guest; --image, "
+			    "--kernel, --disk, --memory, --config-file ... cannot be added to it");
+	if (!cfg->restore_path != !cfg->restore_mem)
+		return fail(err, errlen, "--restore SNAPSHOT and --mem-file FILE go together");
+	if ((cfg->record_ws_ms || cfg->no_prefetch || cfg->restore_clock_realtime) &&
+	    !cfg->restore_path)
+		return fail(err, errlen,
+			    "--record-working-set, --no-prefetch and --clock-realtime need --restore");
+	if (cfg->restore_path)
+		return 0; /* the rest comes from the snapshot */
 	if (cfg->no_api && !cfg->config_file)
 		return fail(err, errlen, "--no-api needs --config-file (nothing else could "
 			    "configure the guest)");

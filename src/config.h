@@ -24,6 +24,7 @@ enum reg_id {
 
 #define CONFIG_DISK_POLL_US_DEFAULT 50
 #define CONFIG_DISK_POLL_US_MAX 1000
+#define CONFIG_RECORD_WS_MS_DEFAULT 1000
 
 /* A Firecracker drive_id: at most 15 characters, so that it also fits a
  * struct device name (DEVICE_NAME_MAX) should a device ever be named by it. */
@@ -112,6 +113,16 @@ struct vm_config {
 	int fc_show_level;	     /* --show-level */
 	int fc_show_origin;	     /* --show-log-origin */
 	const char *fc_metrics_path; /* --metrics-path */
+	/* Snapshots (src/vm_snapshot.h): --restore SNAPSHOT --mem-file FILE,
+	 * or PUT /snapshot/load. restored_linux comes from the snapshot: the
+	 * guest was booted from a kernel (it has kite's ACPI tables). */
+	const char *restore_path;
+	const char *restore_mem;
+	int restore_paused;    /* PUT /snapshot/load without resume_vm */
+	int restored_linux;
+	uint32_t record_ws_ms; /* --record-working-set[=MS]: 0 = off */
+	int no_prefetch;       /* --no-prefetch: ignore a recorded working set */
+	int restore_clock_realtime; /* --clock-realtime / clock_realtime */
 	/* Strings this config allocated (config_strdup); argv's are not here. */
 	char **owned;
 	size_t nr_owned, owned_cap;

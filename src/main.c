@@ -13,7 +13,9 @@
 #include "error.h"
 #include "fc_cli.h"
 #include "log.h"
+#include "snapshot/inspect.h"
 #include "vmm.h"
+#include "vmm_snapshot.h"
 
 int main(int argc, char **argv)
 {
@@ -36,6 +38,9 @@ int main(int argc, char **argv)
 	/* A closed stdout must not kill kite mid-run; writes report EPIPE. */
 	signal(SIGPIPE, SIG_IGN);
 
+	/* kite snapshot inspect|merge ...: tools, no machine. */
+	if (argc > 1 && !strcmp(argv[1], "snapshot"))
+		return snapshot_cmd(argc - 2, argv + 2);
 	fc = fc_cli_wanted(argc, argv, &skip);
 	if (fc) {
 		int rc = fc_cli_parse(argc, argv, skip, &cfg, &cmd, err, sizeof(err));
@@ -61,7 +66,9 @@ int main(int argc, char **argv)
 		return EXIT_OK;
 	}
 	log_set_level((enum log_level)cfg.log_level);
-	if (vmm_open(&vmm, &cfg, &t_start, &e) || (vmm_guest_given(&vmm) && vmm_start(&vmm, &e))) {
+	if (vmm_open(&vmm, &cfg, &t_start, &e) ||
+	    (cfg.restore_path && vmm_restore(&vmm, &e)) ||
+	    (!cfg.restore_path && vmm_guest_given(&vmm) && vmm_start(&vmm, &e))) {
 		fprintf(stderr, "kite: %s\n", e.msg);
 		vmm_close(&vmm);
 		code = vmm_blame_status(&e);

@@ -1,5 +1,6 @@
 /* VM construction in dependency order, the run loop, and teardown. */
 #include "vm.h"
+#include "vm_snapshot.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -133,36 +134,13 @@ static int huge_pages_check(const struct vm_config *cfg, struct error *e)
 	return 0;
 }
 
-static int setup_memory(struct vm *vm, struct error *e)
+/* Guest RAM's regions as KVM memory slots (slot i = region i). */
+static int register_memory(struct vm *vm, struct error *e)
 {
-	struct sysinfo si;
-	int rc;
-
-	/* MAP_NORESERVE would let any size through and fail later, inside
-	 * the guest; refuse up front what the host cannot back. */
-	if (sysinfo(&si) == 0) {
-		uint64_t host = ((uint64_t)si.totalram + si.totalswap) * si.mem_unit;
-		if (vm->cfg->memory > host) {
-			return error_set(e, -E2BIG, BLAME_INPUT,
-					 "--memory: %llu MiB asked, but this host has %llu MiB of "
-					 "RAM and swap", (unsigned long long)(vm->cfg->memory >> 20),
-					 (unsigned long long)(host >> 20));
-		}
-	}
-	rc = huge_pages_check(vm->cfg, e);
-	if (rc)
-		return rc;
-	rc = gm_init_backed(&vm->gm, vm->cfg->memory, backing(vm->cfg->huge_pages));
-	if (rc == -ENOMEM && vm->cfg->huge_pages == HUGE_PAGES_2M)
-		return too_few_huge_pages(vm->cfg, e);
-	if (rc) {
-		return error_set(e, rc, rc == -EINVAL ? BLAME_INPUT : BLAME_HOST,
-				 "cannot allocate %llu MiB of guest RAM: %s",
-				 (unsigned long long)(vm->cfg->memory >> 20), strerror(-rc));
-	}
 	/* Diff snapshots: KVM logs the guest's writes, gm the ones kite makes
 	 * (vm_dirty.c combines them). */
-	rc = vm->cfg->track_dirty_pages ? gm_dirty_enable(&vm->gm) : 0;
+	int rc = vm->cfg->track_dirty_pages ? gm_dirty_enable(&vm->gm) : 0;
+
 	if (rc)
 		return error_set(e, rc, BLAME_HOST, "dirty page tracking: %s", strerror(-rc));
 	for (int i = 0; i < vm->gm.nr_regions; i++) {
@@ -179,6 +157,43 @@ static int setup_memory(struct vm *vm, struct error *e)
 		}
 	}
 	return 0;
+}
+
+static int setup_memory(struct vm *vm, struct error *e)
+{
+	struct sysinfo si;
+	int rc;
+
+	/* MAP_NORESERVE would let any size through and fail later, inside
+	 * the guest; refuse up front what the host cannot back. */
+	if (sysinfo(&si) == 0) {
+		uint64_t host = ((uint64_t)si.totalram + si.totalswap) * si.mem_unit;
+		if (vm->cfg->memory > host) {
+			return error_set(e, -E2BIG, BLAME_INPUT,
+					 "--memory: %llu MiB asked, but this host has %llu MiB of "
+					 "RAM and swap", (unsigned long long)(vm->cfg->memory >> 20),
+					 (unsigned long long)(host >> 20));
+		}
+	}
+	if (vm->snap) {
+		/* The snapshot's memory file, copy-on-write: no copy here. */
+		rc = vm_snapshot_map_memory(vm, vm->snap, vm->cfg->restore_mem, e);
+		if (rc)
+			return rc;
+		return register_memory(vm, e);
+	}
+	rc = huge_pages_check(vm->cfg, e);
+	if (rc)
+		return rc;
+	rc = gm_init_backed(&vm->gm, vm->cfg->memory, backing(vm->cfg->huge_pages));
+	if (rc == -ENOMEM && vm->cfg->huge_pages == HUGE_PAGES_2M)
+		return too_few_huge_pages(vm->cfg, e);
+	if (rc) {
+		return error_set(e, rc, rc == -EINVAL ? BLAME_INPUT : BLAME_HOST,
+				 "cannot allocate %llu MiB of guest RAM: %s",
+				 (unsigned long long)(vm->cfg->memory >> 20), strerror(-rc));
+	}
+	return register_memory(vm, e);
 }
 
 static int setup_irqchip(struct vm *vm, struct error *e)
@@ -251,11 +266,12 @@ static int setup_vcpus(struct vm *vm, const struct cpu_entry *entry, struct erro
 		 * on the BSP and wakes the others itself with INIT/SIPI, so
 		 * its APs keep the reset state KVM gives them (not runnable
 		 * before INIT and SIPI), as a PC's firmware leaves them. */
-		if (!rc && (i == 0 || cfg->image))
+		/* A restored vCPU gets all of its state from the snapshot. */
+		if (!rc && entry && (i == 0 || cfg->image))
 			rc = cpu_set_entry(v->fd, entry);
-		if (!rc && vm->irqchip)
+		if (!rc && entry && vm->irqchip)
 			rc = cpu_set_lapic(v->fd);
-		if (!rc && vm->irqchip && i > 0 && cfg->image)
+		if (!rc && entry && vm->irqchip && i > 0 && cfg->image)
 			rc = cpu_set_runnable(v->fd);
 		if (rc)
 			return error_set(e, rc, BLAME_HOST, "cannot set up vCPU %d: %s", i,
@@ -389,13 +405,15 @@ static int load_guest(struct vm *vm, struct cpu_entry *entry, struct error *e)
 	return rc ? error_blame(e, rc, rc == -ENOMEM ? BLAME_HOST : BLAME_INPUT) : 0;
 }
 
-int vm_create(struct vm *vm, const struct vm_config *cfg, const struct vm_host *host,
-	      struct evloop *ev, const struct timespec *t_start, struct error *e)
+static int create(struct vm *vm, const struct vm_config *cfg, const struct vm_host *host,
+		  struct evloop *ev, const struct timespec *t_start, const struct snap_file *snap,
+		  struct error *e)
 {
 	struct cpu_entry entry;
 	int rc;
 
 	memset(vm, 0, sizeof(*vm));
+	vm->snap = snap;
 	vm->cfg = cfg;
 	vm->host = host;
 	vm->ev = ev;
@@ -435,6 +453,15 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, const struct vm_host *
 	if (rc)
 		return rc;
 	stamp(vm, "devices ready");
+	if (snap) {
+		rc = setup_vcpus(vm, NULL, e);
+		if (!rc)
+			rc = vm_snapshot_restore_state(vm, snap, e);
+		vm->snap = NULL; /* the caller's, gone after this call */
+		if (!rc)
+			stamp(vm, "state restored");
+		return rc;
+	}
 	rc = load_guest(vm, &entry, e);
 	if (rc)
 		return rc;
@@ -443,6 +470,19 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, const struct vm_host *
 	if (!rc)
 		stamp(vm, "vCPUs set up");
 	return rc;
+}
+
+int vm_create(struct vm *vm, const struct vm_config *cfg, const struct vm_host *host,
+	      struct evloop *ev, const struct timespec *t_start, struct error *e)
+{
+	return create(vm, cfg, host, ev, t_start, NULL, e);
+}
+
+int vm_create_restored(struct vm *vm, const struct vm_config *cfg, const struct vm_host *host,
+		       struct evloop *ev, const struct timespec *t_start,
+		       const struct snap_file *snap, struct error *e)
+{
+	return create(vm, cfg, host, ev, t_start, snap, e);
 }
 
 int vm_start(struct vm *vm, const char *thread_name)
@@ -487,7 +527,7 @@ int vm_run(struct vm *vm)
  * soft-lockup watchdog then ignores the gap at resume instead of firing.
  * Every vCPU is out of KVM_RUN here, as the ioctl wants. EINVAL: the guest
  * has not set up kvmclock (raw images), nothing to tell. */
-static void kvmclock_paused(struct vm *vm)
+void vm_kvmclock_paused(struct vm *vm)
 {
 	for (int i = 0; i < vm->nr_vcpus; i++)
 		if (ioctl(vm->vcpus[i].fd, KVM_KVMCLOCK_CTRL, 0) < 0 && errno != EINVAL)
@@ -506,7 +546,7 @@ int vm_pause(struct vm *vm)
 		vm_resume(vm);
 		return -ESHUTDOWN;
 	}
-	kvmclock_paused(vm);
+	vm_kvmclock_paused(vm);
 	rc = device_list_pause(&vm->devices);
 	if (rc) {
 		for (int i = 0; i < vm->nr_vcpus; i++)

@@ -27,6 +27,7 @@
 #include "vm_event.h"
 
 struct board;
+struct snap_file;
 struct machine_virtio;
 
 /* Host resources: opened once per kite process, before any machine, and
@@ -72,6 +73,11 @@ struct vm {
 	/* vm_restore_cpu_state set every vCPU's registers: vm_create's entry
 	 * state is gone and must not be set again (vm_start does not). */
 	int cpu_restored;
+	/* vm_restore_cpu_state advances the KVM clock by the wall-clock time
+	 * since the save (a restore from a file; see vm_state_apply). */
+	int clock_realtime;
+	/* While vm_create_restored builds the machine: the snapshot. */
+	const struct snap_file *snap;
 
 	struct timespec t_start; /* main() entry, for --timestamps */
 	struct vm_stopper stopper;
@@ -88,6 +94,14 @@ void vm_host_close(struct vm_host *h);
  * which outlives the machine; hostio is attached to it already). */
 int vm_create(struct vm *vm, const struct vm_config *cfg, const struct vm_host *host,
 	      struct evloop *ev, const struct timespec *t_start, struct error *e) MUST_CHECK;
+/* The same machine from a snapshot (cfg from its machine section, with
+ * cfg->restore_mem naming the memory file): RAM mapped from the file, no
+ * kernel or image loaded, then device and vCPU state restored. The machine
+ * is left paused (vm->paused, devices paused) with its vCPUs not started:
+ * vm_resume then vm_start run it. */
+int vm_create_restored(struct vm *vm, const struct vm_config *cfg, const struct vm_host *host,
+		       struct evloop *ev, const struct timespec *t_start,
+		       const struct snap_file *snap, struct error *e) MUST_CHECK;
 /* Starts the vCPU threads, named "<thread_name> N". */
 int vm_start(struct vm *vm, const char *thread_name) MUST_CHECK;
 /* Waits for every vCPU thread (after a stop). */
@@ -101,6 +115,9 @@ void vm_destroy(struct vm *vm);
  * is not a vCPU's. */
 int vm_pause(struct vm *vm) MUST_CHECK;
 void vm_resume(struct vm *vm);
+/* Tells a kvmclock guest that its vCPUs were stopped by the host (its
+ * soft-lockup watchdog then ignores the gap). Every vCPU out of KVM_RUN. */
+void vm_kvmclock_paused(struct vm *vm);
 /* The KVM half of a snapshot: the VM section (vm_state.h), u32 number of
  * vCPUs, then each vCPU's section (vcpu_state.h) in id order. Only while
  * paused or before start (-EBUSY). */

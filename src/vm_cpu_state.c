@@ -67,7 +67,7 @@ int vm_restore_cpu_state(struct vm *vm, const void *data, size_t len, char *err,
 	r.what = "cpu state";
 	rc = state_end(&r, err, errlen);
 	if (!rc)
-		rc = vm_state_apply(vm->vm_fd, vm->irqchip, &ms, err, errlen);
+		rc = vm_state_apply(vm->vm_fd, vm->irqchip, &ms, vm->clock_realtime, err, errlen);
 	for (int i = 0; !rc && i < vm->nr_vcpus; i++)
 		rc = vcpu_state_apply(vm->vcpus[i].fd, vs[i], err, errlen);
 	for (int i = 0; i < vm->nr_vcpus; i++)

@@ -1,5 +1,6 @@
 /* The process controller: the loop, restarts, and the exit status. */
 #include "vmm.h"
+#include "vmm_snapshot.h"
 
 #include <errno.h>
 #include <string.h>
@@ -247,6 +248,7 @@ static int open_observability(struct vmm *v, struct error *e)
 
 	v->router.ops.kite_metrics = api_kite_metrics;
 	v->router.ops.observability_changed = api_observability_changed;
+	vmm_snapshot_ops(v);
 	rc = metrics_init(&v->metrics, &v->loop, metrics_source, v);
 	if (rc)
 		return error_set(e, rc, BLAME_HOST, "cannot start the metrics timer: %s",
@@ -322,6 +324,8 @@ int vmm_open(struct vmm *v, struct vm_config *cfg, const struct timespec *t_star
 	memset(v, 0, sizeof(*v));
 	v->cfg = cfg;
 	v->t_start = *t_start;
+	v->ws_timer = -1;
+	v->exit_code = -1;
 	/* Kata Containers finds Firecracker's vCPU threads by this prefix. */
 	v->vcpu_name = cfg->fc_mode ? "fc_vcpu" : "vcpu";
 	rc = hostio_open(&v->io, &(struct hostio_opts){cfg->serial_out, cfg->console_socket},
@@ -410,7 +414,16 @@ int vmm_resume(struct vmm *v)
 		return -EAGAIN;
 	if (v->state == VMM_RUNNING)
 		return 0;
-	vm_resume(&v->vm);
+	if (v->vcpus_pending) {
+		int rc = vmm_snapshot_started(v);
+
+		if (rc) {
+			vm_request_stop(&v->vm, VM_STOP_HOST_ERROR, 0);
+			return rc;
+		}
+	} else {
+		vm_resume(&v->vm);
+	}
 	v->state = VMM_RUNNING;
 	return 0;
 }
@@ -429,11 +442,16 @@ static int machine_stopped(struct vmm *v)
 		vm->stop_status = vm->user_stop_status;
 		code = exit_status(vm->stop_reason, vm->stop_status);
 	}
-	if (vm->stop_reason == VM_STOP_RESET && v->cfg->on_reboot == REBOOT_RESTART) {
+	if (vm->stop_reason == VM_STOP_RESET && v->cfg->on_reboot == REBOOT_RESTART &&
+	    v->cfg->restore_path)
+		log_warn(NULL, "a machine restored from a snapshot has no kernel to boot again: "
+			 "not restarting");
+	else if (vm->stop_reason == VM_STOP_RESET && v->cfg->on_reboot == REBOOT_RESTART) {
 		/* A fresh machine from the same resources: new RAM, vCPUs and
 		 * devices, the kernel loaded again. Only what the host holds
 		 * (stdout, the disk files, queued input) carries over. */
 		log_info(NULL, "guest reset: restarting the machine (boot %u)", v->cfg->boot + 2);
+		vmm_snapshot_teardown(v);
 		vm_destroy(vm);
 		v->built = false;
 		v->cfg->boot++;
@@ -473,6 +491,8 @@ int vmm_run(struct vmm *v)
 				return code;
 			continue;
 		}
+		if (v->stopped && v->exit_code >= 0)
+			return v->exit_code;
 		if (v->stopped) {
 			log_info(NULL, "stopped by the user");
 			return v->stop_status ? 128 + v->stop_status : EXIT_OK;
@@ -488,6 +508,7 @@ void vmm_close(struct vmm *v)
 	/* The last line counts the machine's final counters, before it goes. */
 	if (v->metrics_applied && metrics_flush(&v->metrics))
 		log_warn(NULL, "cannot write the last metrics line");
+	vmm_snapshot_teardown(v);
 	if (v->built)
 		vm_destroy(&v->vm);
 	v->built = false;

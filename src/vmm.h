@@ -17,6 +17,7 @@
 #include "evloop.h"
 #include "hostio.h"
 #include "metrics.h"
+#include "snapshot/workset.h"
 #include "vm.h"
 
 /* Documented in --help and README.md; scripts rely on these. */
@@ -55,6 +56,15 @@ struct vmm {
 	struct metrics metrics;
 	bool logger_applied;
 	bool metrics_applied;
+	/* Snapshots (vmm_snapshot.c): a restored machine's vCPUs start at its
+	 * first resume; its working set is prefetched or recorded. */
+	bool vcpus_pending;
+	bool prefetching;
+	struct workset_prefetch prefetch;
+	int ws_timer; /* timerfd of --record-working-set, or -1 */
+	/* With stopped: the exit status to end with (a failed snapshot load),
+	 * or -1 for the signal's. */
+	int exit_code;
 };
 
 /* The event loop, the host console, the config file (--config-file) and

@@ -11,6 +11,15 @@
 
 enum when { ANY, PRE_BOOT, POST_BOOT };
 
+#define ERR_MAX 600 /* a message plus two paths */
+
+/* A router without the operation (unit tests): say so. */
+static int no_snapshots(char *err, size_t errlen)
+{
+	snprintf(err, errlen, "snapshots are not available here");
+	return -ENOTSUP;
+}
+
 struct ctx {
 	struct api_router *r;
 	const struct http_request *req;
@@ -46,6 +55,14 @@ static void done(struct ctx *c, int rc, const char *err)
 		fault(c, "%s", err);
 	else
 		c->reply->status = 204;
+}
+
+/* done() for the PUTs that configure the machine to boot. */
+static void configured(struct ctx *c, int rc, const char *err)
+{
+	if (!rc)
+		c->r->configured = true;
+	done(c, rc, err);
 }
 
 static bool booted(struct ctx *c)
@@ -84,28 +101,28 @@ static void put_machine_config(struct ctx *c)
 {
 	char err[256];
 
-	done(c, fc_put_machine_config(c->r->cfg, c->body, false, err, sizeof(err)), err);
+	configured(c, fc_put_machine_config(c->r->cfg, c->body, false, err, sizeof(err)), err);
 }
 
 static void patch_machine_config(struct ctx *c)
 {
 	char err[256];
 
-	done(c, fc_put_machine_config(c->r->cfg, c->body, true, err, sizeof(err)), err);
+	configured(c, fc_put_machine_config(c->r->cfg, c->body, true, err, sizeof(err)), err);
 }
 
 static void put_boot_source(struct ctx *c)
 {
 	char err[256];
 
-	done(c, fc_put_boot_source(c->r->cfg, c->body, err, sizeof(err)), err);
+	configured(c, fc_put_boot_source(c->r->cfg, c->body, err, sizeof(err)), err);
 }
 
 static void put_drive(struct ctx *c)
 {
 	char err[256];
 
-	done(c, fc_put_drive(c->r->cfg, c->id, c->body, err, sizeof(err)), err);
+	configured(c, fc_put_drive(c->r->cfg, c->id, c->body, err, sizeof(err)), err);
 }
 
 static void patch_drive(struct ctx *c)
@@ -124,7 +141,7 @@ static void put_entropy(struct ctx *c)
 {
 	char err[256];
 
-	done(c, fc_put_entropy(c->r->cfg, c->body, err, sizeof(err)), err);
+	configured(c, fc_put_entropy(c->r->cfg, c->body, err, sizeof(err)), err);
 }
 
 static void put_logger(struct ctx *c)
@@ -220,6 +237,38 @@ static void get_kite_metrics(struct ctx *c)
 	c->reply->content_type = "text/plain; version=0.0.4; charset=utf-8";
 }
 
+static void put_snapshot_create(struct ctx *c)
+{
+	const struct api_ops *o = &c->r->ops;
+	struct fc_snapshot_create s;
+	char err[ERR_MAX] = "";
+	int rc = fc_parse_snapshot_create(c->body, &s, err, sizeof(err));
+
+	if (!rc)
+		rc = o->snapshot_create ? o->snapshot_create(o->ctx, &s, err, sizeof(err))
+					: no_snapshots(err, sizeof(err));
+	done(c, rc, err);
+}
+
+static void put_snapshot_load(struct ctx *c)
+{
+	const struct api_ops *o = &c->r->ops;
+	struct fc_snapshot_load s;
+	char err[ERR_MAX] = "";
+	int rc;
+
+	if (c->r->configured) {
+		fault(c, "Loading a microVM snapshot not allowed after configuring boot-specific "
+			 "resources.");
+		return;
+	}
+	rc = fc_parse_snapshot_load(c->body, &s, err, sizeof(err));
+	if (!rc)
+		rc = o->snapshot_load ? o->snapshot_load(o->ctx, &s, err, sizeof(err))
+				      : no_snapshots(err, sizeof(err));
+	done(c, rc, err);
+}
+
 static void unsupported(struct ctx *c)
 {
 	fault(c, "%s %s is not supported by this kite", c->req->method, c->req->path);
@@ -252,8 +301,8 @@ static const struct route routes[] = {
 	/* Later issues: answered clearly until then. */
 	{NULL, "/network-interfaces/", ANY, false, unsupported},
 	{NULL, "/vsock", ANY, false, unsupported},
-	{NULL, "/snapshot/create", ANY, false, unsupported},
-	{NULL, "/snapshot/load", ANY, false, unsupported},
+	{"PUT", "/snapshot/create", POST_BOOT, true, put_snapshot_create},
+	{"PUT", "/snapshot/load", PRE_BOOT, true, put_snapshot_load},
 	{NULL, "/balloon", ANY, false, unsupported},
 	{NULL, "/balloon/statistics", ANY, false, unsupported},
 	{NULL, "/mmds", ANY, false, unsupported},

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 
 #include "api/fc_config.h"
+#include "api/fc_snapshot.h"
 #include "api/http.h"
 #include "api/server.h"
 #include "config.h"
@@ -39,6 +40,13 @@ struct api_ops {
 	int (*observability_changed)(void *ctx, char *err, size_t errlen);
 	/* GET /kite/metrics: *text gets malloc'd Prometheus text. */
 	int (*kite_metrics)(void *ctx, char **text, char *err, size_t errlen);
+	/* PUT /snapshot/create on a paused machine. */
+	int (*snapshot_create)(void *ctx, const struct fc_snapshot_create *s, char *err,
+			       size_t errlen);
+	/* PUT /snapshot/load into a kite with no machine: builds it from the
+	 * snapshot (paused unless resume_vm). A failure leaves no machine. */
+	int (*snapshot_load)(void *ctx, const struct fc_snapshot_load *s, char *err,
+			     size_t errlen);
 };
 
 struct api_router {
@@ -46,6 +54,10 @@ struct api_router {
 	struct fc_logger logger;
 	struct fc_metrics metrics;
 	const char *id;        /* --id, "anonymous-instance" by default */
+	/* A boot-specific resource was configured (machine, boot source,
+	 * drives, entropy): a snapshot can no longer be loaded, as in
+	 * Firecracker. */
+	bool configured;
 	struct api_ops ops;
 };
 

@@ -5,6 +5,7 @@
  * checksum verdict, and only then snap_parse's verdict, which decides the
  * exit status. Nothing printed is used for anything else. */
 #include "snapshot/inspect.h"
+#include "snapshot/memfile.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -136,6 +137,27 @@ int snap_inspect_buf(const void *buf, size_t len, FILE *out, char *err, size_t e
 	return show(buf, len, out, &f, err, errlen);
 }
 
+/* What a sound file's info and memory map sections say; a map that does
+ * not parse is reported (a restore would refuse it) without failing. */
+static void print_contents(const struct snap_file *f, FILE *out)
+{
+	const struct snap_section *info = snap_find(f, SNAP_SEC_INFO);
+	const struct snap_section *mm = snap_find(f, SNAP_SEC_MEMMAP);
+	struct memmap map;
+	char why[256];
+
+	if (info)
+		fprintf(out, "info: %.*s\n", (int)MIN(info->len, 512u), (const char *)info->data);
+	if (!mm)
+		return;
+	if (memmap_parse(mm->data, mm->len, &map, why, sizeof(why))) {
+		fprintf(out, "memory map: refused: %s\n", why);
+		return;
+	}
+	memmap_print(&map, out);
+	memmap_free(&map);
+}
+
 /* The signature comparison with this host, which never fails the command:
  * a snapshot from elsewhere is not a damaged one. */
 static void print_match(const struct snap_host *saved, FILE *out)
@@ -173,17 +195,36 @@ int snap_inspect(const char *path, FILE *out, char *err, size_t errlen)
 		return rc;
 	fprintf(out, "file: %s (%zu bytes)\n", path, len);
 	rc = show(buf, len, out, &f, why, sizeof(why));
-	if (rc)
+	if (rc) {
 		snprintf(err, errlen, "%s: %s", path, why);
-	else
+	} else {
+		print_contents(&f, out);
 		print_match(&f.host, out);
+	}
 	free(buf);
 	return rc;
 }
 
 static void usage(FILE *to)
 {
-	fprintf(to, "usage: kite snapshot inspect PATH\n");
+	fprintf(to, "usage: kite snapshot inspect PATH\n"
+		    "       kite snapshot merge BASE_MEM DIFF_MEM\n");
+}
+
+/* A Diff snapshot's memory file onto its base's, in place. */
+static int merge(const char *base, const char *diff)
+{
+	struct memfile_stats st = {0};
+	char err[512];
+	int rc = memfile_merge(base, diff, &st, err, sizeof(err));
+
+	if (rc) {
+		fprintf(stderr, "kite snapshot merge: %s\n", err);
+		return error_blame_path(rc) == BLAME_HOST ? 1 : 2;
+	}
+	printf("merged %s onto %s: %llu KiB in %llu ms\n", diff, base,
+	       (unsigned long long)(st.bytes_written >> 10), (unsigned long long)st.ms);
+	return 0;
 }
 
 int snapshot_cmd(int argc, char **argv)
@@ -195,6 +236,8 @@ int snapshot_cmd(int argc, char **argv)
 		usage(stdout);
 		return 0;
 	}
+	if (argc == 3 && !strcmp(argv[0], "merge"))
+		return merge(argv[1], argv[2]);
 	if (argc != 2 || strcmp(argv[0], "inspect") != 0) {
 		usage(stderr);
 		return 2;

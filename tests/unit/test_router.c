@@ -252,8 +252,11 @@ static const struct route_case cases[] = {
      UNSUPPORTED},
     {"PATCH", "/network-interfaces/eth0", "{}", 400, UNSUPPORTED, 400, UNSUPPORTED},
     {"PUT", "/vsock", "{}", 400, "PUT /vsock " UNSUPPORTED, 400, UNSUPPORTED},
-    {"PUT", "/snapshot/create", "{}", 400, UNSUPPORTED, 400, UNSUPPORTED},
-    {"PUT", "/snapshot/load", "{}", 400, UNSUPPORTED, 400, UNSUPPORTED},
+    /* Snapshots: create after boot (on a paused machine), load before it. */
+    {"PUT", "/snapshot/create", "{}", 400, API_NOT_BEFORE_BOOT, 400,
+     "missing field `snapshot_path`"},
+    {"PUT", "/snapshot/load", "{}", 400, "missing field `snapshot_path`", 400,
+     API_NOT_AFTER_BOOT},
     {"GET", "/balloon", NULL, 400, "GET /balloon " UNSUPPORTED, 400, UNSUPPORTED},
     {"GET", "/balloon/statistics", NULL, 400, UNSUPPORTED, 400, UNSUPPORTED},
     {"PUT", "/mmds", "{}", 400, UNSUPPORTED, 400, UNSUPPORTED},

@@ -273,7 +273,9 @@ static int make_vmgenid(struct board *p, char *err, size_t errlen)
 	struct vmgenid *g;
 	int rc;
 
-	if (!m->cfg->kernel)
+	/* Linux guests only (kite's ACPI describes it); a restored one was
+	 * one if its snapshot says so. */
+	if (!m->cfg->kernel && !m->cfg->restored_linux)
 		return 0;
 	rc = vmgenid_new(&c, "vmgenid0", &g);
 	if (rc) {

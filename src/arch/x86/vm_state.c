@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <time.h>
 
 static void put_blob(struct state_buf *b, const void *p, uint32_t n)
 {
@@ -21,6 +22,16 @@ int vm_state_save(int vm_fd, bool irqchip, struct state_buf *out)
 	memset(&s, 0, sizeof(s));
 	if (ioctl(vm_fd, KVM_GET_CLOCK, &s.clock) < 0)
 		return -errno;
+	if (!(s.clock.flags & KVM_CLOCK_REALTIME)) {
+		/* KVM pairs the two readings only on a TSC-clocked host; the
+		 * moment right after the read is close enough for a restore's
+		 * wall-clock catch-up (which is milliseconds at best anyway). */
+		struct timespec ts;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		s.clock.realtime = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+		s.clock.flags |= KVM_CLOCK_REALTIME;
+	}
 	if (irqchip) {
 		s.flags |= VM_STATE_F_IRQCHIP;
 		if (ioctl(vm_fd, KVM_GET_PIT2, &s.pit) < 0)
@@ -119,11 +130,19 @@ static int fail(char *err, size_t errlen, const char *what, int e)
 	return -e;
 }
 
-int vm_state_apply(int vm_fd, bool irqchip, const struct vm_state *s, char *err, size_t errlen)
+int vm_state_apply(int vm_fd, bool irqchip, const struct vm_state *s, bool realtime, char *err,
+		   size_t errlen)
 {
-	/* Only the clock value: KVM_CLOCK_REALTIME and friends describe the
-	 * saving host's moment, not a request to this one. */
+	/* The clock value, and with realtime the saving host's wall-clock
+	 * moment: KVM then adds the wall-clock time since (api.rst,
+	 * KVM_SET_CLOCK), so the guest's clocks move on as across a pause.
+	 * Without it (an in-process restore) the clock resumes where it was. */
 	struct kvm_clock_data clock = {.clock = s->clock.clock};
+
+	if (realtime && (s->clock.flags & KVM_CLOCK_REALTIME)) {
+		clock.flags = KVM_CLOCK_REALTIME;
+		clock.realtime = s->clock.realtime;
+	}
 
 	if (irqchip != !!(s->flags & VM_STATE_F_IRQCHIP)) {
 		snprintf(err, errlen,
@@ -153,5 +172,5 @@ int vm_state_restore(int vm_fd, bool irqchip, struct state_reader *in, char *err
 		snprintf(err, errlen, "%s", in->msg);
 		return rc;
 	}
-	return vm_state_apply(vm_fd, irqchip, &s, err, errlen);
+	return vm_state_apply(vm_fd, irqchip, &s, false, err, errlen);
 }

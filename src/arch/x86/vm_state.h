@@ -40,8 +40,10 @@ struct vm_state {
 int vm_state_save(int vm_fd, bool irqchip, struct state_buf *out) MUST_CHECK;
 /* Reads one framed section into *s. Pure; the message is in in->msg. */
 int vm_state_parse(struct state_reader *in, struct vm_state *s) MUST_CHECK;
-/* Sets a parsed state into a VM (irqchip: whether it has one). */
-int vm_state_apply(int vm_fd, bool irqchip, const struct vm_state *s, char *err,
+/* Sets a parsed state into a VM (irqchip: whether it has one). realtime:
+ * advance the KVM clock by the wall-clock time since the save, when the
+ * saving host recorded it (KVM_CLOCK_REALTIME). */
+int vm_state_apply(int vm_fd, bool irqchip, const struct vm_state *s, bool realtime, char *err,
 		   size_t errlen) MUST_CHECK;
 /* vm_state_parse, then vm_state_apply. */
 int vm_state_restore(int vm_fd, bool irqchip, struct state_reader *in, char *err,

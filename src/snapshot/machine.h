@@ -1,0 +1,40 @@
+/* The machine section of a snapshot: what a fresh kite needs to build the
+ * same machine before it restores state into it. That is the part of
+ * struct vm_config which decides the guest-visible hardware (RAM size,
+ * vCPUs, irqchip, which devices exist and how they are configured) and the
+ * host files the devices reopen (disk paths). Host-side choices that are
+ * not the guest's (the API socket, --serial-out, log level, --on-reboot)
+ * come from the restoring process's own options.
+ *
+ * Payload, version 1 (little-endian; strings are u16 length + bytes, 0xffff
+ * for none, at most PATH_MAX bytes):
+ *   u64 memory, u32 cpus, u8 irqchip (0/1), u8 huge_pages, u8 console,
+ *   u8 rng, u64 rng_rate, rng limiter (6 x u64), u8 debug_exit,
+ *   u8 linux (a kernel was booted, so the guest has kite's ACPI tables),
+ *   u8 track_dirty_pages, u8 fc (configured the Firecracker way),
+ *   u32 number of disks (<= CONFIG_MAX_DISKS), per disk:
+ *     str path, str serial, u8 read_only, u32 poll_us, limiter (6 x u64),
+ *     str id, u8 root, str partuuid, u8 cache, u8 io_engine,
+ *     u64 bps, u64 iops, u64 burst
+ * Every value is checked as the command line's would be (config_validate
+ * runs on the result). */
+#ifndef KITE_SNAPSHOT_MACHINE_H
+#define KITE_SNAPSHOT_MACHINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "compiler.h"
+#include "config.h"
+#include "state.h"
+
+#define SNAP_MACHINE_VERSION 1u
+
+void snap_machine_save(const struct vm_config *cfg, struct state_buf *out);
+/* Fills the guest-describing fields of cfg (which keeps its host-side
+ * options) from a machine section; strings are owned by cfg. -EINVAL
+ * with one line in err for anything out of range. */
+int snap_machine_parse(const void *p, size_t len, uint32_t version, struct vm_config *cfg,
+		       char *err, size_t errlen) MUST_CHECK;
+
+#endif

@@ -1,0 +1,220 @@
+/* Snapshot create and restore for one machine. The order is KVM's and the
+ * device model's: devices are quiesced (paused) before anything is saved,
+ * their sections come before the KVM state, and on restore the memory is in
+ * place before any device checks its rings against it. */
+#include "vm_snapshot.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <time.h>
+
+#include "clock.h"
+#include "log.h"
+#include "snapshot/machine.h"
+#include "snapshot/memfile.h"
+#include "vm.h"
+#include "vm_dirty.h"
+
+#define SEC_VERSION 1u /* of the memmap, devices and cpu sections' framing */
+
+static double ms_since(uint64_t t0)
+{
+	return (double)(clock_mono_ns() - t0) / 1e6;
+}
+
+/* This host's TSC frequency as the saving vCPU sees it (0: unknown). */
+static uint32_t tsc_khz(const struct vm *vm)
+{
+	int r = vm->nr_vcpus ? ioctl(vm->vcpus[0].fd, KVM_GET_TSC_KHZ, 0) : -1;
+
+	return r > 0 ? (uint32_t)r : 0;
+}
+
+static void info_text(char *buf, size_t len, const struct vm_snapshot_req *req)
+{
+	time_t now = time(NULL);
+	struct tm tm;
+	char when[32] = "";
+
+	if (gmtime_r(&now, &tm))
+		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	snprintf(buf, len, "kite %s snapshot, %s, memory file %s", req->diff ? "Diff" : "Full",
+		 when, req->mem_path);
+}
+
+/* The pages a Diff snapshot writes; NULL (all of memory) for Full. */
+static int dirty_pages(struct vm *vm, const struct vm_snapshot_req *req, uint64_t **bitmap,
+		       struct error *e)
+{
+	size_t nwords;
+	int rc;
+
+	*bitmap = NULL;
+	if (!req->diff)
+		return 0;
+	rc = vm_dirty_collect(vm, bitmap, &nwords, e->msg, sizeof(e->msg));
+	return rc ? error_blame(e, rc, rc == -ENOTSUP ? BLAME_INPUT : BLAME_HOST) : 0;
+}
+
+struct sections {
+	struct state_buf machine, memmap, devices, cpu;
+};
+
+static void sections_free(struct sections *s)
+{
+	state_buf_free(&s->machine);
+	state_buf_free(&s->memmap);
+	state_buf_free(&s->devices);
+	state_buf_free(&s->cpu);
+}
+
+/* Machine, devices and vCPUs into memory buffers (nothing written yet). */
+static int save_state(struct vm *vm, struct sections *s, struct error *e)
+{
+	int rc;
+
+	snap_machine_save(vm->cfg, &s->machine);
+	if (s->machine.err)
+		return error_set(e, s->machine.err, BLAME_HOST, "machine section: %s",
+				 strerror(-s->machine.err));
+	rc = device_list_save(&vm->devices, &s->devices);
+	if (rc)
+		return error_set(e, rc, rc == -EBUSY ? BLAME_INPUT : BLAME_HOST,
+				 "cannot save the devices: %s", strerror(-rc));
+	rc = vm_save_cpu_state(vm, &s->cpu);
+	if (rc)
+		return error_set(e, rc, rc == -EBUSY ? BLAME_INPUT : BLAME_HOST,
+				 "cannot save the vCPUs: %s", strerror(-rc));
+	return 0;
+}
+
+static int write_file(struct vm *vm, const struct vm_snapshot_req *req, struct sections *s,
+		      struct error *e)
+{
+	struct snap_host host;
+	char info[256];
+	int rc;
+
+	info_text(info, sizeof(info), req);
+	const struct snap_section secs[] = {
+		{SNAP_SEC_MACHINE, SNAP_MACHINE_VERSION, SNAP_SEC_REQUIRED, s->machine.data,
+		 s->machine.len},
+		{SNAP_SEC_MEMMAP, SEC_VERSION, SNAP_SEC_REQUIRED, s->memmap.data, s->memmap.len},
+		{SNAP_SEC_DEVICES, SEC_VERSION, SNAP_SEC_REQUIRED, s->devices.data,
+		 s->devices.len},
+		{SNAP_SEC_CPU, SEC_VERSION, SNAP_SEC_REQUIRED, s->cpu.data, s->cpu.len},
+		{SNAP_SEC_INFO, 1, 0, info, strlen(info)},
+	};
+
+	rc = snap_host_probe(vm->host->kvm.fd, tsc_khz(vm), &host);
+	if (rc)
+		return error_set(e, rc, BLAME_HOST, "cannot read this host's signature: %s",
+				 strerror(-rc));
+	rc = snap_write(req->snapshot_path, &host, secs, (int)ARRAY_SIZE(secs), e->msg,
+			sizeof(e->msg));
+	return rc ? error_blame(e, rc, error_blame_path(rc)) : 0;
+}
+
+int vm_snapshot_create(struct vm *vm, const struct vm_snapshot_req *req,
+		       struct vm_snapshot_stats *st, struct error *e)
+{
+	struct sections s = {0};
+	struct memfile_stats ms = {0};
+	uint64_t *dirty = NULL, t0 = clock_mono_ns(), t1;
+	int rc;
+
+	if (!vm->paused)
+		return error_set(e, -EBUSY, BLAME_INPUT, "the microVM must be paused first");
+	rc = save_state(vm, &s, e);
+	if (!rc)
+		rc = dirty_pages(vm, req, &dirty, e);
+	t1 = clock_mono_ns();
+	if (!rc) {
+		rc = memfile_save(&vm->gm, req->mem_path, dirty, &s.memmap, &ms, e->msg,
+				  sizeof(e->msg));
+		if (rc)
+			error_blame(e, rc, error_blame_path(rc));
+	}
+	st->ms_memory = ms_since(t1);
+	if (!rc)
+		rc = write_file(vm, req, &s, e);
+	/* The next Diff is relative to this snapshot, Full or not. */
+	if (!rc && !req->diff && vm->cfg->track_dirty_pages && vm_dirty_reset(vm))
+		log_warn("snapshot", "cannot reset the dirty-page log");
+	free(dirty);
+	sections_free(&s);
+	st->mem_written = ms.bytes_written;
+	st->ms_total = ms_since(t0);
+	return rc;
+}
+
+int vm_snapshot_map_memory(struct vm *vm, const struct snap_file *snap, const char *mem_path,
+			   struct error *e)
+{
+	const struct snap_section *sec = snap_find(snap, SNAP_SEC_MEMMAP);
+	struct memmap map;
+	int rc;
+
+	if (!sec)
+		return error_set(e, -EINVAL, BLAME_INPUT, "the snapshot has no memory map");
+	rc = memmap_parse(sec->data, sec->len, &map, e->msg, sizeof(e->msg));
+	if (rc)
+		return error_blame(e, rc, BLAME_INPUT);
+	if (map.ram_size != vm->cfg->memory) {
+		rc = error_set(e, -EINVAL, BLAME_INPUT,
+			       "the memory map covers %llu bytes, the machine has %llu",
+			       (unsigned long long)map.ram_size,
+			       (unsigned long long)vm->cfg->memory);
+	} else {
+		rc = memfile_map(&vm->gm, mem_path, &map, e->msg, sizeof(e->msg));
+		if (rc)
+			error_blame(e, rc, error_blame_path(rc));
+	}
+	memmap_free(&map);
+	return rc;
+}
+
+static const struct snap_section *need(const struct snap_file *snap, uint32_t type,
+				       struct error *e)
+{
+	const struct snap_section *s = snap_find(snap, type);
+
+	if (!s)
+		error_set(e, -EINVAL, BLAME_INPUT, "the snapshot has no %s section",
+			  snap_sec_name(type));
+	else if (s->version != SEC_VERSION)
+		error_set(e, -EINVAL, BLAME_INPUT, "%s section version %u, this kite reads %u",
+			  snap_sec_name(type), s->version, SEC_VERSION);
+	else
+		return s;
+	return NULL;
+}
+
+int vm_snapshot_restore_state(struct vm *vm, const struct snap_file *snap, struct error *e)
+{
+	const struct snap_section *dev = need(snap, SNAP_SEC_DEVICES, e);
+	const struct snap_section *cpu = dev ? need(snap, SNAP_SEC_CPU, e) : NULL;
+	int rc;
+
+	if (!cpu)
+		return e->code ? e->code : -EINVAL;
+	rc = device_list_restore(&vm->devices, dev->data, dev->len, e->msg, sizeof(e->msg));
+	if (rc)
+		return error_blame(e, rc, rc == -EINVAL ? BLAME_INPUT : BLAME_HOST);
+	/* With clock_realtime the guest's clocks move on by the time the
+	 * snapshot spent on disk, as across a pause; without, they resume
+	 * where they stopped (Firecracker's default; docs/SNAPSHOTS.md). */
+	vm->clock_realtime = vm->cfg->restore_clock_realtime;
+	rc = vm_restore_cpu_state(vm, cpu->data, cpu->len, e->msg, sizeof(e->msg));
+	if (rc)
+		return error_blame(e, rc, rc == -EINVAL ? BLAME_INPUT : BLAME_HOST);
+	vm_kvmclock_paused(vm);
+	vm->paused = 1; /* devices stay paused until the machine is resumed */
+	/* A Diff taken later is relative to this snapshot's memory. */
+	if (vm->cfg->track_dirty_pages && vm_dirty_reset(vm))
+		return error_set(e, -EIO, BLAME_HOST, "cannot reset the dirty-page log");
+	return 0;
+}

@@ -1,0 +1,44 @@
+/* Snapshots of one machine: a paused struct vm to a snapshot file (its
+ * sections: machine, memory map, devices, cpu) and a memory file, and the
+ * other way, a fresh machine built from them. The file container is
+ * snapshot/snapfile.h, the memory file snapshot/memfile.h, the machine
+ * section snapshot/machine.h; docs/SNAPSHOT-FORMAT.md describes them. */
+#ifndef KITE_VM_SNAPSHOT_H
+#define KITE_VM_SNAPSHOT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "compiler.h"
+#include "error.h"
+#include "snapshot/snapfile.h"
+
+struct vm;
+
+struct vm_snapshot_req {
+	const char *snapshot_path;
+	const char *mem_path;
+	bool diff; /* only the pages dirtied since the last snapshot */
+};
+
+struct vm_snapshot_stats {
+	double ms_total, ms_memory;
+	uint64_t mem_written; /* bytes written to the memory file */
+};
+
+/* Writes the snapshot of a paused machine (-EBUSY if it is not). The
+ * memory file is written first, then the state file, each to a temporary
+ * name renamed into place: a failure leaves no state file naming a bad
+ * memory file. e->msg gets one line. */
+int vm_snapshot_create(struct vm *vm, const struct vm_snapshot_req *req,
+		       struct vm_snapshot_stats *st, struct error *e) MUST_CHECK;
+
+/* Restore, for vm_create_restored (vm.c): guest RAM from the memory file
+ * (copy-on-write, see memfile_map), then, once the devices and vCPUs
+ * exist, their state. Everything is checked before it is applied. */
+int vm_snapshot_map_memory(struct vm *vm, const struct snap_file *snap, const char *mem_path,
+			   struct error *e) MUST_CHECK;
+int vm_snapshot_restore_state(struct vm *vm, const struct snap_file *snap,
+			      struct error *e) MUST_CHECK;
+
+#endif
