@@ -15,7 +15,6 @@
 #include "log.h"
 #include "snapshot/inspect.h"
 #include "vmm.h"
-#include "vmm_snapshot.h"
 
 int main(int argc, char **argv)
 {

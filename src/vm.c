@@ -1,6 +1,5 @@
 /* VM construction in dependency order, the run loop, and teardown. */
 #include "vm.h"
-#include "vm_snapshot.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -164,6 +163,10 @@ static int setup_memory(struct vm *vm, struct error *e)
 	struct sysinfo si;
 	int rc;
 
+	/* A restore's RAM, mapped from its memory file by the caller. */
+	if (vm->gm.base)
+		return register_memory(vm, e);
+
 	/* MAP_NORESERVE would let any size through and fail later, inside
 	 * the guest; refuse up front what the host cannot back. */
 	if (sysinfo(&si) == 0) {
@@ -174,13 +177,6 @@ static int setup_memory(struct vm *vm, struct error *e)
 					 "RAM and swap", (unsigned long long)(vm->cfg->memory >> 20),
 					 (unsigned long long)(host >> 20));
 		}
-	}
-	if (vm->snap) {
-		/* The snapshot's memory file, copy-on-write: no copy here. */
-		rc = vm_snapshot_map_memory(vm, vm->snap, vm->cfg->restore_mem, e);
-		if (rc)
-			return rc;
-		return register_memory(vm, e);
 	}
 	rc = huge_pages_check(vm->cfg, e);
 	if (rc)
@@ -406,19 +402,24 @@ static int load_guest(struct vm *vm, struct cpu_entry *entry, struct error *e)
 }
 
 static int create(struct vm *vm, const struct vm_config *cfg, const struct vm_host *host,
-		  struct evloop *ev, const struct timespec *t_start, const struct snap_file *snap,
+		  struct evloop *ev, const struct timespec *t_start, struct guest_mem *mem,
 		  struct error *e)
 {
 	struct cpu_entry entry;
 	int rc;
 
 	memset(vm, 0, sizeof(*vm));
-	vm->snap = snap;
 	vm->cfg = cfg;
 	vm->host = host;
 	vm->ev = ev;
 	vm->vm_fd = -1;
 	vm->gm.fd = -1;
+	if (mem) {
+		/* Ours from now on, freed with the machine even on failure. */
+		vm->gm = *mem;
+		memset(mem, 0, sizeof(*mem));
+		mem->fd = -1;
+	}
 	vm->t_start = *t_start;
 	vm->stopper = (struct vm_stopper){stopper_cb, vm};
 	vm->vcpu_env = (struct vcpu_env){&vm->pio, &vm->mmio, &vm->gm, vm, vcpu_started,
@@ -453,13 +454,11 @@ static int create(struct vm *vm, const struct vm_config *cfg, const struct vm_ho
 	if (rc)
 		return rc;
 	stamp(vm, "devices ready");
-	if (snap) {
+	if (mem) {
+		/* The caller restores every vCPU's state: no entry state. */
 		rc = setup_vcpus(vm, NULL, e);
 		if (!rc)
-			rc = vm_snapshot_restore_state(vm, snap, e);
-		vm->snap = NULL; /* the caller's, gone after this call */
-		if (!rc)
-			stamp(vm, "state restored");
+			stamp(vm, "vCPUs created");
 		return rc;
 	}
 	rc = load_guest(vm, &entry, e);
@@ -480,9 +479,9 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, const struct vm_host *
 
 int vm_create_restored(struct vm *vm, const struct vm_config *cfg, const struct vm_host *host,
 		       struct evloop *ev, const struct timespec *t_start,
-		       const struct snap_file *snap, struct error *e)
+		       struct guest_mem *mem, struct error *e)
 {
-	return create(vm, cfg, host, ev, t_start, snap, e);
+	return create(vm, cfg, host, ev, t_start, mem, e);
 }
 
 int vm_start(struct vm *vm, const char *thread_name)

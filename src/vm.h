@@ -27,7 +27,6 @@
 #include "vm_event.h"
 
 struct board;
-struct snap_file;
 struct machine_virtio;
 
 /* Host resources: opened once per kite process, before any machine, and
@@ -76,8 +75,6 @@ struct vm {
 	/* vm_restore_cpu_state advances the KVM clock by the wall-clock time
 	 * since the save (a restore from a file; see vm_state_apply). */
 	int clock_realtime;
-	/* While vm_create_restored builds the machine: the snapshot. */
-	const struct snap_file *snap;
 
 	struct timespec t_start; /* main() entry, for --timestamps */
 	struct vm_stopper stopper;
@@ -94,14 +91,14 @@ void vm_host_close(struct vm_host *h);
  * which outlives the machine; hostio is attached to it already). */
 int vm_create(struct vm *vm, const struct vm_config *cfg, const struct vm_host *host,
 	      struct evloop *ev, const struct timespec *t_start, struct error *e) MUST_CHECK;
-/* The same machine from a snapshot (cfg from its machine section, with
- * cfg->restore_mem naming the memory file): RAM mapped from the file, no
- * kernel or image loaded, then device and vCPU state restored. The machine
- * is left paused (vm->paused, devices paused) with its vCPUs not started:
- * vm_resume then vm_start run it. */
+/* The machine a snapshot describes, built around guest RAM the caller
+ * mapped from the memory file (mem: taken over, freed with the machine even
+ * on failure): the devices as for a boot, no kernel or image loaded, vCPUs
+ * created with no entry state. The caller (vm_snapshot.c) then restores
+ * device and vCPU state; vm_resume then vm_start run it. */
 int vm_create_restored(struct vm *vm, const struct vm_config *cfg, const struct vm_host *host,
-		       struct evloop *ev, const struct timespec *t_start,
-		       const struct snap_file *snap, struct error *e) MUST_CHECK;
+		       struct evloop *ev, const struct timespec *t_start, struct guest_mem *mem,
+		       struct error *e) MUST_CHECK;
 /* Starts the vCPU threads, named "<thread_name> N". */
 int vm_start(struct vm *vm, const char *thread_name) MUST_CHECK;
 /* Waits for every vCPU thread (after a stop). */

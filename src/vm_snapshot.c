@@ -151,8 +151,9 @@ int vm_snapshot_create(struct vm *vm, const struct vm_snapshot_req *req,
 	return rc;
 }
 
-int vm_snapshot_map_memory(struct vm *vm, const struct snap_file *snap, const char *mem_path,
-			   struct error *e)
+/* Guest RAM from the memory file as the snapshot's map says. */
+static int map_memory(struct guest_mem *gm, const struct vm_config *cfg,
+		      const struct snap_file *snap, struct error *e)
 {
 	const struct snap_section *sec = snap_find(snap, SNAP_SEC_MEMMAP);
 	struct memmap map;
@@ -163,13 +164,12 @@ int vm_snapshot_map_memory(struct vm *vm, const struct snap_file *snap, const ch
 	rc = memmap_parse(sec->data, sec->len, &map, e->msg, sizeof(e->msg));
 	if (rc)
 		return error_blame(e, rc, BLAME_INPUT);
-	if (map.ram_size != vm->cfg->memory) {
+	if (map.ram_size != cfg->memory) {
 		rc = error_set(e, -EINVAL, BLAME_INPUT,
 			       "the memory map covers %llu bytes, the machine has %llu",
-			       (unsigned long long)map.ram_size,
-			       (unsigned long long)vm->cfg->memory);
+			       (unsigned long long)map.ram_size, (unsigned long long)cfg->memory);
 	} else {
-		rc = memfile_map(&vm->gm, mem_path, &map, e->msg, sizeof(e->msg));
+		rc = memfile_map(gm, cfg->restore_mem, &map, e->msg, sizeof(e->msg));
 		if (rc)
 			error_blame(e, rc, error_blame_path(rc));
 	}
@@ -193,7 +193,7 @@ static const struct snap_section *need(const struct snap_file *snap, uint32_t ty
 	return NULL;
 }
 
-int vm_snapshot_restore_state(struct vm *vm, const struct snap_file *snap, struct error *e)
+static int restore_state(struct vm *vm, const struct snap_file *snap, struct error *e)
 {
 	const struct snap_section *dev = need(snap, SNAP_SEC_DEVICES, e);
 	const struct snap_section *cpu = dev ? need(snap, SNAP_SEC_CPU, e) : NULL;
@@ -206,7 +206,7 @@ int vm_snapshot_restore_state(struct vm *vm, const struct snap_file *snap, struc
 		return error_blame(e, rc, rc == -EINVAL ? BLAME_INPUT : BLAME_HOST);
 	/* With clock_realtime the guest's clocks move on by the time the
 	 * snapshot spent on disk, as across a pause; without, they resume
-	 * where they stopped (Firecracker's default; docs/SNAPSHOTS.md). */
+	 * where they stopped (Firecracker's default). */
 	vm->clock_realtime = vm->cfg->restore_clock_realtime;
 	rc = vm_restore_cpu_state(vm, cpu->data, cpu->len, e->msg, sizeof(e->msg));
 	if (rc)
@@ -217,4 +217,21 @@ int vm_snapshot_restore_state(struct vm *vm, const struct snap_file *snap, struc
 	if (vm->cfg->track_dirty_pages && vm_dirty_reset(vm))
 		return error_set(e, -EIO, BLAME_HOST, "cannot reset the dirty-page log");
 	return 0;
+}
+
+int vm_snapshot_restore(struct vm *vm, const struct vm_config *cfg, const struct vm_host *host,
+			struct evloop *ev, const struct timespec *t_start,
+			const struct snap_file *snap, struct error *e)
+{
+	struct guest_mem gm = {.fd = -1};
+	int rc = map_memory(&gm, cfg, snap, e);
+
+	if (rc) {
+		memset(vm, 0, sizeof(*vm)); /* nothing to destroy but this */
+		vm->vm_fd = -1;
+		vm->gm.fd = -1;
+		return rc;
+	}
+	rc = vm_create_restored(vm, cfg, host, ev, t_start, &gm, e);
+	return rc ? rc : restore_state(vm, snap, e);
 }

@@ -11,9 +11,9 @@
 
 #include "compiler.h"
 #include "error.h"
+#include "config.h"
 #include "snapshot/snapfile.h"
-
-struct vm;
+#include "vm.h"
 
 struct vm_snapshot_req {
 	const char *snapshot_path;
@@ -33,12 +33,14 @@ struct vm_snapshot_stats {
 int vm_snapshot_create(struct vm *vm, const struct vm_snapshot_req *req,
 		       struct vm_snapshot_stats *st, struct error *e) MUST_CHECK;
 
-/* Restore, for vm_create_restored (vm.c): guest RAM from the memory file
- * (copy-on-write, see memfile_map), then, once the devices and vCPUs
- * exist, their state. Everything is checked before it is applied. */
-int vm_snapshot_map_memory(struct vm *vm, const struct snap_file *snap, const char *mem_path,
-			   struct error *e) MUST_CHECK;
-int vm_snapshot_restore_state(struct vm *vm, const struct snap_file *snap,
-			      struct error *e) MUST_CHECK;
+/* A fresh machine from a snapshot whose machine section built cfg
+ * (cfg->restore_mem names the memory file): RAM mapped from the file
+ * (copy-on-write, see memfile_map), the machine built around it
+ * (vm_create_restored), then device and vCPU state restored, everything
+ * checked before it is applied. Left paused with its vCPUs not started. On
+ * failure the caller destroys vm (vm_destroy), as after vm_create. */
+int vm_snapshot_restore(struct vm *vm, const struct vm_config *cfg, const struct vm_host *host,
+			struct evloop *ev, const struct timespec *t_start,
+			const struct snap_file *snap, struct error *e) MUST_CHECK;
 
 #endif

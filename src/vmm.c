@@ -1,6 +1,5 @@
 /* The process controller: the loop, restarts, and the exit status. */
 #include "vmm.h"
-#include "vmm_snapshot.h"
 
 #include <errno.h>
 #include <string.h>
@@ -237,6 +236,66 @@ static int api_kite_metrics(void *ctx, char **text, char *err, size_t errlen)
 	return 0;
 }
 
+int vmm_restore(struct vmm *v, struct error *e)
+{
+	struct vmm_snap_host h = {v->cfg, &v->host, &v->host_open, &v->built, v->io, &v->t_start};
+	int rc;
+
+	if (v->state != VMM_NOT_STARTED || v->built)
+		return error_set(e, -EALREADY, BLAME_INPUT, "the machine was started already");
+	ev_clear_stop(&v->loop);
+	rc = vmm_snap_build(&v->snap, &v->vm, &h, e);
+	if (rc)
+		return rc;
+	v->state = VMM_PAUSED;
+	if (v->cfg->restore_paused)
+		return 0;
+	rc = vmm_resume(v);
+	return rc ? error_set(e, rc, BLAME_HOST, "cannot start the vCPUs: %s", strerror(-rc)) : 0;
+}
+
+static int api_snapshot_create(void *ctx, const struct fc_snapshot_create *s, char *err,
+			       size_t errlen)
+{
+	struct vmm *v = ctx;
+	struct vm_snapshot_req req = {s->snapshot_path, s->mem_file_path, s->diff};
+
+	if (v->state != VMM_PAUSED || !v->built) {
+		snprintf(err, errlen, "Cannot create a snapshot: the microVM is not paused "
+			 "(PATCH /vm {\"state\": \"Paused\"} first)");
+		return -EBUSY;
+	}
+	return vmm_snap_create(&v->vm, &req, err, errlen);
+}
+
+/* As Firecracker: the process is not usable after a failed load; it ends
+ * (status 2 or 1) once the reply is out. */
+static int api_snapshot_load(void *ctx, const struct fc_snapshot_load *s, char *err,
+			     size_t errlen)
+{
+	struct vmm *v = ctx;
+	struct vm_config *cfg = v->cfg;
+	struct error e = {0};
+	int rc = -ENOMEM;
+
+	if (!config_strdup(cfg, s->snapshot_path, &cfg->restore_path) &&
+	    !config_strdup(cfg, s->mem_path, &cfg->restore_mem)) {
+		cfg->restore_paused = !s->resume_vm;
+		cfg->track_dirty_pages = s->track_dirty_pages;
+		cfg->restore_clock_realtime = s->clock_realtime;
+		rc = vmm_restore(v, &e);
+	} else {
+		error_set(&e, rc, BLAME_HOST, "out of memory");
+	}
+	if (rc) {
+		snprintf(err, errlen, "Loading a microVM snapshot failed: %s", e.msg);
+		v->stopped = true;
+		v->exit_code = vmm_blame_status(&e);
+		ev_stop(&v->loop);
+	}
+	return rc;
+}
+
 /* Firecracker's --log-path, --level and --metrics-path, unless the config
  * file configured the same; then the logger and metrics take effect. */
 static int open_observability(struct vmm *v, struct error *e)
@@ -248,7 +307,8 @@ static int open_observability(struct vmm *v, struct error *e)
 
 	v->router.ops.kite_metrics = api_kite_metrics;
 	v->router.ops.observability_changed = api_observability_changed;
-	vmm_snapshot_ops(v);
+	v->router.ops.snapshot_create = api_snapshot_create;
+	v->router.ops.snapshot_load = api_snapshot_load;
 	rc = metrics_init(&v->metrics, &v->loop, metrics_source, v);
 	if (rc)
 		return error_set(e, rc, BLAME_HOST, "cannot start the metrics timer: %s",
@@ -324,8 +384,8 @@ int vmm_open(struct vmm *v, struct vm_config *cfg, const struct timespec *t_star
 	memset(v, 0, sizeof(*v));
 	v->cfg = cfg;
 	v->t_start = *t_start;
-	v->ws_timer = -1;
 	v->exit_code = -1;
+	vmm_snap_init(&v->snap, &v->loop); /* before anything can fail: vmm_close tears it down */
 	/* Kata Containers finds Firecracker's vCPU threads by this prefix. */
 	v->vcpu_name = cfg->fc_mode ? "fc_vcpu" : "vcpu";
 	rc = hostio_open(&v->io, &(struct hostio_opts){cfg->serial_out, cfg->console_socket},
@@ -414,8 +474,8 @@ int vmm_resume(struct vmm *v)
 		return -EAGAIN;
 	if (v->state == VMM_RUNNING)
 		return 0;
-	if (v->vcpus_pending) {
-		int rc = vmm_snapshot_started(v);
+	if (v->snap.vcpus_pending) {
+		int rc = vmm_snap_start(&v->snap, v->vcpu_name);
 
 		if (rc) {
 			vm_request_stop(&v->vm, VM_STOP_HOST_ERROR, 0);
@@ -451,7 +511,7 @@ static int machine_stopped(struct vmm *v)
 		 * devices, the kernel loaded again. Only what the host holds
 		 * (stdout, the disk files, queued input) carries over. */
 		log_info(NULL, "guest reset: restarting the machine (boot %u)", v->cfg->boot + 2);
-		vmm_snapshot_teardown(v);
+		vmm_snap_teardown(&v->snap);
 		vm_destroy(vm);
 		v->built = false;
 		v->cfg->boot++;
@@ -508,7 +568,7 @@ void vmm_close(struct vmm *v)
 	/* The last line counts the machine's final counters, before it goes. */
 	if (v->metrics_applied && metrics_flush(&v->metrics))
 		log_warn(NULL, "cannot write the last metrics line");
-	vmm_snapshot_teardown(v);
+	vmm_snap_teardown(&v->snap);
 	if (v->built)
 		vm_destroy(&v->vm);
 	v->built = false;

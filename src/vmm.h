@@ -17,8 +17,8 @@
 #include "evloop.h"
 #include "hostio.h"
 #include "metrics.h"
-#include "snapshot/workset.h"
 #include "vm.h"
+#include "vmm_snapshot.h"
 
 /* Documented in --help and README.md; scripts rely on these. */
 enum {
@@ -58,10 +58,7 @@ struct vmm {
 	bool metrics_applied;
 	/* Snapshots (vmm_snapshot.c): a restored machine's vCPUs start at its
 	 * first resume; its working set is prefetched or recorded. */
-	bool vcpus_pending;
-	bool prefetching;
-	struct workset_prefetch prefetch;
-	int ws_timer; /* timerfd of --record-working-set, or -1 */
+	struct vmm_snap snap;
 	/* With stopped: the exit status to end with (a failed snapshot load),
 	 * or -1 for the signal's. */
 	int exit_code;
@@ -79,6 +76,10 @@ bool vmm_guest_given(const struct vmm *v);
 int vmm_start(struct vmm *v, struct error *e) MUST_CHECK;
 /* Runs the loop until kite should exit; returns the exit status. */
 int vmm_run(struct vmm *v);
+/* Builds the machine from cfg->restore_path and cfg->restore_mem (kite run
+ * --restore, PUT /snapshot/load), paused with its vCPUs not started, and
+ * resumes it unless cfg->restore_paused. A failure leaves no machine. */
+int vmm_restore(struct vmm *v, struct error *e) MUST_CHECK;
 int vmm_pause(struct vmm *v) MUST_CHECK;
 int vmm_resume(struct vmm *v) MUST_CHECK;
 void vmm_close(struct vmm *v);

@@ -2,7 +2,7 @@
  * file is written) and its hostile-input parser, totals and printout. The
  * parser refuses anything but one exact tiling of [0, ram_size) so that
  * memfile_map can trust every range it is given. */
-#include "snapshot/memfile.h"
+#include "snapshot/memmap.h"
 
 #include <endian.h>
 #include <errno.h>
