@@ -14,7 +14,8 @@
 # and unmounts. ged_irqs is the interrupt count of the ACPI Generic Event Device (GSI 13,
 # "ACPI:Ged" in /proc/interrupts; "none" if no driver requested it): kite raises it once
 # per restore to announce a new VM generation ID. driver= is what bound VMGENCTR (the
-# small guest kernel has no CONFIG_VMGENID, so "none" there): reported, not judged here.
+# small guest kernel has CONFIG_VMGENID, so "vmgenid"); KITE-SNAP-RESEED: the kernel's
+# line saying it reseeded its random generator for a virtual machine fork.
 # kite.ticks=N: FAIL after N ticks without "finish" (default 600, i.e. >= 5 min).
 # kite-test: manual
 # shellcheck source=scripts/guest-initramfs/kite-test.sh
@@ -88,6 +89,9 @@ done
 wait "$rpid"
 echo "KITE-SNAP-DATE guest=$(date +%s)"
 echo "KITE-SNAP-VMGENID ged_irqs_before=$g0 ged_irqs_after=$(ged_count) $(vmgen_state)"
+# The vmgenid driver's work: Linux reseeds its random generator when the generation ID
+# changes, and says so once ("crng reseeded due to virtual machine fork").
+echo "KITE-SNAP-RESEED $(dmesg | grep -m 1 'virtual machine fork' || echo none)"
 bad=$(dmesg | grep -E 'soft lockup|rcu_sched self-detected stall|rcu: INFO|BUG:|Call Trace' | head -n 5)
 [ -z "$bad" ] || echo "$bad" | while IFS= read -r l; do echo "KITE-SNAP-DMESG $l"; done
 dmesg -n 7
