@@ -219,7 +219,8 @@ snap "$S" "$TMP/f.snap" "$TMP/f.mem" Full
 [ "$code" = 204 ] && ok "Full with tracking -> 204" || fail "Full with tracking -> $code $body"
 api "$S" PATCH /vm '{"state": "Resumed"}'
 n=$(lines "$TMP/f.serial")
-wait_lines "$TMP/f.serial" $((n + 20))
+wait_lines "$TMP/f.serial" $((n + 20)) && ok "after a snapshot the original resumes and runs on" ||
+	fail "the original did not run on after its snapshot and resume"
 snap "$S" "$TMP/g.snap" "$TMP/g.mem" Diff
 if [ "$code" = 204 ]; then
 	ok "Diff -> 204"
