@@ -358,7 +358,8 @@ static void blk_load(void *dev, struct state_reader *in, uint32_t version, void 
 
 	(void)version;
 	if (!in->err && cap != b->capacity)
-		state_fail(in, "disk capacity %llu sectors differs from this disk's %llu",
+		state_fail(in, "disk capacity: the snapshot's disk had %llu sectors, its image "
+			   "now has %llu (restore with the disks the snapshot was taken with)",
 			   (unsigned long long)cap, (unsigned long long)b->capacity);
 	blk_limit_load(b, in, scratch);
 }
