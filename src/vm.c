@@ -257,17 +257,22 @@ static int setup_vcpus(struct vm *vm, const struct cpu_entry *entry, struct erro
 			return error_set(e, rc, BLAME_HOST, "cannot create vCPU %d: %s", i,
 					 strerror(-rc));
 		vm->nr_vcpus = i + 1;
+		/* A restored vCPU gets all of its state from the snapshot, its
+		 * CPUID too: asking KVM for the host's here would cost a
+		 * millisecond (every host CPUID traps on some hosts) for a
+		 * table replaced right after. */
+		if (!entry)
+			continue;
 		rc = cpu_set_cpuid(vm->host->kvm.fd, v->fd, i, cfg->cpus);
 		/* A raw image starts every vCPU at its entry. A kernel starts
 		 * on the BSP and wakes the others itself with INIT/SIPI, so
 		 * its APs keep the reset state KVM gives them (not runnable
 		 * before INIT and SIPI), as a PC's firmware leaves them. */
-		/* A restored vCPU gets all of its state from the snapshot. */
-		if (!rc && entry && (i == 0 || cfg->image))
+		if (!rc && (i == 0 || cfg->image))
 			rc = cpu_set_entry(v->fd, entry);
-		if (!rc && entry && vm->irqchip)
+		if (!rc && vm->irqchip)
 			rc = cpu_set_lapic(v->fd);
-		if (!rc && entry && vm->irqchip && i > 0 && cfg->image)
+		if (!rc && vm->irqchip && i > 0 && cfg->image)
 			rc = cpu_set_runnable(v->fd);
 		if (rc)
 			return error_set(e, rc, BLAME_HOST, "cannot set up vCPU %d: %s", i,
@@ -284,71 +289,6 @@ static void stamp(struct vm *vm, const char *what)
 }
 
 /* Each --disk opened and locked once, for every machine of the process. */
-static int open_disks(struct vm_host *h, const struct vm_config *cfg, struct error *e)
-{
-	for (int i = 0; i < cfg->nr_disks; i++) {
-		const struct disk_config *dc = &cfg->disks[i];
-		struct disk_image *img = &h->disks[i];
-		int rc = disk_image_open(img, dc->path, dc->read_only);
-
-		if (rc)
-			return error_set(e, rc, error_blame_path(rc), "--disk %s: %s", dc->path,
-					 rc == -EBUSY ? "the image is in use by another process "
-							"(locked)"
-						      : strerror(-rc));
-		h->nr_disks = i + 1;
-		if (img->size % 512)
-			log_warn("disk", "%s: size %llu is not a multiple of 512; the last %llu "
-				 "bytes are not visible to the guest", dc->path,
-				 (unsigned long long)img->size,
-				 (unsigned long long)(img->size % 512));
-	}
-	return 0;
-}
-
-int vm_host_open(struct vm_host *h, const struct vm_config *cfg, struct hostio *io,
-		 struct error *e)
-{
-	int rc;
-
-	memset(h, 0, sizeof(*h));
-	h->kvm.fd = -1;
-	h->io = io;
-	/* A /dev/kvm that is missing, not permitted or lacking a capability
-	 * kite needs is the user's to fix (another host, another path). */
-	rc = kvm_open(&h->kvm, cfg->kvm_device, cfg->irqchip == IRQCHIP_ON, e->msg, sizeof(e->msg));
-	if (rc)
-		return error_blame(e, rc, error_blame_path(rc));
-	if (cfg->cpus > h->kvm.max_vcpus)
-		return error_set(e, -EINVAL, BLAME_INPUT,
-				 "--cpus %d: this host's KVM allows at most %d", cfg->cpus,
-				 h->kvm.max_vcpus);
-	/* Larger than any RAM: the loader says the image does not fit. */
-	if (cfg->image)
-		rc = host_file_map(&h->image, "image", cfg->image, UINT64_MAX, e->msg,
-				   sizeof(e->msg));
-	if (!rc && cfg->kernel)
-		rc = host_file_map(&h->kernel, "kernel", cfg->kernel, KERNEL_FILE_MAX, e->msg,
-				   sizeof(e->msg));
-	if (!rc && cfg->initrd)
-		rc = host_file_map(&h->initrd, "initrd", cfg->initrd, KERNEL_FILE_MAX, e->msg,
-				   sizeof(e->msg));
-	if (rc)
-		return error_blame(e, rc, error_blame_path(rc));
-	return open_disks(h, cfg, e);
-}
-
-void vm_host_close(struct vm_host *h)
-{
-	for (int i = 0; i < h->nr_disks; i++)
-		disk_image_close(&h->disks[i]);
-	h->nr_disks = 0;
-	host_file_unmap(&h->initrd);
-	host_file_unmap(&h->kernel);
-	host_file_unmap(&h->image);
-	kvm_close(&h->kvm);
-}
-
 static int create_vm_fd(struct vm *vm, struct error *e)
 {
 	/* EINTR: a signal (a kick of the machine torn down just before, a
@@ -589,9 +529,12 @@ void vm_destroy(struct vm *vm)
 		hostio_machine_gone(vm->host->io);
 	bus_free(&vm->mmio);
 	bus_free(&vm->pio);
-	gm_free(&vm->gm);
+	/* The VM before its RAM: unmapping RAM that is still a memory slot
+	 * makes KVM zap the slot page by page (a millisecond per GiB);
+	 * once the VM is gone the unmap is only the host's. */
 	if (vm->vm_fd >= 0)
 		close(vm->vm_fd);
 	vm->vm_fd = -1;
+	gm_free(&vm->gm);
 	pthread_mutex_destroy(&vm->lock);
 }
