@@ -4,6 +4,7 @@
  * mapped at offset 0 by kite and by anything else; what each range holds is
  * in the map section (memmap.c). */
 #include "snapshot/memfile.h"
+#include "snapshot/outfile.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -197,23 +198,6 @@ static int fill(struct saver *s, const uint64_t *dirty, struct state_buf *map_ou
 	return ret;
 }
 
-static void sync_dir(const char *path)
-{
-	char dir[PATH_MAX];
-	const char *slash = strrchr(path, '/');
-	int fd;
-
-	if (!slash)
-		snprintf(dir, sizeof(dir), ".");
-	else
-		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path + 1), path);
-	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd >= 0) {
-		(void)fsync(fd); /* best effort: the file itself is already synced */
-		close(fd);
-	}
-}
-
 /* The new contents go to a new inode renamed over `path`, never into the
  * file itself: a VM restored from `path` maps that file MAP_PRIVATE, and its
  * pages not yet written would change under it (and the map being written
@@ -226,7 +210,7 @@ int memfile_save(const struct guest_mem *gm, const char *path, const uint64_t *d
 	struct saver s = {.gm = gm, .fd = -1, .st = st ? st : &local};
 	size_t map_len = map_out->len;
 	uint64_t t0 = now_ms();
-	char tmp[PATH_MAX];
+	struct outfile o;
 	const char *what = "write";
 	int ret;
 
@@ -237,36 +221,28 @@ int memfile_save(const struct guest_mem *gm, const char *path, const uint64_t *d
 			 gm->size);
 		return -EINVAL;
 	}
-	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= sizeof(tmp)) {
-		snprintf(err, errlen, "memory file path too long: %s", path);
-		return -ENAMETOOLONG;
-	}
 	s.max_ranges = MEMMAP_MAX_RANGES(gm->size);
-	s.fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (s.fd < 0) {
-		ret = -errno;
-		snprintf(err, errlen, "memory file %s: %s", tmp, strerror(-ret));
+	ret = outfile_open(&o, path);
+	if (ret) {
+		snprintf(err, errlen, "memory file %s: %s", path, strerror(-ret));
 		return ret;
 	}
+	s.fd = o.fd;
 	/* Every page not written stays a hole: zero, or BASE in a diff. */
 	ret = ftruncate(s.fd, (off_t)gm->size) ? -errno : 0;
 	if (ret)
 		what = "truncate";
 	if (!ret)
 		ret = fill(&s, dirty, map_out);
-	if (!ret && fsync(s.fd))
-		ret = -errno, what = "fsync";
-	if (close(s.fd) && !ret)
-		ret = -errno, what = "close";
-	if (!ret && rename(tmp, path))
-		ret = -errno, what = "rename";
+	if (ret)
+		outfile_abort(&o);
+	else
+		ret = outfile_commit(&o, &what);
 	if (ret) {
 		snprintf(err, errlen, "memory file %s: %s: %s", path, what, strerror(-ret));
-		unlink(tmp);
 		map_out->len = map_len; /* no half-written map */
 		return ret;
 	}
-	sync_dir(path);
 	s.st->ms = now_ms() - t0;
 	return 0;
 }

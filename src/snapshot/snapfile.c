@@ -5,6 +5,7 @@
  * layout (payloads in table order, 8-byte aligned, zero padding, nothing
  * after the last), so that no byte of an accepted file goes unchecked. */
 #include "snapshot/snapfile.h"
+#include "snapshot/outfile.h"
 
 #include <assert.h>
 #include <errno.h>
@@ -204,91 +205,31 @@ int snap_encode(const struct snap_host *host, const struct snap_section *secs, i
 	return 0;
 }
 
-static int write_all(int fd, const unsigned char *p, size_t n)
-{
-	while (n) {
-		ssize_t w = write(fd, p, n);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return -errno;
-		p += w;
-		n -= w;
-	}
-	return 0;
-}
-
-static int write_tmp(const char *tmp, const void *buf, size_t len, char *err, size_t errlen)
-{
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-	int rc;
-
-	if (fd < 0 && errno == EEXIST)
-		return fail(-EEXIST, err, errlen,
-			    "%s exists: another save is running or one was interrupted "
-			    "(remove it if not)",
-			    tmp);
-	if (fd < 0)
-		return fail(-errno, err, errlen, "%s: %s", tmp, strerror(errno));
-	rc = write_all(fd, buf, len);
-	if (!rc && fsync(fd) < 0)
-		rc = -errno;
-	if (close(fd) < 0 && !rc)
-		rc = -errno;
-	if (rc) {
-		unlink(tmp);
-		return fail(rc, err, errlen, "%s: %s", tmp, strerror(-rc));
-	}
-	return 0;
-}
-
-/* Makes the rename itself durable. */
-static int sync_dir(const char *path)
-{
-	char dir[PATH_MAX];
-	const char *slash = strrchr(path, '/');
-	int fd, rc = 0;
-
-	if (!slash)
-		strcpy(dir, ".");
-	else
-		snprintf(dir, sizeof(dir), "%.*s", slash == path ? 1 : (int)(slash - path), path);
-	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (fsync(fd) < 0)
-		rc = -errno;
-	close(fd);
-	return rc;
-}
-
 int snap_write(const char *path, const struct snap_host *host, const struct snap_section *secs,
 	       int n, char *err, size_t errlen)
 {
-	char tmp[PATH_MAX];
+	struct outfile o;
+	const char *what = "write";
 	size_t len;
 	void *buf;
 	int rc;
 
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
-		return fail(-ENAMETOOLONG, err, errlen, "%s: the path is too long", path);
 	rc = snap_encode(host, secs, n, &buf, &len, err, errlen);
 	if (rc)
 		return rc;
-	rc = write_tmp(tmp, buf, len, err, errlen);
-	free(buf);
-	if (rc)
-		return rc;
-	if (rename(tmp, path) < 0) {
-		rc = -errno;
-		unlink(tmp);
+	rc = outfile_open(&o, path);
+	if (rc) {
+		free(buf);
 		return fail(rc, err, errlen, "%s: %s", path, strerror(-rc));
 	}
-	rc = sync_dir(path);
+	rc = outfile_write(&o, buf, len);
+	free(buf);
 	if (rc)
-		return fail(rc, err, errlen, "%s: written, but syncing its directory failed: %s",
-			    path, strerror(-rc));
+		outfile_abort(&o);
+	else
+		rc = outfile_commit(&o, &what);
+	if (rc)
+		return fail(rc, err, errlen, "%s: %s: %s", path, what, strerror(-rc));
 	return 0;
 }
 

@@ -2,6 +2,7 @@
  * (from /proc/self/pagemap), parse a recorded file as hostile input, and
  * prefetch its ranges from a helper thread. */
 #include "snapshot/workset.h"
+#include "snapshot/outfile.h"
 
 #include <endian.h>
 #include <errno.h>
@@ -106,33 +107,18 @@ out:
 
 static int write_file(const char *path, const struct state_buf *b)
 {
-	char tmp[PATH_MAX];
-	int fd, ret = 0;
+	const char *what;
+	struct outfile o;
+	int ret = outfile_open(&o, path);
 
-	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= sizeof(tmp))
-		return -ENAMETOOLONG;
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return -errno;
-	for (size_t done = 0; !ret && done < b->len;) {
-		ssize_t n = write(fd, b->data + done, b->len - done);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			ret = n < 0 ? -errno : -EIO;
-		else
-			done += (size_t)n;
-	}
-	if (!ret && fsync(fd))
-		ret = -errno;
-	if (close(fd) && !ret)
-		ret = -errno;
-	if (!ret && rename(tmp, path))
-		ret = -errno;
 	if (ret)
-		unlink(tmp);
-	return ret;
+		return ret;
+	ret = outfile_write(&o, b->data, b->len);
+	if (ret) {
+		outfile_abort(&o);
+		return ret;
+	}
+	return outfile_commit(&o, &what);
 }
 
 int workset_record(const struct guest_mem *gm, const char *path, struct memfile_stats *st,
