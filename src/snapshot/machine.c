@@ -133,12 +133,12 @@ static void get_disk(struct state_reader *r, struct vm_config *cfg, struct disk_
 	d->poll_us = state_get_u32(r);
 	state_check(r, d->poll_us <= CONFIG_DISK_POLL_US_MAX, "disk poll_us", d->poll_us);
 	get_limiter(r, &d->rl);
+	/* Always a string, empty for a --disk: one encoding per config. */
 	get_str(r, cfg, "disk id", &id);
-	if (id && !state_check(r, strlen(id) <= CONFIG_DRIVE_ID_MAX, "disk id length",
-			       strlen(id)))
+	if (!state_check(r, id != NULL, "disk id", 0) ||
+	    !state_check(r, strlen(id) <= CONFIG_DRIVE_ID_MAX, "disk id length", strlen(id)))
 		return;
-	if (id)
-		memcpy(d->id, id, strlen(id) + 1);
+	memcpy(d->id, id, strlen(id) + 1);
 	d->root = get_bool(r, "disk root");
 	get_str(r, cfg, "disk partuuid", &d->partuuid);
 	d->cache = get_enum(r, "disk cache", DISK_CACHE_WRITEBACK);
