@@ -177,6 +177,40 @@ static void bad_input(void **state)
 	}
 }
 
+static void snapshot_options(void **state)
+{
+	static const struct bad cases[] = {
+		{{"run", "--restore", "s"}, "go together"},
+		{{"run", "--mem-file", "m"}, "go together"},
+		{{"run", "--restore", "s", "--mem-file", "m", "--kernel", "k"}, "describes the guest"},
+		{{"run", "--restore", "s", "--mem-file", "m", "--memory", "1G"}, "describes the guest"},
+		{{"run", "--restore", "s", "--mem-file", "m", "--config-file", "c"},
+		 "describes the guest"},
+		{{"run", "--restore", "s", "--mem-file", "m", "--record-working-set=0"},
+		 "1 to 600000"},
+		{{"run", "--restore", "s", "--mem-file", "m", "--record-working-set=x"},
+		 "milliseconds"},
+		{{"run", "--image", "x", "--no-prefetch"}, "need --restore"},
+		{{"run", "--image", "x", "--clock-realtime"}, "need --restore"},
+		{{"run", "--image", "x", "--record-working-set"}, "need --restore"},
+	};
+	char *argv[] = {"kite", "run", "--restore", "s", "--mem-file", "m", "--clock-realtime",
+			"--record-working-set=250", "--api-sock", "/tmp/a", NULL};
+	struct vm_config c;
+	enum config_cmd cmd;
+
+	(void)state;
+	expect_all_rejected(cases, sizeof(cases) / sizeof(cases[0]));
+	assert_int_equal(config_parse(10, argv, &c, &cmd, err, sizeof(err)), 0);
+	assert_string_equal(c.restore_path, "s");
+	assert_string_equal(c.restore_mem, "m");
+	assert_int_equal(c.restore_clock_realtime, 1);
+	assert_int_equal(c.record_ws_ms, 250);
+	assert_string_equal(c.api_socket, "/tmp/a");
+	assert_null(c.kernel);
+	assert_null(c.image);
+}
+
 static void linux_and_devices(void **state)
 {
 	struct vm_config c;
@@ -309,6 +343,7 @@ int main(void)
 		cmocka_unit_test(numbers),     cmocka_unit_test(bad_input),
 		cmocka_unit_test(reg_names),   cmocka_unit_test(linux_and_devices),
 		cmocka_unit_test(linux_bad_input), cmocka_unit_test(too_many_disks),
+		cmocka_unit_test(snapshot_options),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
