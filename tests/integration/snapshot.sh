@@ -120,6 +120,26 @@ expect_rc "a flipped byte in the state file" 2
 grep -qi "checksum" "$err" && ok "a flipped byte: the checksum names it" || fail "flipped byte: $(head -c 300 "$err")"
 "$KITE" snapshot inspect "$TMP/bad.snap" >/dev/null 2>&1
 [ $? = 2 ] && ok "inspect of a damaged file: exit 2" || fail "inspect of a damaged file: exit $?"
+# Sound files whose header says something else: another host, another format.
+PATCH=$(dirname "$0")/snap_patch.py
+python3 "$PATCH" "$TMP/a.snap" "$TMP/host.snap" cpuid_crc 0x12345678
+run_kite otherhost run --restore "$TMP/host.snap" --mem-file "$TMP/a.mem"
+expect_rc "a snapshot from a host with another CPUID" 2
+grep -q "another host.*CPUID" "$err" && ok "another host: the CPUID is named" ||
+	fail "another host: $(head -c 300 "$err")"
+python3 "$PATCH" "$TMP/a.snap" "$TMP/xsave.snap" xsave_size 0x2b00
+run_kite otherxsave run --restore "$TMP/xsave.snap" --mem-file "$TMP/a.mem"
+expect_rc "a snapshot from a host with another XSAVE size" 2
+grep -qi "xsave" "$err" && ok "another XSAVE size is named" || fail "xsave: $(head -c 300 "$err")"
+python3 "$PATCH" "$TMP/a.snap" "$TMP/v2.snap" version 2
+run_kite version run --restore "$TMP/v2.snap" --mem-file "$TMP/a.mem"
+expect_rc "a snapshot of another format version" 2
+grep -q "version 2" "$err" && ok "another format version is named" || fail "version: $(head -c 300 "$err")"
+"$KITE" snapshot inspect "$TMP/host.snap" >"$TMP/inspect-host.out" 2>&1
+rc=$?
+[ $rc = 0 ] && grep -q "does not match" "$TMP/inspect-host.out" &&
+	ok "inspect of another host's snapshot: a sound file (0) that does not match this host" ||
+	fail "inspect other host: exit $rc $(grep -i match "$TMP/inspect-host.out")"
 head -c $((len / 2)) "$TMP/a.snap" >"$TMP/short.snap"
 run_kite truncated run --restore "$TMP/short.snap" --mem-file "$TMP/a.mem"
 expect_rc "a truncated state file" 2
