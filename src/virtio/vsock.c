@@ -115,6 +115,8 @@ static void guest_shutdown(struct vsock_conn *c, uint32_t flags)
 		c->state = CONN_CLOSING;
 		if (c->buf_off == c->buf_len)
 			vsock_conn_reset(c);
+		else
+			vsock_conn_half_open(c, true);
 		return;
 	}
 	vsock_conn_shut_host(c);
@@ -303,6 +305,7 @@ static void vsock_stats(void *dev, struct device_stats *out)
 	device_stat(out, "refused", s->refused);
 	device_stat(out, "host_rejected", s->host_rejected);
 	device_stat(out, "events_sent", s->events_sent);
+	device_stat(out, "timeouts", s->timeouts);
 }
 
 static void vsock_destroy(void *dev)
@@ -343,6 +346,8 @@ int virtio_vsock_new(struct virtio_vsock **out, const struct guest_mem *gm, stru
 	if (!v)
 		return -ENOMEM;
 	v->listen_fd = -1;
+	v->timer_fd = -1;
+	v->half_open_ms = VSOCK_HALF_OPEN_MS;
 	v->loop = loop;
 	v->guest_cid = guest_cid;
 	v->next_port = VSOCK_LOCAL_PORT_BASE;
@@ -354,12 +359,17 @@ int virtio_vsock_new(struct virtio_vsock **out, const struct guest_mem *gm, stru
 	err = virtio_dev_init(&v->vd, gm, &vsock_ops, v, name ? name : "virtio-vsock");
 	if (err < 0)
 		goto fail_free;
-	err = vsock_listen_open(v);
+	err = vsock_timer_open(v);
 	if (err < 0)
 		goto fail_core;
+	err = vsock_listen_open(v);
+	if (err < 0)
+		goto fail_timer;
 	*out = v;
 	return 0;
 
+fail_timer:
+	vsock_timer_close(v);
 fail_core:
 	virtio_dev_free(&v->vd);
 fail_free:
@@ -378,6 +388,13 @@ struct device *virtio_vsock_device(struct virtio_vsock *v)
 	return &v->vd.dev;
 }
 
+void virtio_vsock_set_half_open_ms(struct virtio_vsock *v, uint32_t ms)
+{
+	virtio_dev_lock(&v->vd);
+	v->half_open_ms = ms;
+	virtio_dev_unlock(&v->vd);
+}
+
 uint32_t virtio_vsock_nr_conns(struct virtio_vsock *v)
 {
 	uint32_t n;
@@ -394,6 +411,7 @@ void virtio_vsock_free(struct virtio_vsock *v)
 		return;
 	vsock_conn_free_all(v);
 	vsock_listen_close(v);
+	vsock_timer_close(v);
 	virtio_dev_free(&v->vd);
 	free(v->uds_path);
 	free(v);

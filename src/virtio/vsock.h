@@ -27,6 +27,8 @@ int virtio_vsock_new(struct virtio_vsock **out, const struct guest_mem *gm, stru
 		     uint64_t guest_cid, const char *uds_path, const char *name) MUST_CHECK;
 struct virtio_dev *virtio_vsock_vdev(struct virtio_vsock *v);
 struct device *virtio_vsock_device(struct virtio_vsock *v);
+/* How long a half-open connection may wait (default 5 s; tests). */
+void virtio_vsock_set_half_open_ms(struct virtio_vsock *v, uint32_t ms);
 /* Connections open now (tests). */
 uint32_t virtio_vsock_nr_conns(struct virtio_vsock *v);
 void virtio_vsock_free(struct virtio_vsock *v);

@@ -15,9 +15,11 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <sys/timerfd.h>
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "log.h"
 #include "virtio/vsock_priv.h"
 
@@ -233,6 +235,7 @@ int vsock_conn_accepted(struct vsock_conn *c)
 	if (send(c->fd, ok, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT) != n)
 		return -EIO;
 	c->state = CONN_EST;
+	vsock_conn_half_open(c, false);
 	vsock_conn_update_events(c);
 	return 0;
 }
@@ -261,6 +264,7 @@ static int conn_new(struct virtio_vsock *v, int fd, enum vsock_conn_state state,
 	hash_add(c);
 	v->nr_conns++;
 	v->st.conns_total++;
+	vsock_conn_half_open(c, state == CONN_CMD);
 	*out = c;
 	return 0;
 }
@@ -281,6 +285,7 @@ static void start_request(struct vsock_conn *c, uint32_t port)
 	c->peer_port = port;
 	c->state = CONN_REQUEST;
 	hash_add(c);
+	vsock_conn_half_open(c, true);
 	vsock_conn_update_events(c);
 	vsock_conn_queue(c, PEND_REQUEST);
 }
@@ -329,6 +334,7 @@ static void hung_up(struct vsock_conn *c, uint32_t events)
 	c->watched = false;
 	c->host_hup = true;
 	c->readable = true;
+	vsock_conn_half_open(c, true); /* for the guest's RST */
 	vsock_conn_queue(c, 0);
 }
 
@@ -462,4 +468,97 @@ void vsock_listen_close(struct virtio_vsock *v)
 	close(v->listen_fd);
 	unlink(v->uds_path);
 	v->listen_fd = -1;
+}
+
+/* --- half-open deadlines --- */
+
+static void set_timer(struct virtio_vsock *v, bool on)
+{
+	/* A coarse tick: deadlines are seconds, so a scan of at most
+	 * VSOCK_MAX_CONNS every quarter of one costs nothing. */
+	struct itimerspec its = {0};
+
+	if (on == v->timer_armed)
+		return;
+	if (on) {
+		its.it_value.tv_nsec = 250 * 1000000L;
+		its.it_interval = its.it_value;
+	}
+	if (timerfd_settime(v->timer_fd, 0, &its, NULL) == 0)
+		v->timer_armed = on;
+	else
+		log_err(v->vd.name, "timerfd_settime: %s", strerror(errno));
+}
+
+void vsock_conn_half_open(struct vsock_conn *c, bool on)
+{
+	c->deadline_ns = on ? clock_mono_ns() + c->v->half_open_ms * 1000000ull : 0;
+	if (on)
+		set_timer(c->v, true);
+}
+
+/* Closes what outstayed its deadline; returns whether any is left. */
+static bool expire(struct virtio_vsock *v, uint64_t now)
+{
+	bool left = false;
+
+	for (uint32_t b = 0; b < VSOCK_HASH; b++) {
+		struct vsock_conn *c = v->hash[b], *next;
+
+		for (; c; c = next) {
+			next = c->hnext;
+			if (!c->deadline_ns)
+				continue;
+			if (c->deadline_ns > now) {
+				left = true;
+				continue;
+			}
+			v->st.timeouts++;
+			if (c->state == CONN_CMD)
+				vsock_conn_free(c);
+			else
+				vsock_conn_reset(c);
+		}
+	}
+	return left;
+}
+
+static void timer_ready(void *ctx, uint32_t events)
+{
+	struct virtio_vsock *v = ctx;
+	uint64_t ticks;
+
+	(void)events;
+	if (read(v->timer_fd, &ticks, sizeof(ticks)) < 0) {
+		/* EAGAIN: a tick raced a disarm; scan anyway. */
+	}
+	virtio_dev_lock(&v->vd);
+	if (!expire(v, clock_mono_ns()))
+		set_timer(v, false);
+	vsock_rx_process(v);
+	virtio_dev_unlock(&v->vd);
+}
+
+int vsock_timer_open(struct virtio_vsock *v)
+{
+	int err;
+
+	v->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (v->timer_fd < 0)
+		return -errno;
+	err = ev_add(v->loop, v->timer_fd, EPOLLIN, timer_ready, v);
+	if (err < 0) {
+		close(v->timer_fd);
+		v->timer_fd = -1;
+	}
+	return err;
+}
+
+void vsock_timer_close(struct virtio_vsock *v)
+{
+	if (v->timer_fd < 0)
+		return;
+	ev_del(v->loop, v->timer_fd);
+	close(v->timer_fd);
+	v->timer_fd = -1;
 }

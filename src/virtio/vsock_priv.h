@@ -22,6 +22,11 @@
 /* Host-initiated connections get local ports from here up (as the guest
  * sees them: the source port of kite's packets). */
 #define VSOCK_LOCAL_PORT_BASE (1u << 30)
+/* How long a half-open connection may wait: a host client for its
+ * CONNECT line, kite for the guest's answer to a REQUEST or to a
+ * SHUTDOWN after the host hung up, a closing guest for the host to take
+ * the data still buffered. Then it is closed (and the guest reset). */
+#define VSOCK_HALF_OPEN_MS 5000u
 
 enum vsock_conn_state {
 	CONN_CMD,     /* host client: waiting for its CONNECT line */
@@ -60,6 +65,7 @@ struct vsock_conn {
 	uint32_t buf_off, buf_len; /* unsent bytes are buf[buf_off, buf_len) */
 	char line[VSOCK_CONNECT_MAX];
 	uint32_t line_len;
+	uint64_t deadline_ns; /* half-open until then; 0: not half-open */
 	struct vsock_conn *hnext, *rnext;
 };
 
@@ -70,7 +76,7 @@ struct vsock_rst {
 struct vsock_stats {
 	uint64_t conns_total, rx_bytes, tx_bytes, rx_packets, tx_packets;
 	uint64_t rst_sent, rst_dropped, bad_packets, credit_violations;
-	uint64_t rx_starved, refused, events_sent, host_rejected;
+	uint64_t rx_starved, refused, events_sent, host_rejected, timeouts;
 };
 
 struct virtio_vsock {
@@ -79,6 +85,9 @@ struct virtio_vsock {
 	uint64_t guest_cid;
 	char *uds_path;
 	int listen_fd;
+	int timer_fd;        /* half-open deadlines, ticking while any is set */
+	bool timer_armed;
+	uint32_t half_open_ms;
 	struct vsock_conn *hash[VSOCK_HASH];
 	uint32_t nr_conns;
 	uint32_t next_port;
@@ -115,6 +124,10 @@ bool vsock_conn_wants_rx(const struct vsock_conn *c);
 /* vsock_host.c */
 int vsock_listen_open(struct virtio_vsock *v) MUST_CHECK;
 void vsock_listen_close(struct virtio_vsock *v);
+int vsock_timer_open(struct virtio_vsock *v) MUST_CHECK;
+void vsock_timer_close(struct virtio_vsock *v);
+/* c is half-open from now (deadline in half_open_ms), or no longer. */
+void vsock_conn_half_open(struct vsock_conn *c, bool on);
 struct vsock_conn *vsock_conn_find(struct virtio_vsock *v, uint32_t local, uint32_t peer);
 void vsock_conn_free(struct vsock_conn *c);
 /* Ends c at once: the host socket is closed and the guest gets a RST. */

@@ -4,8 +4,8 @@
  * with no listener, bad CONNECT lines), guest-initiated ones (to PATH_P, or
  * a RST without a listener), credit (the guest's limit respected, credit
  * asked for, updates sent, a driver ignoring credit reset), hostile
- * headers, a starved RX queue that costs no CPU, driver reset, and
- * save/restore with its TRANSPORT_RESET event. */
+ * headers, a starved RX queue that costs no CPU, driver reset, half-open
+ * timeouts, and save/restore with its TRANSPORT_RESET event. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -782,6 +782,41 @@ static void test_new_refused(void **s)
 	assert_int_equal(virtio_vsock_new(&x, &gm, &loop, 5, longp, NULL), -ENAMETOOLONG);
 }
 
+/* Half-open connections do not stay: a silent client, a REQUEST the guest
+ * never answers, a host that hung up while the guest never sends its RST. */
+static void test_half_open_timeouts(void **s)
+{
+	struct vsock_hdr h;
+	uint32_t local;
+	char buf[8];
+	int fd, fd2;
+
+	(void)s;
+	virtio_vsock_set_half_open_ms(v, 100);
+	bring_up();
+	post_rx(8);
+	fd = client(path);
+	assert_int_equal(recv(fd, buf, sizeof(buf), 0), 0);
+	close(fd);
+	assert_int_equal(stat_of("timeouts"), 1);
+	fd = client(path);
+	send_str(fd, "CONNECT 50\n");
+	rx_expect(VSOCK_OP_REQUEST, &h);
+	local = h.src_port;
+	assert_int_equal(recv(fd, buf, sizeof(buf), 0), 0);
+	rx_expect(VSOCK_OP_RST, &h);
+	assert_int_equal(h.src_port, local);
+	assert_int_equal(h.dst_port, 50);
+	close(fd);
+	fd2 = host_connect(51, &local);
+	close(fd2);
+	rx_expect(VSOCK_OP_SHUTDOWN, &h);
+	rx_expect(VSOCK_OP_RST, &h); /* the guest never answered */
+	assert_int_equal(h.dst_port, 51);
+	assert_int_equal(stat_of("timeouts"), 3);
+	assert_int_equal(virtio_vsock_nr_conns(v), 0);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -792,6 +827,7 @@ int main(void)
 		T(test_credit_update_sent), T(test_credit_violation),	 T(test_rx_starved),
 		T(test_bad_headers),	   T(test_guest_shutdown),	 T(test_driver_reset),
 		T(test_save_restore),	   T(test_bad_sections),	 T(test_new_refused),
+		T(test_half_open_timeouts),
 	};
 
 	log_set_level(LOG_ERROR);
