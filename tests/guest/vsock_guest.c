@@ -1,7 +1,9 @@
 /* Test guest (tests/integration/vsock.sh): a polling virtio-vsock driver at
  * CPL 3 (--mode long-user --load 0x100000 --vsock cid=CID,uds=PATH).
  * Arguments: rdi = the CID it expects, rsi = how many host connections to
- * serve before it ends, rdx = a host port to connect to itself (0: none).
+ * serve before it ends, rdx = a host port to connect to itself (0: none),
+ * rcx = 1: also wait for a TRANSPORT_RESET event (a restore), after which
+ * the connections it knew are forgotten and rsi counts anew.
  *
  * It listens on guest port 1234 and echoes every byte back on the same
  * connection, within the host's credit; any other port gets a RST. With
@@ -266,10 +268,26 @@ static void setup_queue(uint32_t qi)
 		fail(15, "QueueReady did not stick", qi);
 }
 
-void guest_main(uint64_t want_cid, uint64_t nr_conns, uint64_t host_port);
-void guest_main(uint64_t want_cid, uint64_t nr_conns, uint64_t host_port)
+/* The event queue's one buffer: 1 when TRANSPORT_RESET arrived. */
+static int transport_reset(void)
 {
-	uint64_t closed = 0;
+	struct vq *ev = &vqs[EVQ];
+
+	if (vq_used_idx(ev) == ev->used_seen)
+		return 0;
+	ev->used_seen++;
+	if (vq_used_len(ev, 0) != 4 || *(volatile uint32_t *)EVBUF_GPA != 0)
+		fail(19, "bad event", *(volatile uint32_t *)EVBUF_GPA);
+	memset(conns, 0, sizeof(conns)); /* every connection is gone */
+	puts_("transport reset\n");
+	return 1;
+}
+
+void guest_main(uint64_t want_cid, uint64_t nr_conns, uint64_t host_port, uint64_t wait_reset);
+void guest_main(uint64_t want_cid, uint64_t nr_conns, uint64_t host_port, uint64_t wait_reset)
+{
+	uint64_t closed = 0, idle = 0;
+	int reset_seen = 0;
 
 	if (mmio_rd(DEV, R_MAGIC) != VIRTIO_MAGIC || mmio_rd(DEV, R_DEVICE_ID) != ID_VSOCK)
 		fail(1, "no virtio-vsock at 0xd0000000", mmio_rd(DEV, R_DEVICE_ID));
@@ -288,17 +306,29 @@ void guest_main(uint64_t want_cid, uint64_t nr_conns, uint64_t host_port)
 		post_rx(i);
 	vq_publish(&vqs[RXQ]);
 	vq_kick(&vqs[RXQ]);
+	vq_add(&vqs[EVQ], EVBUF_GPA, 8, D_WRITE);
+	vq_offer(&vqs[EVQ], 0);
+	vq_kick(&vqs[EVQ]);
 	puts_("vsock ready cid ");
 	putdec(cid);
 	puts_("\n");
 	if (host_port)
 		guest_connect((uint32_t)host_port);
-	while (closed < nr_conns) {
+	while (closed < nr_conns || (wait_reset && !reset_seen)) {
 		uint16_t id;
-		volatile struct hdr *h = next_rx(&id, SPIN);
+		volatile struct hdr *h;
 
-		if (!h)
-			fail(18, "no host traffic; connections closed so far", closed);
+		if (!reset_seen && transport_reset()) {
+			reset_seen = 1;
+			closed = 0; /* count the connections made after it */
+		}
+		h = next_rx(&id, 1);
+		if (!h) {
+			if (++idle > SPIN)
+				fail(18, "no host traffic; connections closed so far", closed);
+			continue;
+		}
+		idle = 0;
 		closed += (uint64_t)serve(h);
 		rx_done(id);
 	}

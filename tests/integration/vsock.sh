@@ -11,10 +11,13 @@
 need_kvm
 command -v python3 >/dev/null || skip "python3 is needed for the host side"
 sock=$TMP/v.sock
+bg=() # background processes, gone whatever way the test ends
+trap 'for p in "${bg[@]}"; do kill -KILL "$p" 2>/dev/null; done; rm -rf "$TMP"' EXIT
 guest=(run --debug-exit --image "$GUEST_DIR/vsock_guest.bin" --mode long-user --load 0x100000)
 
 python3 "$(dirname "$0")/vsock_host.py" "$sock" 7000 3 >"$TMP/host.out" 2>&1 &
 host=$!
+bg+=($host)
 for _ in $(seq 100); do grep -q listening "$TMP/host.out" && break; sleep 0.05; done
 timeout -k 5 30 "$KITE" "${guest[@]}" --vsock "cid=7,uds=$sock" --reg rdi=7 --reg rsi=3 \
 	--reg rdx=7000 </dev/null >"$TMP/kite.out" 2>"$TMP/kite.err"
@@ -30,6 +33,55 @@ for l in 'vsock ready cid 7' 'OK guest-connect' 'OK guest-refused' 'served 3 con
 	grep -qx "$l" "$TMP/kite.out" && ok "guest: '$l'" || fail "guest: no '$l' in: $(head -c 400 "$TMP/kite.out")"
 done
 [ -e "$sock" ] && fail "the socket file outlived kite" || ok "socket file removed at exit"
+
+# --- snapshot and restore ---
+# A live connection when the machine is snapshotted; kite killed; the
+# restored kite binds the socket again (the dead one's file removed first,
+# as after any kill -9), the guest gets TRANSPORT_RESET, forgets the old
+# connection and serves a new one.
+if command -v curl >/dev/null; then
+	sock2=$TMP/s.sock
+	api=$TMP/api.sock
+	"$KITE" "${guest[@]}" --api-sock "$api" --vsock "cid=8,uds=$sock2" --reg rdi=8 --reg rsi=1 \
+		--reg rcx=1 </dev/null >"$TMP/a.out" 2>"$TMP/a.err" &
+	apid=$!
+	bg+=($apid)
+	python3 "$(dirname "$0")/vsock_echo.py" "$sock2" before hold >"$TMP/p1.out" 2>&1 &
+	p1=$!
+	bg+=($p1)
+	for _ in $(seq 200); do grep -qs echoed "$TMP/p1.out" && break; sleep 0.05; done
+	grep -q echoed "$TMP/p1.out" && ok "snapshot: connection live before" ||
+		fail "snapshot: no echo before: $(cat "$TMP/p1.out") $(head -c 300 "$TMP/a.err")"
+	c1=$(curl -sS --max-time 30 --unix-socket "$api" -o /dev/null -w '%{http_code}' -X PATCH \
+		http://localhost/vm -d '{"state": "Paused"}')
+	c2=$(curl -sS --max-time 30 --unix-socket "$api" -o /dev/null -w '%{http_code}' -X PUT \
+		http://localhost/snapshot/create \
+		-d "{\"snapshot_path\": \"$TMP/v.snap\", \"mem_file_path\": \"$TMP/v.mem\"}")
+	[ "$c1 $c2" = "204 204" ] && ok "snapshot: paused and written" || fail "snapshot: API $c1 $c2"
+	kill -KILL $apid
+	wait $apid 2>/dev/null
+	wait $p1
+	grep -qx eof "$TMP/p1.out" && ok "snapshot: the old connection ended with kite" ||
+		fail "snapshot: old client saw $(tail -1 "$TMP/p1.out")"
+	rm -f "$sock2" "$api"
+	timeout -k 5 30 "$KITE" run --restore "$TMP/v.snap" --mem-file "$TMP/v.mem" </dev/null \
+		>"$TMP/r.out" 2>"$TMP/r.err" &
+	rpid=$!
+	bg+=($rpid)
+	python3 "$(dirname "$0")/vsock_echo.py" "$sock2" after >"$TMP/p2.out" 2>&1
+	wait $rpid
+	rc=$?
+	grep -q echoed "$TMP/p2.out" && ok "restore: a new connection echoes" ||
+		fail "restore: $(cat "$TMP/p2.out")"
+	[ $rc -eq 0 ] && ok "restore: guest exit 0" ||
+		fail "restore: exit $rc: $(grep FAIL "$TMP/r.out") $(head -c 400 "$TMP/r.err")"
+	grep -qx 'transport reset' "$TMP/r.out" && ok "restore: the guest got TRANSPORT_RESET" ||
+		fail "restore: no 'transport reset' in: $(head -c 300 "$TMP/r.out")"
+	grep -qx 'served 1 connections' "$TMP/r.out" && ok "restore: served the new connection" ||
+		fail "restore: $(head -c 300 "$TMP/r.out")"
+else
+	echo "skip: snapshot part (curl is absent)"
+fi
 
 # Bad options: one line, status 2.
 run_kite bad-cid "${guest[@]}" --vsock "cid=2,uds=$sock"
