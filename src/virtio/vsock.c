@@ -241,13 +241,21 @@ static void forget_all(struct virtio_vsock *v)
 	v->rx_starved = false;
 }
 
-/* The driver went away: every connection with it. */
+/* The driver went away: every connection with it. This runs on the vCPU
+ * thread that wrote Status, so the sockets are closed by the loop thread
+ * (vsock_host.c sweeps older epochs); from now on nothing sees them. */
 static void vsock_reset(void *dev)
 {
 	struct virtio_vsock *v = dev;
 
-	forget_all(v);
+	v->epoch++;
+	v->rx_head = v->rx_tail = NULL;
+	v->nr_rsts = 0;
+	v->rst_head = 0;
+	v->rx_starved = false;
 	v->event_pending = false;
+	if (v->nr_conns)
+		vsock_timer_soon(v);
 }
 
 static int vsock_save(void *dev, struct state_buf *out)

@@ -31,8 +31,10 @@ static uint32_t bucket(uint32_t local, uint32_t peer)
 struct vsock_conn *vsock_conn_find(struct virtio_vsock *v, uint32_t local, uint32_t peer)
 {
 	for (struct vsock_conn *c = v->hash[bucket(local, peer)]; c; c = c->hnext)
-		/* A client still typing its CONNECT line has no ports yet. */
-		if (c->state != CONN_CMD && c->local_port == local && c->peer_port == peer)
+		/* A client still typing its CONNECT line has no ports yet;
+		 * a connection of an older epoch is on its way out. */
+		if (c->state != CONN_CMD && c->epoch == v->epoch && c->local_port == local &&
+		    c->peer_port == peer)
 			return c;
 	return NULL;
 }
@@ -241,6 +243,7 @@ int vsock_conn_accepted(struct vsock_conn *c)
 }
 
 static void conn_ready(void *ctx, uint32_t events);
+static void set_timer(struct virtio_vsock *v, bool on);
 
 static int conn_new(struct virtio_vsock *v, int fd, enum vsock_conn_state state,
 		    uint32_t local, uint32_t peer, struct vsock_conn **out)
@@ -254,7 +257,7 @@ static int conn_new(struct virtio_vsock *v, int fd, enum vsock_conn_state state,
 	if (!c)
 		return -ENOMEM;
 	*c = (struct vsock_conn){.v = v, .fd = fd, .state = state, .local_port = local,
-				 .peer_port = peer, .events = EPOLLIN};
+				 .peer_port = peer, .events = EPOLLIN, .epoch = v->epoch};
 	err = ev_add(v->loop, fd, EPOLLIN, conn_ready, c);
 	if (err < 0) {
 		free(c);
@@ -363,7 +366,10 @@ static void conn_ready(void *ctx, uint32_t events)
 	struct virtio_vsock *v = c->v;
 
 	virtio_dev_lock(&v->vd);
-	conn_event(c, events);
+	if (c->epoch != v->epoch)
+		vsock_conn_free(c); /* the driver reset since */
+	else
+		conn_event(c, events);
 	vsock_rx_process(v);
 	virtio_dev_unlock(&v->vd);
 }
@@ -376,6 +382,17 @@ static void listener_ready(void *ctx, uint32_t events)
 
 	(void)events;
 	fd = accept4(v->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (fd < 0 && (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)) {
+		/* The client stays in the backlog and the listener readable:
+		 * stop watching it rather than spin; a tick retries. */
+		log_warn(v->vd.name, "accept: %s", strerror(errno));
+		virtio_dev_lock(&v->vd);
+		if (ev_mod(v->loop, v->listen_fd, 0) == 0)
+			v->listen_paused = true;
+		set_timer(v, true);
+		virtio_dev_unlock(&v->vd);
+		return;
+	}
 	if (fd < 0)
 		return; /* EAGAIN, or the client left already */
 	virtio_dev_lock(&v->vd);
@@ -497,7 +514,16 @@ void vsock_conn_half_open(struct vsock_conn *c, bool on)
 		set_timer(c->v, true);
 }
 
-/* Closes what outstayed its deadline; returns whether any is left. */
+void vsock_timer_soon(struct virtio_vsock *v)
+{
+	struct itimerspec its = {.it_value.tv_nsec = 1000000L, .it_interval.tv_nsec = 250000000L};
+
+	if (timerfd_settime(v->timer_fd, 0, &its, NULL) == 0)
+		v->timer_armed = true;
+}
+
+/* Closes what outstayed its deadline, and what an older epoch left;
+ * returns whether a deadline is still pending. */
 static bool expire(struct virtio_vsock *v, uint64_t now)
 {
 	bool left = false;
@@ -507,6 +533,10 @@ static bool expire(struct virtio_vsock *v, uint64_t now)
 
 		for (; c; c = next) {
 			next = c->hnext;
+			if (c->epoch != v->epoch) {
+				vsock_conn_free(c);
+				continue;
+			}
 			if (!c->deadline_ns)
 				continue;
 			if (c->deadline_ns > now) {
@@ -533,7 +563,9 @@ static void timer_ready(void *ctx, uint32_t events)
 		/* EAGAIN: a tick raced a disarm; scan anyway. */
 	}
 	virtio_dev_lock(&v->vd);
-	if (!expire(v, clock_mono_ns()))
+	if (v->listen_paused && ev_mod(v->loop, v->listen_fd, EPOLLIN) == 0)
+		v->listen_paused = false;
+	if (!expire(v, clock_mono_ns()) && !v->listen_paused)
 		set_timer(v, false);
 	vsock_rx_process(v);
 	virtio_dev_unlock(&v->vd);

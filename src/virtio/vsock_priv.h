@@ -66,6 +66,7 @@ struct vsock_conn {
 	char line[VSOCK_CONNECT_MAX];
 	uint32_t line_len;
 	uint64_t deadline_ns; /* half-open until then; 0: not half-open */
+	uint32_t epoch;       /* the device's epoch when it was made */
 	struct vsock_conn *hnext, *rnext;
 };
 
@@ -88,6 +89,11 @@ struct virtio_vsock {
 	int timer_fd;        /* half-open deadlines, ticking while any is set */
 	bool timer_armed;
 	uint32_t half_open_ms;
+	/* A driver reset runs on a vCPU thread, which must not touch the
+	 * event loop: it only starts a new epoch, and the loop thread closes
+	 * the connections of older ones (lookups never see them). */
+	uint32_t epoch;
+	bool listen_paused; /* accept failed for want of fds: retried on a tick */
 	struct vsock_conn *hash[VSOCK_HASH];
 	uint32_t nr_conns;
 	uint32_t next_port;
@@ -126,6 +132,8 @@ int vsock_listen_open(struct virtio_vsock *v) MUST_CHECK;
 void vsock_listen_close(struct virtio_vsock *v);
 int vsock_timer_open(struct virtio_vsock *v) MUST_CHECK;
 void vsock_timer_close(struct virtio_vsock *v);
+/* Any thread, lock held: has the loop thread sweep soon (a reset). */
+void vsock_timer_soon(struct virtio_vsock *v);
 /* c is half-open from now (deadline in half_open_ms), or no longer. */
 void vsock_conn_half_open(struct vsock_conn *c, bool on);
 struct vsock_conn *vsock_conn_find(struct virtio_vsock *v, uint32_t local, uint32_t peer);

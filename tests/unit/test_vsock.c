@@ -44,6 +44,7 @@ static struct guest_mem gm;
 static struct vqd vq[3];
 static struct evloop loop;
 static pthread_t loop_th;
+static bool loop_running;
 static struct virtio_vsock *v;
 static struct virtio_dev *t;
 static char path[80];
@@ -63,6 +64,25 @@ static void queues_init(void)
 	rx_seen = tx_next = rx_next = 0;
 }
 
+/* Kicks reach the device through its eventfds on the loop thread, as in
+ * kite: only that thread touches the event loop. The test thread stops it
+ * around creating and freeing devices. */
+static void loop_start(void)
+{
+	ev_clear_stop(&loop);
+	assert_int_equal(pthread_create(&loop_th, NULL, loop_thread, &loop), 0);
+	loop_running = true;
+}
+
+static void loop_stop(void)
+{
+	if (!loop_running)
+		return;
+	ev_stop(&loop);
+	pthread_join(loop_th, NULL);
+	loop_running = false;
+}
+
 static int setup(void **s)
 {
 	(void)s;
@@ -75,15 +95,15 @@ static int setup(void **s)
 	assert_int_equal(ev_init(&loop), 0);
 	assert_int_equal(virtio_vsock_new(&v, &gm, &loop, CID, path, "vsock0"), 0);
 	t = virtio_vsock_vdev(v);
-	assert_int_equal(pthread_create(&loop_th, NULL, loop_thread, &loop), 0);
+	assert_int_equal(virtio_dev_setup_eventfds(t, &loop), 0);
+	loop_start();
 	return 0;
 }
 
 static int teardown(void **s)
 {
 	(void)s;
-	ev_stop(&loop);
-	pthread_join(loop_th, NULL);
+	loop_stop();
 	if (v)
 		virtio_vsock_free(v);
 	ev_free(&loop);
@@ -112,6 +132,14 @@ static void post_rx(int n)
 	vqd_wr(t, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
 }
 
+/* Waits up to 2 s for queue q's used idx to reach idx. */
+static void wait_used(int q, uint16_t idx)
+{
+	for (int i = 0; i < 2000 && vqd_used_idx(&vq[q]) != idx; i++)
+		usleep(1000);
+	assert_int_equal(vqd_used_idx(&vq[q]), idx);
+}
+
 static void tx(const struct vsock_hdr *h, const void *data, uint32_t n)
 {
 	uint16_t d = tx_next++ % QSIZE;
@@ -123,7 +151,7 @@ static void tx(const struct vsock_hdr *h, const void *data, uint32_t n)
 	vqd_set_desc(&vq[1], d, TXBUF + TXLEN * d, (uint32_t)sizeof(*h) + n, 0, 0);
 	vqd_offer(&vq[1], d);
 	vqd_wr(t, VIRTIO_MMIO_QUEUE_NOTIFY, 1);
-	assert_int_equal(vqd_used_idx(&vq[1]), (uint16_t)(before + 1));
+	wait_used(1, (uint16_t)(before + 1));
 }
 
 static struct vsock_hdr ghdr(uint16_t op, uint32_t gport, uint32_t hport)
@@ -224,6 +252,14 @@ static uint64_t stat_of(const char *key)
 	return 0;
 }
 
+/* Connections close on the loop thread: waits up to 2 s for n. */
+static void wait_conns(uint32_t n)
+{
+	for (int i = 0; i < 2000 && virtio_vsock_nr_conns(v) != n; i++)
+		usleep(1000);
+	assert_int_equal(virtio_vsock_nr_conns(v), n);
+}
+
 /* A host client connected to guest port gport; returns its fd and the
  * local port kite chose. */
 static int host_connect_at(const char *p, uint32_t gport, uint32_t *local)
@@ -282,7 +318,7 @@ static void test_host_connect_echo(void **s)
 	/* The guest closes: the host client sees EOF. */
 	tx_op(VSOCK_OP_RST, 1234, local);
 	assert_int_equal(recv(fd, buf, sizeof(buf), 0), 0);
-	assert_int_equal(virtio_vsock_nr_conns(v), 0);
+	wait_conns(0);
 	close(fd);
 }
 
@@ -306,7 +342,7 @@ static void test_host_connect_refused(void **s)
 	tx_op(VSOCK_OP_RESPONSE, 99, h.src_port);
 	rx_expect(VSOCK_OP_RST, &h);
 	assert_int_equal(h.dst_port, 99);
-	assert_int_equal(virtio_vsock_nr_conns(v), 0);
+	wait_conns(0);
 }
 
 static void test_host_bad_lines(void **s)
@@ -336,7 +372,7 @@ static void test_host_bad_lines(void **s)
 	}
 	rx_none();
 	assert_int_equal(stat_of("host_rejected"), 6);
-	assert_int_equal(virtio_vsock_nr_conns(v), 0);
+	wait_conns(0);
 }
 
 static int host_listen(uint32_t port)
@@ -386,7 +422,7 @@ static void test_guest_connect(void **s)
 	assert_int_equal(h.src_port, 5001);
 	assert_int_equal(h.dst_port, 778);
 	assert_int_equal(stat_of("refused"), 1);
-	assert_int_equal(virtio_vsock_nr_conns(v), 0);
+	wait_conns(0);
 	close(fd);
 	close(lfd);
 	snprintf(name, sizeof(name), "%s_5000", path);
@@ -409,7 +445,7 @@ static void test_host_close(void **s)
 	assert_true(h.flags & VSOCK_SHUTDOWN_SEND);
 	assert_int_equal(virtio_vsock_nr_conns(v), 1);
 	tx_op(VSOCK_OP_RST, 40, local);
-	assert_int_equal(virtio_vsock_nr_conns(v), 0);
+	wait_conns(0);
 	rx_none();
 }
 
@@ -518,7 +554,7 @@ static void test_credit_violation(void **s)
 	}
 	assert_true(reset);
 	assert_int_equal(stat_of("credit_violations"), 1);
-	assert_int_equal(virtio_vsock_nr_conns(v), 0);
+	wait_conns(0);
 	close(fd);
 }
 
@@ -571,11 +607,13 @@ static void test_rx_starved(void **s)
 static void tx_raw(const void *p, uint32_t n)
 {
 	uint16_t d = tx_next++ % QSIZE;
+	uint16_t before = vqd_used_idx(&vq[1]);
 
 	memcpy(mem + TXBUF + TXLEN * d, p, n);
 	vqd_set_desc(&vq[1], d, TXBUF + TXLEN * d, n, 0, 0);
 	vqd_offer(&vq[1], d);
 	vqd_wr(t, VIRTIO_MMIO_QUEUE_NOTIFY, 1);
+	wait_used(1, (uint16_t)(before + 1));
 }
 
 /* Hostile headers are dropped and counted, never answered; packets for
@@ -629,7 +667,7 @@ static void test_bad_headers(void **s)
 	rx_expect(VSOCK_OP_RST, &h);
 	assert_int_equal(h.dst_port, 22);
 	/* A write-only RX buffer too small for a header gets nothing. */
-	assert_int_equal(virtio_vsock_nr_conns(v), 0);
+	wait_conns(0);
 }
 
 static void test_guest_shutdown(void **s)
@@ -655,7 +693,7 @@ static void test_guest_shutdown(void **s)
 	tx(&h, NULL, 0);
 	rx_expect(VSOCK_OP_RST, &h);
 	assert_int_equal(h.dst_port, 30);
-	assert_int_equal(virtio_vsock_nr_conns(v), 0);
+	wait_conns(0);
 	close(fd);
 }
 
@@ -674,7 +712,7 @@ static void test_driver_reset(void **s)
 	assert_int_equal(virtio_vsock_nr_conns(v), 2);
 	vqd_wr(t, VIRTIO_MMIO_STATUS, 0);
 	assert_int_equal(vqd_rd(t, VIRTIO_MMIO_STATUS), 0);
-	assert_int_equal(virtio_vsock_nr_conns(v), 0);
+	wait_conns(0);
 	assert_int_equal(recv(fd1, buf, sizeof(buf), 0), 0);
 	assert_int_equal(recv(fd2, buf, sizeof(buf), 0), 0);
 	close(fd1);
@@ -697,6 +735,7 @@ static void test_save_restore(void **s)
 	bring_up();
 	post_rx(8);
 	fd = host_connect(33, &local);
+	loop_stop();
 	state_buf_init(&buf);
 	assert_int_equal(vst_save(virtio_vsock_device(v), &buf), 0);
 	virtio_vsock_free(v);
@@ -711,6 +750,8 @@ static void test_save_restore(void **s)
 					    sizeof(err)), 0);
 	v = b;
 	t = virtio_vsock_vdev(b);
+	assert_int_equal(virtio_dev_setup_eventfds(t, &loop), 0);
+	loop_start();
 	vst_resume(virtio_vsock_device(b));
 	assert_int_equal(vqd_rd(t, VIRTIO_MMIO_STATUS), 0xf);
 	/* The event waits for a buffer. */
@@ -718,7 +759,7 @@ static void test_save_restore(void **s)
 	vqd_set_desc(&vq[2], 0, EVBUF, 8, VIRTQ_DESC_F_WRITE, 0);
 	vqd_offer(&vq[2], 0);
 	vqd_wr(t, VIRTIO_MMIO_QUEUE_NOTIFY, 2);
-	assert_int_equal(vqd_used_idx(&vq[2]), 1);
+	wait_used(2, 1);
 	assert_int_equal(vqd_used_len(&vq[2], 0), 4);
 	assert_int_equal(vst_get(mem + EVBUF, 4), VSOCK_EVENT_TRANSPORT_RESET);
 	assert_int_equal(stat_of("events_sent"), 1);
@@ -726,12 +767,14 @@ static void test_save_restore(void **s)
 	vqd_set_desc(&vq[2], 1, EVBUF, 8, VIRTQ_DESC_F_WRITE, 0);
 	vqd_offer(&vq[2], 1);
 	vqd_wr(t, VIRTIO_MMIO_QUEUE_NOTIFY, 2);
+	usleep(30000);
 	assert_int_equal(vqd_used_idx(&vq[2]), 1);
 	/* New connections work (the old path is gone, the new one serves). */
 	assert_int_equal(access(path, F_OK), -1);
 	fd = host_connect_at(path_b, 34, &local);
 	close(fd);
 	rx_expect(VSOCK_OP_SHUTDOWN, &h);
+	loop_stop();
 	virtio_vsock_free(v);
 	v = NULL;
 	assert_int_equal(access(path_b, F_OK), -1);
@@ -746,6 +789,7 @@ static void test_bad_sections(void **s)
 
 	(void)s;
 	bring_up();
+	loop_stop();
 	state_buf_init(&buf);
 	assert_int_equal(vst_save(virtio_vsock_device(v), &buf), 0);
 	snprintf(pv, sizeof(pv), "%s.v", path);
@@ -771,6 +815,7 @@ static void test_new_refused(void **s)
 	char longp[200];
 
 	(void)s;
+	loop_stop();
 	assert_int_equal(virtio_vsock_new(&x, &gm, &loop, 2, "/tmp/kite-vsock-x", NULL), -EINVAL);
 	assert_int_equal(virtio_vsock_new(&x, &gm, &loop, UINT32_MAX, "/tmp/kite-vsock-x", NULL),
 			 -EINVAL);
@@ -814,7 +859,7 @@ static void test_half_open_timeouts(void **s)
 	rx_expect(VSOCK_OP_RST, &h); /* the guest never answered */
 	assert_int_equal(h.dst_port, 51);
 	assert_int_equal(stat_of("timeouts"), 3);
-	assert_int_equal(virtio_vsock_nr_conns(v), 0);
+	wait_conns(0);
 }
 
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
