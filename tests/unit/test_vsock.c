@@ -24,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "compiler.h"
 #include "virtio/vsock.h"
 #include "virtio/vsock_pkt.h"
 #include "virtq_driver.h"
@@ -862,6 +863,53 @@ static void test_half_open_timeouts(void **s)
 	wait_conns(0);
 }
 
+/* At most VSOCK_MAX_CONNS connections: the next host client is closed at
+ * once, the next guest request reset. Needs about 2100 descriptors. */
+static void test_conn_limit(void **s)
+{
+	static int fds[VSOCK_MAX_CONNS];
+	struct rlimit rl;
+	struct vsock_hdr h;
+	char buf[8], name[128];
+	int lfd, extra;
+
+	(void)s;
+	assert_int_equal(getrlimit(RLIMIT_NOFILE, &rl), 0);
+	if (rl.rlim_cur < 2 * VSOCK_MAX_CONNS + 64) {
+		rl.rlim_cur = MIN(rl.rlim_max, (rlim_t)4096);
+		assert_int_equal(setrlimit(RLIMIT_NOFILE, &rl), 0);
+	}
+	if (rl.rlim_cur < 2 * VSOCK_MAX_CONNS + 64) {
+		print_message("skipped: RLIMIT_NOFILE %llu is below what the test needs\n",
+			      (unsigned long long)rl.rlim_cur);
+		skip();
+	}
+	bring_up();
+	post_rx(4);
+	lfd = host_listen(6100);
+	for (uint32_t i = 0; i < VSOCK_MAX_CONNS; i++)
+		fds[i] = client(path);
+	wait_conns(VSOCK_MAX_CONNS);
+	extra = client(path);
+	assert_int_equal(recv(extra, buf, sizeof(buf), 0), 0);
+	close(extra);
+	assert_int_equal(stat_of("host_rejected"), 1);
+	tx_op(VSOCK_OP_REQUEST, 61, 6100);
+	rx_expect(VSOCK_OP_RST, &h);
+	assert_int_equal(h.dst_port, 61);
+	assert_int_equal(stat_of("refused"), 1);
+	/* A slot freed is a slot usable again. */
+	close(fds[0]);
+	wait_conns(VSOCK_MAX_CONNS - 1);
+	tx_op(VSOCK_OP_REQUEST, 62, 6100);
+	rx_expect(VSOCK_OP_RESPONSE, &h);
+	for (uint32_t i = 1; i < VSOCK_MAX_CONNS; i++)
+		close(fds[i]);
+	close(lfd);
+	snprintf(name, sizeof(name), "%s_6100", path);
+	unlink(name);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -872,7 +920,7 @@ int main(void)
 		T(test_credit_update_sent), T(test_credit_violation),	 T(test_rx_starved),
 		T(test_bad_headers),	   T(test_guest_shutdown),	 T(test_driver_reset),
 		T(test_save_restore),	   T(test_bad_sections),	 T(test_new_refused),
-		T(test_half_open_timeouts),
+		T(test_half_open_timeouts), T(test_conn_limit),
 	};
 
 	log_set_level(LOG_ERROR);
