@@ -314,6 +314,7 @@ static void vsock_stats(void *dev, struct device_stats *out)
 	device_stat(out, "host_rejected", s->host_rejected);
 	device_stat(out, "events_sent", s->events_sent);
 	device_stat(out, "timeouts", s->timeouts);
+	device_stat(out, "bad_rx_buffers", s->bad_rx_buffers);
 }
 
 static void vsock_destroy(void *dev)

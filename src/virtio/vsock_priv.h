@@ -77,7 +77,7 @@ struct vsock_rst {
 struct vsock_stats {
 	uint64_t conns_total, rx_bytes, tx_bytes, rx_packets, tx_packets;
 	uint64_t rst_sent, rst_dropped, bad_packets, credit_violations;
-	uint64_t rx_starved, refused, events_sent, host_rejected, timeouts;
+	uint64_t rx_starved, refused, events_sent, host_rejected, timeouts, bad_rx_buffers;
 };
 
 struct virtio_vsock {

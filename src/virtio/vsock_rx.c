@@ -8,6 +8,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "log.h"
 #include "virtio/vsock_priv.h"
 
 /* --- chains: the header and payload may be split across buffers --- */
@@ -129,8 +130,7 @@ static int rx_data(struct vsock_conn *c)
 
 	nr = vsock_chain_iov(ch, true, VSOCK_HDR_LEN, MIN(credit, VSOCK_MAX_PKT), iov,
 		       (int)ARRAY_SIZE(iov), &room);
-	if (room == 0)
-		return 0; /* a buffer with no room past the header */
+	/* room > 0: vsock_rx_process refused smaller buffers, credit > 0. */
 	n = readv(c->fd, iov, nr);
 	if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
 		c->readable = false;
@@ -233,6 +233,14 @@ void vsock_rx_process(struct virtio_vsock *v)
 		}
 		if (r <= 0)
 			break;
+		/* GUEST: a buffer with no room past a header can carry
+		 * nothing useful (and data never): returned unused, counted. */
+		if (ch->in_len <= VSOCK_HDR_LEN) {
+			v->st.bad_rx_buffers++;
+			log_guest(v->vd.name, "RX buffer of %u bytes: too small", ch->in_len);
+			virtio_dev_push(&v->vd, VSOCK_RXQ, ch->gen, ch->head, 0);
+			continue;
+		}
 		if (v->nr_rsts) {
 			struct vsock_rst *rs = &v->rsts[v->rst_head];
 			struct vsock_hdr h;

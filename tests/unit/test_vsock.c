@@ -910,6 +910,38 @@ static void test_conn_limit(void **s)
 	unlink(name);
 }
 
+/* RX buffers too small for a header and some data are handed back unused
+ * (len 0) instead of being retried forever; the data takes the next one. */
+static void test_small_rx_buffers(void **s)
+{
+	struct vsock_hdr h;
+	uint32_t local;
+	int fd;
+
+	(void)s;
+	bring_up();
+	post_rx(1);
+	fd = host_connect(70, &local);
+	for (uint32_t len = 20; len <= 44; len += 24) {
+		uint16_t d = rx_next++ % QSIZE;
+
+		vqd_set_desc(&vq[0], d, RXBUF + RXLEN * d, len, VIRTQ_DESC_F_WRITE, 0);
+		vqd_offer(&vq[0], d);
+	}
+	vqd_wr(t, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
+	send_str(fd, "z");
+	wait_used(0, (uint16_t)(rx_seen + 2));
+	assert_int_equal(vqd_used_len(&vq[0], rx_seen), 0);
+	assert_int_equal(vqd_used_len(&vq[0], rx_seen + 1), 0);
+	rx_seen += 2;
+	assert_int_equal(stat_of("bad_rx_buffers"), 2);
+	post_rx(1);
+	rx_data(1, "z");
+	rx_none();
+	close(fd);
+	(void)h;
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -920,7 +952,7 @@ int main(void)
 		T(test_credit_update_sent), T(test_credit_violation),	 T(test_rx_starved),
 		T(test_bad_headers),	   T(test_guest_shutdown),	 T(test_driver_reset),
 		T(test_save_restore),	   T(test_bad_sections),	 T(test_new_refused),
-		T(test_half_open_timeouts), T(test_conn_limit),
+		T(test_half_open_timeouts), T(test_conn_limit), T(test_small_rx_buffers),
 	};
 
 	log_set_level(LOG_ERROR);
