@@ -130,12 +130,6 @@ bool vsock_conn_wants_rx(const struct vsock_conn *c);
 /* vsock_host.c */
 int vsock_listen_open(struct virtio_vsock *v) MUST_CHECK;
 void vsock_listen_close(struct virtio_vsock *v);
-int vsock_timer_open(struct virtio_vsock *v) MUST_CHECK;
-void vsock_timer_close(struct virtio_vsock *v);
-/* Any thread, lock held: has the loop thread sweep soon (a reset). */
-void vsock_timer_soon(struct virtio_vsock *v);
-/* c is half-open from now (deadline in half_open_ms), or no longer. */
-void vsock_conn_half_open(struct vsock_conn *c, bool on);
 struct vsock_conn *vsock_conn_find(struct virtio_vsock *v, uint32_t local, uint32_t peer);
 void vsock_conn_free(struct vsock_conn *c);
 /* Ends c at once: the host socket is closed and the guest gets a RST. */
@@ -156,5 +150,15 @@ int vsock_conn_to_host(struct vsock_conn *c, const struct iovec *iov, int nr,
 void vsock_conn_shut_host(struct vsock_conn *c);
 /* Sends a CREDIT_UPDATE if the guest's view of our buffer is getting small. */
 void vsock_conn_credit_check(struct vsock_conn *c);
+
+/* vsock_timer.c */
+int vsock_timer_open(struct virtio_vsock *v) MUST_CHECK;
+/* Ticking (every 250 ms) or not; lock held. */
+void vsock_timer_set(struct virtio_vsock *v, bool on);
+void vsock_timer_close(struct virtio_vsock *v);
+/* Any thread, lock held: has the loop thread sweep soon (a reset). */
+void vsock_timer_soon(struct virtio_vsock *v);
+/* c is half-open from now (deadline in half_open_ms), or no longer. */
+void vsock_conn_half_open(struct vsock_conn *c, bool on);
 
 #endif
