@@ -67,6 +67,12 @@ void snap_machine_save(const struct vm_config *cfg, struct state_buf *out)
 	state_put_u32(out, (uint32_t)cfg->nr_disks);
 	for (int i = 0; i < cfg->nr_disks; i++)
 		put_disk(out, &cfg->disks[i]);
+	/* v2 */
+	state_put_u8(out, (uint8_t)!!cfg->vsock_uds);
+	if (cfg->vsock_uds) {
+		state_put_u64(out, cfg->vsock_cid);
+		put_str(out, cfg->vsock_uds);
+	}
 }
 
 /* A string into cfg (NULL for none); *out untouched on error. */
@@ -148,7 +154,19 @@ static void get_disk(struct state_reader *r, struct vm_config *cfg, struct disk_
 	d->burst = state_get_u64(r);
 }
 
-static void get_machine(struct state_reader *r, struct vm_config *cfg)
+/* The vsock device (v2): its CID, and the socket it is bound to again. */
+static void get_vsock(struct state_reader *r, struct vm_config *cfg)
+{
+	if (!get_bool(r, "vsock") || r->err)
+		return;
+	cfg->vsock_cid = state_get_u64(r);
+	state_check(r, cfg->vsock_cid >= 3 && cfg->vsock_cid < UINT32_MAX, "vsock cid",
+		    cfg->vsock_cid);
+	get_str(r, cfg, "vsock uds", &cfg->vsock_uds);
+	state_check(r, cfg->vsock_uds && cfg->vsock_uds[0], "vsock uds", 0);
+}
+
+static void get_machine(struct state_reader *r, struct vm_config *cfg, uint32_t version)
 {
 	uint32_t n;
 
@@ -174,6 +192,8 @@ static void get_machine(struct state_reader *r, struct vm_config *cfg)
 	cfg->nr_disks = (int)n;
 	for (uint32_t i = 0; i < n && !r->err; i++)
 		get_disk(r, cfg, &cfg->disks[i]);
+	if (version >= 2)
+		get_vsock(r, cfg);
 }
 
 int snap_machine_parse(const void *p, size_t len, uint32_t version, struct vm_config *cfg,
@@ -182,10 +202,10 @@ int snap_machine_parse(const void *p, size_t len, uint32_t version, struct vm_co
 	struct state_reader r;
 
 	state_reader_init(&r, p, len, "machine");
-	if (version != SNAP_MACHINE_VERSION)
-		state_fail(&r, "section version %u, this kite reads %u", version,
+	if (version < 1 || version > SNAP_MACHINE_VERSION)
+		state_fail(&r, "section version %u, this kite reads 1 to %u", version,
 			   SNAP_MACHINE_VERSION);
 	else
-		get_machine(&r, cfg);
+		get_machine(&r, cfg, version);
 	return state_end(&r, err, errlen);
 }

@@ -28,7 +28,8 @@
 #include "config.h"
 #include "state.h"
 
-#define SNAP_MACHINE_VERSION 1u
+/* 2 added the vsock device; version 1 sections (none) are still read. */
+#define SNAP_MACHINE_VERSION 2u
 
 void snap_machine_save(const struct vm_config *cfg, struct state_buf *out);
 /* Fills the guest-describing fields of cfg (which keeps its host-side

@@ -307,6 +307,40 @@ static void linux_bad_input(void **state)
 	expect_all_rejected(cases, sizeof(cases) / sizeof(cases[0]));
 }
 
+static void vsock(void **state)
+{
+	static const struct bad cases[] = {
+		{{"run", "--image", "x", "--vsock", "cid=2,uds=/tmp/v.sock"}, "3 to 4294967294"},
+		{{"run", "--image", "x", "--vsock", "cid=0,uds=/tmp/v.sock"}, "cid=0"},
+		{{"run", "--image", "x", "--vsock", "cid=4294967295,uds=/tmp/v"}, "3 to 4294967294"},
+		{{"run", "--image", "x", "--vsock", "cid=-3,uds=/tmp/v"}, "cid=-3"},
+		{{"run", "--image", "x", "--vsock", "cid=three,uds=/tmp/v"}, "cid=three"},
+		{{"run", "--image", "x", "--vsock", "cid=3"}, "expected cid=N,uds=PATH"},
+		{{"run", "--image", "x", "--vsock", "uds=/tmp/v"}, "expected cid=N,uds=PATH"},
+		{{"run", "--image", "x", "--vsock", "cid=3,uds="}, "expected cid=N,uds=PATH"},
+		{{"run", "--image", "x", "--vsock", "cid=3,uds=/v,port=5"}, "unknown option 'port=5'"},
+		{{"run", "--image", "x", "--vsock", "cid=3,uds=/a", "--vsock", "cid=4,uds=/b"},
+		 "given twice"},
+	};
+	char longp[120] = "cid=3,uds=/";
+	struct vm_config c;
+	enum config_cmd cmd;
+
+	(void)state;
+	expect_all_rejected(cases, sizeof(cases) / sizeof(cases[0]));
+	assert_int_equal(PARSE(&c, &cmd, "run", "--image", "x", "--vsock", "uds=/tmp/v.sock,cid=52"),
+			 0);
+	assert_int_equal(c.vsock_cid, 52);
+	assert_string_equal(c.vsock_uds, "/tmp/v.sock");
+	assert_true(c.guest_opts);
+	config_free(&c);
+	/* PATH_4294967295 must fit a socket address. */
+	memset(longp + 11, 'a', 100);
+	longp[111] = 0;
+	assert_int_equal(PARSE(&c, &cmd, "run", "--image", "x", "--vsock", longp), -EINVAL);
+	assert_non_null(strstr(err, "longer than"));
+}
+
 static void too_many_disks(void **state)
 {
 	char *argv[2 + 2 * (CONFIG_MAX_DISKS + 1) + 2] = {"kite", "run"};
@@ -343,7 +377,7 @@ int main(void)
 		cmocka_unit_test(numbers),     cmocka_unit_test(bad_input),
 		cmocka_unit_test(reg_names),   cmocka_unit_test(linux_and_devices),
 		cmocka_unit_test(linux_bad_input), cmocka_unit_test(too_many_disks),
-		cmocka_unit_test(snapshot_options),
+		cmocka_unit_test(snapshot_options), cmocka_unit_test(vsock),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

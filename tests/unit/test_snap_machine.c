@@ -35,6 +35,8 @@ static void sample(struct vm_config *c)
 					   .cache = DISK_CACHE_WRITEBACK, .bps = 1000, .iops = 7};
 	c->disks[1] = (struct disk_config){.path = "/disk1.img", .read_only = 1};
 	c->disks[1].rl.bandwidth = (struct token_bucket_config){1 << 20, 0, 100};
+	c->vsock_cid = 9;
+	c->vsock_uds = "/run/v.sock";
 }
 
 static void save(const struct vm_config *c, struct state_buf *b)
@@ -78,6 +80,33 @@ static void round_trip(void **state)
 	assert_null(b.disks[1].serial);
 	assert_int_equal(b.disks[1].read_only, 1);
 	assert_int_equal(b.disks[1].rl.bandwidth.size, 1 << 20);
+	assert_int_equal(b.vsock_cid, 9);
+	assert_string_equal(b.vsock_uds, "/run/v.sock");
+	config_free(&b);
+	state_buf_free(&buf);
+}
+
+/* Version 1 had no vsock: such a section is still read, without one; a
+ * version 2 payload is not a version 1 one. */
+static void version1(void **state)
+{
+	struct vm_config a, b;
+	struct state_buf buf;
+
+	(void)state;
+	sample(&a);
+	save(&a, &buf);
+	config_init(&b);
+	assert_int_equal(snap_machine_parse(buf.data, buf.len, 1, &b, err, sizeof(err)), -EINVAL);
+	config_free(&b);
+	state_buf_free(&buf);
+	a.vsock_uds = NULL;
+	save(&a, &buf);
+	assert_int_equal(buf.data[buf.len - 1], 0); /* v2: no vsock */
+	config_init(&b);
+	assert_int_equal(snap_machine_parse(buf.data, buf.len - 1, 1, &b, err, sizeof(err)), 0);
+	assert_null(b.vsock_uds);
+	assert_int_equal(b.nr_disks, 2);
 	config_free(&b);
 	state_buf_free(&buf);
 }
@@ -152,13 +181,27 @@ static void bad_fields(void **state)
 	expect_refused(&buf, 72, &two, 1, "debug_exit");
 	expect_refused(&buf, 73, &two, 1, "linux");
 	expect_refused(&buf, 76, &disks, 4, "disks");
+	/* The vsock tail: u8 present, u64 cid, u16 length, the path. */
+	{
+		size_t vs = buf.len - (1 + 8 + 2 + strlen("/run/v.sock"));
+		uint64_t cid2 = 2, cid_any = UINT32_MAX;
+		uint16_t none = 0xffff;
+
+		expect_refused(&buf, vs, &two, 1, "vsock");
+		expect_refused(&buf, vs + 1, &cid2, 8, "vsock cid");
+		expect_refused(&buf, vs + 1, &cid_any, 8, "vsock cid");
+		expect_refused(&buf, vs + 9, &none, 2, "vsock uds");
+	}
 	state_buf_free(&buf);
-	/* Another version. */
+	/* Other versions. */
 	save(&a, &buf);
-	config_init(&b);
-	assert_int_equal(snap_machine_parse(buf.data, buf.len, 2, &b, err, sizeof(err)), -EINVAL);
-	assert_non_null(strstr(err, "version"));
-	config_free(&b);
+	for (uint32_t v = 0; v < 4; v += 3) {
+		config_init(&b);
+		assert_int_equal(snap_machine_parse(buf.data, buf.len, v, &b, err, sizeof(err)),
+				 -EINVAL);
+		assert_non_null(strstr(err, "version"));
+		config_free(&b);
+	}
 	state_buf_free(&buf);
 }
 
@@ -282,6 +325,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(round_trip),    cmocka_unit_test(truncations),
+		cmocka_unit_test(version1),
 		cmocka_unit_test(bad_fields),    cmocka_unit_test(bad_strings),
 		cmocka_unit_test(bodies_create), cmocka_unit_test(bodies_load),
 	};
