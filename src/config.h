@@ -127,6 +127,7 @@ struct vm_config {
 	uint32_t record_ws_ms; /* --record-working-set[=MS]: 0 = off */
 	int no_prefetch;       /* --no-prefetch: ignore a recorded working set */
 	int restore_clock_realtime; /* --clock-realtime / clock_realtime */
+	const char *restore_vsock_uds; /* --vsock-uds / vsock_override: the vsock's new socket */
 	/* Strings this config allocated (config_strdup); argv's are not here. */
 	char **owned;
 	size_t nr_owned, owned_cap;

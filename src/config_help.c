@@ -77,6 +77,7 @@ const char config_help_text[] =
 	"                        after the restore in SNAPSHOT.ws; later restores\n"
 	"                        prefetch them\n"
 	"  --no-prefetch         ignore SNAPSHOT.ws\n"
+	"  --vsock-uds PATH      the restored vsock's socket instead of the snapshot's\n"
 	"\n"
 	"Guest ports: COM1 8250 UART at 0x3f8 (IRQ 4), boot timestamp at 0x510,\n"
 	"debug-exit at 0x501 with --debug-exit only.\n"

@@ -143,6 +143,12 @@ static int build_from(struct vmm_snap *s, const struct snap_file *f, struct vmm_
 		return error_blame(e, rc, BLAME_INPUT);
 	/* Dirty tracking is the loader's choice, not the snapshot's. */
 	cfg->track_dirty_pages = track;
+	/* So is the vsock's socket: a clone, or the original's file still there. */
+	if (cfg->restore_vsock_uds && !cfg->vsock_uds)
+		return error_set(e, -EINVAL, BLAME_INPUT,
+				 "vsock_override: the snapshot's machine has no vsock device");
+	if (cfg->restore_vsock_uds)
+		cfg->vsock_uds = cfg->restore_vsock_uds;
 	rc = vm_host_open(h->host, cfg, h->io, e);
 	*h->host_open = true;
 	if (rc)

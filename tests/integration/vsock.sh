@@ -79,6 +79,25 @@ if command -v curl >/dev/null; then
 		fail "restore: no 'transport reset' in: $(head -c 300 "$TMP/r.out")"
 	grep -qx 'served 1 connections' "$TMP/r.out" && ok "restore: served the new connection" ||
 		fail "restore: $(head -c 300 "$TMP/r.out")"
+	# A clone while the snapshot's socket path is taken (a file left there):
+	# refused without --vsock-uds, served on the new path with it.
+	: >"$sock2"
+	timeout -k 5 30 "$KITE" run --restore "$TMP/v.snap" --mem-file "$TMP/v.mem" </dev/null \
+		>"$TMP/r2.out" 2>"$TMP/r2.err"
+	rc=$?
+	[ $rc -eq 2 ] && ok "restore onto a taken socket path: exit 2" ||
+		fail "restore onto a taken socket path: exit $rc $(head -c 300 "$TMP/r2.err")"
+	timeout -k 5 30 "$KITE" run --restore "$TMP/v.snap" --mem-file "$TMP/v.mem" \
+		--vsock-uds "$TMP/clone.sock" </dev/null >"$TMP/r3.out" 2>"$TMP/r3.err" &
+	rpid=$!
+	bg+=($rpid)
+	python3 "$(dirname "$0")/vsock_echo.py" "$TMP/clone.sock" after >"$TMP/p3.out" 2>&1
+	wait $rpid
+	rc=$?
+	grep -q echoed "$TMP/p3.out" && [ $rc -eq 0 ] &&
+		ok "restore with --vsock-uds: served on the new socket" ||
+		fail "--vsock-uds: exit $rc, $(cat "$TMP/p3.out") $(head -c 300 "$TMP/r3.err")"
+	rm -f "$sock2"
 else
 	echo "skip: snapshot part (curl is absent)"
 fi

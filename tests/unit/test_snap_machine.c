@@ -314,6 +314,14 @@ static void bodies_load(void **state)
 	assert_int_equal(load("{\"snapshot_path\": \"s\", \"mem_file_path\": \"m\", "
 			      "\"network_overrides\": []}", &l),
 			 0);
+	assert_int_equal(load("{\"snapshot_path\": \"s\", \"mem_file_path\": \"m\", "
+			      "\"vsock_override\": {\"uds_path\": \"/v.sock\"}}", &l),
+			 0);
+	assert_true(load("{\"snapshot_path\": \"s\", \"mem_file_path\": \"m\", "
+			 "\"vsock_override\": {}}", &l) < 0);
+	assert_non_null(strstr(err, "uds_path"));
+	assert_true(load("{\"snapshot_path\": \"s\", \"mem_file_path\": \"m\", "
+			 "\"vsock_override\": {\"uds_path\": \"/v\", \"x\": 1}}", &l) < 0);
 	assert_true(load("{\"snapshot_path\": \"s\", \"mem_file_path\": \"m\", \"huge_pages\": "
 			 "\"Transparent\"}", &l) == -ENOTSUP);
 	assert_true(load("{\"snapshot_path\": \"s\", \"mem_file_path\": \"m\", \"resume_vm\": 1}",
