@@ -104,6 +104,24 @@ n2=$(lines "$out")
 seq_ok "restored sequence" "$TMP/a.serial" "$out"
 [ "$n1" -gt 0 ] || fail "no output before the snapshot"
 
+# ---- working set: recorded by one restore, prefetched by the next ------------
+run_for 2 wsrec run --restore "$TMP/a.snap" --mem-file "$TMP/a.mem" --record-working-set=300 \
+	--log-level info
+[ -s "$TMP/a.snap.ws" ] && grep -q "working set recorded" "$err" &&
+	ok "--record-working-set wrote a.snap.ws" || fail "no working set: $(head -c 300 "$err")"
+run_for 2 wsuse run --restore "$TMP/a.snap" --mem-file "$TMP/a.mem" --log-level info
+grep -q "prefetching the working set" "$err" && ok "the next restore prefetches it" ||
+	fail "no prefetch: $(head -c 300 "$err")"
+seq_ok "restored with a prefetch" "$TMP/a.serial" "$out"
+run_for 2 wsno run --restore "$TMP/a.snap" --mem-file "$TMP/a.mem" --log-level info --no-prefetch
+grep -q "prefetching" "$err" && fail "--no-prefetch prefetched" || ok "--no-prefetch: none"
+printf 'KITEWSET junk' >"$TMP/a.snap.ws"
+run_for 2 wsbad run --restore "$TMP/a.snap" --mem-file "$TMP/a.mem"
+grep -q "working set not used" "$err" && [ "$(lines "$out")" -gt 5 ] &&
+	ok "a damaged working set is ignored with a warning, the restore runs" ||
+	fail "damaged working set: $(head -c 300 "$err")"
+rm -f "$TMP/a.snap.ws"
+
 # ---- inspect -------------------------------------------------------------------
 "$KITE" snapshot inspect "$TMP/a.snap" >"$TMP/inspect.out" 2>&1
 rc=$?
