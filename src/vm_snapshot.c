@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -18,6 +19,7 @@
 #include "log.h"
 #include "snapshot/machine.h"
 #include "snapshot/memfile.h"
+#include "snapshot/outfile.h"
 #include "vm.h"
 #include "vm_dirty.h"
 
@@ -62,21 +64,6 @@ static int dirty_pages(struct vm *vm, const struct vm_snapshot_req *req, uint64_
 	return rc ? error_blame(e, rc, rc == -ENOTSUP ? BLAME_INPUT : BLAME_HOST) : 0;
 }
 
-/* Whether path holds a kite snapshot file (its magic), not someone's else. */
-static bool is_snapshot(const char *path)
-{
-	char magic[sizeof(SNAP_MAGIC) - 1];
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	bool yes;
-
-	if (fd < 0)
-		return false;
-	yes = read(fd, magic, sizeof(magic)) == (ssize_t)sizeof(magic) &&
-	      !memcmp(magic, SNAP_MAGIC, sizeof(magic));
-	close(fd);
-	return yes;
-}
-
 struct sections {
 	struct state_buf machine, memmap, devices, cpu;
 };
@@ -109,11 +96,15 @@ static int save_state(struct vm *vm, struct sections *s, struct error *e)
 	return 0;
 }
 
-static int write_file(struct vm *vm, const struct vm_snapshot_req *req, struct sections *s,
-		      struct error *e)
+/* The state file's bytes into its (already open) temporary file. */
+static int write_state(struct vm *vm, const struct vm_snapshot_req *req, struct sections *s,
+		       struct outfile *o, struct error *e)
 {
 	struct snap_host host;
+	const char *what = "write";
 	char info[256];
+	size_t len;
+	void *buf;
 	int rc;
 
 	info_text(info, sizeof(info), req);
@@ -131,9 +122,68 @@ static int write_file(struct vm *vm, const struct vm_snapshot_req *req, struct s
 	if (rc)
 		return error_set(e, rc, BLAME_HOST, "cannot read this host's signature: %s",
 				 strerror(-rc));
-	rc = snap_write(req->snapshot_path, &host, secs, (int)ARRAY_SIZE(secs), e->msg,
-			sizeof(e->msg));
-	return rc ? error_blame(e, rc, error_blame_path(rc)) : 0;
+	rc = snap_encode(&host, secs, (int)ARRAY_SIZE(secs), &buf, &len, e->msg, sizeof(e->msg));
+	if (rc)
+		return error_blame(e, rc, BLAME_HOST);
+	rc = outfile_write(o, buf, len);
+	free(buf);
+	if (!rc)
+		rc = outfile_finish(o, &what);
+	return rc ? error_set(e, rc, error_blame_path(rc), "%s: %s: %s", req->snapshot_path,
+			      what, strerror(-rc))
+		  : 0;
+}
+
+/* The same file given twice would end as the state file alone. */
+static int distinct_paths(const struct vm_snapshot_req *req, struct error *e)
+{
+	struct stat a, b;
+
+	if (!strcmp(req->snapshot_path, req->mem_path) ||
+	    (!stat(req->snapshot_path, &a) && !stat(req->mem_path, &b) && a.st_dev == b.st_dev &&
+	     a.st_ino == b.st_ino))
+		return error_set(e, -EINVAL, BLAME_INPUT,
+				 "snapshot_path and mem_file_path name the same file: %s",
+				 req->snapshot_path);
+	return 0;
+}
+
+/* Files appear together or not at all: the state file's temporary file is
+ * opened first (a bad snapshot_path fails before any memory is written),
+ * the memory file is written and finished under its temporary name (or a
+ * Diff merged into its base in place), then the state file; only then are
+ * both renamed into place, memory first. */
+static int write_files(struct vm *vm, const struct vm_snapshot_req *req, const uint64_t *dirty,
+		       struct sections *s, struct memfile_stats *ms, struct error *e)
+{
+	struct outfile so, mo;
+	int rc = outfile_open(&so, req->snapshot_path);
+
+	if (rc)
+		return error_set(e, rc, error_blame_path(rc), "%s: %s", req->snapshot_path,
+				 strerror(-rc));
+	rc = memfile_save_pending(&vm->gm, req->mem_path, dirty, &s->memmap, ms, &mo, e->msg,
+				  sizeof(e->msg));
+	if (rc) {
+		outfile_abort(&so);
+		return error_blame(e, rc, error_blame_path(rc));
+	}
+	rc = write_state(vm, req, s, &so, e);
+	if (rc) {
+		outfile_abort(&so);
+		outfile_abort(&mo);
+		return rc;
+	}
+	rc = outfile_rename(&mo);
+	if (rc) {
+		outfile_abort(&so);
+		return error_set(e, rc, error_blame_path(rc), "%s: rename: %s", req->mem_path,
+				 strerror(-rc));
+	}
+	rc = outfile_rename(&so);
+	return rc ? error_set(e, rc, error_blame_path(rc), "%s: rename: %s", req->snapshot_path,
+			      strerror(-rc))
+		  : 0;
 }
 
 int vm_snapshot_create(struct vm *vm, const struct vm_snapshot_req *req,
@@ -141,30 +191,18 @@ int vm_snapshot_create(struct vm *vm, const struct vm_snapshot_req *req,
 {
 	struct sections s = {0};
 	struct memfile_stats ms = {0};
-	uint64_t *dirty = NULL, t0 = clock_mono_ns(), t1;
+	uint64_t *dirty = NULL, t0 = clock_mono_ns();
 	int rc;
 
 	if (!vm->paused)
 		return error_set(e, -EBUSY, BLAME_INPUT, "the microVM must be paused first");
-	rc = save_state(vm, &s, e);
+	rc = distinct_paths(req, e);
+	if (!rc)
+		rc = save_state(vm, &s, e);
 	if (!rc)
 		rc = dirty_pages(vm, req, &dirty, e);
-	t1 = clock_mono_ns();
-	if (!rc) {
-		rc = memfile_save(&vm->gm, req->mem_path, dirty, &s.memmap, &ms, e->msg,
-				  sizeof(e->msg));
-		if (rc)
-			error_blame(e, rc, error_blame_path(rc));
-	}
-	st->ms_memory = ms_since(t1);
-	if (!rc) {
-		rc = write_file(vm, req, &s, e);
-		/* The memory file at mem_path is new: an older state file at
-		 * snapshot_path would name it wrongly. None is better. */
-		if (rc && is_snapshot(req->snapshot_path) && unlink(req->snapshot_path) == 0)
-			log_warn("snapshot", "%s removed: it described the memory file just "
-				 "replaced", req->snapshot_path);
-	}
+	if (!rc)
+		rc = write_files(vm, req, dirty, &s, &ms, e);
 	/* The next Diff is relative to this snapshot, Full or not. */
 	if (!rc && !req->diff && vm->cfg->track_dirty_pages && vm_dirty_reset(vm))
 		log_warn("snapshot", "cannot reset the dirty-page log");
@@ -176,6 +214,7 @@ int vm_snapshot_create(struct vm *vm, const struct vm_snapshot_req *req,
 	free(dirty);
 	sections_free(&s);
 	st->mem_written = ms.bytes_written;
+	st->ms_memory = (double)ms.ms;
 	st->ms_total = ms_since(t0);
 	return rc;
 }

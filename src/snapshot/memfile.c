@@ -203,8 +203,29 @@ static int fill(struct saver *s, const uint64_t *dirty, struct state_buf *map_ou
  * pages not yet written would change under it (and the map being written
  * would describe a file changing while it is read). After the rename the
  * old inode lives on for as long as the mapping holds it. */
-int memfile_save(const struct guest_mem *gm, const char *path, const uint64_t *dirty,
-		 struct state_buf *map_out, struct memfile_stats *st, char *err, size_t errlen)
+/* A Diff into an existing memory file of this RAM's size is merged into it
+ * in place, as Firecracker does: the file is the previous snapshot's and
+ * stays whole. The pages written are ones the VM has written itself (or
+ * kite for it), so a VM restored from this very file, whose private
+ * mapping already holds its own copy of each, sees no change. */
+static int open_in_place(const struct guest_mem *gm, const char *path, const uint64_t *dirty,
+			 struct outfile *o)
+{
+	struct stat sb;
+	int fd;
+
+	if (!dirty || stat(path, &sb) || !S_ISREG(sb.st_mode) || (uint64_t)sb.st_size != gm->size)
+		return 0;
+	fd = open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	*o = (struct outfile){.fd = fd, .path = path};
+	return 1;
+}
+
+int memfile_save_pending(const struct guest_mem *gm, const char *path, const uint64_t *dirty,
+			 struct state_buf *map_out, struct memfile_stats *st,
+			 struct outfile *pending, char *err, size_t errlen)
 {
 	struct memfile_stats local;
 	struct saver s = {.gm = gm, .fd = -1, .st = st ? st : &local};
@@ -212,7 +233,7 @@ int memfile_save(const struct guest_mem *gm, const char *path, const uint64_t *d
 	uint64_t t0 = now_ms();
 	struct outfile o;
 	const char *what = "write";
-	int ret;
+	int ret, in_place;
 
 	memset(s.st, 0, sizeof(*s.st));
 	if (!gm->base || !gm->size || gm->size % PAGE || gm->size > MEMMAP_RAM_MAX) {
@@ -222,14 +243,15 @@ int memfile_save(const struct guest_mem *gm, const char *path, const uint64_t *d
 		return -EINVAL;
 	}
 	s.max_ranges = MEMMAP_MAX_RANGES(gm->size);
-	ret = outfile_open(&o, path);
+	in_place = open_in_place(gm, path, dirty, &o);
+	ret = in_place < 0 ? in_place : in_place ? 0 : outfile_open(&o, path);
 	if (ret) {
 		snprintf(err, errlen, "memory file %s: %s", path, strerror(-ret));
 		return ret;
 	}
 	s.fd = o.fd;
-	/* Every page not written stays a hole: zero, or BASE in a diff. */
-	ret = ftruncate(s.fd, (off_t)gm->size) ? -errno : 0;
+	/* A new file: every page not written stays a hole (zero, or BASE). */
+	ret = !in_place && ftruncate(s.fd, (off_t)gm->size) ? -errno : 0;
 	if (ret)
 		what = "truncate";
 	if (!ret)
@@ -237,14 +259,26 @@ int memfile_save(const struct guest_mem *gm, const char *path, const uint64_t *d
 	if (ret)
 		outfile_abort(&o);
 	else
-		ret = outfile_commit(&o, &what);
+		ret = outfile_finish(&o, &what);
+	if (!ret && !pending) {
+		what = "rename";
+		ret = outfile_rename(&o);
+	}
 	if (ret) {
 		snprintf(err, errlen, "memory file %s: %s: %s", path, what, strerror(-ret));
 		map_out->len = map_len; /* no half-written map */
 		return ret;
 	}
+	if (pending)
+		*pending = o;
 	s.st->ms = now_ms() - t0;
 	return 0;
+}
+
+int memfile_save(const struct guest_mem *gm, const char *path, const uint64_t *dirty,
+		 struct state_buf *map_out, struct memfile_stats *st, char *err, size_t errlen)
+{
+	return memfile_save_pending(gm, path, dirty, map_out, st, NULL, err, errlen);
 }
 
 static int open_checked(const char *path, int flags, struct stat *sb, char *err, size_t errlen)

@@ -21,6 +21,7 @@
 #include "compiler.h"
 #include "guest_mem.h"
 #include "snapshot/memmap.h"
+#include "snapshot/outfile.h"
 #include "state.h"
 
 struct memfile_stats {
@@ -41,6 +42,16 @@ struct memfile_stats {
 int memfile_save(const struct guest_mem *gm, const char *path, const uint64_t *dirty,
 		 struct state_buf *map_out, struct memfile_stats *st, char *err,
 		 size_t errlen) MUST_CHECK;
+
+/* memfile_save, but a new file is left finished under its temporary name
+ * in *pending (outfile_rename or outfile_abort it), so that a snapshot's
+ * memory and state files appear together. A Diff whose path is an existing
+ * regular file of the RAM's size is merged into it in place (Firecracker's
+ * behaviour: the previous snapshot's memory file stays whole); *pending is
+ * then an outfile with nothing to rename. */
+int memfile_save_pending(const struct guest_mem *gm, const char *path, const uint64_t *dirty,
+			 struct state_buf *map_out, struct memfile_stats *st,
+			 struct outfile *pending, char *err, size_t errlen) MUST_CHECK;
 
 /* Restores guest RAM from `path` as the map describes: the file mapped
  * MAP_PRIVATE (gm_init_file), ZERO ranges replaced by anonymous memory.

@@ -56,7 +56,7 @@ static void sync_dir(const char *path)
 	}
 }
 
-int outfile_commit(struct outfile *o, const char **what)
+int outfile_finish(struct outfile *o, const char **what)
 {
 	int rc = 0;
 
@@ -68,16 +68,34 @@ int outfile_commit(struct outfile *o, const char **what)
 		*what = "close";
 	}
 	o->fd = -1;
-	if (!rc && rename(o->tmp, o->path) < 0) {
-		rc = -errno;
-		*what = "rename";
-	}
-	if (rc) {
+	if (rc && o->tmp[0])
+		unlink(o->tmp);
+	return rc;
+}
+
+int outfile_rename(struct outfile *o)
+{
+	if (!o->tmp[0])
+		return 0; /* written in place */
+	if (rename(o->tmp, o->path) < 0) {
+		int rc = -errno;
+
 		unlink(o->tmp);
 		return rc;
 	}
+	o->tmp[0] = '\0';
 	sync_dir(o->path);
 	return 0;
+}
+
+int outfile_commit(struct outfile *o, const char **what)
+{
+	int rc = outfile_finish(o, what);
+
+	if (rc)
+		return rc;
+	*what = "rename";
+	return outfile_rename(o);
 }
 
 void outfile_abort(struct outfile *o)
@@ -85,5 +103,7 @@ void outfile_abort(struct outfile *o)
 	if (o->fd >= 0)
 		close(o->fd);
 	o->fd = -1;
-	unlink(o->tmp);
+	if (o->tmp[0])
+		unlink(o->tmp);
+	o->tmp[0] = '\0';
 }

@@ -26,7 +26,14 @@ int outfile_write(struct outfile *o, const void *p, size_t n) MUST_CHECK;
 /* fsync, close, rename over the target, fsync the directory. On failure
  * (-errno) the temporary file is gone; *what names the step that failed. */
 int outfile_commit(struct outfile *o, const char **what) MUST_CHECK;
-/* Closes and removes the temporary file. */
+/* The same in two steps, for files that must appear together (a snapshot's
+ * memory file, then its state file): finish (fsync, close; the temporary
+ * file stays), then rename. Either removes the temporary file on failure. */
+int outfile_finish(struct outfile *o, const char **what) MUST_CHECK;
+int outfile_rename(struct outfile *o) MUST_CHECK;
+/* Closes and removes the temporary file (also after outfile_finish). An
+ * outfile written in place (memfile's Diff into its base: tmp empty) has
+ * none: a no-op. */
 void outfile_abort(struct outfile *o);
 
 #endif

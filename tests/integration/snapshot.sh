@@ -258,6 +258,34 @@ else
 	kill -KILL "$pid"; wait "$pid" 2>/dev/null
 fi
 
+# ---- Diffs merged in place into the base memory file, as Firecracker does ------------
+S=$TMP/j.sock
+boot j "$S" "$TMP/j.serial" '{"vcpu_count": 1, "mem_size_mib": 64, "track_dirty_pages": true}'
+wait_lines "$TMP/j.serial" 5
+snap "$S" "$TMP/j.snap" "$TMP/j.mem" Full
+[ "$code" = 204 ] || fail "j: Full -> $code $body"
+for d in k l; do
+	api "$S" PATCH /vm '{"state": "Resumed"}'
+	n=$(lines "$TMP/j.serial")
+	wait_lines "$TMP/j.serial" $((n + 20)) || fail "j: no progress before Diff $d"
+	snap "$S" "$TMP/$d.snap" "$TMP/j.mem" Diff
+	[ "$code" = 204 ] && ok "Diff $d into the base memory file -> 204" || fail "Diff $d -> $code $body"
+	[ "$(stat -c %s "$TMP/j.mem")" = $((64 << 20)) ] || fail "Diff $d: j.mem changed size"
+done
+# The same file for both, and a state path that cannot be written: refused, and
+# the memory file (the previous snapshot's) is left as it was.
+snap "$S" "$TMP/same" "$TMP/same" Full
+[ "$code" = 400 ] && echo "$body" | grep -q "same file" && [ ! -e "$TMP/same" ] &&
+	ok "snapshot_path = mem_file_path: 400, nothing written" || fail "same file -> $code $body"
+sum=$(md5sum <"$TMP/j.mem")
+snap "$S" "$TMP/nodir/m.snap" "$TMP/j.mem" Full
+[ "$code" = 400 ] && [ "$(md5sum <"$TMP/j.mem")" = "$sum" ] &&
+	ok "a state path that cannot be written: 400 before the memory file is touched" ||
+	fail "bad state path -> $code $body; j.mem changed: $([ "$(md5sum <"$TMP/j.mem")" = "$sum" ] && echo no || echo yes)"
+kill -KILL "$pid"; wait "$pid" 2>/dev/null
+run_for 2 inplace run --restore "$TMP/l.snap" --mem-file "$TMP/j.mem"
+seq_ok "two Diffs merged in place, restored" "$TMP/j.serial" "$out"
+
 # ---- ten clones at once ---------------------------------------------------------------
 sum0=$(md5sum <"$TMP/a.mem")
 cpids=()
