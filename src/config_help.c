@@ -4,7 +4,7 @@
 
 const char config_help_text[] =
 	"usage: kite run [options]\n"
-	"       kite snapshot inspect SNAPSHOT | merge BASE_MEM DIFF_MEM\n"
+	"       kite snapshot inspect SNAPSHOT | merge BASE_MEM DIFF_MEM [DIFF_SNAPSHOT]\n"
 	"       kite firecracker [Firecracker's options]   (see README.md)\n"
 	"       kite --help | --version\n"
 	"\n"

@@ -208,16 +208,48 @@ int snap_inspect(const char *path, FILE *out, char *err, size_t errlen)
 static void usage(FILE *to)
 {
 	fprintf(to, "usage: kite snapshot inspect PATH\n"
-		    "       kite snapshot merge BASE_MEM DIFF_MEM\n");
+		    "       kite snapshot merge BASE_MEM DIFF_MEM [DIFF_SNAPSHOT]\n");
 }
 
-/* A Diff snapshot's memory file onto its base's, in place. */
-static int merge(const char *base, const char *diff)
+/* The Diff's map from its state file (merge's optional third argument). */
+static int diff_map(const char *state, struct memmap *map, char *err, size_t errlen)
+{
+	const struct snap_section *mm;
+	struct snap_file f;
+	int rc = snap_read(state, &f, err, errlen);
+
+	if (rc)
+		return rc;
+	mm = snap_find(&f, SNAP_SEC_MEMMAP);
+	if (!mm) {
+		snprintf(err, errlen, "%s: no memory map section", state);
+		rc = -EINVAL;
+	} else {
+		rc = memmap_parse(mm->data, mm->len, map, err, errlen);
+		if (!rc && !(map->flags & MEMMAP_DIFF)) {
+			snprintf(err, errlen, "%s is a Full snapshot, not a Diff", state);
+			memmap_free(map);
+			rc = -EINVAL;
+		}
+	}
+	snap_file_free(&f);
+	return rc;
+}
+
+/* A Diff snapshot's memory file onto its base's, in place: by the Diff's
+ * map when its state file is given, else by the file's data extents. */
+static int merge(const char *base, const char *diff, const char *state)
 {
 	struct memfile_stats st = {0};
+	struct memmap map;
 	char err[512];
-	int rc = memfile_merge(base, diff, &st, err, sizeof(err));
+	int rc = state ? diff_map(state, &map, err, sizeof(err)) : 0;
 
+	if (!rc) {
+		rc = memfile_merge_map(base, diff, state ? &map : NULL, &st, err, sizeof(err));
+		if (state)
+			memmap_free(&map);
+	}
 	if (rc) {
 		fprintf(stderr, "kite snapshot merge: %s\n", err);
 		return error_blame_path(rc) == BLAME_HOST ? 1 : 2;
@@ -226,7 +258,6 @@ static int merge(const char *base, const char *diff)
 	       (unsigned long long)(st.bytes_written >> 10), (unsigned long long)st.ms);
 	return 0;
 }
-
 int snapshot_cmd(int argc, char **argv)
 {
 	char err[512];
@@ -236,8 +267,8 @@ int snapshot_cmd(int argc, char **argv)
 		usage(stdout);
 		return 0;
 	}
-	if (argc == 3 && !strcmp(argv[0], "merge"))
-		return merge(argv[1], argv[2]);
+	if ((argc == 3 || argc == 4) && !strcmp(argv[0], "merge"))
+		return merge(argv[1], argv[2], argc == 4 ? argv[3] : NULL);
 	if (argc != 2 || strcmp(argv[0], "inspect") != 0) {
 		usage(stderr);
 		return 2;

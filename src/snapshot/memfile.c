@@ -451,8 +451,25 @@ static int merge_extents(int in, int out, uint64_t size, struct memfile_stats *s
 	return ret;
 }
 
-int memfile_merge(const char *base, const char *diff, struct memfile_stats *st, char *err,
-		  size_t errlen)
+/* The Diff's pages by its map's DATA ranges (exact on any filesystem). */
+static int merge_ranges(int dfd, int bfd, const struct memmap *map, struct memfile_stats *st)
+{
+	for (uint32_t i = 0; i < map->nr_ranges; i++) {
+		const struct memmap_range *r = &map->ranges[i];
+		int ret;
+
+		if (r->kind != MEMMAP_DATA)
+			continue;
+		ret = copy_extent(dfd, bfd, r->offset, r->length);
+		if (ret)
+			return ret;
+		st->bytes_written += r->length;
+	}
+	return 0;
+}
+
+int memfile_merge_map(const char *base, const char *diff, const struct memmap *map,
+		      struct memfile_stats *st, char *err, size_t errlen)
 {
 	struct memfile_stats local;
 	struct stat bs, ds;
@@ -477,7 +494,11 @@ int memfile_merge(const char *base, const char *diff, struct memfile_stats *st, 
 			 "memory files differ in size: base %s is %" PRIu64
 			 " bytes, diff %s is %" PRIu64 " bytes",
 			 base, (uint64_t)bs.st_size, diff, (uint64_t)ds.st_size);
-	else if ((ret = merge_extents(dfd, bfd, (uint64_t)ds.st_size, st)))
+	else if (map && map->ram_size != (uint64_t)ds.st_size)
+		snprintf(err, errlen, "the Diff's map covers %" PRIu64 " bytes, %s has %" PRIu64,
+			 map->ram_size, diff, (uint64_t)ds.st_size);
+	else if ((ret = map ? merge_ranges(dfd, bfd, map, st)
+			    : merge_extents(dfd, bfd, (uint64_t)ds.st_size, st)))
 		snprintf(err, errlen, "merging %s onto %s: %s", diff, base, strerror(-ret));
 	else if (fsync(bfd) && (ret = -errno))
 		snprintf(err, errlen, "memory file %s: fsync: %s", base, strerror(-ret));
@@ -485,4 +506,10 @@ int memfile_merge(const char *base, const char *diff, struct memfile_stats *st, 
 	close(dfd);
 	st->ms = now_ms() - t0;
 	return ret;
+}
+
+int memfile_merge(const char *base, const char *diff, struct memfile_stats *st, char *err,
+		  size_t errlen)
+{
+	return memfile_merge_map(base, diff, NULL, st, err, errlen);
 }

@@ -65,5 +65,12 @@ int memfile_map(struct guest_mem *gm, const char *path, const struct memmap *map
  * change under it. */
 int memfile_merge(const char *base, const char *diff, struct memfile_stats *st, char *err,
 		  size_t errlen) MUST_CHECK;
+/* The same by the Diff's memory map (its state file's memmap section): only
+ * its DATA ranges are copied. Exact on filesystems whose SEEK_DATA does not
+ * follow holes (some FUSE, 9p, NFS) or that turn written zeros back into
+ * holes (compressing ones), where memfile_merge would copy too much or too
+ * little. map NULL: memfile_merge. */
+int memfile_merge_map(const char *base, const char *diff, const struct memmap *map,
+		      struct memfile_stats *st, char *err, size_t errlen) MUST_CHECK;
 
 #endif

@@ -249,8 +249,16 @@ if [ "$code" = 204 ]; then
 	f=$(($(stat -c %b "$TMP/f.mem") * $(stat -c %B "$TMP/f.mem")))
 	[ "$d" -gt 0 ] && [ "$d" -lt "$f" ] && ok "the Diff memory file is smaller on disk ($((d >> 10)) KiB vs Full $((f >> 10)) KiB)" ||
 		fail "Diff $d bytes on disk, Full $f"
+	cp --sparse=always "$TMP/f.mem" "$TMP/f2.mem"
 	"$KITE" snapshot merge "$TMP/f.mem" "$TMP/g.mem" >"$TMP/merge.out" 2>&1 &&
 		ok "kite snapshot merge: exit 0" || fail "merge: $(head -c 300 "$TMP/merge.out")"
+	"$KITE" snapshot merge "$TMP/f2.mem" "$TMP/g.mem" "$TMP/f.snap" >"$TMP/merge2.out" 2>&1
+	[ $? = 2 ] && grep -q "not a Diff" "$TMP/merge2.out" &&
+		ok "merge by a Full snapshot's map: refused" || fail "merge by Full: $(cat "$TMP/merge2.out")"
+	"$KITE" snapshot merge "$TMP/f2.mem" "$TMP/g.mem" "$TMP/g.snap" >"$TMP/merge3.out" 2>&1 &&
+		[ "$(md5sum <"$TMP/f.mem")" = "$(md5sum <"$TMP/f2.mem")" ] &&
+		ok "merge by the Diff's map gives the same file as by its extents" ||
+		fail "merge by map: $(head -c 300 "$TMP/merge3.out")"
 	run_for 2 diff run --restore "$TMP/g.snap" --mem-file "$TMP/f.mem"
 	seq_ok "Full + Diff merged, restored" "$TMP/f.serial" "$out"
 else
