@@ -28,7 +28,7 @@
 #include "config.h"
 #include "state.h"
 
-#define SNAP_MACHINE_VERSION 1u
+#define SNAP_MACHINE_VERSION 2u
 
 void snap_machine_save(const struct vm_config *cfg, struct state_buf *out);
 /* Fills the guest-describing fields of cfg (which keeps its host-side

@@ -7,7 +7,8 @@
  * back two frames of that type (100 and 1400 bytes, byte i of the payload
  * = i & 0xff after a 4-byte tag); other frames (the host's own IPv6
  * chatter) are skipped. Ends through debug-exit: 0, or 16 + N for failure
- * N. */
+ * N. With rdi = 1 it then echoes every such frame instead, its tag byte
+ * (offset 14) ORed with 0x80, until kite is stopped (snapshot tests). */
 #include <stdint.h>
 
 #include "virtq_guest.h"
@@ -91,13 +92,16 @@ static void post_rx(uint16_t i)
 	vq_push(&vqs[RXQ], i);
 }
 
+static int forever;
+
 /* The next used element: its buffer and length. */
 static volatile uint8_t *next_used(uint32_t *len, uint16_t *id)
 {
 	struct vq *rx = &vqs[RXQ];
 
-	if (vq_wait(rx, 1, SPIN))
-		fail(8, "no frame from the host", rx->used_seen);
+	while (vq_wait(rx, 1, SPIN))
+		if (!forever)
+			fail(8, "no frame from the host", rx->used_seen);
 	*id = (uint16_t)vq_used_id(rx, (uint16_t)(rx->used_seen - 1));
 	*len = vq_used_len(rx, (uint16_t)(rx->used_seen - 1));
 	if (*id >= QSIZE || *len > RXBUF_LEN)
@@ -147,8 +151,24 @@ static void check_frame(const volatile uint8_t *f, uint32_t len, uint16_t nbuf)
 	puts_(" buffers\n");
 }
 
-void guest_main(void);
-void guest_main(void)
+static __attribute__((noreturn)) void echo(volatile uint8_t *frame)
+{
+	forever = 1;
+	for (;;) {
+		uint16_t nbuf;
+		uint32_t len = receive(frame, &nbuf);
+
+		if (len < 18 || len > 1514 || frame[12] != ETYPE_HI || frame[13] != ETYPE_LO)
+			continue;
+		transmit(len, (uint8_t)(frame[14] | 0x80));
+		puts_("echo ");
+		putdec(frame[14]);
+		puts_("\n");
+	}
+}
+
+void guest_main(uint64_t mode);
+void guest_main(uint64_t mode)
 {
 	volatile uint8_t *frame = (volatile uint8_t *)0x260000ul;
 	uint64_t want = 1ull << F_VERSION_1 | 1ull << F_MRG_RXBUF | 1ull << F_MAC |
@@ -184,5 +204,7 @@ void guest_main(void)
 		seen++;
 	}
 	puts_("OK net\n");
+	if (mode == 1)
+		echo(frame);
 	guest_exit(0);
 }

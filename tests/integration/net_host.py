@@ -3,7 +3,9 @@
 AF_PACKET socket (EtherType 0x88b5 only; creates the file argv[2] once
 listening), waits for the guest's frames, then sends it two frames (100 and
 1400 bytes). Prints one line per frame seen and sent; exits 1 when the
-guest's frames do not all arrive within the timeout."""
+guest's frames do not all arrive within the timeout. With "echo TAG"
+after them: sends a 200-byte frame tagged TAG every half second until the
+guest's echo (tag TAG | 0x80) comes back, for at most 10 s."""
 import socket
 import sys
 import time
@@ -15,7 +17,24 @@ HOST = bytes([2, 0, 0, 0, 0, 2])
 
 def frame(n, length):
     body = bytes(i & 0xFF for i in range(length - 18))
-    return GUEST + HOST + ETYPE.to_bytes(2, "big") + b"KRX" + bytes([n]) + body
+    return GUEST + HOST + ETYPE.to_bytes(2, "big") + bytes([n]) + b"KRX" + body
+
+
+def echo(s, tag):
+    deadline = time.time() + 10
+    while time.time() < deadline:
+        s.send(frame(tag, 200))
+        end = time.time() + 0.5
+        while time.time() < end:
+            try:
+                f = s.recv(65536)
+            except socket.timeout:
+                break
+            if f[12:14] == ETYPE.to_bytes(2, "big") and f[14] == tag | 0x80:
+                print(f"echo {tag} ok len {len(f)}")
+                return 0
+    print(f"no echo for {tag}")
+    return 1
 
 
 def main():
@@ -24,6 +43,8 @@ def main():
     s.bind((tap, 0))
     s.settimeout(0.5)
     open(sys.argv[2], "w").close()  # bound: the guest may start
+    if len(sys.argv) > 4 and sys.argv[3] == "echo":
+        return echo(s, int(sys.argv[4]))
     seen = []
     deadline = time.time() + 20
     # Frame 3 comes after the oversized frame 2: once it is here, frame 2
