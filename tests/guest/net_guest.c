@@ -8,7 +8,10 @@
  * = i & 0xff after a 4-byte tag); other frames (the host's own IPv6
  * chatter) are skipped. Ends through debug-exit: 0, or 16 + N for failure
  * N. With rdi = 1 it then echoes every such frame instead, its tag byte
- * (offset 14) ORed with 0x80, until kite is stopped (snapshot tests). */
+ * (offset 14) ORed with 0x80, until kite is stopped (snapshot tests).
+ * With rdi = 2 it posts no receive buffer at all, kicks the receive queue
+ * once, sends one frame tagged 9 and spins until kite is stopped: the host
+ * floods the tap meanwhile and checks kite's event loop stays idle. */
 #include <stdint.h>
 
 #include "virtq_guest.h"
@@ -186,6 +189,13 @@ void guest_main(uint64_t mode)
 	if (!virtio_driver_ok(DEV))
 		fail(14, "DRIVER_OK did not stick", mmio_rd(DEV, R_STATUS));
 	check_config();
+	if (mode == 2) {
+		vq_kick(&vqs[RXQ]);
+		transmit(60, 9);
+		puts_("starving\n");
+		for (;;)
+			cpu_relax();
+	}
 	for (uint16_t i = 0; i < QSIZE; i++)
 		post_rx(i);
 	vq_publish(&vqs[RXQ]);

@@ -6,7 +6,10 @@
 # them spanning two buffers (num_buffers 2). Then a guest that echoes
 # frames is snapshotted through the API, killed and restored in a new kite,
 # which opens the tap by the name the snapshot recorded and echoes on. The
-# test creates its own tap (no address is configured on it) and deletes it.
+# A guest that posts no receive buffers while the host floods the tap: kite's
+# event loop must stay idle (it stops watching a tap it cannot deliver
+# from). The test creates its own tap (no address is configured on it) and
+# deletes it.
 . "$(dirname "$0")/lib.sh"
 need_kvm
 [ -c /dev/net/tun ] || skip "/dev/net/tun is absent"
@@ -46,6 +49,33 @@ expect_guest "mac 020000000001 link up"
 expect_guest "rx 100 bytes in 1 buffers"
 expect_guest "rx 1400 bytes in 2 buffers"
 expect_guest "OK net"
+
+# --- a starved receive queue under a flood ---
+host_flood() {
+	rm -f "$TMP/ready"
+	python3 "$(dirname "$0")/net_host.py" "$tap" "$TMP/ready" flood "$TMP/f.pid" >"$TMP/f.host" 2>&1 &
+	hpid=$!
+	for _ in $(seq 100); do [ -e "$TMP/ready" ] && break; sleep 0.05; done
+	"$KITE" run --debug-exit --image "$GUEST_DIR/net_guest.bin" --mode long-user --load 0x100000 \
+		--reg rdi=2 --net "tap=$tap,mac=02:00:00:00:00:01" </dev/null >"$TMP/f.out" 2>"$TMP/f.err" &
+	fpid=$!
+	pids+=("$fpid")
+	echo "$fpid" >"$TMP/f.pid"
+	wait $hpid
+	frc=$?
+	kill -KILL "$fpid"
+	wait "$fpid" 2>/dev/null
+}
+host_flood
+cat "$TMP/f.host"
+loop_ms=$(sed -n 's/.*event loop cpu \([0-9]*\) ms.*/\1/p' "$TMP/f.host")
+if [ "$frc" -ne 0 ] || [ -z "$loop_ms" ]; then
+	fail "flood: $(cat "$TMP/f.host"); guest: $(head -c 200 "$TMP/f.out")"
+elif [ "$loop_ms" -le 100 ]; then
+	ok "starved queue under a flood: event loop used $loop_ms ms"
+else
+	fail "starved queue under a flood: event loop used $loop_ms ms (busy loop?)"
+fi
 
 # --- snapshot and restore of a guest that echoes ---
 host() { # host NAME [echo TAG]: the host side, until it is listening
