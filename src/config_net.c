@@ -11,7 +11,7 @@
 #include "config.h"
 
 static int nfail(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 static int nfail(char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list ap;
@@ -48,12 +48,14 @@ static int parse_mac(const char *s, uint8_t mac[6])
 	return 0;
 }
 
-static int parse_bps(const char *opt, const char *val, uint64_t *out, const char *tap,
-		     char *err, size_t errlen)
+static int parse_bps(const char *opt, const char *val, uint64_t *out, const char *tap, char *err,
+		     size_t errlen)
 {
 	if (config_parse_bytes(val, out) || !*out)
-		return nfail(err, errlen, "--net %s: %s: expected a positive number of bytes per "
-			     "second (K/M/G suffix allowed)", tap, opt);
+		return nfail(err, errlen,
+			     "--net %s: %s: expected a positive number of bytes per "
+			     "second (K/M/G suffix allowed)",
+			     tap, opt);
 	return 0;
 }
 
@@ -71,16 +73,22 @@ static int parse_opt(char *opt, struct net_config *n, char *err, size_t errlen)
 			return nfail(err, errlen, "--net: tap= given twice");
 		/* IFNAMSIZ is 16 with the terminating zero. */
 		if (!*val || strlen(val) > 15 || strchr(val, '/'))
-			return nfail(err, errlen, "--net tap=%s: expected an interface name of 1 "
-				     "to 15 characters", val);
+			return nfail(err, errlen,
+				     "--net tap=%s: expected an interface name of 1 "
+				     "to 15 characters",
+				     val);
 		n->tap = val;
 	} else if (!strcmp(opt, "mac")) {
 		if (parse_mac(val, n->mac))
-			return nfail(err, errlen, "--net %s: mac=%s: expected six hex octets, "
-				     "as in 02:00:00:00:00:01", t, val);
+			return nfail(err, errlen,
+				     "--net %s: mac=%s: expected six hex octets, "
+				     "as in 02:00:00:00:00:01",
+				     t, val);
 		if (n->mac[0] & 1)
-			return nfail(err, errlen, "--net %s: mac=%s: a multicast address cannot "
-				     "be a NIC's (first octet is odd)", t, val);
+			return nfail(err, errlen,
+				     "--net %s: mac=%s: a multicast address cannot "
+				     "be a NIC's (first octet is odd)",
+				     t, val);
 		n->has_mac = 1;
 	} else if (!strcmp(opt, "mtu")) {
 		if (config_parse_u64(val, &v) || v < CONFIG_NET_MTU_MIN || v > CONFIG_NET_MTU_MAX)
@@ -89,16 +97,20 @@ static int parse_opt(char *opt, struct net_config *n, char *err, size_t errlen)
 		n->mtu = (uint32_t)v;
 	} else if (!strcmp(opt, "fd")) {
 		if (config_parse_u64(val, &v) || v > INT_MAX)
-			return nfail(err, errlen, "--net %s: fd=%s: expected an open file "
-				     "descriptor number", t, val);
+			return nfail(err, errlen,
+				     "--net %s: fd=%s: expected an open file "
+				     "descriptor number",
+				     t, val);
 		n->fd = (int)v;
 	} else if (!strcmp(opt, "rx-bps")) {
 		return parse_bps("rx-bps", val, &n->rx_bps, t, err, errlen);
 	} else if (!strcmp(opt, "tx-bps")) {
 		return parse_bps("tx-bps", val, &n->tx_bps, t, err, errlen);
 	} else {
-		return nfail(err, errlen, "--net %s: unknown option '%s' (tap=, mac=, mtu=, fd=, "
-			     "rx-bps=, tx-bps=)", t, opt);
+		return nfail(err, errlen,
+			     "--net %s: unknown option '%s' (tap=, mac=, mtu=, fd=, "
+			     "rx-bps=, tx-bps=)",
+			     t, opt);
 	}
 	return 0;
 }
@@ -123,12 +135,16 @@ int config_parse_net(const char *spec, struct vm_config *cfg, char *err, size_t 
 			return rc;
 	}
 	if (!n->tap)
-		return nfail(err, errlen, "--net %s: expected tap=NAME[,mac=MAC][,mtu=N][,fd=N]"
-			     "[,rx-bps=N][,tx-bps=N]", spec);
+		return nfail(err, errlen,
+			     "--net %s: expected tap=NAME[,mac=MAC][,mtu=N][,fd=N]"
+			     "[,rx-bps=N][,tx-bps=N]",
+			     spec);
 	for (int i = 0; i < cfg->nr_nets; i++)
 		if (!strcmp(cfg->nets[i].tap, n->tap))
-			return nfail(err, errlen, "--net tap=%s: given twice (a tap serves one "
-				     "device)", n->tap);
+			return nfail(err, errlen,
+				     "--net tap=%s: given twice (a tap serves one "
+				     "device)",
+				     n->tap);
 	cfg->nr_nets++;
 	return 0;
 }

@@ -19,8 +19,10 @@ static int by_name(const char *name, char *err, size_t errlen)
 
 	/* TUNSETIFF would create a missing tap: kite only uses existing ones. */
 	if (!if_nametoindex(name)) {
-		snprintf(err, errlen, "--net tap=%s: no such network interface (create the tap "
-			 "first: ip tuntap add dev %s mode tap)", name, name);
+		snprintf(err, errlen,
+			 "--net tap=%s: no such network interface (create the tap "
+			 "first: ip tuntap add dev %s mode tap)",
+			 name, name);
 		return -ENODEV;
 	}
 	fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
@@ -35,9 +37,10 @@ static int by_name(const char *name, char *err, size_t errlen)
 	if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
 		e = errno;
 		snprintf(err, errlen, "--net tap=%s: TUNSETIFF: %s%s", name, strerror(e),
-			 e == EINVAL ? " (is it a tap, not a tun, or another kind of device?)" :
-			 e == EPERM ? " (the tap belongs to another user, or CAP_NET_ADMIN is "
-				      "missing)" : "");
+			 e == EINVAL  ? " (is it a tap, not a tun, or another kind of device?)"
+			 : e == EPERM ? " (the tap belongs to another user, or CAP_NET_ADMIN is "
+					"missing)"
+				      : "");
 		close(fd);
 		return -e;
 	}
@@ -58,9 +61,10 @@ static int by_fd(const char *name, int given, char *err, size_t errlen)
 		return -(e == ENOTTY || e == EBADFD ? EINVAL : e);
 	}
 	if ((ifr.ifr_flags & TAP_FLAGS) != TAP_FLAGS || strncmp(ifr.ifr_name, name, IFNAMSIZ)) {
-		snprintf(err, errlen, "--net tap=%s,fd=%d: the fd is %.16s with flags 0x%x; "
-			 "kite needs tap %s opened with IFF_TAP|IFF_NO_PI|IFF_VNET_HDR", name,
-			 given, ifr.ifr_name, (unsigned)ifr.ifr_flags & 0xffff, name);
+		snprintf(err, errlen,
+			 "--net tap=%s,fd=%d: the fd is %.16s with flags 0x%x; "
+			 "kite needs tap %s opened with IFF_TAP|IFF_NO_PI|IFF_VNET_HDR",
+			 name, given, ifr.ifr_name, (unsigned)ifr.ifr_flags & 0xffff, name);
 		return -EINVAL;
 	}
 	fd = fcntl(given, F_DUPFD_CLOEXEC, 3);

@@ -309,9 +309,9 @@ static void net_load(void *dev, struct state_reader *in, uint32_t version, void 
 	bps[1] = state_get_u64(in);
 	/* GUEST (snapshot): MAC, MTU and limits are this device's
 	 * configuration; a snapshot of another one is refused. */
-	if (!in->err && (has_mac != n->has_mac || (has_mac && memcmp(mac, n->config, 6)) ||
-			 mtu != n->mtu || bps[0] != n->lim[0].cfg.bandwidth.size ||
-			 bps[1] != n->lim[1].cfg.bandwidth.size)) {
+	if (!in->err &&
+	    (has_mac != n->has_mac || (has_mac && memcmp(mac, n->config, 6)) || mtu != n->mtu ||
+	     bps[0] != n->lim[0].cfg.bandwidth.size || bps[1] != n->lim[1].cfg.bandwidth.size)) {
 		state_fail(in, "MAC, MTU or rate limits differ from this device's");
 		return;
 	}
@@ -363,24 +363,24 @@ static void net_destroy(void *dev)
 static const struct device_ops net_dops = VIRTIO_DEVICE_OPS("virtio-net");
 
 static const struct virtio_dev_ops net_ops = {
-	.name = "virtio-net",
-	.device_id = VIRTIO_ID_NET,
-	.num_queues = 2,
-	.queue_max = NET_QUEUE_MAX,
-	.config_size = NET_CONFIG_SIZE,
-	.device_ops = &net_dops,
-	.features = net_features,
-	.config_read = net_config_read,
-	.queue_notify = net_queue_notify,
-	.driver_ok = net_driver_ok,
-	.reset = net_reset,
-	.pause = net_pause,
-	.save = net_save,
-	.state_size = sizeof(struct net_saved),
-	.load = net_load,
-	.apply = net_apply,
-	.stats = net_stats,
-	.destroy = net_destroy,
+    .name = "virtio-net",
+    .device_id = VIRTIO_ID_NET,
+    .num_queues = 2,
+    .queue_max = NET_QUEUE_MAX,
+    .config_size = NET_CONFIG_SIZE,
+    .device_ops = &net_dops,
+    .features = net_features,
+    .config_read = net_config_read,
+    .queue_notify = net_queue_notify,
+    .driver_ok = net_driver_ok,
+    .reset = net_reset,
+    .pause = net_pause,
+    .save = net_save,
+    .state_size = sizeof(struct net_saved),
+    .load = net_load,
+    .apply = net_apply,
+    .stats = net_stats,
+    .destroy = net_destroy,
 };
 
 /* --- life --- */

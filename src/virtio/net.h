@@ -64,8 +64,8 @@ struct virtio_net_opts {
 	int fd; /* the tap (tests: a datagram socket); the device owns it */
 	/* TUNSETOFFLOAD (backends/tap.c: tap_set_offload); tests record it. */
 	int (*set_offload)(int fd, unsigned offloads);
-	const uint8_t *mac; /* NULL: VIRTIO_NET_F_MAC not offered */
-	uint32_t mtu;	    /* 0: VIRTIO_NET_F_MTU not offered, 1500 assumed */
+	const uint8_t *mac;	 /* NULL: VIRTIO_NET_F_MAC not offered */
+	uint32_t mtu;		 /* 0: VIRTIO_NET_F_MTU not offered, 1500 assumed */
 	uint64_t rx_bps, tx_bps; /* frame bytes per second, 0 = no limit */
 	uint64_t (*now)(void);	 /* NULL: clock_mono_ns (tests pass a fake) */
 };
@@ -92,8 +92,8 @@ bool virtio_net_watching(struct virtio_net *n);
  * (frame_len excludes the header). rx: 0 (h possibly rewritten: flags the
  * driver did not negotiate cleared), or -EINVAL for a frame the driver
  * cannot take (GSO or partial checksum it did not accept). */
-int virtio_net_hdr_tx_check(const struct virtio_net_hdr *h, uint32_t frame_len,
-			    uint64_t features, uint32_t mtu) MUST_CHECK;
+int virtio_net_hdr_tx_check(const struct virtio_net_hdr *h, uint32_t frame_len, uint64_t features,
+			    uint32_t mtu) MUST_CHECK;
 int virtio_net_hdr_rx_fix(struct virtio_net_hdr *h, uint64_t features) MUST_CHECK;
 
 #endif

@@ -29,8 +29,8 @@ static bool gso_ok(uint8_t gso, uint64_t f, int tso4, int tso6)
 	}
 }
 
-int virtio_net_hdr_tx_check(const struct virtio_net_hdr *h, uint32_t frame_len,
-			    uint64_t features, uint32_t mtu)
+int virtio_net_hdr_tx_check(const struct virtio_net_hdr *h, uint32_t frame_len, uint64_t features,
+			    uint32_t mtu)
 {
 	bool tso = has(features, VIRTIO_NET_F_HOST_TSO4) || has(features, VIRTIO_NET_F_HOST_TSO6);
 	uint32_t max = tso ? VIRTIO_NET_MAX_FRAME : mtu + VIRTIO_NET_L2_OVERHEAD;

@@ -53,8 +53,8 @@ struct virtio_net {
 	uint64_t (*now)(void);
 	uint8_t config[NET_CONFIG_SIZE];
 	bool has_mac;
-	uint32_t mtu; /* as configured, 0 = not offered */
-	bool watching;	/* the tap is in the loop's set (EPOLLIN) */
+	uint32_t mtu;  /* as configured, 0 = not offered */
+	bool watching; /* the tap is in the loop's set (EPOLLIN) */
 	unsigned offloads;
 	struct net_limit lim[2]; /* [VIRTIO_NET_RXQ], [VIRTIO_NET_TXQ] */
 	struct net_stats st;

@@ -25,8 +25,8 @@ bool net_rx_live(const struct virtio_net *n)
 	const struct virtio_queue *q = &vd->queues[RXQ];
 
 	return (vd->status & VIRTIO_STATUS_DRIVER_OK) && !(vd->status & VIRTIO_STATUS_FAILED) &&
-	       q->vq.ready && !q->vq.broken && !q->disabling && !vd->reset_pending &&
-	       !vd->paused && !vd->dead;
+	       q->vq.ready && !q->vq.broken && !q->disabling && !vd->reset_pending && !vd->paused &&
+	       !vd->dead;
 }
 
 void net_rx_watch(struct virtio_net *n, bool on)
@@ -55,8 +55,7 @@ static uint32_t rx_need(const struct virtio_net *n)
  * MRG_RXBUF) too little room for a whole frame. */
 static bool chain_bad(const struct virtio_net *n, const struct virtq_chain *c, uint32_t need)
 {
-	return c->nr_out || !c->in_len ||
-	       (!net_has(n, VIRTIO_NET_F_MRG_RXBUF) && c->in_len < need);
+	return c->nr_out || !c->in_len || (!net_has(n, VIRTIO_NET_F_MRG_RXBUF) && c->in_len < need);
 }
 
 static void hold(struct virtio_net *n, const struct virtq_chain *c)
@@ -100,8 +99,10 @@ static int gather(struct virtio_net *n, uint32_t need)
 				virtio_dev_unpop(&n->vd, RXQ, c->gen);
 				return 0;
 			}
-			log_guest(n->vd.name, "rx: unusable buffer (%u bytes writable, %u readable "
-				  "buffers; a frame needs %u)", c->in_len, c->nr_out, need);
+			log_guest(n->vd.name,
+				  "rx: unusable buffer (%u bytes writable, %u readable "
+				  "buffers; a frame needs %u)",
+				  c->in_len, c->nr_out, need);
 			n->st.rx_dropped++;
 			virtio_dev_push(&n->vd, RXQ, c->gen, c->head, 0);
 			continue;

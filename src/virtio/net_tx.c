@@ -78,8 +78,10 @@ int net_tx_pass(struct virtio_net *n)
 
 		if (len < 0) {
 			n->st.tx_dropped++;
-			log_guest(n->vd.name, "tx: dropped a malformed or oversized frame "
-				  "(%u bytes)", c->out_len);
+			log_guest(n->vd.name,
+				  "tx: dropped a malformed or oversized frame "
+				  "(%u bytes)",
+				  c->out_len);
 		} else if (!net_limit_take(n, TXQ, (uint64_t)len, false)) {
 			/* The last chain popped: back to the ring until the
 			 * refill timer brings the queue back. */

@@ -70,11 +70,15 @@ static int teardown(void **s)
 	return 0;
 }
 
-static struct virtio_net *make(const uint8_t *mac, uint32_t mtu, uint64_t rx_bps,
-			       uint64_t tx_bps, const char *name)
+static struct virtio_net *make(const uint8_t *mac, uint32_t mtu, uint64_t rx_bps, uint64_t tx_bps,
+			       const char *name)
 {
-	struct virtio_net_opts o = {.set_offload = record_offload, .mac = mac, .mtu = mtu,
-				    .rx_bps = rx_bps, .tx_bps = tx_bps, .now = fake_now};
+	struct virtio_net_opts o = {.set_offload = record_offload,
+				    .mac = mac,
+				    .mtu = mtu,
+				    .rx_bps = rx_bps,
+				    .tx_bps = tx_bps,
+				    .now = fake_now};
 	struct virtio_net *n;
 	int sv[2];
 
@@ -137,8 +141,8 @@ static void test_config_features(void **s)
 			F(VIRTIO_NET_F_MAC) | F(VIRTIO_NET_F_GUEST_TSO4) |
 			F(VIRTIO_NET_F_GUEST_TSO6) | F(VIRTIO_NET_F_HOST_TSO4) |
 			F(VIRTIO_NET_F_HOST_TSO6) | F(VIRTIO_NET_F_MRG_RXBUF) |
-			F(VIRTIO_NET_F_STATUS) | F(VIRTIO_F_EVENT_IDX) |
-			F(VIRTIO_F_INDIRECT_DESC) | F(VIRTIO_F_VERSION_1);
+			F(VIRTIO_NET_F_STATUS) | F(VIRTIO_F_EVENT_IDX) | F(VIRTIO_F_INDIRECT_DESC) |
+			F(VIRTIO_F_VERSION_1);
 	uint64_t offered;
 
 	(void)s;
@@ -148,7 +152,7 @@ static void test_config_features(void **s)
 	vqd_wr(t, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 1);
 	offered |= (uint64_t)vqd_rd(t, VIRTIO_MMIO_DEVICE_FEATURES) << 32;
 	assert_int_equal(offered, want);
-	assert_int_equal(vqd_rd(t, VIRTIO_MMIO_CONFIG) , 0x00000002);
+	assert_int_equal(vqd_rd(t, VIRTIO_MMIO_CONFIG), 0x00000002);
 	assert_int_equal(vqd_rd(t, VIRTIO_MMIO_CONFIG + 4), 0x00010700); /* mac 4-5, status */
 	assert_int_equal(vqd_rd(t, VIRTIO_MMIO_CONFIG + 8), 9000u << 16 | 1);
 	virtio_net_free(n);
@@ -157,7 +161,8 @@ static void test_config_features(void **s)
 	t = virtio_net_vdev(n);
 	vqd_wr(t, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 0);
 	assert_int_equal(vqd_rd(t, VIRTIO_MMIO_DEVICE_FEATURES) &
-			 (F(VIRTIO_NET_F_MAC) | F(VIRTIO_NET_F_MTU)), 0);
+			     (F(VIRTIO_NET_F_MAC) | F(VIRTIO_NET_F_MTU)),
+			 0);
 	virtio_net_free(n);
 }
 
@@ -181,8 +186,8 @@ static void test_tx(void **s)
 
 	(void)s;
 	tx_frame(0, 60, 0);
-	tx_frame(1, 1519, 0);		     /* over mtu + 18 without HOST_TSO */
-	tx_frame(2, 10, 0);		     /* shorter than an Ethernet header */
+	tx_frame(1, 1519, 0);			       /* over mtu + 18 without HOST_TSO */
+	tx_frame(2, 10, 0);			       /* shorter than an Ethernet header */
 	tx_frame(3, 100, VIRTIO_NET_HDR_F_NEEDS_CSUM); /* CSUM not negotiated */
 	tx_frame(4, 1518, 0);
 	vqd_wr(t, VIRTIO_MMIO_QUEUE_NOTIFY, 1);
@@ -305,7 +310,8 @@ static void test_rx_mergeable(void **s)
 static void test_rx_unaccepted_offload(void **s)
 {
 	struct virtio_net_hdr gso = {.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM,
-				     .gso_type = VIRTIO_NET_HDR_GSO_TCPV4, .gso_size = 1448};
+				     .gso_type = VIRTIO_NET_HDR_GSO_TCPV4,
+				     .gso_size = 1448};
 	struct virtio_net_hdr csum = {.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM};
 	struct virtio_net_hdr valid = {.flags = VIRTIO_NET_HDR_F_DATA_VALID};
 	struct virtio_net *n = make(NULL, 0, 0, 0, NULL);
@@ -414,8 +420,8 @@ static void test_save_restore(void **s)
 
 	b = make(mac, 0, 0, 5000, "net0");
 	last_offload = 0xff;
-	assert_int_equal(device_restore_one(virtio_net_device(b), buf.data, buf.len, err,
-					    sizeof(err)), 0);
+	assert_int_equal(
+	    device_restore_one(virtio_net_device(b), buf.data, buf.len, err, sizeof(err)), 0);
 	assert_int_equal(last_offload, TAP_OFF_CSUM);
 	vst_resume(virtio_net_device(b));
 	t = virtio_net_vdev(b);
@@ -430,8 +436,8 @@ static void test_save_restore(void **s)
 
 	/* Bad sections, and a device with another MAC or limit, refused. */
 	victim = make(mac, 0, 0, 5000, "net0");
-	assert_int_equal(vst_bad_sections(virtio_net_device(victim), buf.data, buf.len,
-					  MEM_SIZE), 0);
+	assert_int_equal(vst_bad_sections(virtio_net_device(victim), buf.data, buf.len, MEM_SIZE),
+			 0);
 	virtio_net_free(victim);
 	victim = make(mac2, 0, 0, 5000, "net0");
 	assert_int_equal(vst_refused(virtio_net_device(victim), buf.data, buf.len, "mac"), 0);
@@ -512,18 +518,18 @@ static void test_bad_opts(void **s)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_config_features, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_tx, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_tx_writable_buffer_dropped, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_rx_single, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_rx_mergeable, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_rx_unaccepted_offload, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_offloads_follow_features, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_tx_rate_limit, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_rx_rate_limit, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_save_restore, setup, teardown),
-		cmocka_unit_test(test_hdr_checks),
-		cmocka_unit_test_setup_teardown(test_bad_opts, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_config_features, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_tx, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_tx_writable_buffer_dropped, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_rx_single, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_rx_mergeable, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_rx_unaccepted_offload, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_offloads_follow_features, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_tx_rate_limit, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_rx_rate_limit, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_save_restore, setup, teardown),
+	    cmocka_unit_test(test_hdr_checks),
+	    cmocka_unit_test_setup_teardown(test_bad_opts, setup, teardown),
 	};
 
 	log_set_level(LOG_ERROR);

@@ -129,9 +129,9 @@ static void test_by_fd(void **s)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_by_name),
-		cmocka_unit_test(test_missing),
-		cmocka_unit_test(test_by_fd),
+	    cmocka_unit_test(test_by_name),
+	    cmocka_unit_test(test_missing),
+	    cmocka_unit_test(test_by_fd),
 	};
 	int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
 
