@@ -2,9 +2,10 @@
  * CPL 3 (--mode long-user --load 0x100000, --net as the only virtio
  * device). It negotiates MRG_RXBUF without GSO and posts 1 KiB receive
  * buffers, so a full-size frame must span two of them. Then it sends a
- * 1000-byte frame, a 2000-byte frame (over the MTU: kite must drop it) and
+ * 1000-byte frame, a 9100-byte frame (over the MTU: kite must drop it) and
  * a 60-byte frame, all of EtherType 0x88b5, and waits for the host to send
- * back two frames of that type (100 and 1400 bytes, byte i of the payload
+ * back three frames of that type (100, 1400 and 9000 bytes, the last with
+ * --net mtu=9000 in nine buffers, byte i of the payload
  * = i & 0xff after a 4-byte tag); other frames (the host's own IPv6
  * chatter) are skipped. Ends through debug-exit: 0, or 16 + N for failure
  * N. With rdi = 1 it then echoes every such frame instead, its tag byte
@@ -123,7 +124,7 @@ static uint32_t receive(volatile uint8_t *frame, uint16_t *nbuf)
 	if (len < HDR)
 		fail(10, "frame shorter than the header", len);
 	*nbuf = (uint16_t)(p[10] | p[11] << 8);
-	if (*nbuf < 1 || *nbuf > 4)
+	if (*nbuf < 1 || *nbuf > QSIZE)
 		fail(11, "bad num_buffers", *nbuf);
 	for (uint32_t i = HDR; i < len; i++)
 		frame[total++] = p[i];
@@ -201,10 +202,10 @@ void guest_main(uint64_t mode)
 	vq_publish(&vqs[RXQ]);
 	vq_kick(&vqs[RXQ]);
 	transmit(1000, 1);
-	transmit(2000, 2); /* over mtu + 18: dropped by kite */
+	transmit(9100, 2); /* over mtu + 18 (mtu 1500 or 9000): dropped by kite */
 	transmit(60, 3);
 	puts_("tx done\n");
-	while (seen < 2) {
+	while (seen < 3) {
 		uint16_t nbuf;
 		uint32_t len = receive(frame, &nbuf);
 

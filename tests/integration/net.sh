@@ -1,15 +1,15 @@
 #!/bin/bash
 # virtio-net end to end over a real tap: a polling CPL-3 driver
 # (net_guest.bin) with 1 KiB mergeable receive buffers sends frames out of
-# the tap (a 2000-byte one over the MTU must be dropped) and receives two
-# frames the host writes into the tap through an AF_PACKET socket, one of
-# them spanning two buffers (num_buffers 2). Then a guest that echoes
-# frames is snapshotted through the API, killed and restored in a new kite,
-# which opens the tap by the name the snapshot recorded and echoes on. The
-# A guest that posts no receive buffers while the host floods the tap: kite's
-# event loop must stay idle (it stops watching a tap it cannot deliver
-# from). The test creates its own tap (no address is configured on it) and
-# deletes it.
+# the tap (a 9100-byte one, over --net mtu=9000, must be dropped) and
+# receives three frames the host writes into the tap through an AF_PACKET
+# socket, of 100, 1400 and 9000 bytes, spanning 1, 2 and 9 buffers
+# (num_buffers). A guest that posts no receive buffers while the host floods
+# the tap: kite's event loop must stay idle (it stops watching a tap it
+# cannot deliver from). A guest that echoes frames is snapshotted through
+# the API, killed and restored in a new kite, which opens the tap by the
+# name the snapshot recorded and echoes on. The test creates its own tap
+# (no address is configured on it) and deletes it.
 . "$(dirname "$0")/lib.sh"
 need_kvm
 [ -c /dev/net/tun ] || skip "/dev/net/tun is absent"
@@ -19,7 +19,7 @@ ip tuntap add dev "$tap" mode tap 2>/dev/null || skip "cannot create a tap (CAP_
 pids=()
 trap 'for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null; done; ip link del "$tap" 2>/dev/null; rm -rf "$TMP"' EXIT
 sysctl -qw "net.ipv6.conf.$tap.disable_ipv6=1" 2>/dev/null
-ip link set "$tap" up || fail "ip link set $tap up"
+ip link set "$tap" mtu 9000 up || fail "ip link set $tap mtu 9000 up"
 
 out=$TMP/net.out
 err=$TMP/net.err
@@ -27,7 +27,7 @@ python3 "$(dirname "$0")/net_host.py" "$tap" "$TMP/ready" >"$TMP/host.out" 2>&1 
 hpid=$!
 for _ in $(seq 100); do [ -e "$TMP/ready" ] && break; sleep 0.05; done
 timeout -k 5 30 "$KITE" run --debug-exit --image "$GUEST_DIR/net_guest.bin" --mode long-user \
-	--load 0x100000 --net "tap=$tap,mac=02:00:00:00:00:01" </dev/null >"$out" 2>"$err"
+	--load 0x100000 --net "tap=$tap,mac=02:00:00:00:00:01,mtu=9000" </dev/null >"$out" 2>"$err"
 rc=$?
 wait $hpid
 hrc=$?
@@ -48,6 +48,7 @@ if grep -q "tag 2" "$TMP/host.out"; then fail "the oversized frame got out"; els
 expect_guest "mac 020000000001 link up"
 expect_guest "rx 100 bytes in 1 buffers"
 expect_guest "rx 1400 bytes in 2 buffers"
+expect_guest "rx 9000 bytes in 9 buffers"
 expect_guest "OK net"
 
 # --- a starved receive queue under a flood ---

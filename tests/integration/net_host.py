@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Host side of tests/integration/net.sh: on the tap argv[1], through an
 AF_PACKET socket (EtherType 0x88b5 only; creates the file argv[2] once
-listening), waits for the guest's frames, then sends it two frames (100 and
-1400 bytes). Prints one line per frame seen and sent; exits 1 when the
+listening), waits for the guest's frames, then sends it three frames (100,
+1400 and 9000 bytes). Prints one line per frame seen and sent; exits 1 when the
 guest's frames do not all arrive within the timeout. With "echo TAG"
 after them: sends a 200-byte frame tagged TAG every half second until the
 guest's echo (tag TAG | 0x80) comes back, for at most 10 s. With
@@ -102,7 +102,7 @@ def main():
     if not any(f[14] == 3 for f in seen):
         print("guest frames did not all arrive")
         return 1
-    for n, length in ((1, 100), (2, 1400)):
+    for n, length in ((1, 100), (2, 1400), (3, 9000)):
         s.send(frame(n, length))
         print(f"sent {length}")
     return 0
