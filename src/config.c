@@ -111,9 +111,9 @@ static int fail(char *err, size_t errlen, const char *fmt, ...)
 enum {
 	OPT_IMAGE = 256, OPT_MODE, OPT_LOAD, OPT_ENTRY, OPT_REG, OPT_MEMORY, OPT_CPUS,
 	OPT_IRQCHIP, OPT_SERIAL_OUT, OPT_KVM_DEVICE, OPT_TIMESTAMPS, OPT_DEBUG_EXIT, OPT_LOG_LEVEL,
-	OPT_HELP, OPT_VERSION, OPT_KERNEL, OPT_INITRD, OPT_CMDLINE, OPT_DISK, OPT_RNG, OPT_CONSOLE, OPT_CONSOLE_SOCKET,
+	OPT_HELP, OPT_VERSION, OPT_KERNEL, OPT_INITRD, OPT_CMDLINE, OPT_DISK, OPT_RNG, OPT_VSOCK, OPT_CONSOLE, OPT_CONSOLE_SOCKET,
 	OPT_ON_REBOOT, OPT_API_SOCK, OPT_ID, OPT_CONFIG_FILE, OPT_NO_API, OPT_MAX_PAYLOAD,
-	OPT_HUGEPAGES, OPT_NET, OPT_RESTORE, OPT_MEM_FILE, OPT_RECORD_WS, OPT_NO_PREFETCH, OPT_CLOCK_REALTIME,
+	OPT_HUGEPAGES, OPT_NET, OPT_RESTORE, OPT_MEM_FILE, OPT_RECORD_WS, OPT_NO_PREFETCH, OPT_CLOCK_REALTIME, OPT_VSOCK_UDS,
 };
 
 static const struct option run_opts[] = {
@@ -137,6 +137,7 @@ static const struct option run_opts[] = {
 	{"disk", required_argument, NULL, OPT_DISK},
 	{"net", required_argument, NULL, OPT_NET},
 	{"rng", optional_argument, NULL, OPT_RNG},
+	{"vsock", required_argument, NULL, OPT_VSOCK},
 	{"console", required_argument, NULL, OPT_CONSOLE},
 	{"console-socket", required_argument, NULL, OPT_CONSOLE_SOCKET},
 	{"on-reboot", required_argument, NULL, OPT_ON_REBOOT},
@@ -150,6 +151,7 @@ static const struct option run_opts[] = {
 	{"record-working-set", optional_argument, NULL, OPT_RECORD_WS},
 	{"no-prefetch", no_argument, NULL, OPT_NO_PREFETCH},
 	{"clock-realtime", no_argument, NULL, OPT_CLOCK_REALTIME},
+	{"vsock-uds", required_argument, NULL, OPT_VSOCK_UDS},
 	{"help", no_argument, NULL, OPT_HELP},
 	{"version", no_argument, NULL, OPT_VERSION},
 	{NULL, 0, NULL, 0},
@@ -363,6 +365,8 @@ static int parse_one(int c, const char *arg, struct vm_config *cfg, enum config_
 			return fail(err, errlen, "--rng=%s: expected a positive number of bytes per second",
 				    arg);
 		return 0;
+	case OPT_VSOCK:
+		return config_parse_vsock(arg, cfg, err, errlen);
 	case OPT_CONSOLE:
 		if ((i = choice(arg, (const char *const[]){"serial", "virtio", NULL}, false)) < 0)
 			return fail(err, errlen, "--console %s: expected serial or virtio", arg);
@@ -413,6 +417,9 @@ static int parse_one(int c, const char *arg, struct vm_config *cfg, enum config_
 		return 0;
 	case OPT_CLOCK_REALTIME:
 		cfg->restore_clock_realtime = 1;
+		return 0;
+	case OPT_VSOCK_UDS:
+		cfg->restore_vsock_uds = arg;
 		return 0;
 	case OPT_HELP:
 		*cmd = CMD_HELP;
@@ -506,7 +513,7 @@ int config_parse(int argc, char **argv, struct vm_config *cfg, enum config_cmd *
 		switch (c) {
 		case OPT_IMAGE: case OPT_MODE: case OPT_LOAD: case OPT_ENTRY: case OPT_REG:
 		case OPT_MEMORY: case OPT_CPUS: case OPT_KERNEL: case OPT_INITRD: case OPT_CMDLINE:
-		case OPT_DISK: case OPT_NET: case OPT_RNG: case OPT_HUGEPAGES:
+		case OPT_DISK: case OPT_NET: case OPT_RNG: case OPT_VSOCK: case OPT_HUGEPAGES:
 			cfg->guest_opts = 1;
 			break;
 		default:
@@ -528,10 +535,10 @@ int config_parse(int argc, char **argv, struct vm_config *cfg, enum config_cmd *
 			    "--kernel, --disk, --memory, --config-file ... cannot be added to it");
 	if (!cfg->restore_path != !cfg->restore_mem)
 		return fail(err, errlen, "--restore SNAPSHOT and --mem-file FILE go together");
-	if ((cfg->record_ws_ms || cfg->no_prefetch || cfg->restore_clock_realtime) &&
-	    !cfg->restore_path)
-		return fail(err, errlen,
-			    "--record-working-set, --no-prefetch and --clock-realtime need --restore");
+	if ((cfg->record_ws_ms || cfg->no_prefetch || cfg->restore_clock_realtime ||
+	     cfg->restore_vsock_uds) && !cfg->restore_path)
+		return fail(err, errlen, "--record-working-set, --no-prefetch, --clock-realtime and "
+			    "--vsock-uds need --restore");
 	if (cfg->restore_path)
 		return 0; /* the rest comes from the snapshot */
 	if (cfg->no_api && !cfg->config_file)

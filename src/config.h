@@ -114,6 +114,10 @@ struct vm_config {
 	enum console_choice console;
 	const char *console_socket;
 	uint64_t rng_rate; /* bytes per second, 0 = unlimited */
+	/* --vsock cid=N,uds=PATH (config_vsock.c); vsock_uds NULL: none. */
+	uint64_t vsock_cid;
+	const char *vsock_uds;
+	char vsock_spec[512]; /* the --vsock value, split in place */
 	int log_level; /* enum log_level */
 	int timestamps;
 	int debug_exit; /* the debug-exit port exists */
@@ -141,6 +145,7 @@ struct vm_config {
 	uint32_t record_ws_ms; /* --record-working-set[=MS]: 0 = off */
 	int no_prefetch;       /* --no-prefetch: ignore a recorded working set */
 	int restore_clock_realtime; /* --clock-realtime / clock_realtime */
+	const char *restore_vsock_uds; /* --vsock-uds / vsock_override: the vsock's new socket */
 	/* Strings this config allocated (config_strdup); argv's are not here. */
 	char **owned;
 	size_t nr_owned, owned_cap;
@@ -155,6 +160,10 @@ enum config_cmd { CMD_RUN, CMD_HELP, CMD_VERSION };
  * one line (no newline) to err. */
 int config_parse(int argc, char **argv, struct vm_config *cfg, enum config_cmd *cmd,
 		 char *err, size_t errlen) MUST_CHECK;
+
+/* --vsock's value into cfg (config_vsock.c); -EINVAL with one line in err. */
+int config_parse_vsock(const char *spec, struct vm_config *cfg, char *err,
+		       size_t errlen) MUST_CHECK;
 
 /* Kite's defaults, as config_parse starts from. */
 void config_init(struct vm_config *cfg);

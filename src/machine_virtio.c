@@ -19,6 +19,7 @@
 #include "virtio/mmio.h"
 #include "virtio/net.h"
 #include "virtio/rng.h"
+#include "virtio/vsock.h"
 
 struct vslot {
 	struct machine_slot slot;
@@ -219,6 +220,24 @@ static int make_net(struct machine_virtio *mv, int i, char *err, size_t errlen)
 	return attach(mv, s, virtio_net_device(n), err, errlen);
 }
 
+static int make_vsock(struct machine_virtio *mv, int i, char *err, size_t errlen)
+{
+	struct machine *m = mv->m;
+	struct vslot *s = next_slot(mv, "vsock", i);
+	struct virtio_vsock *v;
+	int rc;
+
+	rc = virtio_vsock_new(&v, m->gm, m->ev, m->cfg->vsock_cid, m->cfg->vsock_uds, s->name);
+	if (rc) {
+		snprintf(err, errlen, "--vsock uds=%s: %s", m->cfg->vsock_uds,
+			 rc == -EADDRINUSE ? "the path exists (remove it, or pick another)"
+					   : strerror(-rc));
+		return rc;
+	}
+	s->vd = virtio_vsock_vdev(v);
+	return attach(mv, s, virtio_vsock_device(v), err, errlen);
+}
+
 static int nr_disks(const struct vm_config *c)
 {
 	return c->nr_disks;
@@ -239,6 +258,11 @@ static int nr_consoles(const struct vm_config *c)
 	return c->console == CONSOLE_VIRTIO;
 }
 
+static int nr_vsocks(const struct vm_config *c)
+{
+	return c->vsock_uds != NULL;
+}
+
 /* The virtio kinds, in the order their devices get windows and GSIs. */
 static const struct {
 	int (*count)(const struct vm_config *c);
@@ -247,6 +271,7 @@ static const struct {
 	{nr_disks, make_blk},
 	{nr_rngs, make_rng},
 	{nr_consoles, make_console},
+	{nr_vsocks, make_vsock},
 	{nr_nets, make_net},
 };
 

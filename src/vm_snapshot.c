@@ -5,11 +5,14 @@
 #include "vm_snapshot.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "clock.h"
 #include "log.h"
@@ -57,6 +60,21 @@ static int dirty_pages(struct vm *vm, const struct vm_snapshot_req *req, uint64_
 		return 0;
 	rc = vm_dirty_collect(vm, bitmap, &nwords, e->msg, sizeof(e->msg));
 	return rc ? error_blame(e, rc, rc == -ENOTSUP ? BLAME_INPUT : BLAME_HOST) : 0;
+}
+
+/* Whether path holds a kite snapshot file (its magic), not someone's else. */
+static bool is_snapshot(const char *path)
+{
+	char magic[sizeof(SNAP_MAGIC) - 1];
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	bool yes;
+
+	if (fd < 0)
+		return false;
+	yes = read(fd, magic, sizeof(magic)) == (ssize_t)sizeof(magic) &&
+	      !memcmp(magic, SNAP_MAGIC, sizeof(magic));
+	close(fd);
+	return yes;
 }
 
 struct sections {
@@ -139,11 +157,22 @@ int vm_snapshot_create(struct vm *vm, const struct vm_snapshot_req *req,
 			error_blame(e, rc, error_blame_path(rc));
 	}
 	st->ms_memory = ms_since(t1);
-	if (!rc)
+	if (!rc) {
 		rc = write_file(vm, req, &s, e);
+		/* The memory file at mem_path is new: an older state file at
+		 * snapshot_path would name it wrongly. None is better. */
+		if (rc && is_snapshot(req->snapshot_path) && unlink(req->snapshot_path) == 0)
+			log_warn("snapshot", "%s removed: it described the memory file just "
+				 "replaced", req->snapshot_path);
+	}
 	/* The next Diff is relative to this snapshot, Full or not. */
 	if (!rc && !req->diff && vm->cfg->track_dirty_pages && vm_dirty_reset(vm))
 		log_warn("snapshot", "cannot reset the dirty-page log");
+	/* A Diff that failed after taking the dirty log: those pages must be
+	 * in the next one, so all of RAM is dirty again. */
+	if (rc && dirty)
+		for (int i = 0; i < vm->gm.nr_regions; i++)
+			gm_mark_dirty(&vm->gm, vm->gm.regions[i].gpa, vm->gm.regions[i].size);
 	free(dirty);
 	sections_free(&s);
 	st->mem_written = ms.bytes_written;

@@ -37,22 +37,29 @@ static int ws_path(const struct vm_config *cfg, char *buf, size_t len)
 static void prefetch_start(struct vmm_snap *s)
 {
 	char path[4096], err[256];
-	struct workset ws;
 	int rc;
 
 	if (s->cfg->no_prefetch || ws_path(s->cfg, path, sizeof(path)) || access(path, F_OK))
 		return;
-	rc = workset_load(path, s->vm->gm.size, &ws, err, sizeof(err));
+	rc = workset_load(path, s->vm->gm.size, &s->ws, err, sizeof(err));
 	if (rc) {
 		log_warn("snapshot", "working set not used: %s", err);
 		return;
 	}
-	rc = workset_prefetch_start(&s->vm->gm, &ws, &s->prefetch);
-	workset_free(&ws);
-	if (rc)
+	/* The thread reads s->ws until its join (vmm_snap_teardown). */
+	rc = workset_prefetch_start(&s->vm->gm, &s->ws, &s->prefetch);
+	if (rc) {
 		log_warn("snapshot", "cannot start the prefetch: %s", strerror(-rc));
-	else
+		workset_free(&s->ws);
+	} else {
+		uint64_t bytes = 0;
+
+		for (uint32_t i = 0; i < s->ws.nr_ranges; i++)
+			bytes += s->ws.ranges[i].length;
+		log_info("snapshot", "prefetching the working set (%llu KiB in %u ranges)",
+			 (unsigned long long)(bytes >> 10), s->ws.nr_ranges);
 		s->prefetching = true;
+	}
 }
 
 static void ws_timer_close(struct vmm_snap *s)
@@ -66,8 +73,10 @@ static void ws_timer_close(struct vmm_snap *s)
 
 void vmm_snap_teardown(struct vmm_snap *s)
 {
-	if (s->prefetching)
+	if (s->prefetching) {
 		workset_prefetch_join(&s->prefetch);
+		workset_free(&s->ws);
+	}
 	s->prefetching = false;
 	ws_timer_close(s);
 	s->vm = NULL;
@@ -143,6 +152,12 @@ static int build_from(struct vmm_snap *s, const struct snap_file *f, struct vmm_
 		return error_blame(e, rc, BLAME_INPUT);
 	/* Dirty tracking is the loader's choice, not the snapshot's. */
 	cfg->track_dirty_pages = track;
+	/* So is the vsock's socket: a clone, or the original's file still there. */
+	if (cfg->restore_vsock_uds && !cfg->vsock_uds)
+		return error_set(e, -EINVAL, BLAME_INPUT,
+				 "vsock_override: the snapshot's machine has no vsock device");
+	if (cfg->restore_vsock_uds)
+		cfg->vsock_uds = cfg->restore_vsock_uds;
 	rc = vm_host_open(h->host, cfg, h->io, e);
 	*h->host_open = true;
 	if (rc)

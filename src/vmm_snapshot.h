@@ -23,6 +23,7 @@ struct vmm_snap {
 	const struct vm_config *cfg; /* its config (restore_path, working set options) */
 	bool vcpus_pending;	     /* restored, vCPU threads not started yet */
 	bool prefetching;
+	struct workset ws; /* what the prefetch thread reads, freed after its join */
 	struct workset_prefetch prefetch;
 	int ws_timer; /* timerfd of --record-working-set, or -1 */
 };

@@ -52,6 +52,22 @@ static int mem_backend(const json_t *v, struct fc_snapshot_load *out, char *err,
 	return 0;
 }
 
+/* vsock_override: {"uds_path"}, the socket the restored vsock binds. */
+static int vsock_override(const json_t *body, struct fc_snapshot_load *out, char *err,
+			  size_t errlen)
+{
+	static const char *const fields[] = {"uds_path", NULL};
+	const json_t *v = json_object_get(body, "vsock_override");
+	int rc;
+
+	if (!v || json_is_null(v))
+		return 0;
+	if ((rc = fcj_object(v, "VsockOverride", fields, err, errlen)) < 0 ||
+	    (rc = fcj_str(v, "uds_path", FCJ_PATH_MAX, &out->vsock_uds, err, errlen)) < 0)
+		return rc;
+	return out->vsock_uds ? 0 : fcj_missing("uds_path", err, errlen);
+}
+
 static bool empty(const json_t *v)
 {
 	return !v || json_is_null(v) || (json_is_array(v) && !json_array_size(v));
@@ -66,8 +82,6 @@ static int unsupported(const json_t *body, char *err, size_t errlen)
 	if (!empty(json_object_get(body, "network_overrides")))
 		return fcj_fail(err, errlen, -ENOTSUP,
 				"network_overrides: this kite has no network devices");
-	if (!empty(json_object_get(body, "vsock_override")))
-		return fcj_fail(err, errlen, -ENOTSUP, "vsock_override: this kite has no vsock");
 	rc = fcj_enum(body, "huge_pages", pages, &hp, err, errlen);
 	if (rc < 0)
 		return rc;
@@ -99,7 +113,8 @@ int fc_parse_snapshot_load(const json_t *body, struct fc_snapshot_load *out, cha
 	    (rc = fcj_bool(body, "track_dirty_pages", &out->track_dirty_pages, err, errlen)) < 0 ||
 	    (rc = fcj_bool(body, "resume_vm", &out->resume_vm, err, errlen)) < 0 ||
 	    (rc = fcj_bool(body, "clock_realtime", &out->clock_realtime, err, errlen)) < 0 ||
-	    (rc = unsupported(body, err, errlen)) < 0)
+	    (rc = unsupported(body, err, errlen)) < 0 ||
+	    (rc = vsock_override(body, out, err, errlen)) < 0)
 		return rc;
 	if (!out->snapshot_path)
 		return fcj_missing("snapshot_path", err, errlen);

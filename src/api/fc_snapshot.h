@@ -29,6 +29,7 @@ struct fc_snapshot_load {
 	bool track_dirty_pages;
 	bool resume_vm;
 	bool clock_realtime;
+	const char *vsock_uds; /* vsock_override.uds_path, or NULL */
 };
 
 int fc_parse_snapshot_create(const json_t *body, struct fc_snapshot_create *out, char *err,

@@ -79,6 +79,13 @@ void snap_machine_save(const struct vm_config *cfg, struct state_buf *out)
 	state_put_u32(out, (uint32_t)cfg->nr_disks);
 	for (int i = 0; i < cfg->nr_disks; i++)
 		put_disk(out, &cfg->disks[i]);
+	/* v2 */
+	state_put_u8(out, (uint8_t)!!cfg->vsock_uds);
+	if (cfg->vsock_uds) {
+		state_put_u64(out, cfg->vsock_cid);
+		put_str(out, cfg->vsock_uds);
+	}
+	/* v3 */
 	state_put_u32(out, (uint32_t)cfg->nr_nets);
 	for (int i = 0; i < cfg->nr_nets; i++)
 		put_net(out, &cfg->nets[i]);
@@ -148,12 +155,12 @@ static void get_disk(struct state_reader *r, struct vm_config *cfg, struct disk_
 	d->poll_us = state_get_u32(r);
 	state_check(r, d->poll_us <= CONFIG_DISK_POLL_US_MAX, "disk poll_us", d->poll_us);
 	get_limiter(r, &d->rl);
+	/* Always a string, empty for a --disk: one encoding per config. */
 	get_str(r, cfg, "disk id", &id);
-	if (id && !state_check(r, strlen(id) <= CONFIG_DRIVE_ID_MAX, "disk id length",
-			       strlen(id)))
+	if (!state_check(r, id != NULL, "disk id", 0) ||
+	    !state_check(r, strlen(id) <= CONFIG_DRIVE_ID_MAX, "disk id length", strlen(id)))
 		return;
-	if (id)
-		memcpy(d->id, id, strlen(id) + 1);
+	memcpy(d->id, id, strlen(id) + 1);
 	d->root = get_bool(r, "disk root");
 	get_str(r, cfg, "disk partuuid", &d->partuuid);
 	d->cache = get_enum(r, "disk cache", DISK_CACHE_WRITEBACK);
@@ -192,6 +199,18 @@ static void get_nets(struct state_reader *r, struct vm_config *cfg)
 		get_net(r, cfg, &cfg->nets[i]);
 }
 
+/* The vsock device (v2): its CID, and the socket it is bound to again. */
+static void get_vsock(struct state_reader *r, struct vm_config *cfg)
+{
+	if (!get_bool(r, "vsock") || r->err)
+		return;
+	cfg->vsock_cid = state_get_u64(r);
+	state_check(r, cfg->vsock_cid >= 3 && cfg->vsock_cid < UINT32_MAX, "vsock cid",
+		    cfg->vsock_cid);
+	get_str(r, cfg, "vsock uds", &cfg->vsock_uds);
+	state_check(r, cfg->vsock_uds && cfg->vsock_uds[0], "vsock uds", 0);
+}
+
 static void get_machine(struct state_reader *r, struct vm_config *cfg, uint32_t version)
 {
 	uint32_t n;
@@ -218,8 +237,10 @@ static void get_machine(struct state_reader *r, struct vm_config *cfg, uint32_t 
 	cfg->nr_disks = (int)n;
 	for (uint32_t i = 0; i < n && !r->err; i++)
 		get_disk(r, cfg, &cfg->disks[i]);
-	/* Version 1 predates virtio-net: no network devices. */
-	if (version >= 2 && !r->err)
+	if (version >= 2)
+		get_vsock(r, cfg);
+	/* Versions 1 and 2 predate virtio-net: no network devices. */
+	if (version >= 3 && !r->err)
 		get_nets(r, cfg);
 }
 

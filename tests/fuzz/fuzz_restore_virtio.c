@@ -1,6 +1,6 @@
 /* libFuzzer target for the virtio devices' restore (core_state.c and each
  * device's own fields): hostile section bytes into virtio-blk, virtio-rng or
- * virtio-console (data[0] % 3 picks the device), then, when the section was
+ * virtio-console or virtio-vsock (data[0] % 4 picks the device), then, when the section was
  * accepted, the restored device is resumed and driven with a few kicks,
  * register writes and host input on guest memory that also comes from the
  * input. data[0] & 4 overlays the input on a valid saved section instead of
@@ -17,6 +17,7 @@
 #include "virtio/blk.h"
 #include "virtio/console.h"
 #include "virtio/rng.h"
+#include "virtio/vsock.h"
 #include "virtio_state.h"
 #include "virtq_driver.h"
 
@@ -39,13 +40,17 @@ static struct guest_mem gm;
 static struct virtio_blk *blk;
 static struct virtio_rng *rng;
 static struct virtio_console *con;
-static struct device *devs[3];
-static struct state_buf good[3]; /* a valid section per device */
+static struct virtio_vsock *vsock;
+static struct evloop loop;
+static struct device *devs[4];
+static struct state_buf good[4]; /* a valid section per device */
 
 static void make_good(int i)
 {
 	struct virtio_dev *vd = virtio_dev_from_device(devs[i]);
-	struct vqd q[2] = {{mem, 16, 0x1000, 0x2000, 0x3000}, {mem, 8, 0x4000, 0x5000, 0x6000}};
+	struct vqd q[3] = {{mem, 16, 0x1000, 0x2000, 0x3000},
+			   {mem, 8, 0x4000, 0x5000, 0x6000},
+			   {mem, 8, 0x7000, 0x7400, 0x7800}};
 
 	vqd_wr(vd, VIRTIO_MMIO_STATUS, 0);
 	vqd_bring_up(vd, VQD_VERSION_1 | VIRTIO_BIT(VIRTIO_F_EVENT_IDX), q, vd->nr_queues);
@@ -59,7 +64,7 @@ static void init(void)
 {
 	struct virtio_blk_opts o = {.serial = "fuzz"};
 	struct virtio_console_host h = {sink, NULL, NULL};
-	char path[64];
+	char path[64], vpath[64];
 	int fd = memfd_create("kite-fuzz-disk", 0);
 
 	log_set_level(LOG_ERROR);
@@ -74,10 +79,15 @@ static void init(void)
 	    virtio_rng_new(&rng, &gm, NULL, 0, "rng0") < 0 ||
 	    virtio_console_new(&con, &gm, &h, "console0") < 0)
 		abort();
+	snprintf(vpath, sizeof(vpath), "/tmp/kite-fuzz-restore-vsock.%d", (int)getpid());
+	unlink(vpath);
+	if (ev_init(&loop) < 0 || virtio_vsock_new(&vsock, &gm, &loop, 3, vpath, "vsock0") < 0)
+		abort();
 	devs[0] = virtio_blk_device(blk);
 	devs[1] = virtio_rng_device(rng);
 	devs[2] = virtio_console_device(con);
-	for (int i = 0; i < 3; i++)
+	devs[3] = virtio_vsock_device(vsock);
+	for (int i = 0; i < 4; i++)
 		make_good(i);
 }
 
@@ -94,7 +104,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		init();
 	if (size < 2)
 		return 0;
-	which = data[0] % 3;
+	which = data[0] % 4;
 	d = devs[which];
 	vd = virtio_dev_from_device(d);
 	p = vst_payload(good[which].data);

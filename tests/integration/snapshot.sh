@@ -14,26 +14,7 @@ command -v curl >/dev/null || skip "curl is absent (scripts/install-deps install
 command -v python3 >/dev/null || skip "python3 is absent (scripts/install-deps installs it)"
 SEQ=$GUEST_DIR/seq_user.bin
 BOOT='"kite": {"mode": "long-user", "load_addr": "0x100000"}'
-pids=()
-cleanup() {
-	for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null; done
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
-
-# api SOCK METHOD PATH [BODY]: sets $code and $body.
-api() {
-	local s=$1 m=$2 p=$3
-	shift 3
-	code=$(curl -sS --max-time 30 --unix-socket "$s" -o "$TMP/body" -w '%{http_code}' \
-		-X "$m" "http://localhost$p" ${1:+-H 'Content-Type: application/json' -d "$1"})
-	body=$(cat "$TMP/body" 2>/dev/null)
-}
-
-wait_sock() {
-	for _ in $(seq 100); do [ -S "$1" ] && return 0; sleep 0.05; done
-	return 1
-}
+. "$(dirname "$0")/api_lib.sh"
 
 # lines FILE: the number of whole sequence lines in FILE.
 lines() { grep -c '^[0-9a-f]\{8\}$' "$1" 2>/dev/null; }
@@ -123,6 +104,24 @@ n2=$(lines "$out")
 seq_ok "restored sequence" "$TMP/a.serial" "$out"
 [ "$n1" -gt 0 ] || fail "no output before the snapshot"
 
+# ---- working set: recorded by one restore, prefetched by the next ------------
+run_for 2 wsrec run --restore "$TMP/a.snap" --mem-file "$TMP/a.mem" --record-working-set=300 \
+	--log-level info
+[ -s "$TMP/a.snap.ws" ] && grep -q "working set recorded" "$err" &&
+	ok "--record-working-set wrote a.snap.ws" || fail "no working set: $(head -c 300 "$err")"
+run_for 2 wsuse run --restore "$TMP/a.snap" --mem-file "$TMP/a.mem" --log-level info
+grep -q "prefetching the working set" "$err" && ok "the next restore prefetches it" ||
+	fail "no prefetch: $(head -c 300 "$err")"
+seq_ok "restored with a prefetch" "$TMP/a.serial" "$out"
+run_for 2 wsno run --restore "$TMP/a.snap" --mem-file "$TMP/a.mem" --log-level info --no-prefetch
+grep -q "prefetching" "$err" && fail "--no-prefetch prefetched" || ok "--no-prefetch: none"
+printf 'KITEWSET junk' >"$TMP/a.snap.ws"
+run_for 2 wsbad run --restore "$TMP/a.snap" --mem-file "$TMP/a.mem"
+grep -q "working set not used" "$err" && [ "$(lines "$out")" -gt 5 ] &&
+	ok "a damaged working set is ignored with a warning, the restore runs" ||
+	fail "damaged working set: $(head -c 300 "$err")"
+rm -f "$TMP/a.snap.ws"
+
 # ---- inspect -------------------------------------------------------------------
 "$KITE" snapshot inspect "$TMP/a.snap" >"$TMP/inspect.out" 2>&1
 rc=$?
@@ -139,6 +138,26 @@ expect_rc "a flipped byte in the state file" 2
 grep -qi "checksum" "$err" && ok "a flipped byte: the checksum names it" || fail "flipped byte: $(head -c 300 "$err")"
 "$KITE" snapshot inspect "$TMP/bad.snap" >/dev/null 2>&1
 [ $? = 2 ] && ok "inspect of a damaged file: exit 2" || fail "inspect of a damaged file: exit $?"
+# Sound files whose header says something else: another host, another format.
+PATCH=$(dirname "$0")/snap_patch.py
+python3 "$PATCH" "$TMP/a.snap" "$TMP/host.snap" cpuid_crc 0x12345678
+run_kite otherhost run --restore "$TMP/host.snap" --mem-file "$TMP/a.mem"
+expect_rc "a snapshot from a host with another CPUID" 2
+grep -q "another host.*CPUID" "$err" && ok "another host: the CPUID is named" ||
+	fail "another host: $(head -c 300 "$err")"
+python3 "$PATCH" "$TMP/a.snap" "$TMP/xsave.snap" xsave_size 0x2b00
+run_kite otherxsave run --restore "$TMP/xsave.snap" --mem-file "$TMP/a.mem"
+expect_rc "a snapshot from a host with another XSAVE size" 2
+grep -qi "xsave" "$err" && ok "another XSAVE size is named" || fail "xsave: $(head -c 300 "$err")"
+python3 "$PATCH" "$TMP/a.snap" "$TMP/v2.snap" version 2
+run_kite version run --restore "$TMP/v2.snap" --mem-file "$TMP/a.mem"
+expect_rc "a snapshot of another format version" 2
+grep -q "version 2" "$err" && ok "another format version is named" || fail "version: $(head -c 300 "$err")"
+"$KITE" snapshot inspect "$TMP/host.snap" >"$TMP/inspect-host.out" 2>&1
+rc=$?
+[ $rc = 0 ] && grep -q "does not match" "$TMP/inspect-host.out" &&
+	ok "inspect of another host's snapshot: a sound file (0) that does not match this host" ||
+	fail "inspect other host: exit $rc $(grep -i match "$TMP/inspect-host.out")"
 head -c $((len / 2)) "$TMP/a.snap" >"$TMP/short.snap"
 run_kite truncated run --restore "$TMP/short.snap" --mem-file "$TMP/a.mem"
 expect_rc "a truncated state file" 2

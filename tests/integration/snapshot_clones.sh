@@ -20,26 +20,7 @@ command -v python3 >/dev/null || skip "python3 is absent (scripts/install-deps i
 N=10
 ID_ADDR=$((0xEF000))
 COUNTER_ADDR=$((0x101000))
-pids=()
-cleanup() {
-	for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null; done
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
-
-# api SOCK METHOD PATH [BODY]: sets $code and $body.
-api() {
-	local s=$1 m=$2 p=$3
-	shift 3
-	code=$(curl -sS --max-time 30 --unix-socket "$s" -o "$TMP/body" -w '%{http_code}' \
-		-X "$m" "http://localhost$p" ${1:+-H 'Content-Type: application/json' -d "$1"})
-	body=$(cat "$TMP/body" 2>/dev/null)
-}
-
-wait_sock() {
-	for _ in $(seq 100); do [ -S "$1" ] && return 0; sleep 0.05; done
-	return 1
-}
+. "$(dirname "$0")/api_lib.sh"
 
 # snap SOCK SNAP MEM: pause and write a Full snapshot; sets $code, $body.
 snap() {

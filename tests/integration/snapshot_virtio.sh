@@ -22,26 +22,7 @@ GUEST=$GUEST_DIR/snap_virtio_guest.bin
 # before the snapshot (from 512 up to where the snapshot caught the guest,
 # about 720) as well as after it (the rest).
 LIMIT=1536
-pids=()
-cleanup() {
-	for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null; done
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
-
-# api SOCK METHOD PATH [BODY]: sets $code and $body.
-api() {
-	local s=$1 m=$2 p=$3
-	shift 3
-	code=$(curl -sS --max-time 30 --unix-socket "$s" -o "$TMP/body" -w '%{http_code}' \
-		-X "$m" "http://localhost$p" ${1:+-H 'Content-Type: application/json' -d "$1"})
-	body=$(cat "$TMP/body" 2>/dev/null)
-}
-
-wait_sock() {
-	for _ in $(seq 100); do [ -S "$1" ] && return 0; sleep 0.05; done
-	return 1
-}
+. "$(dirname "$0")/api_lib.sh"
 
 # blk_lines FILE: the number of BLK lines in FILE.
 blk_lines() { grep -c '^BLK [0-9]*$' "$1" 2>/dev/null; }

@@ -177,6 +177,40 @@ static void bad_input(void **state)
 	}
 }
 
+static void snapshot_options(void **state)
+{
+	static const struct bad cases[] = {
+		{{"run", "--restore", "s"}, "go together"},
+		{{"run", "--mem-file", "m"}, "go together"},
+		{{"run", "--restore", "s", "--mem-file", "m", "--kernel", "k"}, "describes the guest"},
+		{{"run", "--restore", "s", "--mem-file", "m", "--memory", "1G"}, "describes the guest"},
+		{{"run", "--restore", "s", "--mem-file", "m", "--config-file", "c"},
+		 "describes the guest"},
+		{{"run", "--restore", "s", "--mem-file", "m", "--record-working-set=0"},
+		 "1 to 600000"},
+		{{"run", "--restore", "s", "--mem-file", "m", "--record-working-set=x"},
+		 "milliseconds"},
+		{{"run", "--image", "x", "--no-prefetch"}, "need --restore"},
+		{{"run", "--image", "x", "--clock-realtime"}, "need --restore"},
+		{{"run", "--image", "x", "--record-working-set"}, "need --restore"},
+	};
+	char *argv[] = {"kite", "run", "--restore", "s", "--mem-file", "m", "--clock-realtime",
+			"--record-working-set=250", "--api-sock", "/tmp/a", NULL};
+	struct vm_config c;
+	enum config_cmd cmd;
+
+	(void)state;
+	expect_all_rejected(cases, sizeof(cases) / sizeof(cases[0]));
+	assert_int_equal(config_parse(10, argv, &c, &cmd, err, sizeof(err)), 0);
+	assert_string_equal(c.restore_path, "s");
+	assert_string_equal(c.restore_mem, "m");
+	assert_int_equal(c.restore_clock_realtime, 1);
+	assert_int_equal(c.record_ws_ms, 250);
+	assert_string_equal(c.api_socket, "/tmp/a");
+	assert_null(c.kernel);
+	assert_null(c.image);
+}
+
 static void linux_and_devices(void **state)
 {
 	struct vm_config c;
@@ -271,6 +305,40 @@ static void linux_bad_input(void **state)
 
 	(void)state;
 	expect_all_rejected(cases, sizeof(cases) / sizeof(cases[0]));
+}
+
+static void vsock(void **state)
+{
+	static const struct bad cases[] = {
+		{{"run", "--image", "x", "--vsock", "cid=2,uds=/tmp/v.sock"}, "3 to 4294967294"},
+		{{"run", "--image", "x", "--vsock", "cid=0,uds=/tmp/v.sock"}, "cid=0"},
+		{{"run", "--image", "x", "--vsock", "cid=4294967295,uds=/tmp/v"}, "3 to 4294967294"},
+		{{"run", "--image", "x", "--vsock", "cid=-3,uds=/tmp/v"}, "cid=-3"},
+		{{"run", "--image", "x", "--vsock", "cid=three,uds=/tmp/v"}, "cid=three"},
+		{{"run", "--image", "x", "--vsock", "cid=3"}, "expected cid=N,uds=PATH"},
+		{{"run", "--image", "x", "--vsock", "uds=/tmp/v"}, "expected cid=N,uds=PATH"},
+		{{"run", "--image", "x", "--vsock", "cid=3,uds="}, "expected cid=N,uds=PATH"},
+		{{"run", "--image", "x", "--vsock", "cid=3,uds=/v,port=5"}, "unknown option 'port=5'"},
+		{{"run", "--image", "x", "--vsock", "cid=3,uds=/a", "--vsock", "cid=4,uds=/b"},
+		 "given twice"},
+	};
+	char longp[120] = "cid=3,uds=/";
+	struct vm_config c;
+	enum config_cmd cmd;
+
+	(void)state;
+	expect_all_rejected(cases, sizeof(cases) / sizeof(cases[0]));
+	assert_int_equal(PARSE(&c, &cmd, "run", "--image", "x", "--vsock", "uds=/tmp/v.sock,cid=52"),
+			 0);
+	assert_int_equal(c.vsock_cid, 52);
+	assert_string_equal(c.vsock_uds, "/tmp/v.sock");
+	assert_true(c.guest_opts);
+	config_free(&c);
+	/* PATH_4294967295 must fit a socket address. */
+	memset(longp + 11, 'a', 100);
+	longp[111] = 0;
+	assert_int_equal(PARSE(&c, &cmd, "run", "--image", "x", "--vsock", longp), -EINVAL);
+	assert_non_null(strstr(err, "longer than"));
 }
 
 static void too_many_disks(void **state)
@@ -377,6 +445,7 @@ int main(void)
 		cmocka_unit_test(numbers),     cmocka_unit_test(bad_input),
 		cmocka_unit_test(reg_names),   cmocka_unit_test(linux_and_devices),
 		cmocka_unit_test(linux_bad_input), cmocka_unit_test(too_many_disks),
+		cmocka_unit_test(snapshot_options), cmocka_unit_test(vsock),
 		cmocka_unit_test(net_options), cmocka_unit_test(net_bad_input),
 		cmocka_unit_test(too_many_nets),
 	};

@@ -11,6 +11,8 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "leftover.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <stdbool.h>
@@ -30,20 +32,9 @@ static char dir[64];
 static char err[256];
 
 /* A path in the test directory; eight live at a time. */
-/* A temporary file of a save into `name` left behind (name.XXXXXX). */
 static bool leftover(const char *name)
 {
-	char pat[128];
-	DIR *d = opendir(dir);
-	struct dirent *e;
-	bool found = false;
-
-	assert_non_null(d);
-	snprintf(pat, sizeof(pat), "%s.", name);
-	while ((e = readdir(d)))
-		found |= !strncmp(e->d_name, pat, strlen(pat)) && strlen(e->d_name) == strlen(pat) + 6;
-	closedir(d);
-	return found;
+	return leftover_in(dir, name);
 }
 
 static const char *at(const char *name)

@@ -35,6 +35,8 @@ static void sample(struct vm_config *c)
 					   .cache = DISK_CACHE_WRITEBACK, .bps = 1000, .iops = 7};
 	c->disks[1] = (struct disk_config){.path = "/disk1.img", .read_only = 1};
 	c->disks[1].rl.bandwidth = (struct token_bucket_config){1 << 20, 0, 100};
+	c->vsock_cid = 9;
+	c->vsock_uds = "/run/v.sock";
 	c->nr_nets = 1;
 	c->nets[0] = (struct net_config){.tap = "tap7", .fd = 9, .mac = {2, 0, 0, 0, 0, 9},
 					 .has_mac = 1, .mtu = 9000, .rx_bps = 1000, .tx_bps = 2000};
@@ -89,6 +91,35 @@ static void round_trip(void **state)
 	assert_int_equal(b.nets[0].mtu, 9000);
 	assert_int_equal(b.nets[0].rx_bps, 1000);
 	assert_int_equal(b.nets[0].tx_bps, 2000);
+	assert_int_equal(b.vsock_cid, 9);
+	assert_string_equal(b.vsock_uds, "/run/v.sock");
+	config_free(&b);
+	state_buf_free(&buf);
+}
+
+/* Version 1 had no vsock: such a section is still read, without one; a
+ * version 2 payload is not a version 1 one. */
+static void version1(void **state)
+{
+	struct vm_config a, b;
+	struct state_buf buf;
+
+	(void)state;
+	sample(&a);
+	save(&a, &buf);
+	config_init(&b);
+	assert_int_equal(snap_machine_parse(buf.data, buf.len, 1, &b, err, sizeof(err)), -EINVAL);
+	config_free(&b);
+	state_buf_free(&buf);
+	a.vsock_uds = NULL;
+	a.nr_nets = 0;
+	save(&a, &buf);
+	/* v2 ends with u8 vsock 0, v3 adds u32 nets 0 */
+	assert_int_equal(buf.data[buf.len - 5], 0);
+	config_init(&b);
+	assert_int_equal(snap_machine_parse(buf.data, buf.len - 5, 1, &b, err, sizeof(err)), 0);
+	assert_null(b.vsock_uds);
+	assert_int_equal(b.nr_disks, 2);
 	config_free(&b);
 	state_buf_free(&buf);
 }
@@ -96,7 +127,7 @@ static void round_trip(void **state)
 static void expect_refused(const struct state_buf *good, size_t off, const void *v, size_t n,
 			   const char *word);
 
-/* A version-1 section (before virtio-net) is the same without the trailing
+/* A version-2 section (before virtio-net) is the same without the trailing
  * network list; bad network fields are refused. */
 static void nets_versions(void **state)
 {
@@ -111,10 +142,11 @@ static void nets_versions(void **state)
 	a.nr_nets = 0;
 	save(&a, &buf);
 	config_init(&b);
-	/* v1 = this minus the u32 count of networks. */
-	assert_int_equal(snap_machine_parse(buf.data, buf.len - 4, 1, &b, err, sizeof(err)), 0);
+	/* v2 = this minus the u32 count of networks. */
+	assert_int_equal(snap_machine_parse(buf.data, buf.len - 4, 2, &b, err, sizeof(err)), 0);
 	assert_int_equal(b.nr_nets, 0);
 	assert_int_equal(b.nr_disks, 2);
+	assert_string_equal(b.vsock_uds, "/run/v.sock");
 	config_free(&b);
 	state_buf_free(&buf);
 	sample(&a);
@@ -198,13 +230,29 @@ static void bad_fields(void **state)
 	expect_refused(&buf, 72, &two, 1, "debug_exit");
 	expect_refused(&buf, 73, &two, 1, "linux");
 	expect_refused(&buf, 76, &disks, 4, "disks");
+	/* The vsock part: u8 present, u64 cid, u16 length, the path; then
+	 * the network list (u32 count, tap name, has_mac, mac, mtu, rx, tx). */
+	{
+		size_t nets = 4 + 2 + strlen("tap7") + 1 + 6 + 4 + 8 + 8;
+		size_t vs = buf.len - nets - (1 + 8 + 2 + strlen("/run/v.sock"));
+		uint64_t cid2 = 2, cid_any = UINT32_MAX;
+		uint16_t none = 0xffff;
+
+		expect_refused(&buf, vs, &two, 1, "vsock");
+		expect_refused(&buf, vs + 1, &cid2, 8, "vsock cid");
+		expect_refused(&buf, vs + 1, &cid_any, 8, "vsock cid");
+		expect_refused(&buf, vs + 9, &none, 2, "vsock uds");
+	}
 	state_buf_free(&buf);
-	/* Another version. */
+	/* Other versions. */
 	save(&a, &buf);
-	config_init(&b);
-	assert_int_equal(snap_machine_parse(buf.data, buf.len, 3, &b, err, sizeof(err)), -EINVAL);
-	assert_non_null(strstr(err, "version"));
-	config_free(&b);
+	for (uint32_t v = 0; v < 5; v += 4) {
+		config_init(&b);
+		assert_int_equal(snap_machine_parse(buf.data, buf.len, v, &b, err, sizeof(err)),
+				 -EINVAL);
+		assert_non_null(strstr(err, "version"));
+		config_free(&b);
+	}
 	state_buf_free(&buf);
 }
 
@@ -317,6 +365,14 @@ static void bodies_load(void **state)
 	assert_int_equal(load("{\"snapshot_path\": \"s\", \"mem_file_path\": \"m\", "
 			      "\"network_overrides\": []}", &l),
 			 0);
+	assert_int_equal(load("{\"snapshot_path\": \"s\", \"mem_file_path\": \"m\", "
+			      "\"vsock_override\": {\"uds_path\": \"/v.sock\"}}", &l),
+			 0);
+	assert_true(load("{\"snapshot_path\": \"s\", \"mem_file_path\": \"m\", "
+			 "\"vsock_override\": {}}", &l) < 0);
+	assert_non_null(strstr(err, "uds_path"));
+	assert_true(load("{\"snapshot_path\": \"s\", \"mem_file_path\": \"m\", "
+			 "\"vsock_override\": {\"uds_path\": \"/v\", \"x\": 1}}", &l) < 0);
 	assert_true(load("{\"snapshot_path\": \"s\", \"mem_file_path\": \"m\", \"huge_pages\": "
 			 "\"Transparent\"}", &l) == -ENOTSUP);
 	assert_true(load("{\"snapshot_path\": \"s\", \"mem_file_path\": \"m\", \"resume_vm\": 1}",
@@ -328,6 +384,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(round_trip),    cmocka_unit_test(truncations),
+		cmocka_unit_test(version1),
 		cmocka_unit_test(nets_versions),
 		cmocka_unit_test(bad_fields),    cmocka_unit_test(bad_strings),
 		cmocka_unit_test(bodies_create), cmocka_unit_test(bodies_load),

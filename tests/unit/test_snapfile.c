@@ -11,6 +11,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "leftover.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <stdbool.h>
@@ -405,20 +407,9 @@ static int teardown_dir(void **state UNUSED)
 	return rmdir(dir);
 }
 
-/* A temporary file of a save into `name` left behind (name.XXXXXX). */
 static bool leftover(const char *name)
 {
-	char pat[128];
-	DIR *d = opendir(dir);
-	struct dirent *e;
-	bool found = false;
-
-	assert_non_null(d);
-	snprintf(pat, sizeof(pat), "%s.", name);
-	while ((e = readdir(d)))
-		found |= !strncmp(e->d_name, pat, strlen(pat)) && strlen(e->d_name) == strlen(pat) + 6;
-	closedir(d);
-	return found;
+	return leftover_in(dir, name);
 }
 
 static bool exists(const char *path)

@@ -91,7 +91,7 @@ echo "KITE-SNAP-DATE guest=$(date +%s)"
 echo "KITE-SNAP-VMGENID ged_irqs_before=$g0 ged_irqs_after=$(ged_count) $(vmgen_state)"
 # The vmgenid driver's work: Linux reseeds its random generator when the generation ID
 # changes, and says so once ("crng reseeded due to virtual machine fork").
-echo "KITE-SNAP-RESEED $(dmesg | grep -m 1 'virtual machine fork' || echo none)"
+echo "KITE-SNAP-RESEED $(dmesg | grep -m 1 'virtual machine fork' || echo "none ($(dmesg | grep -m 1 'crng init done' || echo 'crng never ready'))")"
 bad=$(dmesg | grep -E 'soft lockup|rcu_sched self-detected stall|rcu: INFO|BUG:|Call Trace' | head -n 5)
 [ -z "$bad" ] || echo "$bad" | while IFS= read -r l; do echo "KITE-SNAP-DMESG $l"; done
 dmesg -n 7
