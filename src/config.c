@@ -113,7 +113,7 @@ enum {
 	OPT_IRQCHIP, OPT_SERIAL_OUT, OPT_KVM_DEVICE, OPT_TIMESTAMPS, OPT_DEBUG_EXIT, OPT_LOG_LEVEL,
 	OPT_HELP, OPT_VERSION, OPT_KERNEL, OPT_INITRD, OPT_CMDLINE, OPT_DISK, OPT_RNG, OPT_VSOCK, OPT_CONSOLE, OPT_CONSOLE_SOCKET,
 	OPT_ON_REBOOT, OPT_API_SOCK, OPT_ID, OPT_CONFIG_FILE, OPT_NO_API, OPT_MAX_PAYLOAD,
-	OPT_HUGEPAGES, OPT_RESTORE, OPT_MEM_FILE, OPT_RECORD_WS, OPT_NO_PREFETCH, OPT_CLOCK_REALTIME, OPT_VSOCK_UDS,
+	OPT_HUGEPAGES, OPT_NET, OPT_RESTORE, OPT_MEM_FILE, OPT_RECORD_WS, OPT_NO_PREFETCH, OPT_CLOCK_REALTIME, OPT_VSOCK_UDS,
 };
 
 static const struct option run_opts[] = {
@@ -135,6 +135,7 @@ static const struct option run_opts[] = {
 	{"initrd", required_argument, NULL, OPT_INITRD},
 	{"cmdline", required_argument, NULL, OPT_CMDLINE},
 	{"disk", required_argument, NULL, OPT_DISK},
+	{"net", required_argument, NULL, OPT_NET},
 	{"rng", optional_argument, NULL, OPT_RNG},
 	{"vsock", required_argument, NULL, OPT_VSOCK},
 	{"console", required_argument, NULL, OPT_CONSOLE},
@@ -180,7 +181,7 @@ static int parse_reg(const char *arg, struct vm_config *cfg, char *err, size_t e
 
 /* A byte count for bps= and burst=: decimal or 0x-hex, optionally with a
  * binary K/M/G suffix; bare is bytes (unlike --memory's MiB). */
-static int parse_bytes(const char *s, uint64_t *out)
+int config_parse_bytes(const char *s, uint64_t *out)
 {
 	return parse_scaled(s, 1, false, out);
 }
@@ -189,7 +190,7 @@ static int parse_bytes(const char *s, uint64_t *out)
 static int parse_disk_limit(const char *opt, struct disk_config *d, char *err, size_t errlen)
 {
 	if (!strncmp(opt, "bps=", 4)) {
-		if (parse_bytes(opt + 4, &d->bps) || !d->bps)
+		if (config_parse_bytes(opt + 4, &d->bps) || !d->bps)
 			return fail(err, errlen, "--disk %s: %s: expected a positive number of bytes "
 				    "per second (K/M/G suffix allowed)", d->path, opt);
 	} else if (!strncmp(opt, "iops=", 5)) {
@@ -197,7 +198,7 @@ static int parse_disk_limit(const char *opt, struct disk_config *d, char *err, s
 			return fail(err, errlen, "--disk %s: %s: expected a positive number of "
 				    "requests per second", d->path, opt);
 	} else if (!strncmp(opt, "burst=", 6)) {
-		if (parse_bytes(opt + 6, &d->burst))
+		if (config_parse_bytes(opt + 6, &d->burst))
 			return fail(err, errlen, "--disk %s: %s: expected a number of bytes "
 				    "(K/M/G suffix allowed)", d->path, opt);
 	} else {
@@ -356,6 +357,8 @@ static int parse_one(int c, const char *arg, struct vm_config *cfg, enum config_
 		return 0;
 	case OPT_DISK:
 		return parse_disk(arg, cfg, err, errlen);
+	case OPT_NET:
+		return config_parse_net(arg, cfg, err, errlen);
 	case OPT_RNG:
 		cfg->rng = 1;
 		if (arg && (config_parse_u64(arg, &cfg->rng_rate) || cfg->rng_rate == 0))
@@ -510,7 +513,7 @@ int config_parse(int argc, char **argv, struct vm_config *cfg, enum config_cmd *
 		switch (c) {
 		case OPT_IMAGE: case OPT_MODE: case OPT_LOAD: case OPT_ENTRY: case OPT_REG:
 		case OPT_MEMORY: case OPT_CPUS: case OPT_KERNEL: case OPT_INITRD: case OPT_CMDLINE:
-		case OPT_DISK: case OPT_RNG: case OPT_VSOCK: case OPT_HUGEPAGES:
+		case OPT_DISK: case OPT_NET: case OPT_RNG: case OPT_VSOCK: case OPT_HUGEPAGES:
 			cfg->guest_opts = 1;
 			break;
 		default:

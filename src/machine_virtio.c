@@ -15,7 +15,9 @@
 #include "log.h"
 #include "virtio/blk.h"
 #include "virtio/console.h"
+#include "backends/tap.h"
 #include "virtio/mmio.h"
+#include "virtio/net.h"
 #include "virtio/rng.h"
 #include "virtio/vsock.h"
 
@@ -192,6 +194,32 @@ static int make_console(struct machine_virtio *mv, int i, char *err, size_t errl
 	return rc;
 }
 
+static int make_net(struct machine_virtio *mv, int i, char *err, size_t errlen)
+{
+	struct machine *m = mv->m;
+	const struct net_config *nc = &m->cfg->nets[i];
+	struct virtio_net_opts o = {
+		.set_offload = tap_set_offload, .mac = nc->has_mac ? nc->mac : NULL,
+		.mtu = nc->mtu, .rx_bps = nc->rx_bps, .tx_bps = nc->tx_bps,
+	};
+	struct vslot *s = next_slot(mv, "net", i);
+	struct virtio_net *n;
+	int rc;
+
+	/* Opened for each machine built (a restart too); fd= is dup'ed, so
+	 * the caller's stays open for the next one. */
+	rc = tap_open(nc->tap, nc->fd, &o.fd, err, errlen);
+	if (rc)
+		return rc;
+	rc = virtio_net_new(&n, m->gm, m->ev, &o, s->name);
+	if (rc) {
+		snprintf(err, errlen, "--net tap=%s: %s", nc->tap, strerror(-rc));
+		return rc;
+	}
+	s->vd = virtio_net_vdev(n);
+	return attach(mv, s, virtio_net_device(n), err, errlen);
+}
+
 static int make_vsock(struct machine_virtio *mv, int i, char *err, size_t errlen)
 {
 	struct machine *m = mv->m;
@@ -213,6 +241,11 @@ static int make_vsock(struct machine_virtio *mv, int i, char *err, size_t errlen
 static int nr_disks(const struct vm_config *c)
 {
 	return c->nr_disks;
+}
+
+static int nr_nets(const struct vm_config *c)
+{
+	return c->nr_nets;
 }
 
 static int nr_rngs(const struct vm_config *c)
@@ -239,6 +272,7 @@ static const struct {
 	{nr_rngs, make_rng},
 	{nr_consoles, make_console},
 	{nr_vsocks, make_vsock},
+	{nr_nets, make_net},
 };
 
 int machine_virtio_create(struct machine *m, struct machine_virtio **out, char *err,

@@ -15,7 +15,7 @@
 struct machine_virtio;
 
 /* Creates every virtio device the config asks for, in table order (disks,
- * rng, console), and fills m->slots for the loaders. */
+ * rng, console, nets), and fills m->slots for the loaders. */
 int machine_virtio_create(struct machine *m, struct machine_virtio **out, char *err,
 			  size_t errlen) MUST_CHECK;
 /* Deassigns the ioeventfds and closes the irqfds; the devices themselves

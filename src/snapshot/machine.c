@@ -50,6 +50,18 @@ static void put_disk(struct state_buf *b, const struct disk_config *d)
 	state_put_u64(b, d->burst);
 }
 
+/* The tap is opened by name on restore: an fd= of the saving process
+ * means nothing to the restoring one. */
+static void put_net(struct state_buf *b, const struct net_config *n)
+{
+	put_str(b, n->tap);
+	state_put_u8(b, (uint8_t)!!n->has_mac);
+	state_put_bytes(b, n->mac, sizeof(n->mac));
+	state_put_u32(b, n->mtu);
+	state_put_u64(b, n->rx_bps);
+	state_put_u64(b, n->tx_bps);
+}
+
 void snap_machine_save(const struct vm_config *cfg, struct state_buf *out)
 {
 	state_put_u64(out, cfg->memory);
@@ -73,6 +85,10 @@ void snap_machine_save(const struct vm_config *cfg, struct state_buf *out)
 		state_put_u64(out, cfg->vsock_cid);
 		put_str(out, cfg->vsock_uds);
 	}
+	/* v3 */
+	state_put_u32(out, (uint32_t)cfg->nr_nets);
+	for (int i = 0; i < cfg->nr_nets; i++)
+		put_net(out, &cfg->nets[i]);
 }
 
 /* A string into cfg (NULL for none); *out untouched on error. */
@@ -154,6 +170,35 @@ static void get_disk(struct state_reader *r, struct vm_config *cfg, struct disk_
 	d->burst = state_get_u64(r);
 }
 
+static void get_net(struct state_reader *r, struct vm_config *cfg, struct net_config *n)
+{
+	memset(n, 0, sizeof(*n));
+	n->fd = -1;
+	get_str(r, cfg, "net tap", &n->tap);
+	if (!state_check(r, n->tap && *n->tap && strlen(n->tap) <= 15, "net tap name",
+			 n->tap ? strlen(n->tap) : 0))
+		return;
+	n->has_mac = get_bool(r, "net has_mac");
+	state_get_bytes(r, n->mac, sizeof(n->mac));
+	state_check(r, !(n->mac[0] & 1), "net mac (multicast)", n->mac[0]);
+	n->mtu = state_get_u32(r);
+	state_check(r, !n->mtu || (n->mtu >= CONFIG_NET_MTU_MIN && n->mtu <= CONFIG_NET_MTU_MAX),
+		    "net mtu", n->mtu);
+	n->rx_bps = state_get_u64(r);
+	n->tx_bps = state_get_u64(r);
+}
+
+static void get_nets(struct state_reader *r, struct vm_config *cfg)
+{
+	uint32_t n = state_get_u32(r);
+
+	if (!state_check(r, n <= CONFIG_MAX_NETS, "number of network devices", n))
+		return;
+	cfg->nr_nets = (int)n;
+	for (uint32_t i = 0; i < n && !r->err; i++)
+		get_net(r, cfg, &cfg->nets[i]);
+}
+
 /* The vsock device (v2): its CID, and the socket it is bound to again. */
 static void get_vsock(struct state_reader *r, struct vm_config *cfg)
 {
@@ -194,6 +239,9 @@ static void get_machine(struct state_reader *r, struct vm_config *cfg, uint32_t 
 		get_disk(r, cfg, &cfg->disks[i]);
 	if (version >= 2)
 		get_vsock(r, cfg);
+	/* Versions 1 and 2 predate virtio-net: no network devices. */
+	if (version >= 3 && !r->err)
+		get_nets(r, cfg);
 }
 
 int snap_machine_parse(const void *p, size_t len, uint32_t version, struct vm_config *cfg,

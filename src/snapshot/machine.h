@@ -28,8 +28,9 @@
 #include "config.h"
 #include "state.h"
 
-/* 2 added the vsock device; version 1 sections (none) are still read. */
-#define SNAP_MACHINE_VERSION 2u
+/* 2 added the vsock device, 3 the network devices; versions 1 and 2 are
+ * still read. */
+#define SNAP_MACHINE_VERSION 3u
 
 void snap_machine_save(const struct vm_config *cfg, struct state_buf *out);
 /* Fills the guest-describing fields of cfg (which keeps its host-side

@@ -254,6 +254,8 @@ void virtio_dev_write_status(struct virtio_dev *vd, uint32_t v)
 		vd->negotiated = vd->driver_features;
 	}
 	vd->status |= added;
+	if (added == S_DOK && vd->ops->driver_ok)
+		vd->ops->driver_ok(vd->priv);
 }
 
 uint32_t virtio_dev_read_device_features(const struct virtio_dev *vd)

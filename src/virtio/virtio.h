@@ -64,6 +64,9 @@ struct virtio_dev_ops {
 	 * queue_notify, with the lock released, for a device that then polls
 	 * the queue for a while (see virtio_dev_notify_off). */
 	void (*poll)(void *dev, uint32_t qidx);
+	/* May be NULL. The driver set DRIVER_OK (vd->negotiated is final);
+	 * runs on the vCPU thread of the Status write, so it must not block. */
+	void (*driver_ok)(void *dev);
 	/* Device reset, once nothing is in flight any more (the core waits for
 	 * that without blocking anyone). Must not block. */
 	void (*reset)(void *dev);

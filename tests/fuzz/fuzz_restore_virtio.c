@@ -1,6 +1,6 @@
 /* libFuzzer target for the virtio devices' restore (core_state.c and each
- * device's own fields): hostile section bytes into virtio-blk, virtio-rng or
- * virtio-console or virtio-vsock (data[0] % 4 picks the device), then, when the section was
+ * device's own fields): hostile section bytes into virtio-blk, virtio-rng,
+ * virtio-console, virtio-vsock or virtio-net (data[0] % 5 picks the device), then, when the section was
  * accepted, the restored device is resumed and driven with a few kicks,
  * register writes and host input on guest memory that also comes from the
  * input. data[0] & 4 overlays the input on a valid saved section instead of
@@ -10,12 +10,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "backends/disk_raw.h"
 #include "log.h"
 #include "virtio/blk.h"
 #include "virtio/console.h"
+#include "virtio/net.h"
 #include "virtio/rng.h"
 #include "virtio/vsock.h"
 #include "virtio_state.h"
@@ -41,9 +43,11 @@ static struct virtio_blk *blk;
 static struct virtio_rng *rng;
 static struct virtio_console *con;
 static struct virtio_vsock *vsock;
+static struct virtio_net *net;
+static int net_peer = -1; /* the "tap" side of virtio-net's socketpair */
 static struct evloop loop;
-static struct device *devs[4];
-static struct state_buf good[4]; /* a valid section per device */
+static struct device *devs[5];
+static struct state_buf good[5]; /* a valid section per device */
 
 static void make_good(int i)
 {
@@ -64,8 +68,10 @@ static void init(void)
 {
 	struct virtio_blk_opts o = {.serial = "fuzz"};
 	struct virtio_console_host h = {sink, NULL, NULL};
+	static const uint8_t mac[6] = {2, 0, 0, 0, 0, 1};
+	struct virtio_net_opts no = {.mac = mac, .mtu = 1500, .rx_bps = 8192, .tx_bps = 8192};
 	char path[64], vpath[64];
-	int fd = memfd_create("kite-fuzz-disk", 0);
+	int fd = memfd_create("kite-fuzz-disk", 0), sv[2];
 
 	log_set_level(LOG_ERROR);
 	mem = aligned_alloc(4096, MEM_SIZE);
@@ -87,7 +93,14 @@ static void init(void)
 	devs[1] = virtio_rng_device(rng);
 	devs[2] = virtio_console_device(con);
 	devs[3] = virtio_vsock_device(vsock);
-	for (int i = 0; i < 4; i++)
+	if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK, 0, sv) < 0)
+		abort();
+	no.fd = sv[0];
+	net_peer = sv[1];
+	if (virtio_net_new(&net, &gm, NULL, &no, "net0") < 0)
+		abort();
+	devs[4] = virtio_net_device(net);
+	for (int i = 0; i < 5; i++)
 		make_good(i);
 }
 
@@ -104,7 +117,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		init();
 	if (size < 2)
 		return 0;
-	which = data[0] % 4;
+	which = data[0] % 5;
 	d = devs[which];
 	vd = virtio_dev_from_device(d);
 	p = vst_payload(good[which].data);
@@ -133,6 +146,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (which == 2) {
 			virtio_console_receive(con, data, size < 16 ? size : 16);
 			virtio_console_tx_space(con);
+		}
+		if (which == 4) {
+			static uint8_t sink_buf[70000];
+			uint8_t f[80] = {0};
+
+			(void)send(net_peer, f, sizeof(f), MSG_DONTWAIT);
+			virtio_net_tap_ready(net);
+			while (recv(net_peer, sink_buf, sizeof(sink_buf), MSG_DONTWAIT) >= 0) {
+			}
 		}
 		vqd_wr(vd, VIRTIO_MMIO_INTERRUPT_ACK, 3);
 		if (which == 0)

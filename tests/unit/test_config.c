@@ -369,6 +369,74 @@ static void reg_names(void **state)
 	assert_string_equal(config_reg_name(GPR_RSP), "rsp");
 }
 
+static void net_options(void **state)
+{
+	struct vm_config c;
+	enum config_cmd cmd;
+	static const uint8_t mac[6] = {0x02, 0xab, 0xcd, 0xef, 0x01, 0x23};
+
+	(void)state;
+	assert_int_equal(PARSE(&c, &cmd, "run", "--image", "x", "--net",
+			       "tap=tap0,mac=02:AB:cd:ef:01:23,mtu=9000,fd=7,rx-bps=10M,tx-bps=4096",
+			       "--net", "tap=tap1"), 0);
+	assert_int_equal(c.nr_nets, 2);
+	assert_true(c.guest_opts);
+	assert_string_equal(c.nets[0].tap, "tap0");
+	assert_int_equal(c.nets[0].has_mac, 1);
+	assert_memory_equal(c.nets[0].mac, mac, 6);
+	assert_int_equal(c.nets[0].mtu, 9000);
+	assert_int_equal(c.nets[0].fd, 7);
+	assert_int_equal(c.nets[0].rx_bps, 10ull << 20);
+	assert_int_equal(c.nets[0].tx_bps, 4096);
+	assert_string_equal(c.nets[1].tap, "tap1");
+	assert_int_equal(c.nets[1].fd, -1);
+	assert_int_equal(c.nets[1].has_mac, 0);
+	assert_int_equal(c.nets[1].mtu, 0);
+	assert_int_equal(c.nets[1].rx_bps, 0);
+}
+
+static void net_bad_input(void **state)
+{
+	static const struct bad cases[] = {
+		{{"run", "--image", "x", "--net", "mac=02:00:00:00:00:01"}, "expected tap=NAME"},
+		{{"run", "--image", "x", "--net", ""}, "expected tap=NAME"},
+		{{"run", "--image", "x", "--net", "tap="}, "interface name"},
+		{{"run", "--image", "x", "--net", "tap=a234567890123456"}, "1 to 15"},
+		{{"run", "--image", "x", "--net", "tap=a/b"}, "interface name"},
+		{{"run", "--image", "x", "--net", "tap=t,tap=u"}, "twice"},
+		{{"run", "--image", "x", "--net", "tap=t", "--net", "tap=t"}, "given twice"},
+		{{"run", "--image", "x", "--net", "tap=t,mac=02:00:00:00:00"}, "six hex octets"},
+		{{"run", "--image", "x", "--net", "tap=t,mac=02:00:00:00:00:0g"}, "six hex octets"},
+		{{"run", "--image", "x", "--net", "tap=t,mac=02-00-00-00-00-01"}, "six hex octets"},
+		{{"run", "--image", "x", "--net", "tap=t,mac=03:00:00:00:00:01"}, "multicast"},
+		{{"run", "--image", "x", "--net", "tap=t,mtu=67"}, "68 to 65535"},
+		{{"run", "--image", "x", "--net", "tap=t,mtu=65536"}, "68 to 65535"},
+		{{"run", "--image", "x", "--net", "tap=t,mtu=big"}, "68 to 65535"},
+		{{"run", "--image", "x", "--net", "tap=t,fd=-1"}, "file descriptor"},
+		{{"run", "--image", "x", "--net", "tap=t,fd=4294967296"}, "file descriptor"},
+		{{"run", "--image", "x", "--net", "tap=t,rx-bps=0"}, "positive number"},
+		{{"run", "--image", "x", "--net", "tap=t,tx-bps=fast"}, "positive number"},
+		{{"run", "--image", "x", "--net", "tap=t,speed=1"}, "unknown option 'speed'"},
+		{{"run", "--image", "x", "--net", "tap=t,ro"}, "KEY=VALUE"},
+	};
+
+	(void)state;
+	expect_all_rejected(cases, sizeof(cases) / sizeof(cases[0]));
+}
+
+static void too_many_nets(void **state)
+{
+	struct vm_config c;
+	enum config_cmd cmd;
+
+	(void)state;
+	assert_int_equal(PARSE(&c, &cmd, "run", "--image", "x", "--net", "tap=a", "--net", "tap=b",
+			       "--net", "tap=c", "--net", "tap=d", "--net", "tap=e", "--net",
+			       "tap=f", "--net", "tap=g", "--net", "tap=h", "--net", "tap=i"),
+			 -EINVAL);
+	assert_non_null(strstr(err, "at most 8"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -378,6 +446,8 @@ int main(void)
 		cmocka_unit_test(reg_names),   cmocka_unit_test(linux_and_devices),
 		cmocka_unit_test(linux_bad_input), cmocka_unit_test(too_many_disks),
 		cmocka_unit_test(snapshot_options), cmocka_unit_test(vsock),
+		cmocka_unit_test(net_options), cmocka_unit_test(net_bad_input),
+		cmocka_unit_test(too_many_nets),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

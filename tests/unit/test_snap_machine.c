@@ -37,6 +37,9 @@ static void sample(struct vm_config *c)
 	c->disks[1].rl.bandwidth = (struct token_bucket_config){1 << 20, 0, 100};
 	c->vsock_cid = 9;
 	c->vsock_uds = "/run/v.sock";
+	c->nr_nets = 1;
+	c->nets[0] = (struct net_config){.tap = "tap7", .fd = 9, .mac = {2, 0, 0, 0, 0, 9},
+					 .has_mac = 1, .mtu = 9000, .rx_bps = 1000, .tx_bps = 2000};
 }
 
 static void save(const struct vm_config *c, struct state_buf *b)
@@ -80,6 +83,14 @@ static void round_trip(void **state)
 	assert_null(b.disks[1].serial);
 	assert_int_equal(b.disks[1].read_only, 1);
 	assert_int_equal(b.disks[1].rl.bandwidth.size, 1 << 20);
+	assert_int_equal(b.nr_nets, 1);
+	assert_string_equal(b.nets[0].tap, "tap7");
+	assert_int_equal(b.nets[0].fd, -1); /* opened by name on restore */
+	assert_int_equal(b.nets[0].has_mac, 1);
+	assert_memory_equal(b.nets[0].mac, a.nets[0].mac, 6);
+	assert_int_equal(b.nets[0].mtu, 9000);
+	assert_int_equal(b.nets[0].rx_bps, 1000);
+	assert_int_equal(b.nets[0].tx_bps, 2000);
 	assert_int_equal(b.vsock_cid, 9);
 	assert_string_equal(b.vsock_uds, "/run/v.sock");
 	config_free(&b);
@@ -101,13 +112,51 @@ static void version1(void **state)
 	config_free(&b);
 	state_buf_free(&buf);
 	a.vsock_uds = NULL;
+	a.nr_nets = 0;
 	save(&a, &buf);
-	assert_int_equal(buf.data[buf.len - 1], 0); /* v2: no vsock */
+	/* v2 ends with u8 vsock 0, v3 adds u32 nets 0 */
+	assert_int_equal(buf.data[buf.len - 5], 0);
 	config_init(&b);
-	assert_int_equal(snap_machine_parse(buf.data, buf.len - 1, 1, &b, err, sizeof(err)), 0);
+	assert_int_equal(snap_machine_parse(buf.data, buf.len - 5, 1, &b, err, sizeof(err)), 0);
 	assert_null(b.vsock_uds);
 	assert_int_equal(b.nr_disks, 2);
 	config_free(&b);
+	state_buf_free(&buf);
+}
+
+static void expect_refused(const struct state_buf *good, size_t off, const void *v, size_t n,
+			   const char *word);
+
+/* A version-2 section (before virtio-net) is the same without the trailing
+ * network list; bad network fields are refused. */
+static void nets_versions(void **state)
+{
+	struct vm_config a, b;
+	struct state_buf buf;
+	const uint32_t mtu = 20, nets = 9;
+	uint8_t mcast = 3;
+	size_t end;
+
+	(void)state;
+	sample(&a);
+	a.nr_nets = 0;
+	save(&a, &buf);
+	config_init(&b);
+	/* v2 = this minus the u32 count of networks. */
+	assert_int_equal(snap_machine_parse(buf.data, buf.len - 4, 2, &b, err, sizeof(err)), 0);
+	assert_int_equal(b.nr_nets, 0);
+	assert_int_equal(b.nr_disks, 2);
+	assert_string_equal(b.vsock_uds, "/run/v.sock");
+	config_free(&b);
+	state_buf_free(&buf);
+	sample(&a);
+	save(&a, &buf);
+	/* Network at the end: u32 count, u16 len "tap7", u8 has_mac, mac[6],
+	 * u32 mtu, u64 rx, u64 tx. */
+	end = buf.len - (4 + 2 + 4 + 1 + 6 + 4 + 8 + 8);
+	expect_refused(&buf, end, &nets, 4, "number of network devices");
+	expect_refused(&buf, end + 4 + 2 + 4 + 1, &mcast, 1, "mac");
+	expect_refused(&buf, end + 4 + 2 + 4 + 1 + 6, &mtu, 4, "mtu");
 	state_buf_free(&buf);
 }
 
@@ -181,9 +230,11 @@ static void bad_fields(void **state)
 	expect_refused(&buf, 72, &two, 1, "debug_exit");
 	expect_refused(&buf, 73, &two, 1, "linux");
 	expect_refused(&buf, 76, &disks, 4, "disks");
-	/* The vsock tail: u8 present, u64 cid, u16 length, the path. */
+	/* The vsock part: u8 present, u64 cid, u16 length, the path; then
+	 * the network list (u32 count, tap name, has_mac, mac, mtu, rx, tx). */
 	{
-		size_t vs = buf.len - (1 + 8 + 2 + strlen("/run/v.sock"));
+		size_t nets = 4 + 2 + strlen("tap7") + 1 + 6 + 4 + 8 + 8;
+		size_t vs = buf.len - nets - (1 + 8 + 2 + strlen("/run/v.sock"));
 		uint64_t cid2 = 2, cid_any = UINT32_MAX;
 		uint16_t none = 0xffff;
 
@@ -195,7 +246,7 @@ static void bad_fields(void **state)
 	state_buf_free(&buf);
 	/* Other versions. */
 	save(&a, &buf);
-	for (uint32_t v = 0; v < 4; v += 3) {
+	for (uint32_t v = 0; v < 5; v += 4) {
 		config_init(&b);
 		assert_int_equal(snap_machine_parse(buf.data, buf.len, v, &b, err, sizeof(err)),
 				 -EINVAL);
@@ -334,6 +385,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(round_trip),    cmocka_unit_test(truncations),
 		cmocka_unit_test(version1),
+		cmocka_unit_test(nets_versions),
 		cmocka_unit_test(bad_fields),    cmocka_unit_test(bad_strings),
 		cmocka_unit_test(bodies_create), cmocka_unit_test(bodies_load),
 	};

@@ -1,0 +1,150 @@
+/* --net tap=NAME[,mac=MAC][,mtu=N][,fd=N][,rx-bps=N][,tx-bps=N]: one
+ * virtio-net device over an existing tap. Parsing only; the tap is opened
+ * by the machine (backends/tap.c). Kept apart from config.c, which owns the
+ * option table, because each device's value syntax is its own. */
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "config.h"
+
+static int nfail(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static int nfail(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return -EINVAL;
+}
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Exactly six two-digit hex octets separated by ':'. */
+static int parse_mac(const char *s, uint8_t mac[6])
+{
+	if (strlen(s) != 17)
+		return -EINVAL;
+	for (int i = 0; i < 6; i++) {
+		int hi = hexval(s[3 * i]), lo = hexval(s[3 * i + 1]);
+
+		if (hi < 0 || lo < 0 || (i < 5 && s[3 * i + 2] != ':'))
+			return -EINVAL;
+		mac[i] = (uint8_t)(hi << 4 | lo);
+	}
+	return 0;
+}
+
+static int parse_bps(const char *opt, const char *val, uint64_t *out, const char *tap, char *err,
+		     size_t errlen)
+{
+	if (config_parse_bytes(val, out) || !*out)
+		return nfail(err, errlen,
+			     "--net %s: %s: expected a positive number of bytes per "
+			     "second (K/M/G suffix allowed)",
+			     tap, opt);
+	return 0;
+}
+
+static int parse_opt(char *opt, struct net_config *n, char *err, size_t errlen)
+{
+	const char *t = n->tap ? n->tap : "";
+	char *val = strchr(opt, '=');
+	uint64_t v;
+
+	if (!val)
+		return nfail(err, errlen, "--net %s: '%s': expected KEY=VALUE", t, opt);
+	*val++ = 0;
+	if (!strcmp(opt, "tap")) {
+		if (n->tap)
+			return nfail(err, errlen, "--net: tap= given twice");
+		/* IFNAMSIZ is 16 with the terminating zero. */
+		if (!*val || strlen(val) > 15 || strchr(val, '/'))
+			return nfail(err, errlen,
+				     "--net tap=%s: expected an interface name of 1 "
+				     "to 15 characters",
+				     val);
+		n->tap = val;
+	} else if (!strcmp(opt, "mac")) {
+		if (parse_mac(val, n->mac))
+			return nfail(err, errlen,
+				     "--net %s: mac=%s: expected six hex octets, "
+				     "as in 02:00:00:00:00:01",
+				     t, val);
+		if (n->mac[0] & 1)
+			return nfail(err, errlen,
+				     "--net %s: mac=%s: a multicast address cannot "
+				     "be a NIC's (first octet is odd)",
+				     t, val);
+		n->has_mac = 1;
+	} else if (!strcmp(opt, "mtu")) {
+		if (config_parse_u64(val, &v) || v < CONFIG_NET_MTU_MIN || v > CONFIG_NET_MTU_MAX)
+			return nfail(err, errlen, "--net %s: mtu=%s: expected %d to %d", t, val,
+				     CONFIG_NET_MTU_MIN, CONFIG_NET_MTU_MAX);
+		n->mtu = (uint32_t)v;
+	} else if (!strcmp(opt, "fd")) {
+		if (config_parse_u64(val, &v) || v > INT_MAX)
+			return nfail(err, errlen,
+				     "--net %s: fd=%s: expected an open file "
+				     "descriptor number",
+				     t, val);
+		n->fd = (int)v;
+	} else if (!strcmp(opt, "rx-bps")) {
+		return parse_bps("rx-bps", val, &n->rx_bps, t, err, errlen);
+	} else if (!strcmp(opt, "tx-bps")) {
+		return parse_bps("tx-bps", val, &n->tx_bps, t, err, errlen);
+	} else {
+		return nfail(err, errlen,
+			     "--net %s: unknown option '%s' (tap=, mac=, mtu=, fd=, "
+			     "rx-bps=, tx-bps=)",
+			     t, opt);
+	}
+	return 0;
+}
+
+int config_parse_net(const char *spec, struct vm_config *cfg, char *err, size_t errlen)
+{
+	struct net_config *n;
+	char *arg, *opt, *save = NULL;
+	int rc;
+
+	if (cfg->nr_nets == CONFIG_MAX_NETS)
+		return nfail(err, errlen, "--net: at most %d network devices", CONFIG_MAX_NETS);
+	if (strlen(spec) >= sizeof(cfg->net_specs[0]))
+		return nfail(err, errlen, "--net: the value is too long");
+	arg = strcpy(cfg->net_specs[cfg->nr_nets], spec);
+	n = &cfg->nets[cfg->nr_nets];
+	memset(n, 0, sizeof(*n));
+	n->fd = -1;
+	while ((opt = strtok_r(save ? NULL : arg, ",", &save))) {
+		rc = parse_opt(opt, n, err, errlen);
+		if (rc)
+			return rc;
+	}
+	if (!n->tap)
+		return nfail(err, errlen,
+			     "--net %s: expected tap=NAME[,mac=MAC][,mtu=N][,fd=N]"
+			     "[,rx-bps=N][,tx-bps=N]",
+			     spec);
+	for (int i = 0; i < cfg->nr_nets; i++)
+		if (!strcmp(cfg->nets[i].tap, n->tap))
+			return nfail(err, errlen,
+				     "--net tap=%s: given twice (a tap serves one "
+				     "device)",
+				     n->tap);
+	cfg->nr_nets++;
+	return 0;
+}
