@@ -66,7 +66,7 @@ kite_snapshot() {
 	kpid=$!
 	if ! wait_marker "$W/kite-boot.out" 90; then
 		kill -s KILL $kpid 2>/dev/null
-		wait $kpid
+		wait $kpid 2>/dev/null # (no "Killed" on the console)
 		log_tail "$W/kite-boot.out"
 		return 1
 	fi
@@ -82,7 +82,7 @@ kite_snapshot() {
 		api PUT /snapshot/create "{\"snapshot_path\": \"$W/vm.snap\", \"mem_file_path\": \"$W/vm.mem\"}"
 	rc=$?
 	kill -s KILL $kpid 2>/dev/null
-	wait $kpid
+	wait $kpid 2>/dev/null # (no "Killed" on the console)
 	rm -f "$W/kite-boot.out"
 	[ $rc = 0 ] && [ -s "$W/vm.snap" ] && [ -f "$W/vm.mem" ] || return 1
 	echo "KITE-BENCH info snapshot vmm=kite seconds=$(($(date +%s) - t)) state=vm.snap $(size "$W/vm.snap")" \
@@ -123,7 +123,7 @@ qemu_snapshot() {
 	w=0
 	while kill -0 $qpid 2>/dev/null && [ $w -lt 50 ]; do sleep 0.2; w=$((w + 1)); done
 	kill -s KILL $qpid 2>/dev/null
-	wait $qpid
+	wait $qpid 2>/dev/null
 	kill $cpid 2>/dev/null
 	wait $cpid
 	exec 8>&-
