@@ -7,7 +7,9 @@
 # /lab/only (optional): extended regex, run only the matching tests (or kite.only= on the
 # kernel command line).
 # /lab/bench-boot (optional, from tests/lab/run --bench-boot N): run the boot-to-init
-# benchmark /lab/bench-boot.sh (bench/lab-boot.sh) instead of the batch.
+# benchmark /lab/bench-boot.sh (bench/lab-boot.sh) instead of the batch; /lab/bench-snapshot
+# (--bench-snapshot N): the snapshot-restore benchmark /lab/bench-snapshot.sh
+# (bench/lab-snapshot.sh).
 export PATH=/bin
 mkdir -p /proc /sys /dev /tmp /run
 mount -t proc proc /proc
@@ -44,14 +46,18 @@ KITE_LAB_BUDGET=$(arg budget)
 [ -n "$KITE_LAB_BUDGET" ] || KITE_LAB_BUDGET=$(cat /lab/budget 2>/dev/null || echo 900)
 export KITE_LAB_BUDGET
 
-if [ -f /lab/bench-boot ]; then
-	# tests/lab/run --bench-boot N: the boot-to-init benchmark (bench/lab-boot.sh)
-	# instead of the test batch; KITE-BENCH lines on the console.
+bench=""
+[ -f /lab/bench-boot ] && bench=boot
+[ -f /lab/bench-snapshot ] && bench=snapshot
+if [ -n "$bench" ]; then
+	# tests/lab/run --bench-boot N: the boot-to-init benchmark (bench/lab-boot.sh), or
+	# --bench-snapshot N: the snapshot-restore one (bench/lab-snapshot.sh), instead of
+	# the test batch; KITE-BENCH lines on the console.
 	if [ -n "$err" ]; then
 		echo "KITE-BENCH-DONE runs=0 ok=0 error=$err"
 	else
 		echo "KITE-L1 kvm-ready uptime=$(up) kvm_amd.nested=$(cat /sys/module/kvm_amd/parameters/nested 2>/dev/null)"
-		LAB=/lab KITE_LAB_TIER=nested sh /lab/bench-boot.sh
+		LAB=/lab KITE_LAB_TIER=nested sh "/lab/bench-$bench.sh"
 	fi
 elif [ -n "$err" ]; then
 	echo "KITE-L1 error: $err"

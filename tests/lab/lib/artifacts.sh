@@ -3,9 +3,10 @@
 # with the table, batch.sh and the hooks in $lab (= $out/stage/lab): the guest kernel
 # (scripts/guest-kernel/build.sh), the L2 initramfs and its Debian-modules variant
 # (scripts/guest-initramfs/build.sh), Debian's kernel, the seed demo and kite itself;
-# with --bench-boot, also the benchmark's script, timer and virtio-blk initramfs.
-# Needs: $repo, $here, $out, $mode, $table, $kite, $only, $bench, $budget; say, apt_install,
-# find_debian_kernel (lib/common.sh); fail_all, summary (lib/protocol.sh).
+# with --bench-boot, also the benchmark's script, timer and virtio-blk initramfs (with
+# --bench-snapshot: its script, timer and initramfs).
+# Needs: $repo, $here, $out, $mode, $table, $kite, $only, $bench, $bench_kind, $budget; say,
+# apt_install, find_debian_kernel (lib/common.sh); fail_all, summary (lib/protocol.sh).
 # Sets: kdir idir didir (cache directories), dver (Debian kernel version, maybe empty),
 # stage, lab.
 
@@ -69,14 +70,27 @@ stage_lab() {
 	echo "$budget" >"$lab/budget" # tier direct and --bench-boot; the L1 also gets kite.budget=
 }
 
-# stage_bench: --bench-boot N: the benchmark script and its timer (static: it runs in L1
-# as it is).
+# stage_bench: --bench-boot N (or --bench-snapshot N): the benchmark script and its timer
+# (static: it runs in L1 as it is).
 stage_bench() {
 	local bidir
-	[[ $bench =~ ^[1-9][0-9]*$ ]] || { echo "lab: --bench-boot needs a run count"; exit 2; }
-	[[ -x $lab/kite ]] || { echo "lab: --bench-boot needs kite ($kite)"; exit 2; }
+	[[ $bench =~ ^[1-9][0-9]*$ ]] || { echo "lab: --bench-$bench_kind needs a run count"; exit 2; }
+	[[ -x $lab/kite ]] || { echo "lab: --bench-$bench_kind needs kite ($kite)"; exit 2; }
 	cc -static -O2 -Wall -Wextra -o "$lab/boot_timer" "$repo/bench/boot_timer.c" >>"$out/setup.log" 2>&1 ||
 		{ echo "lab: cannot build bench/boot_timer.c (see $out/setup.log)"; exit 1; }
+	if [[ $bench_kind == snapshot ]]; then
+		# --bench-snapshot N: bench/lab-snapshot.sh; its guest is the lab initramfs with
+		# bench/guest/snap_beat.sh as the only test.
+		cp "$repo/bench/lab-snapshot.sh" "$lab/bench-snapshot.sh"
+		echo "$bench" >"$lab/bench-snapshot"
+		mkdir -p "$out/snap-tests"
+		cp "$repo/bench/guest/snap_beat.sh" "$out/snap-tests/"
+		bidir=$("$repo/scripts/guest-initramfs/build.sh" --tests "$out/snap-tests" 2>>"$out/setup.log") &&
+			cp "$bidir/initramfs.cpio.gz" "$lab/initramfs-snap.cpio.gz" ||
+			say "cannot build the snapshot benchmark's initramfs (see $out/setup.log)"
+		: >"$out/bench.txt"
+		return
+	fi
 	cp "$repo/bench/lab-boot.sh" "$lab/bench-boot.sh"
 	echo "$bench" >"$lab/bench-boot"
 	# Its virtio-blk part boots the same initramfs plus /bin/blkjob (bench/guest/blkjob.c).

@@ -4,7 +4,7 @@
 #   run_lab:    in an L1 VM under QEMU TCG (tier lab), with the restart policy for an L1
 #               that hangs or dies: the tests without a result run in a fresh L1.
 # Both end run (exit) with its status: the summary's, or the benchmark's.
-# Needs: $lab, $l1cpio, $dver, $out, $t0, $budget, $only, $bench, tests[]; say (lib/common.sh);
+# Needs: $lab, $l1cpio, $dver, $out, $t0, $budget, $only, $bench, $bench_kind, tests[]; say (lib/common.sh);
 # parse, summary, bench_summary and the verdict state (lib/protocol.sh).
 
 run_direct() {
@@ -13,7 +13,7 @@ run_direct() {
 	# batch.sh is tested with busybox sh (as in L1) and bash; dash's kill lacks -PGID.
 	if [[ -x /bin/busybox ]]; then sh=(/bin/busybox sh); else sh=(bash); fi
 	if [[ -n $bench ]]; then
-		LAB="$lab" KITE_BENCH_QEMU=$(command -v qemu-system-x86_64) "${sh[@]}" "$lab/bench-boot.sh" 2>&1 | parse
+		LAB="$lab" KITE_BENCH_QEMU=$(command -v qemu-system-x86_64) "${sh[@]}" "$lab/bench-$bench_kind.sh" 2>&1 | parse
 		bench_summary
 		exit
 	fi
