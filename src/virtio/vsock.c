@@ -1,6 +1,7 @@
 /* virtio-vsock, the device half: the three queues (rx 0, tx 1, event 2),
  * the guest's packets and kite's replies, and the device's state. The
- * host half (the Unix sockets) is vsock_host.c.
+ * host half (the Unix sockets) is vsock_host.c, the connection table
+ * vsock_conn.c; this file stands above them and calls only down.
  *
  * TX is never held up by a full RX queue (VIRTIO 1.2, 5.10.6.6): replies
  * are remembered, not written, as flags on their connection or, for a
@@ -31,38 +32,6 @@
 #define VSOCK_QUEUE_MAX 256
 
 /* --- guest to host (TX) --- */
-
-void vsock_queue_rst(struct virtio_vsock *v, uint32_t local_port, uint32_t peer_port)
-{
-	if (v->nr_rsts == VSOCK_RST_QUEUE) {
-		v->st.rst_dropped++;
-		return;
-	}
-	v->rsts[(v->rst_head + v->nr_rsts++) % VSOCK_RST_QUEUE] =
-		(struct vsock_rst){local_port, peer_port};
-}
-
-bool vsock_conn_wants_rx(const struct vsock_conn *c)
-{
-	return c->state == CONN_EST && c->readable && !c->host_eof && !c->guest_no_rx &&
-	       vsock_credit_free(c->peer_buf_alloc, c->tx_cnt, c->peer_fwd_cnt) > 0;
-}
-
-void vsock_conn_queue(struct vsock_conn *c, uint32_t pend)
-{
-	struct virtio_vsock *v = c->v;
-
-	c->pending |= pend;
-	if (c->queued)
-		return;
-	c->queued = true;
-	c->rnext = NULL;
-	if (v->rx_tail)
-		v->rx_tail->rnext = c;
-	else
-		v->rx_head = c;
-	v->rx_tail = c;
-}
 
 static void guest_request(struct virtio_vsock *v, const struct vsock_hdr *h)
 {

@@ -1,6 +1,7 @@
 /* virtio-vsock, the host half: the Unix listener at uds_path, the CONNECT
  * line of a host client, connections to "<uds_path>_<port>" for the
  * guest's requests, and moving bytes between each socket and the device.
+ * The table the connections live in is vsock_conn.c, below this file.
  *
  * A connection's socket is watched for input only while the device may
  * pass the input on (established, and nothing already waiting for the
@@ -21,110 +22,6 @@
 #include "log.h"
 #include "virtio/vsock_priv.h"
 
-static uint32_t bucket(uint32_t local, uint32_t peer)
-{
-	return ((local * 2654435761u) ^ peer) % VSOCK_HASH;
-}
-
-struct vsock_conn *vsock_conn_find(struct virtio_vsock *v, uint32_t local, uint32_t peer)
-{
-	for (struct vsock_conn *c = v->hash[bucket(local, peer)]; c; c = c->hnext)
-		/* A client still typing its CONNECT line has no ports yet;
-		 * a connection of an older epoch is on its way out. */
-		if (c->state != CONN_CMD && c->epoch == v->epoch && c->local_port == local &&
-		    c->peer_port == peer)
-			return c;
-	return NULL;
-}
-
-static void hash_del(struct vsock_conn *c)
-{
-	struct vsock_conn **pp = &c->v->hash[bucket(c->local_port, c->peer_port)];
-
-	while (*pp && *pp != c)
-		pp = &(*pp)->hnext;
-	if (*pp)
-		*pp = c->hnext;
-	c->hnext = NULL;
-}
-
-static void hash_add(struct vsock_conn *c)
-{
-	struct vsock_conn **head = &c->v->hash[bucket(c->local_port, c->peer_port)];
-
-	c->hnext = *head;
-	*head = c;
-}
-
-static void rx_list_del(struct vsock_conn *c)
-{
-	struct virtio_vsock *v = c->v;
-	struct vsock_conn *prev = NULL;
-
-	if (!c->queued)
-		return;
-	for (struct vsock_conn *p = v->rx_head; p; prev = p, p = p->rnext) {
-		if (p != c)
-			continue;
-		if (prev)
-			prev->rnext = c->rnext;
-		else
-			v->rx_head = c->rnext;
-		if (v->rx_tail == c)
-			v->rx_tail = prev;
-		break;
-	}
-	c->queued = false;
-}
-
-void vsock_conn_free(struct vsock_conn *c)
-{
-	struct virtio_vsock *v = c->v;
-
-	hash_del(c);
-	rx_list_del(c);
-	if (c->watched)
-		ev_del(v->loop, c->fd);
-	close(c->fd);
-	free(c->buf);
-	free(c);
-	v->nr_conns--;
-}
-
-void vsock_conn_free_all(struct virtio_vsock *v)
-{
-	for (uint32_t b = 0; b < VSOCK_HASH; b++)
-		while (v->hash[b])
-			vsock_conn_free(v->hash[b]);
-	v->rx_head = v->rx_tail = NULL;
-}
-
-void vsock_conn_reset(struct vsock_conn *c)
-{
-	vsock_queue_rst(c->v, c->local_port, c->peer_port);
-	vsock_conn_free(c);
-}
-
-static bool buffered(const struct vsock_conn *c)
-{
-	return c->buf_off != c->buf_len;
-}
-
-void vsock_conn_update_events(struct vsock_conn *c)
-{
-	uint32_t ev = 0;
-
-	if (!c->watched)
-		return;
-	if (c->state == CONN_CMD ||
-	    (c->state == CONN_EST && !c->readable && !c->host_eof && !c->guest_no_rx))
-		ev |= EPOLLIN;
-	if (buffered(c))
-		ev |= EPOLLOUT;
-	if (ev != c->events && ev_mod(c->v->loop, c->fd, ev) == 0)
-		c->events = ev;
-}
-
 void vsock_conn_credit_check(struct vsock_conn *c)
 {
 	/* What the guest believes is free in our buffer. */
@@ -137,7 +34,7 @@ void vsock_conn_credit_check(struct vsock_conn *c)
 /* Writes buffered guest data. Returns 1 when the connection is gone. */
 static int flush(struct vsock_conn *c)
 {
-	while (buffered(c)) {
+	while (vsock_conn_buffered(c)) {
 		ssize_t n = send(c->fd, c->buf + c->buf_off, c->buf_len - c->buf_off,
 				 MSG_NOSIGNAL | MSG_DONTWAIT);
 
@@ -152,7 +49,7 @@ static int flush(struct vsock_conn *c)
 		c->buf_off += (uint32_t)n;
 		c->fwd_cnt += (uint32_t)n;
 	}
-	if (!buffered(c)) {
+	if (!vsock_conn_buffered(c)) {
 		free(c->buf);
 		c->buf = NULL;
 		c->buf_off = c->buf_len = 0;
@@ -204,7 +101,7 @@ int vsock_conn_to_host(struct vsock_conn *c, const struct iovec *iov, int nr, ui
 	/* GUEST: len fits the free part of our buffer (checked by the
 	 * caller against rx_cnt - fwd_cnt, which is what is buffered). */
 	c->rx_cnt += len;
-	if (!buffered(c) && len) {
+	if (!vsock_conn_buffered(c) && len) {
 		do
 			n = sendmsg(c->fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
 		while (n < 0 && errno == EINTR);
@@ -222,7 +119,7 @@ int vsock_conn_to_host(struct vsock_conn *c, const struct iovec *iov, int nr, ui
 
 void vsock_conn_shut_host(struct vsock_conn *c)
 {
-	if (c->guest_no_tx && !buffered(c) && shutdown(c->fd, SHUT_WR) < 0)
+	if (c->guest_no_tx && !vsock_conn_buffered(c) && shutdown(c->fd, SHUT_WR) < 0)
 		log_debug(c->v->vd.name, "shutdown: %s", strerror(errno));
 	vsock_conn_update_events(c);
 }
@@ -261,7 +158,7 @@ static int conn_new(struct virtio_vsock *v, int fd, enum vsock_conn_state state,
 		return err;
 	}
 	c->watched = true;
-	hash_add(c);
+	vsock_conn_hash_add(c);
 	v->nr_conns++;
 	v->st.conns_total++;
 	vsock_conn_half_open(c, state == CONN_CMD);
@@ -280,11 +177,11 @@ static void start_request(struct vsock_conn *c, uint32_t port)
 		if (v->next_port < VSOCK_LOCAL_PORT_BASE) /* wrapped */
 			v->next_port = VSOCK_LOCAL_PORT_BASE;
 	} while (vsock_conn_find(v, local, port));
-	hash_del(c);
+	vsock_conn_hash_del(c);
 	c->local_port = local;
 	c->peer_port = port;
 	c->state = CONN_REQUEST;
-	hash_add(c);
+	vsock_conn_hash_add(c);
 	vsock_conn_half_open(c, true);
 	vsock_conn_update_events(c);
 	vsock_conn_queue(c, PEND_REQUEST);
@@ -321,7 +218,7 @@ static void read_line(struct vsock_conn *c)
  * which would report it forever, and let the RX path read what is left. */
 static void hung_up(struct vsock_conn *c, uint32_t events)
 {
-	if (c->state != CONN_EST || buffered(c) || (events & EPOLLERR)) {
+	if (c->state != CONN_EST || vsock_conn_buffered(c) || (events & EPOLLERR)) {
 		if (c->state == CONN_CMD) {
 			c->v->st.host_rejected++;
 			vsock_conn_free(c);

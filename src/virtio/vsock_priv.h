@@ -1,7 +1,10 @@
-/* Internals shared by the virtio-vsock files: the device (vsock.c: queues,
- * packets, state) and its host side (vsock_host.c: the Unix listener,
- * connections and their sockets). Everything here is touched with the
- * device lock held, on the event-loop thread. */
+/* Internals shared by the virtio-vsock files. They stand in layers, each
+ * calling only those below it: vsock_pkt.c (the wire rules), vsock_conn.c
+ * (the connection table), vsock_rx.c (kite's packets for the guest),
+ * vsock_timer.c (deadlines and sweeps), vsock_host.c (the Unix listener,
+ * connections and their sockets), and vsock.c on top (the device: queues,
+ * the guest's packets, state). Everything here is touched with the device
+ * lock held, on the event-loop thread. */
 #ifndef KITE_VIRTIO_VSOCK_PRIV_H
 #define KITE_VIRTIO_VSOCK_PRIV_H
 
@@ -106,6 +109,23 @@ struct virtio_vsock {
 	struct virtq_chain chain;
 };
 
+/* vsock_conn.c */
+struct vsock_conn *vsock_conn_find(struct virtio_vsock *v, uint32_t local, uint32_t peer);
+void vsock_conn_hash_add(struct vsock_conn *c);
+void vsock_conn_hash_del(struct vsock_conn *c);
+void vsock_conn_free(struct vsock_conn *c);
+void vsock_queue_rst(struct virtio_vsock *v, uint32_t local_port, uint32_t peer_port);
+/* Ends c at once: the host socket is closed and the guest gets a RST. */
+void vsock_conn_reset(struct vsock_conn *c);
+void vsock_conn_free_all(struct virtio_vsock *v);
+/* Whether guest data waits in c's buffer for the host socket. */
+bool vsock_conn_buffered(const struct vsock_conn *c);
+void vsock_conn_update_events(struct vsock_conn *c);
+/* Owes the guest the `pend` packets (and data, if readable): onto the RX list. */
+void vsock_conn_queue(struct vsock_conn *c, uint32_t pend);
+/* Whether c has data for the guest and the guest has room for it. */
+bool vsock_conn_wants_rx(const struct vsock_conn *c);
+
 /* vsock_rx.c */
 /* Copies up to n bytes at offset off of the chain's readable (write=false)
  * or writable buffers from/to p; returns the bytes copied. */
@@ -120,22 +140,19 @@ void vsock_rx_process(struct virtio_vsock *v);
 /* The TRANSPORT_RESET event, if owed and the guest posted a buffer. */
 void vsock_event_process(struct virtio_vsock *v);
 
-/* vsock.c */
-void vsock_queue_rst(struct virtio_vsock *v, uint32_t local_port, uint32_t peer_port);
-/* Owes the guest the `pend` packets (and data, if readable): onto the RX list. */
-void vsock_conn_queue(struct vsock_conn *c, uint32_t pend);
-/* Whether c has data for the guest and the guest has room for it. */
-bool vsock_conn_wants_rx(const struct vsock_conn *c);
+/* vsock_timer.c */
+int vsock_timer_open(struct virtio_vsock *v) MUST_CHECK;
+/* Ticking (every 250 ms) or not; lock held. */
+void vsock_timer_set(struct virtio_vsock *v, bool on);
+void vsock_timer_close(struct virtio_vsock *v);
+/* Any thread, lock held: has the loop thread sweep soon (a reset). */
+void vsock_timer_soon(struct virtio_vsock *v);
+/* c is half-open from now (deadline in half_open_ms), or no longer. */
+void vsock_conn_half_open(struct vsock_conn *c, bool on);
 
 /* vsock_host.c */
 int vsock_listen_open(struct virtio_vsock *v) MUST_CHECK;
 void vsock_listen_close(struct virtio_vsock *v);
-struct vsock_conn *vsock_conn_find(struct virtio_vsock *v, uint32_t local, uint32_t peer);
-void vsock_conn_free(struct vsock_conn *c);
-/* Ends c at once: the host socket is closed and the guest gets a RST. */
-void vsock_conn_reset(struct vsock_conn *c);
-void vsock_conn_free_all(struct virtio_vsock *v);
-void vsock_conn_update_events(struct vsock_conn *c);
 /* The guest asks for host port `local` from its port `peer`: a connection
  * to the listener at PATH_<local>; 0, or -errno (the guest gets a RST). */
 int vsock_conn_connect(struct virtio_vsock *v, uint32_t local, uint32_t peer,
@@ -150,15 +167,5 @@ int vsock_conn_to_host(struct vsock_conn *c, const struct iovec *iov, int nr,
 void vsock_conn_shut_host(struct vsock_conn *c);
 /* Sends a CREDIT_UPDATE if the guest's view of our buffer is getting small. */
 void vsock_conn_credit_check(struct vsock_conn *c);
-
-/* vsock_timer.c */
-int vsock_timer_open(struct virtio_vsock *v) MUST_CHECK;
-/* Ticking (every 250 ms) or not; lock held. */
-void vsock_timer_set(struct virtio_vsock *v, bool on);
-void vsock_timer_close(struct virtio_vsock *v);
-/* Any thread, lock held: has the loop thread sweep soon (a reset). */
-void vsock_timer_soon(struct virtio_vsock *v);
-/* c is half-open from now (deadline in half_open_ms), or no longer. */
-void vsock_conn_half_open(struct vsock_conn *c, bool on);
 
 #endif
