@@ -30,72 +30,6 @@ const char *config_reg_name(int reg)
 	return reg >= 0 && reg < GPR_COUNT ? reg_names[reg] : "?";
 }
 
-int config_parse_u64(const char *s, uint64_t *out)
-{
-	char *end;
-	int base = 10;
-
-	if (!s || !*s)
-		return -EINVAL;
-	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
-		base = 16;
-		s += 2;
-		if (!*s)
-			return -EINVAL;
-	}
-	/* strtoull accepts signs and leading spaces; we do not. */
-	for (const char *p = s; *p; p++) {
-		if (base == 16 ? !strchr("0123456789abcdefABCDEF", *p) : (*p < '0' || *p > '9'))
-			return -EINVAL;
-	}
-	errno = 0;
-	*out = strtoull(s, &end, base);
-	if (errno || *end)
-		return -ERANGE;
-	return 0;
-}
-
-/* A number with an optional binary suffix (K, M, G; T when tera): bare
- * numbers count in units of bare_mul. */
-static int parse_scaled(const char *s, uint64_t bare_mul, bool tera, uint64_t *out)
-{
-	char num[32];
-	size_t n;
-	uint64_t v, mul = bare_mul;
-	int rc;
-
-	if (!s || !*s)
-		return -EINVAL;
-	n = strlen(s);
-	switch (s[n - 1]) {
-	case 'k': case 'K': mul = 1ull << 10; n--; break;
-	case 'm': case 'M': mul = 1ull << 20; n--; break;
-	case 'g': case 'G': mul = 1ull << 30; n--; break;
-	case 't': case 'T':
-		if (tera) {
-			mul = 1ull << 40;
-			n--;
-		}
-		break;
-	default: break;
-	}
-	if (n == 0 || n >= sizeof(num))
-		return -EINVAL;
-	memcpy(num, s, n);
-	num[n] = 0;
-	rc = config_parse_u64(num, &v);
-	if (rc)
-		return rc;
-	if (__builtin_mul_overflow(v, mul, out))
-		return -ERANGE;
-	return 0;
-}
-
-int config_parse_size(const char *s, uint64_t *out)
-{
-	return parse_scaled(s, 1ull << 20, true, out);
-}
-
 static int fail(char *err, size_t errlen, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 static int fail(char *err, size_t errlen, const char *fmt, ...)
@@ -177,13 +111,6 @@ static int parse_reg(const char *arg, struct vm_config *cfg, char *err, size_t e
 	cfg->regs[r] = v;
 	cfg->regs_set |= 1u << r;
 	return 0;
-}
-
-/* A byte count for bps= and burst=: decimal or 0x-hex, optionally with a
- * binary K/M/G suffix; bare is bytes (unlike --memory's MiB). */
-int config_parse_bytes(const char *s, uint64_t *out)
-{
-	return parse_scaled(s, 1, false, out);
 }
 
 /* The rate-limit options of --disk; 1 when opt is none of them. */
@@ -358,7 +285,7 @@ static int parse_one(int c, const char *arg, struct vm_config *cfg, enum config_
 	case OPT_DISK:
 		return parse_disk(arg, cfg, err, errlen);
 	case OPT_NET:
-		return config_parse_net(arg, cfg, err, errlen);
+		return config_parse_net(arg, cfg->nets, cfg->net_specs, &cfg->nr_nets, err, errlen);
 	case OPT_RNG:
 		cfg->rng = 1;
 		if (arg && (config_parse_u64(arg, &cfg->rng_rate) || cfg->rng_rate == 0))
@@ -366,7 +293,8 @@ static int parse_one(int c, const char *arg, struct vm_config *cfg, enum config_
 				    arg);
 		return 0;
 	case OPT_VSOCK:
-		return config_parse_vsock(arg, cfg, err, errlen);
+		return config_parse_vsock(arg, &cfg->vsock_cid, &cfg->vsock_uds, cfg->vsock_spec,
+					  sizeof(cfg->vsock_spec), err, errlen);
 	case OPT_CONSOLE:
 		if ((i = choice(arg, (const char *const[]){"serial", "virtio", NULL}, false)) < 0)
 			return fail(err, errlen, "--console %s: expected serial or virtio", arg);

@@ -7,6 +7,9 @@
 #include <stdint.h>
 
 #include "compiler.h"
+#include "config_net.h"
+#include "config_num.h"
+#include "config_vsock.h"
 #include "ratelimit.h"
 
 enum cpu_mode { MODE_REAL, MODE_PROTECTED, MODE_LONG, MODE_LONG_USER };
@@ -18,10 +21,6 @@ enum reg_id {
 };
 
 #define CONFIG_MAX_DISKS 16
-#define CONFIG_MAX_NETS 8
-#define CONFIG_NET_MTU_DEFAULT 1500
-#define CONFIG_NET_MTU_MIN 68
-#define CONFIG_NET_MTU_MAX 65535
 #define CONFIG_DEFAULT_MEMORY (256ull << 20)
 #define CONFIG_MAX_MEMORY (1ull << 40) /* 1 TiB: far beyond any host here */
 #define CONFIG_MAX_CPUS 1024           /* KVM's own limit is checked at run time */
@@ -56,17 +55,6 @@ struct disk_config {
 	/* --disk ...,bps=,iops=,burst= (0 = none; an API drive uses rl): data bytes per second (reads and writes),
 	 * requests per second, one-time extra bytes (needs bps). */
 	uint64_t bps, iops, burst;
-};
-
-/* --net tap=NAME[,mac=MAC][,mtu=N][,fd=N][,rx-bps=N][,tx-bps=N]
- * (src/config_net.c): virtio-net over an existing tap. */
-struct net_config {
-	const char *tap; /* interface name; with fd, the name that fd must carry */
-	int fd;		 /* an already-open tap (jailers), -1 = open tap by name */
-	uint8_t mac[6];
-	int has_mac;	 /* mac given: offered to the guest (VIRTIO_NET_F_MAC) */
-	uint32_t mtu;	 /* 0 = not given (1500 assumed, VIRTIO_NET_F_MTU not offered) */
-	uint64_t rx_bps, tx_bps; /* frame bytes per second each way, 0 = no limit */
 };
 
 /* Firecracker's huge_pages. 2M: guest RAM on hugetlbfs 2 MiB pages;
@@ -108,7 +96,7 @@ struct vm_config {
 	char disk_specs[CONFIG_MAX_DISKS][1024]; /* --disk values, split in place */
 	int nr_disks;
 	struct net_config nets[CONFIG_MAX_NETS];
-	char net_specs[CONFIG_MAX_NETS][256]; /* --net values, split in place */
+	char net_specs[CONFIG_MAX_NETS][CONFIG_NET_SPEC_MAX]; /* --net values, split in place */
 	int nr_nets;
 	int rng;
 	enum console_choice console;
@@ -117,7 +105,7 @@ struct vm_config {
 	/* --vsock cid=N,uds=PATH (config_vsock.c); vsock_uds NULL: none. */
 	uint64_t vsock_cid;
 	const char *vsock_uds;
-	char vsock_spec[512]; /* the --vsock value, split in place */
+	char vsock_spec[CONFIG_VSOCK_SPEC_MAX]; /* the --vsock value, split in place */
 	int log_level; /* enum log_level */
 	int timestamps;
 	int debug_exit; /* the debug-exit port exists */
@@ -161,10 +149,6 @@ enum config_cmd { CMD_RUN, CMD_HELP, CMD_VERSION };
 int config_parse(int argc, char **argv, struct vm_config *cfg, enum config_cmd *cmd,
 		 char *err, size_t errlen) MUST_CHECK;
 
-/* --vsock's value into cfg (config_vsock.c); -EINVAL with one line in err. */
-int config_parse_vsock(const char *spec, struct vm_config *cfg, char *err,
-		       size_t errlen) MUST_CHECK;
-
 /* Kite's defaults, as config_parse starts from. */
 void config_init(struct vm_config *cfg);
 /* The checks config_parse ends with (and the defaults they fill in: the
@@ -178,15 +162,8 @@ void config_release(struct vm_config *cfg, const char *s);
  * the copy would point at the same strings. */
 void config_free(struct vm_config *cfg);
 
-/* "256M", "1G", "4096K", "512" (MiB when bare). Bytes out. */
-int config_parse_size(const char *s, uint64_t *out) MUST_CHECK;
-/* A byte count: decimal or 0x-hex with an optional K/M/G suffix; bare = bytes. */
-int config_parse_bytes(const char *s, uint64_t *out) MUST_CHECK;
-/* One --net value into cfg->nets (config_net.c); -EINVAL with a one-line err. */
-int config_parse_net(const char *spec, struct vm_config *cfg, char *err,
-		     size_t errlen) MUST_CHECK;
-/* Decimal or 0x-hex, the whole string, no sign, no overflow. */
-int config_parse_u64(const char *s, uint64_t *out) MUST_CHECK;
+/* The number parsers (config_parse_u64, _size, _bytes) are config_num.h's,
+ * --net's parser config_net.h's, --vsock's config_vsock.h's. */
 int config_reg_from_name(const char *name);
 const char *config_reg_name(int reg);
 

@@ -8,7 +8,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "config.h"
+#include "config_net.h"
+#include "config_num.h"
 
 static int nfail(char *err, size_t errlen, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -115,18 +116,20 @@ static int parse_opt(char *opt, struct net_config *n, char *err, size_t errlen)
 	return 0;
 }
 
-int config_parse_net(const char *spec, struct vm_config *cfg, char *err, size_t errlen)
+int config_parse_net(const char *spec, struct net_config nets[CONFIG_MAX_NETS],
+		     char specs[CONFIG_MAX_NETS][CONFIG_NET_SPEC_MAX], int *nr_nets, char *err,
+		     size_t errlen)
 {
 	struct net_config *n;
 	char *arg, *opt, *save = NULL;
 	int rc;
 
-	if (cfg->nr_nets == CONFIG_MAX_NETS)
+	if (*nr_nets == CONFIG_MAX_NETS)
 		return nfail(err, errlen, "--net: at most %d network devices", CONFIG_MAX_NETS);
-	if (strlen(spec) >= sizeof(cfg->net_specs[0]))
+	if (strlen(spec) >= sizeof(specs[0]))
 		return nfail(err, errlen, "--net: the value is too long");
-	arg = strcpy(cfg->net_specs[cfg->nr_nets], spec);
-	n = &cfg->nets[cfg->nr_nets];
+	arg = strcpy(specs[*nr_nets], spec);
+	n = &nets[*nr_nets];
 	memset(n, 0, sizeof(*n));
 	n->fd = -1;
 	while ((opt = strtok_r(save ? NULL : arg, ",", &save))) {
@@ -139,12 +142,12 @@ int config_parse_net(const char *spec, struct vm_config *cfg, char *err, size_t 
 			     "--net %s: expected tap=NAME[,mac=MAC][,mtu=N][,fd=N]"
 			     "[,rx-bps=N][,tx-bps=N]",
 			     spec);
-	for (int i = 0; i < cfg->nr_nets; i++)
-		if (!strcmp(cfg->nets[i].tap, n->tap))
+	for (int i = 0; i < *nr_nets; i++)
+		if (!strcmp(nets[i].tap, n->tap))
 			return nfail(err, errlen,
 				     "--net tap=%s: given twice (a tap serves one "
 				     "device)",
 				     n->tap);
-	cfg->nr_nets++;
+	(*nr_nets)++;
 	return 0;
 }

@@ -7,7 +7,8 @@
 #include <string.h>
 #include <sys/un.h>
 
-#include "config.h"
+#include "config_num.h"
+#include "config_vsock.h"
 
 /* Room for "_4294967295", the suffix of a guest-initiated connection's
  * listener, after PATH inside sockaddr_un. */
@@ -19,7 +20,7 @@ static int vfail(char *err, size_t errlen, const char *what)
 	return -EINVAL;
 }
 
-static int parse_cid(const char *s, struct vm_config *cfg, char *err, size_t errlen)
+static int parse_cid(const char *s, uint64_t *out, char *err, size_t errlen)
 {
 	uint64_t cid;
 
@@ -29,39 +30,41 @@ static int parse_cid(const char *s, struct vm_config *cfg, char *err, size_t err
 		snprintf(err, errlen, "--vsock cid=%s: expected a guest CID, 3 to 4294967294", s);
 		return -EINVAL;
 	}
-	cfg->vsock_cid = cid;
+	*out = cid;
 	return 0;
 }
 
-int config_parse_vsock(const char *spec, struct vm_config *cfg, char *err, size_t errlen)
+int config_parse_vsock(const char *spec, uint64_t *cid, const char **uds, char *buf, size_t buflen,
+		       char *err, size_t errlen)
 {
 	char *opt, *save = NULL;
 
-	if (cfg->vsock_uds)
+	if (*uds)
 		return vfail(err, errlen, "given twice (one vsock device per machine)");
-	if (strlen(spec) >= sizeof(cfg->vsock_spec))
+	if (strlen(spec) >= buflen)
 		return vfail(err, errlen, "the value is too long");
-	strcpy(cfg->vsock_spec, spec);
-	cfg->vsock_cid = 0;
-	for (opt = strtok_r(cfg->vsock_spec, ",", &save); opt; opt = strtok_r(NULL, ",", &save)) {
+	strcpy(buf, spec);
+	*cid = 0;
+	for (opt = strtok_r(buf, ",", &save); opt; opt = strtok_r(NULL, ",", &save)) {
 		if (!strncmp(opt, "cid=", 4)) {
-			if (parse_cid(opt + 4, cfg, err, errlen))
+			if (parse_cid(opt + 4, cid, err, errlen))
 				return -EINVAL;
 		} else if (!strncmp(opt, "uds=", 4)) {
-			cfg->vsock_uds = opt + 4;
+			*uds = opt + 4;
 		} else {
-			snprintf(err, errlen, "--vsock: unknown option '%s' (cid=N, uds=PATH)", opt);
+			snprintf(err, errlen, "--vsock: unknown option '%s' (cid=N, uds=PATH)",
+				 opt);
 			return -EINVAL;
 		}
 	}
-	if (!cfg->vsock_cid || !cfg->vsock_uds || !cfg->vsock_uds[0]) {
-		cfg->vsock_uds = NULL;
+	if (!*cid || !*uds || !(*uds)[0]) {
+		*uds = NULL;
 		return vfail(err, errlen, "expected cid=N,uds=PATH");
 	}
-	if (strlen(cfg->vsock_uds) > VSOCK_PATH_MAX) {
-		snprintf(err, errlen, "--vsock uds=%s: path longer than %zu bytes", cfg->vsock_uds,
+	if (strlen(*uds) > VSOCK_PATH_MAX) {
+		snprintf(err, errlen, "--vsock uds=%s: path longer than %zu bytes", *uds,
 			 VSOCK_PATH_MAX);
-		cfg->vsock_uds = NULL;
+		*uds = NULL;
 		return -EINVAL;
 	}
 	return 0;

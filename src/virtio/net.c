@@ -1,6 +1,7 @@
 /* virtio-net, the device: config space (MAC, link status, MTU), the
  * features it offers, the tap's offloads, rate limits, pause, state and
- * stats. Receive is net_rx.c, transmit net_tx.c.
+ * stats. Receive is net_rx.c, transmit net_tx.c, the rate limits
+ * net_limit.c.
  *
  * Offloads. The tap may hand kite partial checksums and TSO frames only
  * when the driver accepted them, so TUNSETOFFLOAD follows the negotiated
@@ -19,8 +20,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/timerfd.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "backends/tap.h"
@@ -28,16 +27,9 @@
 #include "log.h"
 #include "virtio/net_priv.h"
 
-#define NS_PER_SEC 1000000000ull
-
-bool net_has(const struct virtio_net *n, int bit)
+static bool net_has(const struct virtio_net *n, int bit)
 {
 	return (n->vd.negotiated & VIRTIO_BIT(bit)) != 0;
-}
-
-uint32_t net_mtu(const struct virtio_net *n)
-{
-	return n->mtu ? n->mtu : 1500;
 }
 
 static uint64_t net_features(void *dev)
@@ -97,112 +89,6 @@ static void net_driver_ok(void *dev)
 	set_offloads(n, negotiated_offloads(n));
 }
 
-/* --- rate limits --- */
-
-static void arm(struct net_limit *l, uint64_t ns)
-{
-	struct itimerspec its = {0};
-
-	l->events++;
-	if (l->armed)
-		return;
-	if (ns == 0)
-		ns = 1; /* 0 would disarm */
-	l->wait_ns = ns;
-	l->armed = true;
-	if (l->timer_fd < 0)
-		return; /* tests fire it by hand */
-	its.it_value.tv_sec = (time_t)(ns / NS_PER_SEC);
-	its.it_value.tv_nsec = (long)(ns % NS_PER_SEC);
-	if (timerfd_settime(l->timer_fd, 0, &its, NULL) < 0) {
-		log_err(l->n->vd.name, "timerfd_settime: %s", strerror(errno));
-		l->armed = false;
-	}
-}
-
-static void disarm(struct net_limit *l)
-{
-	struct itimerspec its = {0};
-
-	if (l->armed && l->timer_fd >= 0 && timerfd_settime(l->timer_fd, 0, &its, NULL) < 0)
-		log_err(l->n->vd.name, "timerfd_settime: %s", strerror(errno));
-	l->armed = false;
-}
-
-bool net_limit_take(struct virtio_net *n, uint32_t qidx, uint64_t bytes, bool peek)
-{
-	struct net_limit *l = &n->lim[qidx];
-	uint64_t now;
-
-	if (!rate_limiter_enabled(&l->rl))
-		return true;
-	now = n->now();
-	if (peek ? !rate_limiter_wait_ns(&l->rl, bytes, 0, now)
-		 : rate_limiter_consume(&l->rl, bytes, 0, now))
-		return true;
-	arm(l, rate_limiter_wait_ns(&l->rl, bytes, 0, now));
-	return false;
-}
-
-void virtio_net_limit_fire(struct virtio_net *n, uint32_t qidx)
-{
-	if (qidx > VIRTIO_NET_TXQ)
-		return;
-	virtio_dev_lock(&n->vd);
-	n->lim[qidx].armed = false;
-	virtio_dev_unlock(&n->vd);
-	/* Takes the lock; runs nothing while paused (resume kicks again). */
-	virtio_dev_queue_notify(&n->vd, qidx);
-}
-
-static void on_timer(void *ctx, uint32_t events)
-{
-	struct net_limit *l = ctx;
-	uint64_t expirations;
-
-	(void)events;
-	if (read(l->timer_fd, &expirations, sizeof(expirations)) < 0) {
-		/* EAGAIN: re-armed meanwhile; look at the queue anyway. */
-	}
-	virtio_net_limit_fire(l->n, l->qidx);
-}
-
-static int limit_init(struct virtio_net *n, uint32_t q, uint64_t bps)
-{
-	struct net_limit *l = &n->lim[q];
-	int err;
-
-	l->n = n;
-	l->qidx = q;
-	l->timer_fd = -1;
-	memset(&l->cfg, 0, sizeof(l->cfg));
-	/* One second's worth, refilled evenly over 1000 ms, as --disk bps=. */
-	l->cfg.bandwidth = (struct token_bucket_config){bps, 0, bps ? 1000 : 0};
-	err = rate_limiter_init(&l->rl, &l->cfg, n->now());
-	if (err < 0 || !bps || !n->loop)
-		return err;
-	l->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-	if (l->timer_fd < 0)
-		return -errno;
-	err = ev_add(n->loop, l->timer_fd, EPOLLIN, on_timer, l);
-	if (err < 0) {
-		close(l->timer_fd);
-		l->timer_fd = -1;
-	}
-	return err;
-}
-
-static void limit_free(struct virtio_net *n, uint32_t q)
-{
-	struct net_limit *l = &n->lim[q];
-
-	if (l->timer_fd < 0)
-		return;
-	ev_del(n->loop, l->timer_fd);
-	close(l->timer_fd);
-	l->timer_fd = -1;
-}
-
 /* --- queues, reset, pause --- */
 
 static int net_queue_notify(void *dev, uint32_t qidx)
@@ -249,8 +135,8 @@ static void net_reset(void *dev)
 
 	/* Until the driver accepts offloads again, none. */
 	set_offloads(n, 0);
-	disarm(&n->lim[0]);
-	disarm(&n->lim[1]);
+	net_limit_disarm(&n->lim[0]);
+	net_limit_disarm(&n->lim[1]);
 }
 
 static int net_pause(void *dev)
@@ -261,8 +147,8 @@ static int net_pause(void *dev)
 	 * stop the timers; resume kicks both queues, which re-arms them. */
 	virtio_dev_lock(&n->vd);
 	net_rx_watch(n, false);
-	disarm(&n->lim[0]);
-	disarm(&n->lim[1]);
+	net_limit_disarm(&n->lim[0]);
+	net_limit_disarm(&n->lim[1]);
 	virtio_dev_unlock(&n->vd);
 	return 0;
 }
@@ -330,7 +216,7 @@ static void net_apply(void *dev, const void *scratch)
 	const struct net_saved *s = scratch;
 
 	for (int i = 0; i < 2; i++) {
-		disarm(&n->lim[i]);
+		net_limit_disarm(&n->lim[i]);
 		n->lim[i].rl = s->rl[i];
 	}
 	/* The core's part (negotiated features) is in place already. */
@@ -387,7 +273,7 @@ static const struct virtio_dev_ops net_ops = {
 
 static void fill_config(struct virtio_net *n, const struct virtio_net_opts *o)
 {
-	uint16_t status = VIRTIO_NET_S_LINK_UP, pairs = 1, mtu = (uint16_t)net_mtu(n);
+	uint16_t status = VIRTIO_NET_S_LINK_UP, pairs = 1, mtu = (uint16_t)n->frame_mtu;
 
 	if (o->mac)
 		memcpy(n->config, o->mac, 6);
@@ -435,6 +321,7 @@ int virtio_net_new(struct virtio_net **out, const struct guest_mem *gm, struct e
 	n->now = o->now ? o->now : clock_mono_ns;
 	n->has_mac = o->mac != NULL;
 	n->mtu = o->mtu;
+	n->frame_mtu = o->mtu ? o->mtu : 1500;
 	n->lim[0].timer_fd = n->lim[1].timer_fd = -1;
 	fill_config(n, o);
 	err = virtio_dev_init(&n->vd, gm, &net_ops, n, name ? name : "virtio-net");
@@ -442,9 +329,9 @@ int virtio_net_new(struct virtio_net **out, const struct guest_mem *gm, struct e
 		free(n);
 		goto fail_fd;
 	}
-	err = limit_init(n, VIRTIO_NET_RXQ, o->rx_bps);
+	err = net_limit_init(n, VIRTIO_NET_RXQ, o->rx_bps);
 	if (!err)
-		err = limit_init(n, VIRTIO_NET_TXQ, o->tx_bps);
+		err = net_limit_init(n, VIRTIO_NET_TXQ, o->tx_bps);
 	if (!err)
 		err = watch_tap(n);
 	if (err < 0) {
@@ -483,8 +370,8 @@ void virtio_net_free(struct virtio_net *n)
 {
 	if (!n)
 		return;
-	limit_free(n, 0);
-	limit_free(n, 1);
+	net_limit_free(n, 0);
+	net_limit_free(n, 1);
 	if (n->loop)
 		ev_del(n->loop, n->fd); /* -ENOENT when watch_tap failed: fine */
 	close(n->fd);

@@ -5,8 +5,9 @@
  * checksum the driver no longer accepts after a reset). Pure functions:
  * both directions are fuzzed (fuzz_net.c). */
 #include <errno.h>
+#include <stdbool.h>
 
-#include "virtio/net.h"
+#include "virtio/net_hdr.h"
 #include "virtio/virtio.h"
 
 static bool has(uint64_t f, int bit)

@@ -1,6 +1,7 @@
 /* virtio-net internals shared by net.c (the device: config, features,
- * offloads, state, stats, rate limits), net_rx.c and net_tx.c. All fields
- * are under the core's lock. */
+ * offloads, state, stats), net_rx.c, net_tx.c and net_limit.c (the rate
+ * limits). net.c calls down into the others; they never call net.c. All
+ * fields are under the core's lock. */
 #ifndef KITE_VIRTIO_NET_PRIV_H
 #define KITE_VIRTIO_NET_PRIV_H
 
@@ -53,8 +54,9 @@ struct virtio_net {
 	uint64_t (*now)(void);
 	uint8_t config[NET_CONFIG_SIZE];
 	bool has_mac;
-	uint32_t mtu;  /* as configured, 0 = not offered */
-	bool watching; /* the tap is in the loop's set (EPOLLIN) */
+	uint32_t mtu;	    /* as configured, 0 = not offered */
+	uint32_t frame_mtu; /* what frames are sized by: mtu, else 1500 */
+	bool watching;	    /* the tap is in the loop's set (EPOLLIN) */
 	unsigned offloads;
 	struct net_limit lim[2]; /* [VIRTIO_NET_RXQ], [VIRTIO_NET_TXQ] */
 	struct net_stats st;
@@ -68,10 +70,6 @@ struct virtio_net {
 	struct iovec txiov[VIRTQ_CHAIN_MAX];
 };
 
-/* The MTU frames are sized by: the configured one, else 1500. */
-uint32_t net_mtu(const struct virtio_net *n);
-bool net_has(const struct virtio_net *n, int bit);
-
 /* net_rx.c */
 int net_rx_pass(struct virtio_net *n);
 /* Lock held. Starts or stops watching the tap for input. */
@@ -81,8 +79,13 @@ bool net_rx_live(const struct virtio_net *n);
 /* net_tx.c */
 int net_tx_pass(struct virtio_net *n);
 
-/* net.c: the rate limits. May `bytes` go now? Else the timer is armed.
- * peek: only look (RX, before a read); otherwise the tokens are taken. */
+/* net_limit.c: the rate limits. May `bytes` go now? Else the timer is
+ * armed. peek: only look (RX, before a read); otherwise the tokens are
+ * taken. */
 bool net_limit_take(struct virtio_net *n, uint32_t qidx, uint64_t bytes, bool peek);
+/* Sets up queue q's limit (bps 0: none; a timerfd only with a loop). */
+int net_limit_init(struct virtio_net *n, uint32_t q, uint64_t bps) MUST_CHECK;
+void net_limit_free(struct virtio_net *n, uint32_t q);
+void net_limit_disarm(struct net_limit *l);
 
 #endif

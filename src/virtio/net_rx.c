@@ -45,17 +45,19 @@ void net_rx_watch(struct virtio_net *n, bool on)
 /* Frame size the guest's buffers must hold, vnet header included. */
 static uint32_t rx_need(const struct virtio_net *n)
 {
-	bool gso = net_has(n, VIRTIO_NET_F_GUEST_TSO4) || net_has(n, VIRTIO_NET_F_GUEST_TSO6);
+	bool gso = n->vd.negotiated &
+		   (VIRTIO_BIT(VIRTIO_NET_F_GUEST_TSO4) | VIRTIO_BIT(VIRTIO_NET_F_GUEST_TSO6));
 
 	return VIRTIO_NET_HDR_LEN +
-	       (gso ? VIRTIO_NET_MAX_FRAME : net_mtu(n) + VIRTIO_NET_L2_OVERHEAD);
+	       (gso ? VIRTIO_NET_MAX_FRAME : n->frame_mtu + VIRTIO_NET_L2_OVERHEAD);
 }
 
 /* A chain the device cannot use: readable buffers, no room, or (without
  * MRG_RXBUF) too little room for a whole frame. */
 static bool chain_bad(const struct virtio_net *n, const struct virtq_chain *c, uint32_t need)
 {
-	return c->nr_out || !c->in_len || (!net_has(n, VIRTIO_NET_F_MRG_RXBUF) && c->in_len < need);
+	return c->nr_out || !c->in_len ||
+	       (!(n->vd.negotiated & VIRTIO_BIT(VIRTIO_NET_F_MRG_RXBUF)) && c->in_len < need);
 }
 
 static void hold(struct virtio_net *n, const struct virtq_chain *c)

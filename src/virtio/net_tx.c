@@ -42,7 +42,7 @@ static int64_t check(struct virtio_net *n, const struct virtq_chain *c)
 		return -EINVAL;
 	read_header(c, &h);
 	len = c->out_len - VIRTIO_NET_HDR_LEN;
-	if (virtio_net_hdr_tx_check(&h, len, n->vd.negotiated, net_mtu(n)) < 0)
+	if (virtio_net_hdr_tx_check(&h, len, n->vd.negotiated, n->frame_mtu) < 0)
 		return -EINVAL;
 	return len;
 }
