@@ -285,8 +285,9 @@ static int api_snapshot_load(void *ctx, const struct fc_snapshot_load *s, char *
 		cfg->restore_clock_realtime = s->clock_realtime;
 		cfg->restore_vsock_uds = NULL;
 		if (s->vsock_uds && config_strdup(cfg, s->vsock_uds, &cfg->restore_vsock_uds))
-			return -ENOMEM;
-		rc = vmm_restore(v, &e);
+			rc = error_set(&e, -ENOMEM, BLAME_HOST, "out of memory");
+		else
+			rc = vmm_restore(v, &e);
 	} else {
 		error_set(&e, rc, BLAME_HOST, "out of memory");
 	}
