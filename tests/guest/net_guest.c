@@ -88,12 +88,7 @@ static void transmit(uint32_t len, uint8_t tag)
 
 static void post_rx(uint16_t i)
 {
-	volatile struct desc *d = vq_desc(&vqs[RXQ], i);
-
-	d->addr = RXBUF_GPA + RXBUF_LEN * (uint64_t)i;
-	d->len = RXBUF_LEN;
-	d->flags = D_WRITE;
-	vq_push(&vqs[RXQ], i);
+	vq_post_write(&vqs[RXQ], i, RXBUF_GPA + RXBUF_LEN * (uint64_t)i, RXBUF_LEN);
 }
 
 static int forever;

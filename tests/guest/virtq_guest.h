@@ -184,6 +184,18 @@ static inline void vq_push(struct vq *q, uint16_t head)
 	q->avail_idx++;
 }
 
+/* Descriptor i as one device-writable buffer, pushed (not yet published):
+ * how the guests post receive buffers. */
+static inline void vq_post_write(struct vq *q, uint16_t i, uint64_t addr, uint32_t len)
+{
+	volatile struct desc *d = vq_desc(q, i);
+
+	d->addr = addr;
+	d->len = len;
+	d->flags = D_WRITE;
+	vq_push(q, i);
+}
+
 static inline void vq_publish(struct vq *q)
 {
 	vq_avail(q)[1] = q->avail_idx;

@@ -107,12 +107,7 @@ static void send_pkt(uint16_t op, uint32_t guest_port, uint32_t host_port, uint3
 
 static void post_rx(uint16_t i)
 {
-	volatile struct desc *d = vq_desc(&vqs[RXQ], i);
-
-	d->addr = RXBUF_GPA + RXBUF_LEN * (uint64_t)i;
-	d->len = RXBUF_LEN;
-	d->flags = D_WRITE;
-	vq_push(&vqs[RXQ], i);
+	vq_post_write(&vqs[RXQ], i, RXBUF_GPA + RXBUF_LEN * (uint64_t)i, RXBUF_LEN);
 }
 
 /* The next RX packet (its buffer id in *id), or 0 after `spin` polls. */
