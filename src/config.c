@@ -48,6 +48,7 @@ enum {
 	OPT_HELP, OPT_VERSION, OPT_KERNEL, OPT_INITRD, OPT_CMDLINE, OPT_DISK, OPT_RNG, OPT_VSOCK, OPT_CONSOLE, OPT_CONSOLE_SOCKET,
 	OPT_ON_REBOOT, OPT_API_SOCK, OPT_ID, OPT_CONFIG_FILE, OPT_NO_API, OPT_MAX_PAYLOAD,
 	OPT_HUGEPAGES, OPT_NET, OPT_RESTORE, OPT_MEM_FILE, OPT_RECORD_WS, OPT_NO_PREFETCH, OPT_CLOCK_REALTIME, OPT_VSOCK_UDS,
+	OPT_JAIL, /* ... OPT_JAIL + JAIL_OPT_COUNT - 1: jail_opts.h */
 };
 
 static const struct option run_opts[] = {
@@ -86,6 +87,14 @@ static const struct option run_opts[] = {
 	{"no-prefetch", no_argument, NULL, OPT_NO_PREFETCH},
 	{"clock-realtime", no_argument, NULL, OPT_CLOCK_REALTIME},
 	{"vsock-uds", required_argument, NULL, OPT_VSOCK_UDS},
+	{"jail", required_argument, NULL, OPT_JAIL + JAIL_OPT_JAIL},
+	{"uid", required_argument, NULL, OPT_JAIL + JAIL_OPT_UID},
+	{"gid", required_argument, NULL, OPT_JAIL + JAIL_OPT_GID},
+	{"netns", required_argument, NULL, OPT_JAIL + JAIL_OPT_NETNS},
+	{"cgroup", required_argument, NULL, OPT_JAIL + JAIL_OPT_CGROUP},
+	{"rlimit", required_argument, NULL, OPT_JAIL + JAIL_OPT_RLIMIT},
+	{"new-pid-ns", no_argument, NULL, OPT_JAIL + JAIL_OPT_NEW_PID_NS},
+	{"daemonize", no_argument, NULL, OPT_JAIL + JAIL_OPT_DAEMONIZE},
 	{"help", no_argument, NULL, OPT_HELP},
 	{"version", no_argument, NULL, OPT_VERSION},
 	{NULL, 0, NULL, 0},
@@ -356,6 +365,9 @@ static int parse_one(int c, const char *arg, struct vm_config *cfg, enum config_
 		*cmd = CMD_VERSION;
 		return 0;
 	default:
+		if (c >= OPT_JAIL && c < OPT_JAIL + JAIL_OPT_COUNT)
+			return jail_opt(&cfg->jail, (enum jail_opt_id)(c - OPT_JAIL), arg, err,
+					errlen);
 		return fail(err, errlen, "unknown option");
 	}
 }
@@ -455,6 +467,8 @@ int config_parse(int argc, char **argv, struct vm_config *cfg, enum config_cmd *
 	}
 	if (optind < argc - idx)
 		return fail(err, errlen, "unexpected argument '%s'", argv[idx + optind]);
+	if (jail_opts_check(&cfg->jail, err, errlen))
+		return -EINVAL;
 	if (cfg->config_file && cfg->guest_opts)
 		return fail(err, errlen, "--config-file describes the guest: kite's own guest "
 			    "options (--image, --kernel, --disk, --memory, ...) cannot be added to it");

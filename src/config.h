@@ -11,6 +11,7 @@
 #include "config_num.h"
 #include "config_vsock.h"
 #include "ratelimit.h"
+#include "sandbox/jail_opts.h"
 
 enum cpu_mode { MODE_REAL, MODE_PROTECTED, MODE_LONG, MODE_LONG_USER };
 
@@ -134,6 +135,7 @@ struct vm_config {
 	int no_prefetch;       /* --no-prefetch: ignore a recorded working set */
 	int restore_clock_realtime; /* --clock-realtime / clock_realtime */
 	const char *restore_vsock_uds; /* --vsock-uds / vsock_override: the vsock's new socket */
+	struct jail_config jail; /* --jail DIR --uid N --gid N ... (src/sandbox/jail.c) */
 	/* Strings this config allocated (config_strdup); argv's are not here. */
 	char **owned;
 	size_t nr_owned, owned_cap;

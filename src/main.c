@@ -13,6 +13,9 @@
 #include "error.h"
 #include "fc_cli.h"
 #include "log.h"
+#include "sandbox/jail_proc.h"
+#include "sandbox/jail_vmm.h"
+#include "sandbox/jailer.h"
 #include "snapshot/inspect.h"
 #include "vmm.h"
 
@@ -24,6 +27,8 @@ int main(int argc, char **argv)
 	enum config_cmd cmd;
 	char err[512];
 	struct error e = {0};
+	struct jail_proc jp = {-1, -1};
+	const char *base = argv[0] && strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0];
 	int code, skip = 0;
 	bool fc;
 
@@ -40,6 +45,11 @@ int main(int argc, char **argv)
 	/* kite snapshot inspect|merge ...: tools, no machine. */
 	if (argc > 1 && !strcmp(argv[1], "snapshot"))
 		return snapshot_cmd(argc - 2, argv + 2);
+	/* kite jailer ... (or the name jailer): Firecracker's jailer. */
+	if (argc > 1 && !strcmp(argv[1], "jailer"))
+		return jailer_main(argc - 2, argv + 2);
+	if (base && !strcmp(base, "jailer"))
+		return jailer_main(argc - 1, argv + 1);
 	fc = fc_cli_wanted(argc, argv, &skip);
 	if (fc) {
 		int rc = fc_cli_parse(argc, argv, skip, &cfg, &cmd, err, sizeof(err));
@@ -65,7 +75,11 @@ int main(int argc, char **argv)
 		return EXIT_OK;
 	}
 	log_set_level((enum log_level)cfg.log_level);
-	if (vmm_open(&vmm, &cfg, &t_start, &e) ||
+	/* --new-pid-ns, --daemonize: fork before anything is opened. */
+	if ((cfg.jail.new_pid_ns || cfg.jail.daemonize) &&
+	    (code = jail_proc_start(cfg.jail.new_pid_ns, cfg.jail.daemonize, &jp)) >= 0)
+		return code;
+	if (vmm_open(&vmm, &cfg, &t_start, &e) || jail_vmm_enter(&vmm, &e) ||
 	    (cfg.restore_path && vmm_restore(&vmm, &e)) ||
 	    (!cfg.restore_path && vmm_guest_given(&vmm) && vmm_start(&vmm, &e))) {
 		fprintf(stderr, "kite: %s\n", e.msg);
@@ -79,6 +93,7 @@ int main(int argc, char **argv)
 	}
 	if (fc)
 		fc_cli_log_ignored(argc, argv, skip);
+	jail_proc_ready(&jp);
 	code = vmm_run(&vmm);
 	if (fc)
 		code = fc_cli_exit_status(code, vmm.built && vmm.vm.stop_reason == VM_STOP_DEBUG_EXIT);

@@ -1,0 +1,387 @@
+/* Firecracker's jailer command line (jailer.h). The order of the steps is
+ * the one Firecracker's docs/jailer.md gives; the steps themselves are the
+ * jail's (jail.c). */
+#include "sandbox/jailer.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "api/router.h"
+#include "sandbox/jail.h"
+#include "sandbox/jail_cgroup.h"
+#include "sandbox/jail_landlock.h"
+
+const char jailer_help_text[] =
+	"usage: jailer --id ID --exec-file FILE --uid N --gid N [options] [-- ARGS...]\n"
+	"       (also: kite jailer ...; Firecracker's jailer command line, README.md)\n"
+	"\n"
+	"  --id ID                  1 to 64 letters, digits and '-'\n"
+	"  --exec-file FILE         the VMM to copy into the jail and exec\n"
+	"  --uid N, --gid N         the ids it runs as\n"
+	"  --chroot-base-dir DIR    [default: " JAILER_DEFAULT_BASE "]; the jail is\n"
+	"                           DIR/<exec file name>/ID/root\n"
+	"  --netns PATH             join this network namespace\n"
+	"  --cgroup-version 1|2     [default: 1]\n"
+	"  --cgroup FILE=VALUE      written in the instance's cgroup (repeatable)\n"
+	"  --parent-cgroup PATH     [default: the exec file's name]\n"
+	"  --resource-limit fsize=N|no-file=N  (repeatable) [default: no-file=2048]\n"
+	"  --daemonize              setsid, standard I/O to /dev/null\n"
+	"  --new-pid-ns             exec in a new PID namespace (pid in\n"
+	"                           <root>/<exec file name>.pid)\n"
+	"  -- ARGS...               passed to the VMM after --id ID\n";
+
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return -EINVAL;
+}
+
+const char *jailer_exec_name(const char *exec_file)
+{
+	const char *s = strrchr(exec_file, '/');
+
+	return s ? s + 1 : exec_file;
+}
+
+static const char *const names[] = {
+	"id", "exec-file", "uid", "gid", "chroot-base-dir", "netns", "cgroup-version",
+	"cgroup", "parent-cgroup", "resource-limit", "daemonize", "new-pid-ns", "help",
+	"version", NULL,
+};
+enum { A_ID, A_EXEC, A_UID, A_GID, A_BASE, A_NETNS, A_CGV, A_CGROUP, A_PARENT, A_RLIMIT,
+       A_DAEMONIZE, A_NEW_PID_NS, A_HELP, A_VERSION, A_FLAGS = A_DAEMONIZE };
+
+static int apply(struct jailer_args *a, int o, const char *v, char *err, size_t errlen)
+{
+	switch (o) {
+	case A_ID:
+		if (!*v || strlen(v) > JAILER_ID_MAX ||
+		    v[strspn(v, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-")])
+			return fail(err, errlen, "--id %.80s: 1 to %d letters, digits and '-'", v,
+				    JAILER_ID_MAX);
+		a->id = v;
+		return 0;
+	case A_EXEC:
+		if (!*v || !*jailer_exec_name(v))
+			return fail(err, errlen, "--exec-file '%s': expected a file path", v);
+		a->exec_file = v;
+		return 0;
+	case A_UID:
+	case A_GID:
+		if (jail_parse_id(v, o == A_UID ? &a->uid : &a->gid))
+			return fail(err, errlen, "--%s %s: expected a number from 0 to 4294967294",
+				    names[o], v);
+		*(o == A_UID ? &a->uid_set : &a->gid_set) = true;
+		return 0;
+	case A_BASE:
+		if (v[0] != '/')
+			return fail(err, errlen, "--chroot-base-dir %s: expected an absolute path", v);
+		a->base = v;
+		return 0;
+	case A_NETNS:
+		if (!*v)
+			return fail(err, errlen, "--netns: expected a path");
+		a->netns = v;
+		return 0;
+	case A_CGV:
+		if (strcmp(v, "1") && strcmp(v, "2"))
+			return fail(err, errlen, "--cgroup-version %s: expected 1 or 2", v);
+		a->cgroup_version = v[0] - '0';
+		return 0;
+	case A_CGROUP:
+		if (a->nr_cgroups == JAIL_MAX_CGROUPS)
+			return fail(err, errlen, "--cgroup: at most %d", JAIL_MAX_CGROUPS);
+		if (jail_parse_cgroup(v, &a->cgroups[a->nr_cgroups]))
+			return fail(err, errlen, "--cgroup %.300s: expected <cgroup_file>=<value> "
+				    "(example: cpuset.cpus=0)", v);
+		a->nr_cgroups++;
+		return 0;
+	case A_PARENT:
+		if (!*v || v[0] == '/' || strstr(v, ".."))
+			return fail(err, errlen, "--parent-cgroup %s: expected a relative path "
+				    "without '..'", v);
+		a->parent_cgroup = v;
+		return 0;
+	case A_RLIMIT:
+		if (jail_parse_limit(v, &a->nofile, &a->fsize))
+			return fail(err, errlen, "--resource-limit %s: expected fsize=N or no-file=N",
+				    v);
+		return 0;
+	}
+	return fail(err, errlen, "unknown option");
+}
+
+int jailer_parse(int argc, char **argv, struct jailer_args *a, char *err, size_t errlen)
+{
+	memset(a, 0, sizeof(*a));
+	a->base = JAILER_DEFAULT_BASE;
+	a->cgroup_version = 1;
+	for (int i = 0; i < argc; i++) {
+		const char *arg = argv[i], *eq, *val = NULL;
+		size_t len;
+		int o = -1, rc;
+
+		if (!strcmp(arg, "--")) {
+			a->extra = argv + i + 1;
+			a->nr_extra = argc - i - 1;
+			break;
+		}
+		if (strncmp(arg, "--", 2))
+			return fail(err, errlen, "unexpected argument '%s' (the VMM's arguments go "
+				    "after --)", arg);
+		eq = strchr(arg, '=');
+		len = eq ? (size_t)(eq - arg - 2) : strlen(arg + 2);
+		for (int k = 0; names[k]; k++)
+			if (strlen(names[k]) == len && !strncmp(arg + 2, names[k], len))
+				o = k;
+		if (o < 0)
+			return fail(err, errlen, "unknown option %.*s (try --help)", (int)len + 2, arg);
+		if (o == A_HELP || o == A_VERSION) {
+			*(o == A_HELP ? &a->help : &a->version) = true;
+			return 0;
+		}
+		if (o >= A_FLAGS) {
+			if (eq)
+				return fail(err, errlen, "--%s takes no value", names[o]);
+			*(o == A_DAEMONIZE ? &a->daemonize : &a->new_pid_ns) = true;
+			continue;
+		}
+		if (eq)
+			val = eq + 1;
+		else if (i + 1 < argc && strcmp(argv[i + 1], "--"))
+			val = argv[++i];
+		else
+			return fail(err, errlen, "--%s needs a value", names[o]);
+		rc = apply(a, o, val, err, errlen);
+		if (rc)
+			return rc;
+	}
+	if (!a->id || !a->exec_file || !a->uid_set || !a->gid_set)
+		return fail(err, errlen, "--id, --exec-file, --uid and --gid are required "
+			    "(try --help)");
+	return 0;
+}
+
+/* exec_file copied to dst, mode 0755 (a copy, as Firecracker's jailer:
+ * the jail holds no link into the host's tree). */
+static int copy_exec(const char *src, const char *dst)
+{
+	int in = open(src, O_RDONLY | O_CLOEXEC), out = -1, rc = 0;
+	char buf[65536];
+	struct stat st;
+
+	if (in < 0)
+		return -errno;
+	if (fstat(in, &st) || !S_ISREG(st.st_mode)) {
+		rc = errno && !S_ISREG(st.st_mode) ? -errno : -EINVAL;
+		goto out;
+	}
+	out = open(dst, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0755);
+	if (out < 0) {
+		rc = -errno;
+		goto out;
+	}
+	for (;;) {
+		ssize_t n = read(in, buf, sizeof(buf));
+
+		if (n == 0)
+			break;
+		if (n < 0 || write(out, buf, (size_t)n) != n) {
+			rc = errno ? -errno : -EIO;
+			goto out;
+		}
+	}
+	if (fchmod(out, 0755) || fsync(out))
+		rc = -errno;
+out:
+	if (out >= 0)
+		close(out);
+	close(in);
+	return rc;
+}
+
+static int mkdirs(char *path, mode_t mode)
+{
+	for (char *p = path + 1;; p++) {
+		if (*p == '/' || !*p) {
+			char c = *p;
+
+			*p = 0;
+			if (mkdir(path, mode) && errno != EEXIST)
+				return -errno;
+			*p = c;
+			if (!c)
+				return 0;
+		}
+	}
+}
+
+/* The jail's tree on the host side: root, the exec file's copy, /dev's
+ * nodes, root owned by uid:gid so that the VMM can make its socket there. */
+static int build_root(const struct jailer_args *a, const char *root, char *err, size_t errlen)
+{
+	const char *name = jailer_exec_name(a->exec_file);
+	char p[4096 + 512];
+	int rc;
+
+	snprintf(p, sizeof(p), "%s", root);
+	rc = mkdirs(p, 0755);
+	if (rc)
+		return fail(err, errlen, "creating %s: %s", root, strerror(-rc)), rc;
+	snprintf(p, sizeof(p), "%s/%s", root, name);
+	rc = copy_exec(a->exec_file, p);
+	if (rc)
+		return fail(err, errlen, "copying --exec-file %s to %s: %s", a->exec_file, p,
+			    rc == -EINVAL ? "not a regular file" : strerror(-rc)), rc;
+	snprintf(p, sizeof(p), "%s/dev/net", root);
+	rc = mkdirs(p, 0755);
+	snprintf(p, sizeof(p), "%s/dev/kvm", root);
+	if (!rc)
+		rc = jail_mknod_like("/dev/kvm", p, a->uid, a->gid);
+	if (!rc)
+		snprintf(p, sizeof(p), "%s/dev/net/tun", root);
+	if (!rc)
+		rc = jail_mknod_like("/dev/net/tun", p, a->uid, a->gid);
+	if (rc)
+		return fail(err, errlen, "creating %s: %s", p, strerror(-rc)), rc;
+	if (chown(root, a->uid, a->gid))
+		return fail(err, errlen, "chown %s: %s", root, strerror(errno)), -errno;
+	return 0;
+}
+
+static long long us_of(clockid_t clk, const struct timespec *since)
+{
+	struct timespec t;
+
+	clock_gettime(clk, &t);
+	return (long long)(t.tv_sec - since->tv_sec) * 1000000 + (t.tv_nsec - since->tv_nsec) / 1000;
+}
+
+/* Under --new-pid-ns the parent stays behind only to write the child's pid. */
+static int pid_ns_fork(const char *name, char *err, size_t errlen)
+{
+	char path[300];
+	pid_t pid;
+	FILE *f;
+
+	if (unshare(CLONE_NEWPID))
+		return fail(err, errlen, "--new-pid-ns: unshare: %s", strerror(errno)), -errno;
+	pid = fork();
+	if (pid < 0)
+		return fail(err, errlen, "--new-pid-ns: fork: %s", strerror(errno)), -errno;
+	if (pid == 0)
+		return 0;
+	snprintf(path, sizeof(path), "/%s.pid", name);
+	f = fopen(path, "we");
+	if (!f || fprintf(f, "%d", (int)pid) < 0 || fclose(f))
+		return fail(err, errlen, "writing %s: %s", path, strerror(errno)), -EIO;
+	return 1;
+}
+
+static int run(const struct jailer_args *a, const struct timespec *t0, const struct timespec *c0,
+	       char *err, size_t errlen)
+{
+	const char *name = jailer_exec_name(a->exec_file);
+	struct jail_cgroup_req cg = {a->cgroup_version, a->parent_cgroup ? a->parent_cgroup : name,
+				     a->id, a->cgroups, a->nr_cgroups, getpid()};
+	char root[4096], start_us[24], start_cpu_us[24], *argv[16 + 256];
+	int rc, null_fd = -1, n = 0;
+
+	if (a->nr_extra > 256)
+		return fail(err, errlen, "more than 256 arguments after --");
+	if ((size_t)snprintf(root, sizeof(root), "%s/%s/%s/root", a->base, name, a->id) >=
+	    sizeof(root))
+		return fail(err, errlen, "--chroot-base-dir: the jail's path is too long");
+	rc = build_root(a, root, err, errlen);
+	if (!rc)
+		rc = jail_rlimits(a->nofile || a->fsize ? a->nofile : JAILER_DEFAULT_NOFILE, a->fsize,
+				  0, err, errlen);
+	if (!rc)
+		rc = jail_cgroup_apply(&cg, err, errlen);
+	if (!rc && a->netns)
+		rc = jail_netns_join(a->netns, err, errlen);
+	if (rc)
+		return rc;
+	if (a->daemonize && (null_fd = open("/dev/null", O_RDWR | O_CLOEXEC)) < 0)
+		return fail(err, errlen, "--daemonize: /dev/null: %s", strerror(errno)), -errno;
+	rc = jail_pivot(root, 0, a->uid, a->gid, err, errlen);
+	if (rc)
+		return rc;
+	if (a->daemonize) {
+		if (setsid() < 0)
+			return fail(err, errlen, "--daemonize: setsid: %s (a process group leader "
+				    "cannot start a session)", strerror(errno)), -errno;
+		if (dup2(null_fd, 0) < 0 || dup2(null_fd, 1) < 0 || dup2(null_fd, 2) < 0)
+			return fail(err, errlen, "--daemonize: %s", strerror(errno)), -errno;
+		close(null_fd);
+	}
+	if (a->new_pid_ns && (rc = pid_ns_fork(name, err, errlen)) != 0)
+		return rc; /* 1: the parent, done */
+	rc = jail_drop_privileges(a->uid, a->gid, err, errlen);
+	if (!rc && (rc = jail_landlock_apply(true, err, errlen)) > 0)
+		rc = 0;
+	if (rc)
+		return rc;
+	snprintf(start_us, sizeof(start_us), "%lld", us_of(CLOCK_MONOTONIC, t0));
+	snprintf(start_cpu_us, sizeof(start_cpu_us), "%lld", us_of(CLOCK_PROCESS_CPUTIME_ID, c0));
+	argv[n++] = (char *)name;
+	argv[n++] = "--id";
+	argv[n++] = (char *)a->id;
+	argv[n++] = "--start-time-us";
+	argv[n++] = start_us;
+	argv[n++] = "--start-time-cpu-us";
+	argv[n++] = start_cpu_us;
+	for (int i = 0; i < a->nr_extra; i++)
+		argv[n++] = a->extra[i];
+	argv[n] = NULL;
+	snprintf(root, sizeof(root), "/%s", name);
+	execve(root, argv, (char *[]){NULL});
+	return fail(err, errlen, "exec %s in the jail: %s", root, strerror(errno)), -errno;
+}
+
+int jailer_main(int argc, char **argv)
+{
+	struct timespec t0, c0;
+	struct jailer_args a;
+	char err[600] = "";
+	int rc;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &c0);
+	if (jailer_parse(argc, argv, &a, err, sizeof(err))) {
+		fprintf(stderr, "jailer (kite): %s\n", err);
+		return 1;
+	}
+	if (a.help) {
+		fputs(jailer_help_text, stdout);
+		return 0;
+	}
+	if (a.version) {
+		printf("Jailer v%s\nkite %s\n", API_FIRECRACKER_VERSION, KITE_VERSION);
+		return 0;
+	}
+	/* As Firecracker's jailer: nothing inherited beyond stdio, no
+	 * environment, before anything else is opened. */
+	syscall(SYS_close_range, 3, ~0u, 0);
+	jail_clear_env();
+	rc = run(&a, &t0, &c0, err, sizeof(err));
+	if (rc == 1)
+		return 0; /* the parent under --new-pid-ns: the pid is written */
+	fprintf(stderr, "jailer (kite): %s\n", err);
+	return 1;
+}
