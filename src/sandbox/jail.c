@@ -95,17 +95,20 @@ int jail_rlimits(uint64_t nofile, uint64_t fsize, unsigned fds_more, char *err, 
 		}
 		least = (uint64_t)hi + 1 + fds_more;
 		if (nofile < least) {
-			snprintf(err, errlen, "--rlimit nofile=%llu is too small: kite already holds "
+			snprintf(err, errlen,
+				 "--rlimit nofile=%llu is too small: kite already holds "
 				 "descriptors up to %d and the machine needs about %u more "
-				 "(at least nofile=%llu)", (unsigned long long)nofile, hi, fds_more,
+				 "(at least nofile=%llu)",
+				 (unsigned long long)nofile, hi, fds_more,
 				 (unsigned long long)least);
 			return -EINVAL;
 		}
 		rl.rlim_cur = rl.rlim_max = nofile;
 		if (setrlimit(RLIMIT_NOFILE, &rl)) {
 			e = errno;
-			snprintf(err, errlen, "--rlimit nofile=%llu: %s%s", (unsigned long long)nofile,
-				 strerror(e), e == EPERM ? " (above fs.nr_open?)" : "");
+			snprintf(err, errlen, "--rlimit nofile=%llu: %s%s",
+				 (unsigned long long)nofile, strerror(e),
+				 e == EPERM ? " (above fs.nr_open?)" : "");
 			return -e;
 		}
 	}
@@ -176,7 +179,8 @@ static int make_dev(const char *dir, uid_t uid, gid_t gid, char *err, size_t err
 	if (!rc && !access("/dev/net/tun", F_OK))
 		rc = jail_mknod_like("/dev/net/tun", node, uid, gid);
 	if (rc)
-		snprintf(err, errlen, "--jail %s: device nodes in its /dev: %s", dir, strerror(-rc));
+		snprintf(err, errlen, "--jail %s: device nodes in its /dev: %s", dir,
+			 strerror(-rc));
 	return rc;
 }
 
@@ -280,20 +284,21 @@ void jail_clear_env(void)
 int jail_enter(const struct jail_config *j, const struct jail_enter_opts *o, int *landlock_abi,
 	       char *err, size_t errlen)
 {
-	struct jail_cgroup_req cg = {0, "kite", o->cgroup_name, j->cgroups, j->nr_cgroups, getpid()};
+	struct jail_cgroup_req cg = {0, "kite", o->cgroup_name, j->cgroups, j->nr_cgroups, 0};
 	int rc;
 
+	/* First, so that nofile is checked against kite's own descriptors. */
+	rc = jail_close_inherited();
+	if (rc < 0) {
+		snprintf(err, errlen, "closing inherited descriptors: %s", strerror(-rc));
+		return rc;
+	}
 	rc = jail_rlimits(j->nofile, j->fsize, o->fds_more, err, errlen);
 	if (rc)
 		return rc;
 	rc = jail_cgroup_apply(&cg, err, errlen);
 	if (rc)
 		return rc;
-	rc = jail_close_inherited();
-	if (rc < 0) {
-		snprintf(err, errlen, "closing inherited descriptors: %s", strerror(-rc));
-		return rc;
-	}
 	rc = jail_pivot(j->dir, JAIL_PIVOT_DEV_TMPFS, j->uid, j->gid, err, errlen);
 	if (rc)
 		return rc;

@@ -46,7 +46,7 @@ struct jail_enter_opts {
 	unsigned fds_more;	 /* descriptors the machine will still open */
 };
 /* Everything after the network namespace and the host resources, in order:
- * rlimits, cgroup, inherited descriptors, pivot (with a tmpfs /dev), the
+ * inherited descriptors, rlimits, cgroup, pivot (with a tmpfs /dev), the
  * drop, no_new_privs, Landlock (*landlock_abi: 0 skipped), environment. */
 int jail_enter(const struct jail_config *j, const struct jail_enter_opts *o, int *landlock_abi,
 	       char *err, size_t errlen) MUST_CHECK;

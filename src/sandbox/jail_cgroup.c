@@ -176,7 +176,7 @@ static int make_dirs(const char *root, const char *rel)
 
 	if (n < 0 || (size_t)n >= sizeof(path))
 		return -ENAMETOOLONG;
-	for (char *p = path + strlen(root) + 1; ; p++) {
+	for (char *p = path + strlen(root) + 1;; p++) {
 		if (*p == '/' || !*p) {
 			char c = *p;
 
@@ -219,6 +219,32 @@ static int enable_v2(const char *root, const char *rel, const char *controller)
 	return 0;
 }
 
+/* v2's core files ("cgroup.*") are always there; a controller only if the
+ * root offers it (on a hybrid host, v1 may hold them all). */
+static bool v2_offers(const char *mnt, const char *ctl)
+{
+	char path[4200], buf[1024];
+	ssize_t n;
+	int fd;
+
+	if (!strcmp(ctl, "cgroup"))
+		return true;
+	snprintf(path, sizeof(path), "%s/cgroup.controllers", mnt);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	buf[n] = 0;
+	for (char *save = NULL, *w = strtok_r(buf, " \n", &save); w;
+	     w = strtok_r(NULL, " \n", &save))
+		if (!strcmp(w, ctl))
+			return true;
+	return false;
+}
+
 static bool rel_ok(const char *s)
 {
 	return s && *s && s[0] != '/' && !strstr(s, "..") && !strchr(s, '\n');
@@ -242,7 +268,7 @@ int jail_cgroup_apply(const struct jail_cgroup_req *r, char *err, size_t errlen)
 		return -EIO;
 	}
 	snprintf(rel, sizeof(rel), "%s/%s", r->parent, r->name);
-	snprintf(pid, sizeof(pid), "%d", (int)r->pid);
+	snprintf(pid, sizeof(pid), "%d", (int)r->pid); /* 0: the writer itself */
 	for (int i = 0; i < r->nr && !rc; i++) {
 		const struct jail_cgroup_kv *kv = &r->kv[i];
 		char ctl[JAIL_CGROUP_KEY_MAX];
@@ -251,10 +277,24 @@ int jail_cgroup_apply(const struct jail_cgroup_req *r, char *err, size_t errlen)
 		snprintf(ctl, sizeof(ctl), "%.*s", (int)strcspn(kv->key, "."), kv->key);
 		rc = jail_cgroup_find(mi, ctl, r->version, mnt, sizeof(mnt), &ver);
 		if (rc) {
-			snprintf(err, errlen, "--cgroup %s: no cgroup%s hierarchy %s '%s' is mounted "
-				 "(/proc/self/mountinfo)", kv->key,
-				 r->version == 1 ? " v1" : r->version == 2 ? " v2" : "",
+			snprintf(err, errlen,
+				 "--cgroup %s: no cgroup%s hierarchy %s '%s' is mounted "
+				 "(/proc/self/mountinfo)",
+				 kv->key,
+				 r->version == 1   ? " v1"
+				 : r->version == 2 ? " v2"
+						   : "",
 				 r->version == 2 ? "for" : "with the controller", ctl);
+			break;
+		}
+		if (ver == 2 && !v2_offers(mnt, ctl)) {
+			snprintf(err, errlen, "--cgroup %s: %s'%s' (%s/cgroup.controllers)",
+				 kv->key,
+				 r->version
+				     ? "the v2 hierarchy has no controller "
+				     : "no v1 hierarchy has, and the v2 one offers no, controller ",
+				 ctl, mnt);
+			rc = -ENOENT;
 			break;
 		}
 		rc = make_dirs(mnt, rel);

@@ -18,7 +18,7 @@ struct jail_cgroup_req {
 	const char *name;   /* the instance's directory */
 	const struct jail_cgroup_kv *kv;
 	int nr;
-	pid_t pid; /* joins this process */
+	pid_t pid; /* joins this process; 0 = the caller (right in a PID namespace too) */
 };
 
 /* From mountinfo text: the mount point (unescaped) of the hierarchy for

@@ -10,11 +10,11 @@
 #include "config_num.h"
 
 const char *const jail_opt_names[JAIL_OPT_COUNT] = {
-	"jail", "uid", "gid", "netns", "cgroup", "rlimit", "new-pid-ns", "daemonize",
+    "jail", "uid", "gid", "netns", "cgroup", "rlimit", "new-pid-ns", "daemonize",
 };
 
 static int fail(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 static int fail(char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list ap;
@@ -85,15 +85,16 @@ static int parse_rlimits(struct jail_config *j, const char *arg, char *err, size
 	strcpy(buf, arg);
 	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save))
 		if (jail_parse_limit(tok, &j->nofile, &j->fsize))
-			return fail(err, errlen, "--rlimit %s: '%s': expected nofile=N or fsize=N "
-				    "(N a positive decimal number)", arg, tok);
+			return fail(err, errlen,
+				    "--rlimit %s: '%s': expected nofile=N or fsize=N "
+				    "(N a positive decimal number)",
+				    arg, tok);
 	if (arg[0] == ',' || arg[strlen(arg) - 1] == ',' || strstr(arg, ",,"))
 		return fail(err, errlen, "--rlimit %s: an empty item", arg);
 	return 0;
 }
 
-int jail_opt(struct jail_config *j, enum jail_opt_id id, const char *arg, char *err,
-	     size_t errlen)
+int jail_opt(struct jail_config *j, enum jail_opt_id id, const char *arg, char *err, size_t errlen)
 {
 	j->any = true;
 	switch (id) {
@@ -119,8 +120,10 @@ int jail_opt(struct jail_config *j, enum jail_opt_id id, const char *arg, char *
 		if (j->nr_cgroups == JAIL_MAX_CGROUPS)
 			return fail(err, errlen, "--cgroup: at most %d", JAIL_MAX_CGROUPS);
 		if (jail_parse_cgroup(arg, &j->cgroups[j->nr_cgroups]))
-			return fail(err, errlen, "--cgroup %.300s: expected CONTROLLER.FILE=VALUE "
-				    "(example: pids.max=64)", arg);
+			return fail(err, errlen,
+				    "--cgroup %.300s: expected CONTROLLER.FILE=VALUE "
+				    "(example: pids.max=64)",
+				    arg);
 		j->nr_cgroups++;
 		return 0;
 	case JAIL_OPT_RLIMIT:
@@ -141,7 +144,8 @@ int jail_opts_check(const struct jail_config *j, char *err, size_t errlen)
 	if (!j->any)
 		return 0;
 	if (!j->dir)
-		return fail(err, errlen, "--uid, --gid, --netns, --cgroup, --rlimit, --new-pid-ns "
+		return fail(err, errlen,
+			    "--uid, --gid, --netns, --cgroup, --rlimit, --new-pid-ns "
 			    "and --daemonize need --jail DIR");
 	if (!j->uid_set || !j->gid_set)
 		return fail(err, errlen, "--jail needs --uid N and --gid N (numbers)");

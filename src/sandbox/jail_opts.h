@@ -34,8 +34,15 @@ struct jail_config {
 
 /* The options, in config.c's order; jail_opt() takes their index. */
 enum jail_opt_id {
-	JAIL_OPT_JAIL, JAIL_OPT_UID, JAIL_OPT_GID, JAIL_OPT_NETNS, JAIL_OPT_CGROUP,
-	JAIL_OPT_RLIMIT, JAIL_OPT_NEW_PID_NS, JAIL_OPT_DAEMONIZE, JAIL_OPT_COUNT
+	JAIL_OPT_JAIL,
+	JAIL_OPT_UID,
+	JAIL_OPT_GID,
+	JAIL_OPT_NETNS,
+	JAIL_OPT_CGROUP,
+	JAIL_OPT_RLIMIT,
+	JAIL_OPT_NEW_PID_NS,
+	JAIL_OPT_DAEMONIZE,
+	JAIL_OPT_COUNT
 };
 extern const char *const jail_opt_names[JAIL_OPT_COUNT];
 

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -39,6 +40,19 @@ static int open_taps(struct vm_config *cfg, struct error *e)
 	return 0;
 }
 
+/* The pid as the host sees it: under --new-pid-ns getpid() is 1, but
+ * /proc is still the host's mount. */
+static int host_pid(void)
+{
+	char buf[24];
+	ssize_t n = readlink("/proc/self", buf, sizeof(buf) - 1);
+
+	if (n <= 0)
+		return (int)getpid();
+	buf[n] = 0;
+	return atoi(buf);
+}
+
 int jail_vmm_enter(struct vmm *v, struct error *e)
 {
 	struct vm_config *cfg = v->cfg;
@@ -69,7 +83,7 @@ int jail_vmm_enter(struct vmm *v, struct error *e)
 	    !id[strspn(id, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-")])
 		snprintf(name, sizeof(name), "%s", id);
 	else
-		snprintf(name, sizeof(name), "kite-%d", (int)getpid());
+		snprintf(name, sizeof(name), "kite-%d", host_pid());
 	rc = jail_enter(j, &(struct jail_enter_opts){name, fds_more(cfg)}, &abi, e->msg,
 			sizeof(e->msg));
 	if (rc)

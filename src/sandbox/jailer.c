@@ -21,26 +21,26 @@
 #include "sandbox/jail_landlock.h"
 
 const char jailer_help_text[] =
-	"usage: jailer --id ID --exec-file FILE --uid N --gid N [options] [-- ARGS...]\n"
-	"       (also: kite jailer ...; Firecracker's jailer command line, README.md)\n"
-	"\n"
-	"  --id ID                  1 to 64 letters, digits and '-'\n"
-	"  --exec-file FILE         the VMM to copy into the jail and exec\n"
-	"  --uid N, --gid N         the ids it runs as\n"
-	"  --chroot-base-dir DIR    [default: " JAILER_DEFAULT_BASE "]; the jail is\n"
-	"                           DIR/<exec file name>/ID/root\n"
-	"  --netns PATH             join this network namespace\n"
-	"  --cgroup-version 1|2     [default: 1]\n"
-	"  --cgroup FILE=VALUE      written in the instance's cgroup (repeatable)\n"
-	"  --parent-cgroup PATH     [default: the exec file's name]\n"
-	"  --resource-limit fsize=N|no-file=N  (repeatable) [default: no-file=2048]\n"
-	"  --daemonize              setsid, standard I/O to /dev/null\n"
-	"  --new-pid-ns             exec in a new PID namespace (pid in\n"
-	"                           <root>/<exec file name>.pid)\n"
-	"  -- ARGS...               passed to the VMM after --id ID\n";
+    "usage: jailer --id ID --exec-file FILE --uid N --gid N [options] [-- ARGS...]\n"
+    "       (also: kite jailer ...; Firecracker's jailer command line, README.md)\n"
+    "\n"
+    "  --id ID                  1 to 64 letters, digits and '-'\n"
+    "  --exec-file FILE         the VMM to copy into the jail and exec\n"
+    "  --uid N, --gid N         the ids it runs as\n"
+    "  --chroot-base-dir DIR    [default: " JAILER_DEFAULT_BASE "]; the jail is\n"
+    "                           DIR/<exec file name>/ID/root\n"
+    "  --netns PATH             join this network namespace\n"
+    "  --cgroup-version 1|2     [default: 1]\n"
+    "  --cgroup FILE=VALUE      written in the instance's cgroup (repeatable)\n"
+    "  --parent-cgroup PATH     [default: the exec file's name]\n"
+    "  --resource-limit fsize=N|no-file=N  (repeatable) [default: no-file=2048]\n"
+    "  --daemonize              setsid, standard I/O to /dev/null\n"
+    "  --new-pid-ns             exec in a new PID namespace (pid in\n"
+    "                           <root>/<exec file name>.pid)\n"
+    "  -- ARGS...               passed to the VMM after --id ID\n";
 
 static int fail(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 static int fail(char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list ap;
@@ -59,12 +59,27 @@ const char *jailer_exec_name(const char *exec_file)
 }
 
 static const char *const names[] = {
-	"id", "exec-file", "uid", "gid", "chroot-base-dir", "netns", "cgroup-version",
-	"cgroup", "parent-cgroup", "resource-limit", "daemonize", "new-pid-ns", "help",
-	"version", NULL,
+    "id",	 "exec-file",	   "uid",    "gid",	      "chroot-base-dir",
+    "netns",	 "cgroup-version", "cgroup", "parent-cgroup", "resource-limit",
+    "daemonize", "new-pid-ns",	   "help",   "version",	      NULL,
 };
-enum { A_ID, A_EXEC, A_UID, A_GID, A_BASE, A_NETNS, A_CGV, A_CGROUP, A_PARENT, A_RLIMIT,
-       A_DAEMONIZE, A_NEW_PID_NS, A_HELP, A_VERSION, A_FLAGS = A_DAEMONIZE };
+enum {
+	A_ID,
+	A_EXEC,
+	A_UID,
+	A_GID,
+	A_BASE,
+	A_NETNS,
+	A_CGV,
+	A_CGROUP,
+	A_PARENT,
+	A_RLIMIT,
+	A_DAEMONIZE,
+	A_NEW_PID_NS,
+	A_HELP,
+	A_VERSION,
+	A_FLAGS = A_DAEMONIZE
+};
 
 static int apply(struct jailer_args *a, int o, const char *v, char *err, size_t errlen)
 {
@@ -90,7 +105,8 @@ static int apply(struct jailer_args *a, int o, const char *v, char *err, size_t 
 		return 0;
 	case A_BASE:
 		if (v[0] != '/')
-			return fail(err, errlen, "--chroot-base-dir %s: expected an absolute path", v);
+			return fail(err, errlen, "--chroot-base-dir %s: expected an absolute path",
+				    v);
 		a->base = v;
 		return 0;
 	case A_NETNS:
@@ -107,20 +123,24 @@ static int apply(struct jailer_args *a, int o, const char *v, char *err, size_t 
 		if (a->nr_cgroups == JAIL_MAX_CGROUPS)
 			return fail(err, errlen, "--cgroup: at most %d", JAIL_MAX_CGROUPS);
 		if (jail_parse_cgroup(v, &a->cgroups[a->nr_cgroups]))
-			return fail(err, errlen, "--cgroup %.300s: expected <cgroup_file>=<value> "
-				    "(example: cpuset.cpus=0)", v);
+			return fail(err, errlen,
+				    "--cgroup %.300s: expected <cgroup_file>=<value> "
+				    "(example: cpuset.cpus=0)",
+				    v);
 		a->nr_cgroups++;
 		return 0;
 	case A_PARENT:
 		if (!*v || v[0] == '/' || strstr(v, ".."))
-			return fail(err, errlen, "--parent-cgroup %s: expected a relative path "
-				    "without '..'", v);
+			return fail(err, errlen,
+				    "--parent-cgroup %s: expected a relative path "
+				    "without '..'",
+				    v);
 		a->parent_cgroup = v;
 		return 0;
 	case A_RLIMIT:
 		if (jail_parse_limit(v, &a->nofile, &a->fsize))
-			return fail(err, errlen, "--resource-limit %s: expected fsize=N or no-file=N",
-				    v);
+			return fail(err, errlen,
+				    "--resource-limit %s: expected fsize=N or no-file=N", v);
 		return 0;
 	}
 	return fail(err, errlen, "unknown option");
@@ -142,15 +162,18 @@ int jailer_parse(int argc, char **argv, struct jailer_args *a, char *err, size_t
 			break;
 		}
 		if (strncmp(arg, "--", 2))
-			return fail(err, errlen, "unexpected argument '%s' (the VMM's arguments go "
-				    "after --)", arg);
+			return fail(err, errlen,
+				    "unexpected argument '%s' (the VMM's arguments go "
+				    "after --)",
+				    arg);
 		eq = strchr(arg, '=');
 		len = eq ? (size_t)(eq - arg - 2) : strlen(arg + 2);
 		for (int k = 0; names[k]; k++)
 			if (strlen(names[k]) == len && !strncmp(arg + 2, names[k], len))
 				o = k;
 		if (o < 0)
-			return fail(err, errlen, "unknown option %.*s (try --help)", (int)len + 2, arg);
+			return fail(err, errlen, "unknown option %.*s (try --help)", (int)len + 2,
+				    arg);
 		if (o == A_HELP || o == A_VERSION) {
 			*(o == A_HELP ? &a->help : &a->version) = true;
 			return 0;
@@ -172,7 +195,8 @@ int jailer_parse(int argc, char **argv, struct jailer_args *a, char *err, size_t
 			return rc;
 	}
 	if (!a->id || !a->exec_file || !a->uid_set || !a->gid_set)
-		return fail(err, errlen, "--id, --exec-file, --uid and --gid are required "
+		return fail(err, errlen,
+			    "--id, --exec-file, --uid and --gid are required "
 			    "(try --help)");
 	return 0;
 }
@@ -247,7 +271,8 @@ static int build_root(const struct jailer_args *a, const char *root, char *err, 
 	rc = copy_exec(a->exec_file, p);
 	if (rc)
 		return fail(err, errlen, "copying --exec-file %s to %s: %s", a->exec_file, p,
-			    rc == -EINVAL ? "not a regular file" : strerror(-rc)), rc;
+			    rc == -EINVAL ? "not a regular file" : strerror(-rc)),
+		       rc;
 	snprintf(p, sizeof(p), "%s/dev/net", root);
 	rc = mkdirs(p, 0755);
 	snprintf(p, sizeof(p), "%s/dev/kvm", root);
@@ -269,7 +294,8 @@ static long long us_of(clockid_t clk, const struct timespec *since)
 	struct timespec t;
 
 	clock_gettime(clk, &t);
-	return (long long)(t.tv_sec - since->tv_sec) * 1000000 + (t.tv_nsec - since->tv_nsec) / 1000;
+	return (long long)(t.tv_sec - since->tv_sec) * 1000000 +
+	       (t.tv_nsec - since->tv_nsec) / 1000;
 }
 
 /* Under --new-pid-ns the parent stays behind only to write the child's pid. */
@@ -297,8 +323,12 @@ static int run(const struct jailer_args *a, const struct timespec *t0, const str
 	       char *err, size_t errlen)
 {
 	const char *name = jailer_exec_name(a->exec_file);
-	struct jail_cgroup_req cg = {a->cgroup_version, a->parent_cgroup ? a->parent_cgroup : name,
-				     a->id, a->cgroups, a->nr_cgroups, getpid()};
+	struct jail_cgroup_req cg = {a->cgroup_version,
+				     a->parent_cgroup ? a->parent_cgroup : name,
+				     a->id,
+				     a->cgroups,
+				     a->nr_cgroups,
+				     0};
 	char root[4096], start_us[24], start_cpu_us[24], *argv[16 + 256];
 	int rc, null_fd = -1, n = 0;
 
@@ -309,8 +339,8 @@ static int run(const struct jailer_args *a, const struct timespec *t0, const str
 		return fail(err, errlen, "--chroot-base-dir: the jail's path is too long");
 	rc = build_root(a, root, err, errlen);
 	if (!rc)
-		rc = jail_rlimits(a->nofile || a->fsize ? a->nofile : JAILER_DEFAULT_NOFILE, a->fsize,
-				  0, err, errlen);
+		rc = jail_rlimits(a->nofile || a->fsize ? a->nofile : JAILER_DEFAULT_NOFILE,
+				  a->fsize, 0, err, errlen);
 	if (!rc)
 		rc = jail_cgroup_apply(&cg, err, errlen);
 	if (!rc && a->netns)
@@ -324,8 +354,11 @@ static int run(const struct jailer_args *a, const struct timespec *t0, const str
 		return rc;
 	if (a->daemonize) {
 		if (setsid() < 0)
-			return fail(err, errlen, "--daemonize: setsid: %s (a process group leader "
-				    "cannot start a session)", strerror(errno)), -errno;
+			return fail(err, errlen,
+				    "--daemonize: setsid: %s (a process group leader "
+				    "cannot start a session)",
+				    strerror(errno)),
+			       -errno;
 		if (dup2(null_fd, 0) < 0 || dup2(null_fd, 1) < 0 || dup2(null_fd, 2) < 0)
 			return fail(err, errlen, "--daemonize: %s", strerror(errno)), -errno;
 		close(null_fd);
@@ -351,7 +384,14 @@ static int run(const struct jailer_args *a, const struct timespec *t0, const str
 	argv[n] = NULL;
 	snprintf(root, sizeof(root), "/%s", name);
 	execve(root, argv, (char *[]){NULL});
-	return fail(err, errlen, "exec %s in the jail: %s", root, strerror(errno)), -errno;
+	rc = -errno;
+	/* The file is there: what is missing is its ELF interpreter. */
+	return fail(err, errlen, "exec %s in the jail: %s%s", root, strerror(-rc),
+		    rc == -ENOENT && !access(root, F_OK)
+			? " (its loader and libraries are not in the jail: the exec file "
+			  "must be linked statically, as Firecracker's is)"
+			: ""),
+	       rc;
 }
 
 int jailer_main(int argc, char **argv)

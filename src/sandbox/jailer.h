@@ -33,8 +33,7 @@ struct jailer_args {
 
 /* argv[0] is the first argument after the command. 0, or -EINVAL with one
  * line in err. Nothing is opened. */
-int jailer_parse(int argc, char **argv, struct jailer_args *a, char *err,
-		 size_t errlen) MUST_CHECK;
+int jailer_parse(int argc, char **argv, struct jailer_args *a, char *err, size_t errlen) MUST_CHECK;
 /* The basename of the exec file ("" for a path ending in '/'). */
 const char *jailer_exec_name(const char *exec_file);
 /* The whole jailer: returns an exit status (it execs on success; a parent

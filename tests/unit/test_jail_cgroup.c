@@ -13,12 +13,12 @@
 
 /* This build host's layout: v1 controllers and v2 at .../unified. */
 static const char hybrid[] =
-	"22 1 8:1 / / rw,relatime shared:1 - ext4 /dev/vda rw\n"
-	"31 23 0:28 / /sys/fs/cgroup rw,relatime - tmpfs tmpfs rw,mode=755\n"
-	"32 31 0:29 / /sys/fs/cgroup/cpu,cpuacct rw,relatime - cgroup cgroup rw,cpu,cpuacct\n"
-	"39 31 0:36 / /sys/fs/cgroup/pids rw,relatime shared:9 - cgroup cgroup rw,pids\n"
-	"40 31 0:37 / /sys/fs/cgroup/systemd rw - cgroup cgroup rw,name=systemd\n"
-	"41 31 0:38 / /sys/fs/cgroup/unified rw,relatime - cgroup2 cgroup2 rw\n";
+    "22 1 8:1 / / rw,relatime shared:1 - ext4 /dev/vda rw\n"
+    "31 23 0:28 / /sys/fs/cgroup rw,relatime - tmpfs tmpfs rw,mode=755\n"
+    "32 31 0:29 / /sys/fs/cgroup/cpu,cpuacct rw,relatime - cgroup cgroup rw,cpu,cpuacct\n"
+    "39 31 0:36 / /sys/fs/cgroup/pids rw,relatime shared:9 - cgroup cgroup rw,pids\n"
+    "40 31 0:37 / /sys/fs/cgroup/systemd rw - cgroup cgroup rw,name=systemd\n"
+    "41 31 0:38 / /sys/fs/cgroup/unified rw,relatime - cgroup2 cgroup2 rw\n";
 static const char v2only[] = "30 1 0:26 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw,nsdelegate\n";
 
 static void test_find(void **state)
@@ -71,10 +71,11 @@ static void test_escapes_and_bad(void **state)
 					  "pids", 0, out, sizeof(out), &ver),
 			 -ENOENT);
 	/* Too long for out. */
-	assert_int_equal(jail_cgroup_find("1 1 0:1 / /aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
-					  "aaaaaaaaaaaaaaaaaaaaaaaaa rw - cgroup cgroup rw,pids\n",
-					  "pids", 0, out, sizeof(out), &ver),
-			 -ENAMETOOLONG);
+	assert_int_equal(
+	    jail_cgroup_find("1 1 0:1 / /aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+			     "aaaaaaaaaaaaaaaaaaaaaaaaa rw - cgroup cgroup rw,pids\n",
+			     "pids", 0, out, sizeof(out), &ver),
+	    -ENAMETOOLONG);
 	assert_int_equal(jail_cgroup_find(hybrid, "pids", 3, out, sizeof(out), &ver), -EINVAL);
 	assert_int_equal(jail_cgroup_find(hybrid, "", 0, out, sizeof(out), &ver), -EINVAL);
 }

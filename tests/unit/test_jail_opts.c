@@ -17,7 +17,8 @@ static struct vm_config cfg;
 static enum config_cmd cmd;
 
 #define ARGV(...) ((char *[]){"kite", "run", "--image", "x.bin", __VA_ARGS__, NULL})
-#define NARGS(...) ((int)(sizeof((char *[]){"kite", "run", "--image", "x.bin", __VA_ARGS__}) / sizeof(char *)))
+#define NARGS(...)                                                                                 \
+	((int)(sizeof((char *[]){"kite", "run", "--image", "x.bin", __VA_ARGS__}) / sizeof(char *)))
 #define PARSE(...) config_parse(NARGS(__VA_ARGS__), ARGV(__VA_ARGS__), &cfg, &cmd, err, sizeof(err))
 
 static void test_every_option(void **state)
@@ -68,16 +69,35 @@ static void test_needs(void **state)
 
 static void test_bad_values(void **state)
 {
-	static char *const bad_ids[] = {"", "-1", "+1", "4294967295", "99999999999", "root",
-					      "1x", "0x10", " 1"};
+	static char *const bad_ids[] = {"",	"-1", "+1",   "4294967295", "99999999999",
+					"root", "1x", "0x10", " 1"};
 	static char *const bad_cgroups[] = {
-		"", "pids.max", "=1", "pids.max=", "max=1", ".max=1", "pids.=1", "../x.y=1",
-		"pids/max=1", "pids..max=1", "pids.max=a\nb", "p ids.max=1",
-		"a.aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa=1"};
-	static char *const bad_limits[] = {"", "nofile", "nofile=", "nofile=0", "nofile=-1",
-						 "nofile=1k", "fsize=x", "stack=1", "nofile=1,",
-						 ",nofile=1", "nofile=1,,fsize=2", "NOFILE=1",
-						 "nofile=18446744073709551616"};
+	    "",
+	    "pids.max",
+	    "=1",
+	    "pids.max=",
+	    "max=1",
+	    ".max=1",
+	    "pids.=1",
+	    "../x.y=1",
+	    "pids/max=1",
+	    "pids..max=1",
+	    "pids.max=a\nb",
+	    "p ids.max=1",
+	    "a.aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa=1"};
+	static char *const bad_limits[] = {"",
+					   "nofile",
+					   "nofile=",
+					   "nofile=0",
+					   "nofile=-1",
+					   "nofile=1k",
+					   "fsize=x",
+					   "stack=1",
+					   "nofile=1,",
+					   ",nofile=1",
+					   "nofile=1,,fsize=2",
+					   "NOFILE=1",
+					   "nofile=18446744073709551616"};
 	uint32_t id;
 	uint64_t nf = 0, fs = 0;
 	struct jail_cgroup_kv kv;
@@ -92,17 +112,17 @@ static void test_bad_values(void **state)
 	assert_int_equal(id, 4294967294u);
 	for (size_t i = 0; i < sizeof(bad_cgroups) / sizeof(bad_cgroups[0]); i++) {
 		assert_int_equal(jail_parse_cgroup(bad_cgroups[i], &kv), -EINVAL);
-		assert_int_equal(PARSE("--jail", "/j", "--uid", "1", "--gid", "1", "--cgroup",
-				       bad_cgroups[i]),
-				 -EINVAL);
+		assert_int_equal(
+		    PARSE("--jail", "/j", "--uid", "1", "--gid", "1", "--cgroup", bad_cgroups[i]),
+		    -EINVAL);
 		assert_non_null(strstr(err, "--cgroup"));
 	}
 	assert_int_equal(jail_parse_cgroup("cpuset.cpus=0-1,3", &kv), 0);
 	assert_string_equal(kv.value, "0-1,3");
 	for (size_t i = 0; i < sizeof(bad_limits) / sizeof(bad_limits[0]); i++)
-		assert_int_equal(PARSE("--jail", "/j", "--uid", "1", "--gid", "1", "--rlimit",
-				       bad_limits[i]),
-				 -EINVAL);
+		assert_int_equal(
+		    PARSE("--jail", "/j", "--uid", "1", "--gid", "1", "--rlimit", bad_limits[i]),
+		    -EINVAL);
 	assert_int_equal(jail_parse_limit("fsize=5", &nf, &fs), 0);
 	assert_int_equal(fs, 5);
 	assert_int_equal(jail_parse_limit("no-file=7", &nf, &fs), 0);
