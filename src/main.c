@@ -14,10 +14,10 @@
 #include "fc_cli.h"
 #include "log.h"
 #include "sandbox/jail_proc.h"
-#include "sandbox/jail_vmm.h"
 #include "sandbox/jailer.h"
 #include "snapshot/inspect.h"
 #include "vmm.h"
+#include "vmm_jail.h"
 
 int main(int argc, char **argv)
 {
@@ -47,9 +47,9 @@ int main(int argc, char **argv)
 		return snapshot_cmd(argc - 2, argv + 2);
 	/* kite jailer ... (or the name jailer): Firecracker's jailer. */
 	if (argc > 1 && !strcmp(argv[1], "jailer"))
-		return jailer_main(argc - 2, argv + 2);
+		return jailer_main(argc - 2, argv + 2, API_FIRECRACKER_VERSION);
 	if (base && !strcmp(base, "jailer"))
-		return jailer_main(argc - 1, argv + 1);
+		return jailer_main(argc - 1, argv + 1, API_FIRECRACKER_VERSION);
 	fc = fc_cli_wanted(argc, argv, &skip);
 	if (fc) {
 		int rc = fc_cli_parse(argc, argv, skip, &cfg, &cmd, err, sizeof(err));
@@ -79,7 +79,7 @@ int main(int argc, char **argv)
 	if ((cfg.jail.new_pid_ns || cfg.jail.daemonize) &&
 	    (code = jail_proc_start(cfg.jail.new_pid_ns, cfg.jail.daemonize, &jp)) >= 0)
 		return code;
-	if (vmm_open(&vmm, &cfg, &t_start, &e) || jail_vmm_enter(&vmm, &e) ||
+	if (vmm_open(&vmm, &cfg, &t_start, &e) || vmm_jail_enter(&vmm, &e) ||
 	    (cfg.restore_path && vmm_restore(&vmm, &e)) ||
 	    (!cfg.restore_path && vmm_guest_given(&vmm) && vmm_start(&vmm, &e))) {
 		fprintf(stderr, "kite: %s\n", e.msg);

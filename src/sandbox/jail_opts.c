@@ -13,9 +13,7 @@ const char *const jail_opt_names[JAIL_OPT_COUNT] = {
     "jail", "uid", "gid", "netns", "cgroup", "rlimit", "new-pid-ns", "daemonize",
 };
 
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static int fail(char *err, size_t errlen, const char *fmt, ...)
+int jail_errf(char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -24,6 +22,8 @@ static int fail(char *err, size_t errlen, const char *fmt, ...)
 	va_end(ap);
 	return -EINVAL;
 }
+
+#define fail jail_errf
 
 int jail_parse_id(const char *s, uint32_t *out)
 {

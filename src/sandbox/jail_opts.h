@@ -52,6 +52,9 @@ int jail_opt(struct jail_config *j, enum jail_opt_id id, const char *arg, char *
 /* After the last option: --jail needs --uid and --gid, the others --jail. */
 int jail_opts_check(const struct jail_config *j, char *err, size_t errlen) MUST_CHECK;
 
+/* Formats one line into err and returns -EINVAL (the parsers' failure). */
+int jail_errf(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 /* A uid or gid: decimal, 0 to 4294967294 (-1 means "unchanged" to the
  * kernel); names are not looked up (the jail has no passwd). */
 int jail_parse_id(const char *s, uint32_t *out) MUST_CHECK;

@@ -6,7 +6,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -15,7 +14,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "api/router.h"
 #include "sandbox/jail.h"
 #include "sandbox/jail_cgroup.h"
 #include "sandbox/jail_landlock.h"
@@ -39,17 +37,7 @@ const char jailer_help_text[] =
     "                           <root>/<exec file name>.pid)\n"
     "  -- ARGS...               passed to the VMM after --id ID\n";
 
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -EINVAL;
-}
+#define fail jail_errf
 
 const char *jailer_exec_name(const char *exec_file)
 {
@@ -394,7 +382,7 @@ static int run(const struct jailer_args *a, const struct timespec *t0, const str
 	       rc;
 }
 
-int jailer_main(int argc, char **argv)
+int jailer_main(int argc, char **argv, const char *fc_version)
 {
 	struct timespec t0, c0;
 	struct jailer_args a;
@@ -412,7 +400,7 @@ int jailer_main(int argc, char **argv)
 		return 0;
 	}
 	if (a.version) {
-		printf("Jailer v%s\nkite %s\n", API_FIRECRACKER_VERSION, KITE_VERSION);
+		printf("Jailer v%s\nkite %s\n", fc_version, KITE_VERSION);
 		return 0;
 	}
 	/* As Firecracker's jailer: nothing inherited beyond stdio, no

@@ -37,8 +37,9 @@ int jailer_parse(int argc, char **argv, struct jailer_args *a, char *err, size_t
 /* The basename of the exec file ("" for a path ending in '/'). */
 const char *jailer_exec_name(const char *exec_file);
 /* The whole jailer: returns an exit status (it execs on success; a parent
- * under --new-pid-ns returns 0 after writing <exec name>.pid). */
-int jailer_main(int argc, char **argv);
+ * under --new-pid-ns returns 0 after writing <exec name>.pid). fc_version:
+ * the Firecracker version --version reports (main knows the API's). */
+int jailer_main(int argc, char **argv, const char *fc_version);
 
 extern const char jailer_help_text[];
 

@@ -1,6 +1,6 @@
-/* kite run --jail (jail_vmm.h): which host resources are opened before the
+/* kite run --jail (vmm_jail.h): which host resources are opened before the
  * jail closes, and the jail's steps after them. */
-#include "sandbox/jail_vmm.h"
+#include "vmm_jail.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -53,7 +53,7 @@ static int host_pid(void)
 	return atoi(buf);
 }
 
-int jail_vmm_enter(struct vmm *v, struct error *e)
+int vmm_jail_enter(struct vmm *v, struct error *e)
 {
 	struct vm_config *cfg = v->cfg;
 	const struct jail_config *j = &cfg->jail;

@@ -1,7 +1,7 @@
 /* kite run --jail: the point in the process's start-up where the jail
  * closes (README "Sandbox" / "Jail"; docs/ARCHITECTURE.md "Start-up"). */
-#ifndef KITE_SANDBOX_JAIL_VMM_H
-#define KITE_SANDBOX_JAIL_VMM_H
+#ifndef KITE_VMM_JAIL_H
+#define KITE_VMM_JAIL_H
 
 #include "compiler.h"
 #include "error.h"
@@ -13,6 +13,6 @@
  * jail_enter(). Paths named later (the API's or a config file's boot
  * source and drives, PATCH /drives, the vsock socket, snapshots) resolve
  * inside the jail. Nothing to do without --jail. */
-int jail_vmm_enter(struct vmm *v, struct error *e) MUST_CHECK;
+int vmm_jail_enter(struct vmm *v, struct error *e) MUST_CHECK;
 
 #endif
