@@ -189,10 +189,16 @@ int jail_pivot(const char *dir, unsigned flags, uid_t uid, gid_t gid, char *err,
 	const char *step;
 	unsigned long ro = flags & JAIL_PIVOT_DEV_TMPFS ? MS_NODEV : 0;
 	struct stat st;
+	int rc;
 
-	if (stat(dir, &st) || !S_ISDIR(st.st_mode)) {
-		snprintf(err, errlen, "--jail %s: %s", dir,
-			 errno && !S_ISDIR(st.st_mode) ? strerror(errno) : "not a directory");
+	if (stat(dir, &st)) {
+		int e = errno;
+
+		snprintf(err, errlen, "--jail %s: %s", dir, strerror(e));
+		return -e;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		snprintf(err, errlen, "--jail %s: not a directory", dir);
 		return -ENOTDIR;
 	}
 	/* Mounts made from here on are this process's alone. */
@@ -218,8 +224,9 @@ int jail_pivot(const char *dir, unsigned flags, uid_t uid, gid_t gid, char *err,
 		goto fail;
 	return 0;
 fail:
-	snprintf(err, errlen, "--jail %s: %s: %s", dir, step, strerror(errno));
-	return -errno;
+	rc = -errno;
+	snprintf(err, errlen, "--jail %s: %s: %s", dir, step, strerror(-rc));
+	return rc;
 }
 
 int jail_drop_privileges(uid_t uid, gid_t gid, char *err, size_t errlen)
@@ -265,9 +272,10 @@ int jail_drop_privileges(uid_t uid, gid_t gid, char *err, size_t errlen)
 	}
 	return 0;
 fail:
+	r = (uid_t)errno;
 	snprintf(err, errlen, "dropping to uid %u gid %u: %s: %s", (unsigned)uid, (unsigned)gid,
-		 step, strerror(errno));
-	return -errno;
+		 step, strerror((int)r));
+	return -(int)r;
 }
 
 void jail_clear_env(void)

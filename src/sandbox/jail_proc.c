@@ -107,8 +107,10 @@ int jail_proc_start(bool new_pid_ns, bool daemonize, struct jail_proc *p)
 			/* Only the child reports readiness or holds anything. */
 			if (p->ready_fd >= 0)
 				close(p->ready_fd);
-			if (p->null_fd >= 0)
+			if (p->null_fd >= 0) { /* a daemon's waiter: off the terminal too */
+				dup2(p->null_fd, 2);
 				close(p->null_fd);
+			}
 			return jail_proc_wait(pid);
 		}
 	}

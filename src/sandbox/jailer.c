@@ -199,8 +199,12 @@ static int copy_exec(const char *src, const char *dst)
 
 	if (in < 0)
 		return -errno;
-	if (fstat(in, &st) || !S_ISREG(st.st_mode)) {
-		rc = errno && !S_ISREG(st.st_mode) ? -errno : -EINVAL;
+	if (fstat(in, &st)) {
+		rc = -errno;
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		rc = -EINVAL;
 		goto out;
 	}
 	out = open(dst, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0755);
