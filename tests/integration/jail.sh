@@ -54,6 +54,7 @@ fi
 JAIL=$TMP/jail
 mkdir -p "$JAIL"
 echo "marker-$$-$RANDOM" >"$JAIL/marker"
+mkdir "$JAIL/run" && chown $ID:$ID "$JAIL/run" # the vsock socket's directory
 dd if=/dev/zero of="$TMP/disk.img" bs=1M count=1 status=none
 
 # api SOCK METHOD PATH [BODY]: prints "STATUS BODY".
@@ -94,6 +95,7 @@ exec 9</etc/hostname
 "$KITE" run --debug-exit --image "$GUEST_DIR/echo_user.bin" --mode long-user --load 0x100000 \
 	--jail "$JAIL" --uid $ID --gid $ID --netns "/var/run/netns/$NS" --net tap=kj0 \
 	--disk "$TMP/disk.img" --cgroup "$CGKEY=$CGVAL" --rlimit nofile=300,fsize=1000000000 \
+	--vsock cid=3,uds=/run/v.sock \
 	<"$TMP/in" >"$TMP/1.out" 2>"$TMP/1.err" &
 pid=$!
 exec 9<&-
@@ -139,11 +141,13 @@ for f in /proc/$pid/fd/*; do
 	t=$(readlink "$f")
 	case "$t" in
 	"$TMP/in" | "$TMP/1.out" | "$TMP/1.err" | "$TMP/disk.img" | /dev/kvm | /dev/net/tun) ;;
-	anon_inode:* | "/memfd:kite-guest-ram (deleted)") ;;
+	anon_inode:* | "/memfd:kite-guest-ram (deleted)" | socket:*) ;;
 	*) bad="$bad ${f##*/}->$t" ;;
 	esac
 done
 [ -z "$bad" ] && ok "descriptors: only kite's ($(ls /proc/$pid/fd | wc -l))" || fail "unexpected descriptors:$bad"
+[ -S "$JAIL/run/v.sock" ] && [ "$(stat -c %u "$JAIL/run/v.sock")" = "$ID" ] &&
+	ok "--vsock uds=/run/v.sock made inside the jail, by $ID" || fail "vsock socket: $(ls -la "$JAIL/run")"
 printf 'jail.' >&7
 exec 7>&-
 wait $pid
@@ -151,6 +155,7 @@ rc=$?
 pid=
 [ $rc -eq 0 ] && [ "$(cat "$TMP/1.out")" = "jail." ] && ok "the jailed guest echoed its input, exit 0" ||
 	fail "jailed guest: exit $rc, out '$(cat "$TMP/1.out")', err $(cat "$TMP/1.err")"
+[ ! -e "$JAIL/run/v.sock" ] && ok "the vsock socket removed at exit" || fail "vsock socket left behind"
 
 # 2. A virtio-blk/rng driver at CPL 3 against a jailed kite.
 # virtio.sh's image: sector 100 holds "KITE-PRE" then the bytes 0x10, 0x11, ...
