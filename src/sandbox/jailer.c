@@ -47,9 +47,23 @@ const char *jailer_exec_name(const char *exec_file)
 }
 
 static const char *const names[] = {
-    "id",	 "exec-file",	   "uid",    "gid",	      "chroot-base-dir",
-    "netns",	 "cgroup-version", "cgroup", "parent-cgroup", "resource-limit",
-    "daemonize", "new-pid-ns",	   "help",   "version",	      NULL,
+    "id",
+    "exec-file",
+    "uid",
+    "gid",
+    "chroot-base-dir",
+    "netns",
+    "cgroup-version",
+    "cgroup",
+    "parent-cgroup",
+    "resource-limit",
+    "node",
+    "seccomp-level",
+    "daemonize",
+    "new-pid-ns",
+    "help",
+    "version",
+    NULL,
 };
 enum {
 	A_ID,
@@ -62,6 +76,8 @@ enum {
 	A_CGROUP,
 	A_PARENT,
 	A_RLIMIT,
+	A_NODE,		 /* older jailers' NUMA node (Kata passes 0): accepted, ignored */
+	A_SECCOMP_LEVEL, /* older jailers' (passed to Firecracker): accepted, ignored */
 	A_DAEMONIZE,
 	A_NEW_PID_NS,
 	A_HELP,
@@ -129,6 +145,11 @@ static int apply(struct jailer_args *a, int o, const char *v, char *err, size_t 
 		if (jail_parse_limit(v, &a->nofile, &a->fsize))
 			return fail(err, errlen,
 				    "--resource-limit %s: expected fsize=N or no-file=N", v);
+		return 0;
+	case A_NODE:
+	case A_SECCOMP_LEVEL:
+		if (!*v || strspn(v, "0123456789") != strlen(v))
+			return fail(err, errlen, "--%s %s: expected a number", names[o], v);
 		return 0;
 	}
 	return fail(err, errlen, "unknown option");
@@ -265,6 +286,10 @@ static int build_root(const struct jailer_args *a, const char *root, char *err, 
 		return fail(err, errlen, "copying --exec-file %s to %s: %s", a->exec_file, p,
 			    rc == -EINVAL ? "not a regular file" : strerror(-rc)),
 		       rc;
+	/* Firecracker's default API socket is /run/firecracker.socket. */
+	snprintf(p, sizeof(p), "%s/run", root);
+	if ((mkdir(p, 0755) && errno != EEXIST) || chown(p, a->uid, a->gid))
+		return fail(err, errlen, "creating %s: %s", p, strerror(errno)), -errno;
 	snprintf(p, sizeof(p), "%s/dev/net", root);
 	rc = mkdirs(p, 0755);
 	snprintf(p, sizeof(p), "%s/dev/kvm", root);

@@ -274,6 +274,8 @@ for n in kvm net/tun; do
 		fail "jailer: /dev/$n is '$got', want $want $ID:$ID 600"
 done
 [ "$(stat -c %u:%g "$ROOT")" = "$ID:$ID" ] && ok "jailer: root owned by $ID" || fail "root owner $(stat -c %u:%g "$ROOT")"
+[ "$(stat -c '%F %u:%g' "$ROOT/run" 2>&1)" = "directory $ID:$ID" ] && ok "jailer: <root>/run for the default API socket" ||
+	fail "jailer: <root>/run: $(stat -c '%F %u:%g' "$ROOT/run" 2>&1)"
 if [ $static -eq 0 ]; then
 	wait $pid
 	grep -q "exec /firecracker in the jail: .*statically" "$TMP/7.err" &&
@@ -320,4 +322,34 @@ if [ -n "$inner" ]; then
 	kill -TERM "$inner" 2>/dev/null
 fi
 cgdirs+=(/sys/fs/cgroup/*/firecracker/jt-2)
+
+# 9. Kata's invocation: uid 0, --daemonize, --netns, a config file inside the
+# root and Firecracker's default API socket, <root>/run/firecracker.socket.
+ROOT3=$BASE/firecracker/kata-1/root
+mkdir -p "$ROOT3"
+cp "$GUEST_DIR/hello_user.bin" "$ROOT3/"
+cat >"$ROOT3/vm.json" <<JSON
+{"boot-source": {"kernel_image_path": "/hello_user.bin",
+                 "kite": {"mode": "long-user", "load_addr": "0x100000"}},
+ "machine-config": {"vcpu_count": 1, "mem_size_mib": 64}}
+JSON
+"$JAILER" --id kata-1 --exec-file "$FIRECRACKER" --uid 0 --gid 0 --chroot-base-dir "$BASE" \
+	--daemonize --netns "/var/run/netns/$NS" -- --config-file /vm.json >"$TMP/9.out" 2>"$TMP/9.err" &
+jpid=$!
+for _ in $(seq 100); do [ -S "$ROOT3/run/firecracker.socket" ] && break; sleep 0.05; done
+reply=$(api "$ROOT3/run/firecracker.socket" GET / 2>&1)
+case "$reply" in
+200\ *'"id":"kata-1"'*'"state":"Running"'*) ok "Kata's jailer call: the VM runs, API at <root>/run/firecracker.socket" ;;
+*) fail "Kata's jailer call: $reply; $(cat "$TMP/9.err")" ;;
+esac
+pid=$jpid
+status_is Uid "0 0 0 0"
+status_is CapEff 0000000000000000
+status_is CapBnd 0000000000000000
+[ ! -s "$TMP/9.out" ] && [ ! -s "$TMP/9.err" ] && ok "--daemonize: nothing on the caller's stdout/stderr" ||
+	fail "--daemonize output: $(cat "$TMP/9.out" "$TMP/9.err")"
+kill -TERM $pid
+wait $pid
+pid=
+cgdirs+=(/sys/fs/cgroup/*/firecracker/kata-1)
 finish
