@@ -10,6 +10,7 @@
 #include <stdbool.h>
 
 #include "api/fc_config.h"
+#include "api/fc_net.h"
 #include "api/fc_snapshot.h"
 #include "api/http.h"
 #include "api/server.h"
@@ -47,6 +48,12 @@ struct api_ops {
 	 * snapshot (paused unless resume_vm). A failure leaves no machine. */
 	int (*snapshot_load)(void *ctx, const struct fc_snapshot_load *s, char *err,
 			     size_t errlen);
+	/* PATCH /network-interfaces/{id} after boot: new limiters for the
+	 * running interface (vmm_net.c); on error nothing changed. */
+	int (*update_net)(void *ctx, const struct fc_net_update *u, char *err, size_t errlen);
+	/* PATCH /entropy after boot (kite's extension): the same for the
+	 * entropy device's limiter. */
+	int (*update_entropy)(void *ctx, const struct fc_rl_update *u, char *err, size_t errlen);
 };
 
 struct api_router {
@@ -55,7 +62,7 @@ struct api_router {
 	struct fc_metrics metrics;
 	const char *id;        /* --id, "anonymous-instance" by default */
 	/* A boot-specific resource was configured (machine, boot source,
-	 * drives, entropy): a snapshot can no longer be loaded, as in
+	 * drives, network interfaces, vsock, entropy): a snapshot can no longer be loaded, as in
 	 * Firecracker. */
 	bool configured;
 	struct api_ops ops;

@@ -24,6 +24,9 @@ struct fake {
 	enum api_state state;
 	int start_rc, pause_rc, resume_rc, cad_rc, flush_rc;
 	int starts, pauses, resumes, cads, flushes, drive_updates;
+	int net_rc, entropy_rc, net_updates, entropy_updates;
+	struct fc_net_update net; /* the last update_net asked for */
+	struct fc_rl_update entropy;
 };
 
 static struct vm_config cfg;
@@ -89,6 +92,24 @@ static int fk_update_drive(void *ctx, const struct fc_drive_update *u, char *err
 	return fk_result(0, "update-drive", err, errlen);
 }
 
+static int fk_update_net(void *ctx, const struct fc_net_update *u, char *err, size_t errlen)
+{
+	struct fake *f = ctx;
+
+	f->net_updates++;
+	f->net = *u;
+	return fk_result(f->net_rc, "update-net", err, errlen);
+}
+
+static int fk_update_entropy(void *ctx, const struct fc_rl_update *u, char *err, size_t errlen)
+{
+	struct fake *f = ctx;
+
+	f->entropy_updates++;
+	f->entropy = *u;
+	return fk_result(f->entropy_rc, "update-entropy", err, errlen);
+}
+
 static int fk_flush(void *ctx, char *err, size_t errlen)
 {
 	struct fake *f = ctx;
@@ -109,6 +130,8 @@ static void reset(void)
 	    .id = "vm_1",
 	    .ops = {&fk, fk_state, fk_start, fk_pause, fk_resume, fk_cad, fk_flush, fk_update_drive},
 	};
+	rt.ops.update_net = fk_update_net;
+	rt.ops.update_entropy = fk_update_entropy;
 }
 
 static int setup(void **state)
@@ -191,6 +214,12 @@ static void expect(const char *method, const char *path, const char *body, int s
 #define UNSUPPORTED "is not supported by this kite"
 #define BAD_PATH "Invalid request method and/or path"
 #define DESER "An error occurred when deserializing the json body of a request"
+#define NET0 "{\"iface_id\": \"eth0\", \"host_dev_name\": \"tap0\"}"
+#define NET_PATCH                                                                                  \
+	"{\"iface_id\": \"eth0\", \"tx_rate_limiter\": {\"ops\": {\"size\": 10, \"refill_time\": "    \
+	"100}}, \"rx_rate_limiter\": null}"
+#define VSOCK "{\"guest_cid\": 3, \"uds_path\": \"/tmp/v.sock\"}"
+#define ENTROPY_PATCH "{\"rate_limiter\": {\"bandwidth\": {\"size\": 64, \"refill_time\": 10}}}"
 
 struct route_case {
 	const char *method, *path, *body;
@@ -247,11 +276,45 @@ static const struct route_case cases[] = {
     {"PATCH", "/vm", NULL, 400, API_NOT_BEFORE_BOOT, 400, "Empty request body"},
     /* PATCH /drives/{id}: post-boot only, through the update_drive op. */
     {"PATCH", "/drives/rootfs", "{\"drive_id\": \"rootfs\"}", 400, API_NOT_BEFORE_BOOT, 204, NULL},
-    /* Later issues' endpoints: a clear 400 in every state. */
-    {"PUT", "/network-interfaces/eth0", "{}", 400, "PUT /network-interfaces/eth0 " UNSUPPORTED, 400,
-     UNSUPPORTED},
-    {"PATCH", "/network-interfaces/eth0", "{}", 400, UNSUPPORTED, 400, UNSUPPORTED},
-    {"PUT", "/vsock", "{}", 400, "PUT /vsock " UNSUPPORTED, 400, UNSUPPORTED},
+    /* Network interfaces: PUT before boot, PATCH (the limiters) after. */
+    {"PUT", "/network-interfaces/eth0", NET0, 204, NULL, 400, API_NOT_AFTER_BOOT},
+    {"PUT", "/network-interfaces/eth0", "{}", 400, DESER ": missing field `iface_id`", 400,
+     API_NOT_AFTER_BOOT},
+    {"PUT", "/network-interfaces/eth1", NET0, 400,
+     "The id from the path does not match the id from the body!", 400, API_NOT_AFTER_BOOT},
+    {"PUT", "/network-interfaces/eth0", "{\"iface_id\": \"eth0\", \"host_dev_name\": \"t\", \"x\": 1}",
+     400, "unknown field `x`", 400, API_NOT_AFTER_BOOT},
+    {"PUT", "/network-interfaces/bad-id", NET0, 400, "Invalid ID", 400, "Invalid ID"},
+    {"PUT", "/network-interfaces/", NET0, 400, "Invalid ID", 400, "Invalid ID"},
+    {"PUT", "/network-interfaces", NET0, 400, BAD_PATH, 400, BAD_PATH},
+    {"GET", "/network-interfaces/eth0", NULL, 400, "(the path takes other methods)", 400,
+     "(the path takes other methods)"},
+    {"PATCH", "/network-interfaces/eth0", "{\"iface_id\": \"eth0\"}", 400, API_NOT_BEFORE_BOOT,
+     204, NULL},
+    {"PATCH", "/network-interfaces/eth0", NET_PATCH, 400, API_NOT_BEFORE_BOOT, 204, NULL},
+    {"PATCH", "/network-interfaces/eth0", "{\"iface_id\": \"eth1\"}", 400, API_NOT_BEFORE_BOOT,
+     400, "does not match"},
+    {"PATCH", "/network-interfaces/eth0", "{\"iface_id\": \"eth0\", \"host_dev_name\": \"t\"}",
+     400, API_NOT_BEFORE_BOOT, 400, "unknown field `host_dev_name`"},
+    {"PATCH", "/network-interfaces/eth0",
+     "{\"iface_id\": \"eth0\", \"rx_rate_limiter\": {\"bandwidth\": {\"size\": 1}}}", 400,
+     API_NOT_BEFORE_BOOT, 400, "missing field `refill_time`"},
+    {"PATCH", "/network-interfaces/eth0", NULL, 400, API_NOT_BEFORE_BOOT, 400,
+     "Empty request body"},
+    /* vsock: pre-boot only. */
+    {"PUT", "/vsock", VSOCK, 204, NULL, 400, API_NOT_AFTER_BOOT},
+    {"PUT", "/vsock", "{\"guest_cid\": 3, \"uds_path\": \"/v\", \"vsock_id\": \"vsock0\"}", 204,
+     NULL, 400, API_NOT_AFTER_BOOT},
+    {"PUT", "/vsock", "{\"guest_cid\": 2, \"uds_path\": \"/v\"}", 400, "Invalid guest_cid 2", 400,
+     API_NOT_AFTER_BOOT},
+    {"PUT", "/vsock", "{}", 400, "missing field `guest_cid`", 400, API_NOT_AFTER_BOOT},
+    {"PATCH", "/vsock", VSOCK, 400, "(the path takes other methods)", 400,
+     "(the path takes other methods)"},
+    /* PATCH /entropy: kite's extension, after boot. */
+    {"PATCH", "/entropy", ENTROPY_PATCH, 400, API_NOT_BEFORE_BOOT, 204, NULL},
+    {"PATCH", "/entropy", "{}", 400, API_NOT_BEFORE_BOOT, 400, "missing field `rate_limiter`"},
+    {"PATCH", "/entropy", "{\"rate_limiter\": {\"x\": {}}}", 400, API_NOT_BEFORE_BOOT, 400,
+     "unknown field `x`"},
     /* Snapshots: create after boot (on a paused machine), load before it. */
     {"PUT", "/snapshot/create", "{}", 400, API_NOT_BEFORE_BOOT, 400,
      "missing field `snapshot_path`"},
@@ -424,6 +487,145 @@ static void config_effects(void **state)
 	free(out);
 }
 
+static void put_net(const char *id, const char *tap, const char *mac, int status,
+		    const char *want)
+{
+	char path[64], body[256];
+
+	snprintf(path, sizeof(path), "/network-interfaces/%s", id);
+	snprintf(body, sizeof(body),
+		 "{\"iface_id\": \"%s\", \"host_dev_name\": \"%s\"%s%s%s}", id, tap,
+		 mac ? ", \"guest_mac\": \"" : "", mac ? mac : "", mac ? "\"" : "");
+	expect("PUT", path, body, status, want, id);
+}
+
+/* Network interfaces and vsock before boot: what the PUTs leave in the
+ * config, the refusals (one tap or one MAC twice, too many), a re-PUT
+ * replacing, GET /vm/config showing them; no snapshot load after. */
+static void net_and_vsock_effects(void **state)
+{
+	char *out, id[8], tap[8];
+
+	(void)state;
+	reset();
+	put_net("eth0", "tap0", "06:00:ac:10:00:02", 204, NULL);
+	put_net("eth1", "tap1", NULL, 204, NULL);
+	assert_int_equal(cfg.nr_nets, 2);
+	assert_string_equal(cfg.nets[0].id, "eth0");
+	assert_string_equal(cfg.nets[0].tap, "tap0");
+	assert_true(cfg.nets[0].has_mac);
+	assert_false(cfg.nets[1].has_mac);
+	put_net("eth2", "tap0", NULL, 400, "tap tap0: given twice");
+	put_net("eth2", "tap2", "06:00:AC:10:00:02", 400, "cannot share a MAC");
+	put_net("eth2", "tap2", "07:00:ac:10:00:02", 400, "multicast");
+	put_net("eth2", "tap2", "06:00:ac:10:00", 400, "six hex octets");
+	put_net("eth2", "a_name_too_long_", NULL, 400, "1 to 15 characters");
+	put_net("iface_id_too_long", "tap2", NULL, 400, "at most 15 characters");
+	assert_int_equal(cfg.nr_nets, 2);
+	/* A re-PUT replaces in place; its own tap and MAC are no conflict. */
+	put_net("eth0", "tap0", "06:00:ac:10:00:03", 204, NULL);
+	put_net("eth0", "tap9", NULL, 204, NULL);
+	assert_int_equal(cfg.nr_nets, 2);
+	assert_string_equal(cfg.nets[0].tap, "tap9");
+	assert_false(cfg.nets[0].has_mac);
+	expect("PUT", "/network-interfaces/eth1",
+	       "{\"iface_id\": \"eth1\", \"host_dev_name\": \"tap1\", \"mtu\": 9000, "
+	       "\"rx_rate_limiter\": {\"bandwidth\": {\"size\": 1000, \"refill_time\": 100}}, "
+	       "\"tx_rate_limiter\": {\"ops\": {\"size\": 5, \"one_time_burst\": 2, "
+	       "\"refill_time\": 50}}}",
+	       204, NULL, "limits");
+	assert_int_equal(cfg.nets[1].mtu, 9000);
+	assert_int_equal(cfg.nets[1].rx_rl.bandwidth.size, 1000);
+	assert_int_equal(cfg.nets[1].tx_rl.ops.one_time_burst, 2);
+	expect("PUT", "/network-interfaces/eth1",
+	       "{\"iface_id\": \"eth1\", \"host_dev_name\": \"tap1\", \"mtu\": 67}", 400,
+	       "Invalid mtu 67", "mtu");
+	expect("PUT", "/network-interfaces/eth1",
+	       "{\"iface_id\": \"eth1\", \"host_dev_name\": \"tap1\", \"mtu\": 65536}", 400,
+	       "expected u16", "mtu");
+	assert_int_equal(cfg.nets[1].mtu, 9000); /* refused: unchanged */
+	for (int i = 2; i < CONFIG_MAX_NETS; i++) {
+		snprintf(id, sizeof(id), "e%d", i);
+		snprintf(tap, sizeof(tap), "t%d", i);
+		put_net(id, tap, NULL, 204, NULL);
+	}
+	put_net("one_more", "tap_more", NULL, 400, "at most 8");
+	assert_int_equal(cfg.nr_nets, CONFIG_MAX_NETS);
+	expect("PUT", "/vsock", VSOCK, 204, NULL, "vsock");
+	expect("PUT", "/vsock", "{\"guest_cid\": 4294967295, \"uds_path\": \"/v\"}", 400,
+	       "Invalid guest_cid", "cid any");
+	expect("PUT", "/vsock", "{\"guest_cid\": 4294967296, \"uds_path\": \"/v\"}", 400,
+	       "expected u32", "cid big");
+	expect("PUT", "/vsock", "{\"guest_cid\": 3, \"uds_path\": \"\"}", 400, "Invalid uds_path",
+	       "empty uds");
+	assert_string_equal(cfg.vsock_uds, "/tmp/v.sock");
+	expect("PUT", "/vsock", "{\"guest_cid\": 77, \"uds_path\": \"/run/w.sock\"}", 204, NULL,
+	       "vsock again");
+	assert_int_equal(cfg.vsock_cid, 77);
+	assert_string_equal(cfg.vsock_uds, "/run/w.sock");
+	assert_int_equal(call("GET", "/vm/config", NULL, &out), 200);
+	assert_non_null(strstr(out, "\"vsock\":{\"guest_cid\":77,\"uds_path\":\"/run/w.sock\"}"));
+	assert_non_null(strstr(out, "{\"iface_id\":\"eth0\",\"host_dev_name\":\"tap9\","
+				    "\"guest_mac\":null,\"rx_rate_limiter\":null,"
+				    "\"tx_rate_limiter\":null}"));
+	assert_non_null(strstr(out, "\"rx_rate_limiter\":{\"bandwidth\":{\"size\":1000,"
+				    "\"one_time_burst\":0,\"refill_time\":100}}"));
+	assert_non_null(strstr(out, "\"mtu\":9000"));
+	free(out);
+	/* Boot-specific resources: a snapshot can no longer be loaded. */
+	expect("PUT", "/snapshot/load", "{\"snapshot_path\": \"/s\", \"mem_file_path\": \"/m\"}",
+	       400, "not allowed after configuring boot-specific resources", "load");
+	reset();
+	expect("PUT", "/vsock", VSOCK, 204, NULL, "vsock only");
+	expect("PUT", "/snapshot/load", "{\"snapshot_path\": \"/s\", \"mem_file_path\": \"/m\"}",
+	       400, "not allowed after configuring boot-specific resources", "load");
+}
+
+/* PATCH /network-interfaces/{id} and /entropy reach the ops with what
+ * the body gave (which limiter, which buckets); the op's text comes
+ * back; a router without the ops says so. */
+static void patches_reach_ops(void **state)
+{
+	(void)state;
+	reset();
+	fk.state = API_RUNNING;
+	expect("PATCH", "/network-interfaces/eth0", NET_PATCH, 204, NULL, "patch");
+	assert_int_equal(fk.net_updates, 1);
+	assert_string_equal(fk.net.id, "eth0");
+	assert_false(fk.net.rx.given); /* null: keep */
+	assert_true(fk.net.tx.given);
+	assert_true(fk.net.tx.ops);
+	assert_false(fk.net.tx.bandwidth);
+	assert_int_equal(fk.net.tx.rl.ops.size, 10);
+	assert_int_equal(fk.net.tx.rl.ops.refill_time_ms, 100);
+	/* A bucket given with size 0 disables it (given, all zero). */
+	expect("PATCH", "/network-interfaces/eth0",
+	       "{\"iface_id\": \"eth0\", \"rx_rate_limiter\": {\"bandwidth\": {\"size\": 0, "
+	       "\"refill_time\": 0}}}",
+	       204, NULL, "disable");
+	assert_true(fk.net.rx.given);
+	assert_true(fk.net.rx.bandwidth);
+	assert_int_equal(fk.net.rx.rl.bandwidth.size, 0);
+	fk.net_rc = -ENOENT;
+	expect("PATCH", "/network-interfaces/nope", "{\"iface_id\": \"nope\"}", 400,
+	       "fake update-net failed", "op fails");
+	/* A bad body never reaches the op. */
+	expect("PATCH", "/network-interfaces/eth0", "{\"iface_id\": \"eth0\", \"x\": 1}", 400,
+	       "unknown field", "bad body");
+	assert_int_equal(fk.net_updates, 3);
+	expect("PATCH", "/entropy", ENTROPY_PATCH, 204, NULL, "entropy");
+	assert_int_equal(fk.entropy_updates, 1);
+	assert_true(fk.entropy.bandwidth);
+	assert_false(fk.entropy.ops);
+	assert_int_equal(fk.entropy.rl.bandwidth.size, 64);
+	fk.entropy_rc = -ENODEV;
+	expect("PATCH", "/entropy", ENTROPY_PATCH, 400, "fake update-entropy failed", "fails");
+	rt.ops.update_net = NULL;
+	rt.ops.update_entropy = NULL;
+	expect("PATCH", "/network-interfaces/eth0", NET_PATCH, 400, "not available here", "no op");
+	expect("PATCH", "/entropy", ENTROPY_PATCH, 400, "not available here", "no op");
+}
+
 /* Paths at the parser's limit, with every byte a request-target may hold,
  * quoted back in the error without overflowing it. */
 static void long_paths(void **state)
@@ -460,7 +662,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(route_table),  cmocka_unit_test(state_machine),
 	    cmocka_unit_test(ops_failures), cmocka_unit_test(config_effects),
-	    cmocka_unit_test(long_paths),
+	    cmocka_unit_test(long_paths),   cmocka_unit_test(net_and_vsock_effects),
+	    cmocka_unit_test(patches_reach_ops),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
