@@ -173,8 +173,8 @@ int config_parse_net(const char *spec, struct net_config nets[CONFIG_MAX_NETS],
 			     spec);
 	if ((n->rx_rl.bandwidth.one_time_burst && !n->rx_rl.bandwidth.size) ||
 	    (n->tx_rl.bandwidth.one_time_burst && !n->tx_rl.bandwidth.size))
-		return nfail(err, errlen, "--net %s: rx-burst= needs rx-bps=, tx-burst= tx-bps=",
-			     n->tap);
+		return nfail(err, errlen,
+			     "--net %s: rx-burst= needs rx-bps=, tx-burst= tx-bps=", n->tap);
 	{
 		char why[96];
 
@@ -185,8 +185,8 @@ int config_parse_net(const char *spec, struct net_config nets[CONFIG_MAX_NETS],
 	return 0;
 }
 
-int config_net_conflict(const struct net_config *nets, int nr, int skip,
-			const struct net_config *n, char *err, size_t errlen)
+int config_net_conflict(const struct net_config *nets, int nr, int skip, const struct net_config *n,
+			char *err, size_t errlen)
 {
 	for (int i = 0; i < nr; i++) {
 		if (i == skip)

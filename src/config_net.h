@@ -25,11 +25,11 @@
  * an existing tap. */
 struct net_config {
 	char id[CONFIG_NET_ID_MAX + 1]; /* iface_id (API, config file); "" for --net */
-	const char *tap; /* interface name; with fd, the name that fd must carry */
-	int fd;		 /* an already-open tap (jailers), -1 = open tap by name */
+	const char *tap;		/* interface name; with fd, the name that fd must carry */
+	int fd;				/* an already-open tap (jailers), -1 = open tap by name */
 	uint8_t mac[6];
-	int has_mac;		 /* mac given: offered to the guest (VIRTIO_NET_F_MAC) */
-	uint32_t mtu;		 /* 0 = not given (1500 assumed, VIRTIO_NET_F_MTU not offered) */
+	int has_mac;  /* mac given: offered to the guest (VIRTIO_NET_F_MAC) */
+	uint32_t mtu; /* 0 = not given (1500 assumed, VIRTIO_NET_F_MTU not offered) */
 	/* Each way: a bytes bucket (frame bytes, without the vnet header)
 	 * and an ops bucket (frames); all zero: no limit. */
 	struct rate_limiter_config rx_rl, tx_rl;
@@ -47,7 +47,7 @@ int config_parse_mac(const char *s, uint8_t mac[6]) MUST_CHECK;
 /* Whether n may join nets[0..nr) (skipping nets[skip], the one n replaces;
  * -1 for none): -EEXIST with one line in err when another uses its tap
  * or, with has_mac, its MAC. */
-int config_net_conflict(const struct net_config *nets, int nr, int skip,
-			const struct net_config *n, char *err, size_t errlen) MUST_CHECK;
+int config_net_conflict(const struct net_config *nets, int nr, int skip, const struct net_config *n,
+			char *err, size_t errlen) MUST_CHECK;
 
 #endif

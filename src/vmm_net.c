@@ -16,8 +16,8 @@
 #include "virtio/rng.h"
 
 /* The running machine's device called name: 0, or -errno with err set. */
-static int running_device(struct vmm *v, const char *name, const char *what,
-			  struct device **out, char *err, size_t errlen)
+static int running_device(struct vmm *v, const char *name, const char *what, struct device **out,
+			  char *err, size_t errlen)
 {
 	if (!v->built || vm_stopping(&v->vm)) {
 		snprintf(err, errlen, "Unable to patch the %s: the microVM is not running", what);

@@ -215,9 +215,9 @@ static int apply(struct vm_config *cfg, struct fc_logger *lg, struct fc_metrics 
 				return rc;
 		}
 	}
-	if ((rc = section(fc_config_nets(cfg, json_object_get(root, "network-interfaces"), err,
-					 errlen),
-			  "network-interfaces", err, errlen)))
+	if ((rc = section(
+		 fc_config_nets(cfg, json_object_get(root, "network-interfaces"), err, errlen),
+		 "network-interfaces", err, errlen)))
 		return rc;
 	if ((v = json_object_get(root, "vsock")) && !json_is_null(v) &&
 	    (rc = section(fc_put_vsock(cfg, v, err, errlen), "vsock", err, errlen)))

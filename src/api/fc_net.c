@@ -2,45 +2,11 @@
  * between Firecracker's bodies and struct vm_config. See fc_net.h. */
 #include "api/fc_net.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "api/fc_json.h"
-
-/* Firecracker's checked_id, plus kite's length bound. */
-static int checked_id(const char *id, char *err, size_t errlen)
-{
-	if (!id || !*id)
-		return fcj_fail(err, errlen, -EINVAL, "The ID cannot be empty.");
-	for (const char *p = id; *p; p++)
-		if (!isalnum((unsigned char)*p) && *p != '_')
-			return fcj_fail(err, errlen, -EINVAL,
-					"API Resource IDs can only contain alphanumeric characters "
-					"and underscores.");
-	if (strlen(id) > CONFIG_NET_ID_MAX)
-		return fcj_fail(err, errlen, -EINVAL,
-				"Network interface IDs are at most %d characters long in this "
-				"kite.",
-				CONFIG_NET_ID_MAX);
-	return 0;
-}
-
-static int body_id(const char *path_id, const json_t *body, char *err, size_t errlen)
-{
-	const char *id;
-	int rc;
-
-	if ((rc = fcj_str(body, "iface_id", 64, &id, err, errlen)) < 0)
-		return rc;
-	if (rc == 0)
-		return fcj_missing("iface_id", err, errlen);
-	if (strcmp(id, path_id))
-		return fcj_fail(err, errlen, -EINVAL,
-				"The id from the path does not match the id from the body!");
-	return 0;
-}
 
 int fc_find_net(const struct vm_config *cfg, const char *id)
 {
@@ -85,9 +51,9 @@ static int put_mac(const json_t *body, struct net_config *n, char *err, size_t e
 int fc_put_net(struct vm_config *cfg, const char *path_id, const json_t *body, char *err,
 	       size_t errlen)
 {
-	static const char *const fields[] = {"iface_id",	"host_dev_name",   "guest_mac",
-					     "rx_rate_limiter", "tx_rate_limiter", "mtu",
-					     NULL};
+	static const char *const fields[] = {
+	    "iface_id",	       "host_dev_name", "guest_mac", "rx_rate_limiter",
+	    "tx_rate_limiter", "mtu",		NULL};
 	const char *tap;
 	uint64_t mtu = 0;
 	struct net_config n;
@@ -96,9 +62,10 @@ int fc_put_net(struct vm_config *cfg, const char *path_id, const json_t *body, c
 
 	memset(&n, 0, sizeof(n));
 	n.fd = -1;
-	if ((rc = checked_id(path_id, err, errlen)) ||
+	if ((rc = fcj_checked_id(path_id, CONFIG_NET_ID_MAX, "Network interface IDs", err,
+				 errlen)) ||
 	    (rc = fcj_object(body, "NetworkInterfaceConfig", fields, err, errlen)) ||
-	    (rc = body_id(path_id, body, err, errlen)))
+	    (rc = fcj_body_id(path_id, body, "iface_id", err, errlen)))
 		return rc;
 	if ((rc = fcj_str(body, "host_dev_name", 64, &tap, err, errlen)) < 0)
 		return rc;
@@ -119,8 +86,8 @@ int fc_put_net(struct vm_config *cfg, const char *path_id, const json_t *body, c
 	n.mtu = (uint32_t)mtu;
 	if ((rc = fcj_rate_limiter(json_object_get(body, "rx_rate_limiter"), &n.rx_rl, err,
 				   errlen)) ||
-	    (rc = fcj_rate_limiter(json_object_get(body, "tx_rate_limiter"), &n.tx_rl, err,
-				   errlen)))
+	    (rc =
+		 fcj_rate_limiter(json_object_get(body, "tx_rate_limiter"), &n.tx_rl, err, errlen)))
 		return rc;
 	strcpy(n.id, path_id); /* checked_id bounded it */
 	n.tap = tap;	       /* for the check; copied below */
@@ -174,17 +141,18 @@ void fc_rl_update_limits(const struct fc_rl_update *u, const struct rate_limiter
 		out->ops = u->rl.ops;
 }
 
-int fc_parse_net_update(const char *path_id, const json_t *body, struct fc_net_update *u,
-			char *err, size_t errlen)
+int fc_parse_net_update(const char *path_id, const json_t *body, struct fc_net_update *u, char *err,
+			size_t errlen)
 {
 	static const char *const fields[] = {"iface_id", "rx_rate_limiter", "tx_rate_limiter",
 					     NULL};
 	int rc;
 
 	memset(u, 0, sizeof(*u));
-	if ((rc = checked_id(path_id, err, errlen)) ||
+	if ((rc = fcj_checked_id(path_id, CONFIG_NET_ID_MAX, "Network interface IDs", err,
+				 errlen)) ||
 	    (rc = fcj_object(body, "NetworkInterfaceUpdateConfig", fields, err, errlen)) ||
-	    (rc = body_id(path_id, body, err, errlen)) ||
+	    (rc = fcj_body_id(path_id, body, "iface_id", err, errlen)) ||
 	    (rc = parse_rl_update(body, "rx_rate_limiter", &u->rx, err, errlen)) ||
 	    (rc = parse_rl_update(body, "tx_rate_limiter", &u->tx, err, errlen)))
 		return rc;
@@ -297,8 +265,8 @@ static json_t *net_json(const struct net_config *n, int i)
 	snprintf(id, sizeof(id), "%s", n->id);
 	if (!id[0])
 		snprintf(id, sizeof(id), "net%d", i);
-	snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", n->mac[0], n->mac[1],
-		 n->mac[2], n->mac[3], n->mac[4], n->mac[5]);
+	snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", n->mac[0], n->mac[1], n->mac[2],
+		 n->mac[3], n->mac[4], n->mac[5]);
 	o = json_pack("{ss ss so so so}", "iface_id", id, "host_dev_name", n->tap ? n->tap : "",
 		      "guest_mac", n->has_mac ? json_string(mac) : json_null(), "rx_rate_limiter",
 		      fcj_rate_limiter_json(&n->rx_rl), "tx_rate_limiter",

@@ -30,8 +30,8 @@
 /* A rate limiter in an update body: as in Firecracker, an absent (or
  * null) limiter or bucket keeps its current limits. */
 struct fc_rl_update {
-	bool given;		  /* the limiter was in the body */
-	bool bandwidth, ops;	  /* which buckets the body gave */
+	bool given;	     /* the limiter was in the body */
+	bool bandwidth, ops; /* which buckets the body gave */
 	struct rate_limiter_config rl;
 };
 
@@ -51,8 +51,8 @@ int fc_put_net(struct vm_config *cfg, const char *path_id, const json_t *body, c
 	       size_t errlen) MUST_CHECK;
 /* Checks a PATCH /network-interfaces/{id} body (iface_id, rx_rate_limiter,
  * tx_rate_limiter). */
-int fc_parse_net_update(const char *path_id, const json_t *body, struct fc_net_update *u,
-			char *err, size_t errlen) MUST_CHECK;
+int fc_parse_net_update(const char *path_id, const json_t *body, struct fc_net_update *u, char *err,
+			size_t errlen) MUST_CHECK;
 /* The index in cfg->nets of the interface with that id (an interface from
  * --net answers to "net<N>", as GET /vm/config names it), or -1. */
 int fc_find_net(const struct vm_config *cfg, const char *id);

@@ -225,8 +225,8 @@ static void get_nets(struct state_reader *r, struct vm_config *cfg, uint32_t ver
 	for (uint32_t i = 0; i < n && !r->err; i++) {
 		get_net(r, cfg, &cfg->nets[i], version);
 		/* The same uniqueness as the command line's and the API's. */
-		if (!r->err && config_net_conflict(cfg->nets, (int)i, -1, &cfg->nets[i], why,
-						   sizeof(why)))
+		if (!r->err &&
+		    config_net_conflict(cfg->nets, (int)i, -1, &cfg->nets[i], why, sizeof(why)))
 			state_fail(r, "net %u: %s", i, why);
 	}
 }

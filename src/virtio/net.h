@@ -27,7 +27,7 @@ struct virtio_net_opts {
 	/* The full limiters (bytes and frames buckets), used instead of
 	 * rx_bps/tx_bps when given and limiting anything. */
 	const struct rate_limiter_config *rx_rl, *tx_rl;
-	uint64_t (*now)(void);	 /* NULL: clock_mono_ns (tests pass a fake) */
+	uint64_t (*now)(void); /* NULL: clock_mono_ns (tests pass a fake) */
 };
 
 struct virtio_net;

@@ -134,9 +134,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    back.vsock_cid != cfg.vsock_cid || !back.vsock_uds != !cfg.vsock_uds)
 			abort();
 		for (int i = 0; i < cfg.nr_nets; i++)
-			if (memcmp(&back.nets[i].rx_rl, &cfg.nets[i].rx_rl, sizeof(cfg.nets[i].rx_rl)) ||
-			    memcmp(&back.nets[i].tx_rl, &cfg.nets[i].tx_rl, sizeof(cfg.nets[i].tx_rl)) ||
-			    back.nets[i].mtu != cfg.nets[i].mtu || strcmp(back.nets[i].tap, cfg.nets[i].tap))
+			if (memcmp(&back.nets[i].rx_rl, &cfg.nets[i].rx_rl,
+				   sizeof(cfg.nets[i].rx_rl)) ||
+			    memcmp(&back.nets[i].tx_rl, &cfg.nets[i].tx_rl,
+				   sizeof(cfg.nets[i].tx_rl)) ||
+			    back.nets[i].mtu != cfg.nets[i].mtu ||
+			    strcmp(back.nets[i].tap, cfg.nets[i].tap))
 				abort();
 		free(text);
 		fc_logger_free(&lb);

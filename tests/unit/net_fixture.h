@@ -62,8 +62,8 @@ static inline int teardown(void **s)
 
 /* A device on a fresh socketpair; rx_rl/tx_rl (may be NULL) as opts. */
 static inline struct virtio_net *make_rl(const uint8_t *mac, uint32_t mtu, uint64_t rx_bps,
-				  uint64_t tx_bps, const struct rate_limiter_config *rx_rl,
-				  const struct rate_limiter_config *tx_rl, const char *name)
+					 uint64_t tx_bps, const struct rate_limiter_config *rx_rl,
+					 const struct rate_limiter_config *tx_rl, const char *name)
 {
 	struct virtio_net_opts o = {.set_offload = record_offload,
 				    .mac = mac,

@@ -49,8 +49,7 @@ static const struct body_case cases[] = {
      "API Resource IDs can only contain alphanumeric characters and underscores."},
     {NET, "", "{\"iface_id\": \"\", \"host_dev_name\": \"tap0\"}", -EINVAL,
      "The ID cannot be empty."},
-    {NET, "eth0", "{\"iface_id\": 0, \"host_dev_name\": \"tap0\"}", -EINVAL,
-     "expected a string"},
+    {NET, "eth0", "{\"iface_id\": 0, \"host_dev_name\": \"tap0\"}", -EINVAL, "expected a string"},
     {NET, "eth0", "{\"iface_id\": \"eth0\", \"host_dev_name\": \"\"}", -EINVAL,
      "Invalid host_dev_name"},
     {NET, "eth0", "{\"iface_id\": \"eth0\", \"host_dev_name\": \"a/b\"}", -EINVAL,
@@ -102,8 +101,9 @@ static const struct body_case cases[] = {
      -EINVAL, "Invalid uds_path: expected 1 to 96 bytes"},
     /* PATCH /network-interfaces/{id} */
     {NET_PATCH, "eth0", "{\"iface_id\": \"eth0\"}", 0, NULL},
-    {NET_PATCH, "eth0", "{\"iface_id\": \"eth0\", \"rx_rate_limiter\": {}, \"tx_rate_limiter\": "
-			"{\"ops\": {\"size\": 1, \"refill_time\": 1}}}",
+    {NET_PATCH, "eth0",
+     "{\"iface_id\": \"eth0\", \"rx_rate_limiter\": {}, \"tx_rate_limiter\": "
+     "{\"ops\": {\"size\": 1, \"refill_time\": 1}}}",
      0, NULL},
     {NET_PATCH, "eth0", "{}", -EINVAL, "missing field `iface_id`"},
     {NET_PATCH, "eth0", "{\"iface_id\": \"eth9\"}", -EINVAL, "does not match"},
@@ -219,8 +219,12 @@ static void cli_names(void **state)
 {
 	struct vm_config cfg;
 	enum config_cmd cmd;
-	char *argv[] = {"kite",	 "run",	      "--image", "x",  "--net", "tap=t0,rx-ops=10",
-			"--net", "tap=t1,mac=02:00:00:00:00:01", "--vsock", "cid=5,uds=/v", NULL};
+	char *argv[] = {"kite",	   "run",
+			"--image", "x",
+			"--net",   "tap=t0,rx-ops=10",
+			"--net",   "tap=t1,mac=02:00:00:00:00:01",
+			"--vsock", "cid=5,uds=/v",
+			NULL};
 	json_t *j, *n;
 
 	(void)state;
@@ -236,9 +240,10 @@ static void cli_names(void **state)
 	assert_string_equal(json_string_value(json_object_get(n, "guest_mac")),
 			    "02:00:00:00:00:01");
 	n = json_array_get(j, 0);
-	assert_int_equal(json_integer_value(json_object_get(
-			     json_object_get(json_object_get(n, "rx_rate_limiter"), "ops"), "size")),
-			 10);
+	assert_int_equal(
+	    json_integer_value(json_object_get(
+		json_object_get(json_object_get(n, "rx_rate_limiter"), "ops"), "size")),
+	    10);
 	assert_true(json_is_null(json_object_get(n, "guest_mac")));
 	assert_null(json_object_get(n, "mtu"));
 	json_decref(j);
@@ -319,7 +324,8 @@ static void file_refusals(void **state)
 	    {"{" BOOT_OK ", \"network-interfaces\": [3]}", "network-interfaces: "},
 	    {"{" BOOT_OK ", \"network-interfaces\": [{\"host_dev_name\": \"t\"}]}",
 	     "network-interfaces: " DESER "missing field `iface_id`."},
-	    {"{" BOOT_OK ", \"network-interfaces\": [{\"iface_id\": \"a\", \"host_dev_name\": \"t\"},"
+	    {"{" BOOT_OK
+	     ", \"network-interfaces\": [{\"iface_id\": \"a\", \"host_dev_name\": \"t\"},"
 	     " {\"iface_id\": \"b\", \"host_dev_name\": \"t\"}]}",
 	     "network-interfaces: Could not add network interface b: tap t: given twice"},
 	    {"{" BOOT_OK ", \"vsock\": []}", "vsock: "},
@@ -346,8 +352,8 @@ static void file_refusals(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(body_table),      cmocka_unit_test(update_limits),
-	    cmocka_unit_test(cli_names),       cmocka_unit_test(file_round_trip),
+	    cmocka_unit_test(body_table),    cmocka_unit_test(update_limits),
+	    cmocka_unit_test(cli_names),     cmocka_unit_test(file_round_trip),
 	    cmocka_unit_test(file_refusals),
 	};
 

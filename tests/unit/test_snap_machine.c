@@ -38,8 +38,12 @@ static void sample(struct vm_config *c)
 	c->vsock_cid = 9;
 	c->vsock_uds = "/run/v.sock";
 	c->nr_nets = 1;
-	c->nets[0] = (struct net_config){.id = "eth0", .tap = "tap7", .fd = 9,
-					 .mac = {2, 0, 0, 0, 0, 9}, .has_mac = 1, .mtu = 9000};
+	c->nets[0] = (struct net_config){.id = "eth0",
+					 .tap = "tap7",
+					 .fd = 9,
+					 .mac = {2, 0, 0, 0, 0, 9},
+					 .has_mac = 1,
+					 .mtu = 9000};
 	c->nets[0].rx_rl.bandwidth = (struct token_bucket_config){1000, 500, 1000};
 	c->nets[0].rx_rl.ops = (struct token_bucket_config){100, 0, 250};
 	c->nets[0].tx_rl.bandwidth = (struct token_bucket_config){2000, 0, 1000};
@@ -436,11 +440,11 @@ static void bodies_load(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(round_trip),    cmocka_unit_test(truncations),
-		cmocka_unit_test(version1),
-		cmocka_unit_test(nets_versions), cmocka_unit_test(nets_version3),
-		cmocka_unit_test(bad_fields),    cmocka_unit_test(bad_strings),
-		cmocka_unit_test(bodies_create), cmocka_unit_test(bodies_load),
+	    cmocka_unit_test(round_trip),    cmocka_unit_test(truncations),
+	    cmocka_unit_test(version1),	     cmocka_unit_test(nets_versions),
+	    cmocka_unit_test(nets_version3), cmocka_unit_test(bad_fields),
+	    cmocka_unit_test(bad_strings),   cmocka_unit_test(bodies_create),
+	    cmocka_unit_test(bodies_load),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
