@@ -16,14 +16,14 @@
 #include "virtio/rng.h"
 
 /* The running machine's device called name: 0, or -errno with err set. */
-static int running_device(struct vmm *v, const char *name, const char *what, struct device **out,
-			  char *err, size_t errlen)
+static int running_device(struct vmm_net *v, const char *name, const char *what,
+			  struct device **out, char *err, size_t errlen)
 {
-	if (!v->built || vm_stopping(&v->vm)) {
+	if (!*v->built || vm_stopping(v->vm)) {
 		snprintf(err, errlen, "Unable to patch the %s: the microVM is not running", what);
 		return -EAGAIN;
 	}
-	*out = device_list_find(&v->vm.devices, name);
+	*out = device_list_find(&v->vm->devices, name);
 	if (!*out) {
 		snprintf(err, errlen, "Unable to patch the %s: no device %s", what, name);
 		return -ENODEV;
@@ -33,7 +33,7 @@ static int running_device(struct vmm *v, const char *name, const char *what, str
 
 static int api_update_net(void *ctx, const struct fc_net_update *u, char *err, size_t errlen)
 {
-	struct vmm *v = ctx;
+	struct vmm_net *v = ctx;
 	struct rate_limiter_config rx, tx;
 	char name[DEVICE_NAME_MAX];
 	struct virtio_net *n;
@@ -68,7 +68,7 @@ static int api_update_net(void *ctx, const struct fc_net_update *u, char *err, s
 
 static int api_update_entropy(void *ctx, const struct fc_rl_update *u, char *err, size_t errlen)
 {
-	struct vmm *v = ctx;
+	struct vmm_net *v = ctx;
 	struct vm_config *cfg = v->cfg;
 	struct rate_limiter_config rl;
 	struct virtio_rng *r;
@@ -102,8 +102,9 @@ static int api_update_entropy(void *ctx, const struct fc_rl_update *u, char *err
 	return 0;
 }
 
-void vmm_net_ops(struct vmm *v)
+void vmm_net_ops(struct vmm_net *n, struct vm_config *cfg, struct vm *vm, const bool *built,
+		 struct api_dev_ops *ops)
 {
-	v->router.ops.update_net = api_update_net;
-	v->router.ops.update_entropy = api_update_entropy;
+	*n = (struct vmm_net){cfg, vm, built};
+	*ops = (struct api_dev_ops){n, api_update_net, api_update_entropy};
 }

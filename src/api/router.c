@@ -153,7 +153,7 @@ static int no_op(const char *what, char *err, size_t errlen)
 
 static void patch_net(struct ctx *c)
 {
-	const struct api_ops *o = &c->r->ops;
+	const struct api_dev_ops *o = &c->r->ops.dev;
 	struct fc_net_update u;
 	char err[256] = "";
 	int rc = fc_parse_net_update(c->id, c->body, &u, err, sizeof(err));
@@ -174,7 +174,7 @@ static void put_vsock(struct ctx *c)
 /* kite's extension: Firecracker cannot change the entropy device's limiter. */
 static void patch_entropy(struct ctx *c)
 {
-	const struct api_ops *o = &c->r->ops;
+	const struct api_dev_ops *o = &c->r->ops.dev;
 	struct fc_rl_update u;
 	char err[256] = "";
 	int rc = fc_parse_entropy_update(c->body, &u, err, sizeof(err));

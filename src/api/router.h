@@ -23,6 +23,15 @@
 
 enum api_state { API_NOT_STARTED, API_RUNNING, API_PAUSED };
 
+/* PATCH /network-interfaces/{id} and PATCH /entropy (kite's extension)
+ * after boot: new limiters for the running device (vmm_net.c); on error
+ * nothing changed. Each returns 0 or -errno with err set. */
+struct api_dev_ops {
+	void *ctx;
+	int (*update_net)(void *ctx, const struct fc_net_update *u, char *err, size_t errlen);
+	int (*update_entropy)(void *ctx, const struct fc_rl_update *u, char *err, size_t errlen);
+};
+
 /* What the API may do to the VMM; each returns 0 or -errno with err set. */
 struct api_ops {
 	void *ctx;
@@ -48,12 +57,8 @@ struct api_ops {
 	 * snapshot (paused unless resume_vm). A failure leaves no machine. */
 	int (*snapshot_load)(void *ctx, const struct fc_snapshot_load *s, char *err,
 			     size_t errlen);
-	/* PATCH /network-interfaces/{id} after boot: new limiters for the
-	 * running interface (vmm_net.c); on error nothing changed. */
-	int (*update_net)(void *ctx, const struct fc_net_update *u, char *err, size_t errlen);
-	/* PATCH /entropy after boot (kite's extension): the same for the
-	 * entropy device's limiter. */
-	int (*update_entropy)(void *ctx, const struct fc_rl_update *u, char *err, size_t errlen);
+	/* The running devices' limiter updates, with their own context. */
+	struct api_dev_ops dev;
 };
 
 struct api_router {

@@ -181,8 +181,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    .id = "fuzz_vm",
 	    .ops = {&f, f_state, f_start, f_pause, f_resume, f_cad, f_flush, f_update_drive},
 	};
-	rt.ops.update_net = f_update_net;
-	rt.ops.update_entropy = f_update_entropy;
+	rt.ops.dev = (struct api_dev_ops){&f, f_update_net, f_update_entropy};
 
 	while (off < size) {
 		struct http_request req;

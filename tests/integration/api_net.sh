@@ -7,7 +7,8 @@
 #     creates; then PATCH of the running interface's rx limiter to one
 #     frame a day holds the guest's receive queue (the host's frame gets no
 #     echo, the device counts rate-limited events), a refused PATCH
-#     changes nothing, and a PATCH lifting the limit lets the queue go.
+#     changes nothing, and a PATCH lifting the limit lets the queue go; a
+#     snapshot taken after a PATCH restores with the PATCHed limiters.
 #  2. A config file with network-interfaces (limiters in it) and vsock:
 #     GET /vm/config reports them in Firecracker's spelling, a PATCH while
 #     running shows in it, a host client talks to the guest over vsock;
@@ -120,6 +121,27 @@ api "$S" PATCH /network-interfaces/eth0 '{"iface_id": "eth0",
 expect_code "PATCH lifting the limit" 204
 host d echo 7
 wait $hpid && ok "the held queue goes again" || fail "no echo 7 after the limit was lifted: $(cat "$TMP/d.host")"
+# A snapshot after a PATCH: the restored machine has the PATCHed limiters
+# and the interface's id, and can be PATCHed again.
+RX='"rx_rate_limiter":{"bandwidth":{"size":1048576,"one_time_burst":0,"refill_time":1000}}'
+api "$S" PATCH /network-interfaces/eth0 '{"iface_id": "eth0", "rx_rate_limiter":
+	{"bandwidth": {"size": 1048576, "refill_time": 1000}, "ops": {"size": 0, "refill_time": 0}}}'
+expect_code "PATCH before the snapshot" 204
+api "$S" PATCH /vm '{"state": "Paused"}'
+expect_code "pause" 204
+api "$S" PUT /snapshot/create "{\"snapshot_path\": \"$TMP/n.snap\", \"mem_file_path\": \"$TMP/n.mem\"}"
+expect_code "snapshot" 204
+kill -KILL "$kpid"
+wait "$kpid" 2>/dev/null
+S=$TMP/r.sock
+host r echo 8
+start_kite r --restore "$TMP/n.snap" --mem-file "$TMP/n.mem" --api-sock "$S"
+wait $hpid && ok "the restored guest echoes" || fail "no echo after the restore: $(cat "$TMP/r.host"); $(head -c 300 "$TMP/r.err")"
+api "$S" GET /vm/config
+expect_body "restored: the PATCHed limiter and the id" "{\"iface_id\":\"eth0\",\"host_dev_name\":\"$tap\",\"guest_mac\":\"$MAC\",$RX"
+api "$S" PATCH /network-interfaces/eth0 '{"iface_id": "eth0", "rx_rate_limiter": null,
+	"tx_rate_limiter": {"ops": {"size": 50, "refill_time": 1000}}}'
+expect_code "PATCH the restored interface" 204
 kill -KILL "$kpid"
 wait "$kpid" 2>/dev/null
 

@@ -130,8 +130,7 @@ static void reset(void)
 	    .id = "vm_1",
 	    .ops = {&fk, fk_state, fk_start, fk_pause, fk_resume, fk_cad, fk_flush, fk_update_drive},
 	};
-	rt.ops.update_net = fk_update_net;
-	rt.ops.update_entropy = fk_update_entropy;
+	rt.ops.dev = (struct api_dev_ops){&fk, fk_update_net, fk_update_entropy};
 }
 
 static int setup(void **state)
@@ -620,8 +619,7 @@ static void patches_reach_ops(void **state)
 	assert_int_equal(fk.entropy.rl.bandwidth.size, 64);
 	fk.entropy_rc = -ENODEV;
 	expect("PATCH", "/entropy", ENTROPY_PATCH, 400, "fake update-entropy failed", "fails");
-	rt.ops.update_net = NULL;
-	rt.ops.update_entropy = NULL;
+	rt.ops.dev = (struct api_dev_ops){0};
 	expect("PATCH", "/network-interfaces/eth0", NET_PATCH, 400, "not available here", "no op");
 	expect("PATCH", "/entropy", ENTROPY_PATCH, 400, "not available here", "no op");
 }
