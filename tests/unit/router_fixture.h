@@ -122,7 +122,8 @@ static void reset(void)
 	rt = (struct api_router){
 	    .cfg = &cfg,
 	    .id = "vm_1",
-	    .ops = {&fk, fk_state, fk_start, fk_pause, fk_resume, fk_cad, fk_flush, fk_update_drive},
+	    .ops = {&fk, fk_state, fk_start, fk_pause, fk_resume, fk_cad, fk_flush,
+		    fk_update_drive},
 	};
 	rt.ops.dev = (struct api_dev_ops){&fk, fk_update_net, fk_update_entropy};
 }
@@ -209,7 +210,7 @@ static void expect(const char *method, const char *path, const char *body, int s
 #define DESER "An error occurred when deserializing the json body of a request"
 #define NET0 "{\"iface_id\": \"eth0\", \"host_dev_name\": \"tap0\"}"
 #define NET_PATCH                                                                                  \
-	"{\"iface_id\": \"eth0\", \"tx_rate_limiter\": {\"ops\": {\"size\": 10, \"refill_time\": "    \
+	"{\"iface_id\": \"eth0\", \"tx_rate_limiter\": {\"ops\": {\"size\": 10, \"refill_time\": " \
 	"100}}, \"rx_rate_limiter\": null}"
 #define VSOCK "{\"guest_cid\": 3, \"uds_path\": \"/tmp/v.sock\"}"
 #define ENTROPY_PATCH "{\"rate_limiter\": {\"bandwidth\": {\"size\": 64, \"refill_time\": 10}}}"

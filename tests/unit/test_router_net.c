@@ -11,15 +11,13 @@
 
 #include "router_fixture.h"
 
-static void put_net(const char *id, const char *tap, const char *mac, int status,
-		    const char *want)
+static void put_net(const char *id, const char *tap, const char *mac, int status, const char *want)
 {
 	char path[64], body[256];
 
 	snprintf(path, sizeof(path), "/network-interfaces/%s", id);
-	snprintf(body, sizeof(body),
-		 "{\"iface_id\": \"%s\", \"host_dev_name\": \"%s\"%s%s%s}", id, tap,
-		 mac ? ", \"guest_mac\": \"" : "", mac ? mac : "", mac ? "\"" : "");
+	snprintf(body, sizeof(body), "{\"iface_id\": \"%s\", \"host_dev_name\": \"%s\"%s%s%s}", id,
+		 tap, mac ? ", \"guest_mac\": \"" : "", mac ? mac : "", mac ? "\"" : "");
 	expect("PUT", path, body, status, want, id);
 }
 
