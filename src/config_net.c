@@ -1,7 +1,12 @@
-/* --net tap=NAME[,mac=MAC][,mtu=N][,fd=N][,rx-bps=N][,tx-bps=N]: one
- * virtio-net device over an existing tap. Parsing only; the tap is opened
- * by the machine (backends/tap.c). Kept apart from config.c, which owns the
- * option table, because each device's value syntax is its own. */
+/* --net tap=NAME[,mac=MAC][,mtu=N][,fd=N][,rx-bps=N][,tx-bps=N][,rx-ops=N]
+ * [,tx-ops=N][,rx-burst=N][,tx-burst=N]: one virtio-net device over an
+ * existing tap. Parsing only; the tap is opened by the machine
+ * (backends/tap.c). Kept apart from config.c, which owns the option table,
+ * because each device's value syntax is its own.
+ *
+ * The limits mirror --disk's bps=, iops=, burst=: a bucket holds one
+ * second's worth and refills over 1000 ms; ops are frames; a burst is
+ * bytes the guest may move once beyond the bytes rate (it needs one). */
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -34,8 +39,7 @@ static int hexval(char c)
 	return -1;
 }
 
-/* Exactly six two-digit hex octets separated by ':'. */
-static int parse_mac(const char *s, uint8_t mac[6])
+int config_parse_mac(const char *s, uint8_t mac[6])
 {
 	if (strlen(s) != 17)
 		return -EINVAL;
@@ -49,14 +53,30 @@ static int parse_mac(const char *s, uint8_t mac[6])
 	return 0;
 }
 
-static int parse_bps(const char *opt, const char *val, uint64_t *out, const char *tap, char *err,
-		     size_t errlen)
+/* A positive count with K/M/G into a bucket of one second's worth. */
+static int parse_rate(const char *opt, const char *val, struct token_bucket_config *b,
+		      const char *tap, const char *what, char *err, size_t errlen)
 {
-	if (config_parse_bytes(val, out) || !*out)
+	uint64_t v;
+
+	if (config_parse_bytes(val, &v) || !v)
 		return nfail(err, errlen,
-			     "--net %s: %s: expected a positive number of bytes per "
+			     "--net %s: %s=%s: expected a positive number of %s per "
 			     "second (K/M/G suffix allowed)",
-			     tap, opt);
+			     tap, opt, val, what);
+	b->size = v;
+	b->refill_time_ms = 1000;
+	return 0;
+}
+
+static int parse_burst(const char *opt, const char *val, struct token_bucket_config *b,
+		       const char *tap, char *err, size_t errlen)
+{
+	if (config_parse_bytes(val, &b->one_time_burst) || !b->one_time_burst)
+		return nfail(err, errlen,
+			     "--net %s: %s=%s: expected a positive number of bytes (K/M/G "
+			     "suffix allowed)",
+			     tap, opt, val);
 	return 0;
 }
 
@@ -80,7 +100,7 @@ static int parse_opt(char *opt, struct net_config *n, char *err, size_t errlen)
 				     val);
 		n->tap = val;
 	} else if (!strcmp(opt, "mac")) {
-		if (parse_mac(val, n->mac))
+		if (config_parse_mac(val, n->mac))
 			return nfail(err, errlen,
 				     "--net %s: mac=%s: expected six hex octets, "
 				     "as in 02:00:00:00:00:01",
@@ -104,13 +124,21 @@ static int parse_opt(char *opt, struct net_config *n, char *err, size_t errlen)
 				     t, val);
 		n->fd = (int)v;
 	} else if (!strcmp(opt, "rx-bps")) {
-		return parse_bps("rx-bps", val, &n->rx_bps, t, err, errlen);
+		return parse_rate(opt, val, &n->rx_rl.bandwidth, t, "bytes", err, errlen);
 	} else if (!strcmp(opt, "tx-bps")) {
-		return parse_bps("tx-bps", val, &n->tx_bps, t, err, errlen);
+		return parse_rate(opt, val, &n->tx_rl.bandwidth, t, "bytes", err, errlen);
+	} else if (!strcmp(opt, "rx-ops")) {
+		return parse_rate(opt, val, &n->rx_rl.ops, t, "frames", err, errlen);
+	} else if (!strcmp(opt, "tx-ops")) {
+		return parse_rate(opt, val, &n->tx_rl.ops, t, "frames", err, errlen);
+	} else if (!strcmp(opt, "rx-burst")) {
+		return parse_burst(opt, val, &n->rx_rl.bandwidth, t, err, errlen);
+	} else if (!strcmp(opt, "tx-burst")) {
+		return parse_burst(opt, val, &n->tx_rl.bandwidth, t, err, errlen);
 	} else {
 		return nfail(err, errlen,
 			     "--net %s: unknown option '%s' (tap=, mac=, mtu=, fd=, "
-			     "rx-bps=, tx-bps=)",
+			     "rx-bps=, tx-bps=, rx-ops=, tx-ops=, rx-burst=, tx-burst=)",
 			     t, opt);
 	}
 	return 0;
@@ -140,14 +168,41 @@ int config_parse_net(const char *spec, struct net_config nets[CONFIG_MAX_NETS],
 	if (!n->tap)
 		return nfail(err, errlen,
 			     "--net %s: expected tap=NAME[,mac=MAC][,mtu=N][,fd=N]"
-			     "[,rx-bps=N][,tx-bps=N]",
+			     "[,rx-bps=N][,tx-bps=N][,rx-ops=N][,tx-ops=N][,rx-burst=N]"
+			     "[,tx-burst=N]",
 			     spec);
-	for (int i = 0; i < *nr_nets; i++)
-		if (!strcmp(nets[i].tap, n->tap))
-			return nfail(err, errlen,
-				     "--net tap=%s: given twice (a tap serves one "
-				     "device)",
-				     n->tap);
+	if ((n->rx_rl.bandwidth.one_time_burst && !n->rx_rl.bandwidth.size) ||
+	    (n->tx_rl.bandwidth.one_time_burst && !n->tx_rl.bandwidth.size))
+		return nfail(err, errlen,
+			     "--net %s: rx-burst= needs rx-bps=, tx-burst= tx-bps=", n->tap);
+	{
+		char why[96];
+
+		if (config_net_conflict(nets, *nr_nets, -1, n, why, sizeof(why)))
+			return nfail(err, errlen, "--net %s", why);
+	}
 	(*nr_nets)++;
+	return 0;
+}
+
+int config_net_conflict(const struct net_config *nets, int nr, int skip, const struct net_config *n,
+			char *err, size_t errlen)
+{
+	for (int i = 0; i < nr; i++) {
+		if (i == skip)
+			continue;
+		if (!strcmp(nets[i].tap, n->tap)) {
+			snprintf(err, errlen, "tap %s: given twice (a tap serves one device)",
+				 n->tap);
+			return -EEXIST;
+		}
+		if (n->has_mac && nets[i].has_mac && !memcmp(nets[i].mac, n->mac, 6)) {
+			snprintf(err, errlen,
+				 "mac %02x:%02x:%02x:%02x:%02x:%02x: given twice (two devices "
+				 "cannot share a MAC)",
+				 n->mac[0], n->mac[1], n->mac[2], n->mac[3], n->mac[4], n->mac[5]);
+			return -EEXIST;
+		}
+	}
 	return 0;
 }

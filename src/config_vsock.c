@@ -10,9 +10,8 @@
 #include "config_num.h"
 #include "config_vsock.h"
 
-/* Room for "_4294967295", the suffix of a guest-initiated connection's
- * listener, after PATH inside sockaddr_un. */
-#define VSOCK_PATH_MAX (sizeof(((struct sockaddr_un *)0)->sun_path) - 1 - 11)
+_Static_assert(CONFIG_VSOCK_PATH_MAX == sizeof(((struct sockaddr_un *)0)->sun_path) - 1 - 11,
+	       "a uds path leaves room for \"_<port>\" and the NUL");
 
 static int vfail(char *err, size_t errlen, const char *what)
 {
@@ -61,9 +60,9 @@ int config_parse_vsock(const char *spec, uint64_t *cid, const char **uds, char *
 		*uds = NULL;
 		return vfail(err, errlen, "expected cid=N,uds=PATH");
 	}
-	if (strlen(*uds) > VSOCK_PATH_MAX) {
-		snprintf(err, errlen, "--vsock uds=%s: path longer than %zu bytes", *uds,
-			 VSOCK_PATH_MAX);
+	if (strlen(*uds) > CONFIG_VSOCK_PATH_MAX) {
+		snprintf(err, errlen, "--vsock uds=%s: path longer than %d bytes", *uds,
+			 CONFIG_VSOCK_PATH_MAX);
 		*uds = NULL;
 		return -EINVAL;
 	}

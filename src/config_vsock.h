@@ -10,6 +10,9 @@
 
 /* Room for the --vsock value, kept (split in place) for the path. */
 #define CONFIG_VSOCK_SPEC_MAX 512
+/* The longest uds PATH: room for "_4294967295", the suffix of a
+ * guest-initiated connection's listener, after it in a sockaddr_un. */
+#define CONFIG_VSOCK_PATH_MAX 96
 
 /* --vsock cid=N,uds=PATH into *cid and *uds (a pointer into buf, where
  * the value is copied); *uds must be NULL on entry, else it was given

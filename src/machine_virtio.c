@@ -200,7 +200,7 @@ static int make_net(struct machine_virtio *mv, int i, char *err, size_t errlen)
 	const struct net_config *nc = &m->cfg->nets[i];
 	struct virtio_net_opts o = {
 		.set_offload = tap_set_offload, .mac = nc->has_mac ? nc->mac : NULL,
-		.mtu = nc->mtu, .rx_bps = nc->rx_bps, .tx_bps = nc->tx_bps,
+		.mtu = nc->mtu, .rx_rl = &nc->rx_rl, .tx_rl = &nc->tx_rl,
 	};
 	struct vslot *s = next_slot(mv, "net", i);
 	struct virtio_net *n;

@@ -353,6 +353,7 @@ static int open_control(struct vmm *v, struct error *e)
 		.ops = {v, api_state, api_start, api_pause, api_resume, api_ctrl_alt_del,
 			api_flush_metrics, api_update_drive},
 	};
+	vmm_net_ops(&v->net, cfg, &v->vm, &v->built, &v->router.ops.dev);
 	if (!cfg->guest_opts && (cfg->config_file || cfg->api_socket)) {
 		/* Configured the Firecracker way: its defaults and command line. */
 		cfg->fc = 1;

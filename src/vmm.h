@@ -18,6 +18,7 @@
 #include "hostio.h"
 #include "metrics.h"
 #include "vm.h"
+#include "vmm_net.h"
 #include "vmm_snapshot.h"
 
 /* Documented in --help and README.md; scripts rely on these. */
@@ -62,6 +63,7 @@ struct vmm {
 	/* With stopped: the exit status to end with (a failed snapshot load),
 	 * or -1 for the signal's. */
 	int exit_code;
+	struct vmm_net net; /* the limiter PATCHes' view of this (vmm_net.c) */
 };
 
 /* The event loop, the host console, the config file (--config-file) and

@@ -235,38 +235,6 @@ nomem:
 
 /* ---- drives ---- */
 
-/* Firecracker's checked_id, plus kite's length bound. */
-static int checked_id(const char *id, char *err, size_t errlen)
-{
-	if (!id || !*id)
-		return fcj_fail(err, errlen, -EINVAL, "The ID cannot be empty.");
-	for (const char *p = id; *p; p++)
-		if (!isalnum((unsigned char)*p) && *p != '_')
-			return fcj_fail(err, errlen, -EINVAL,
-					"API Resource IDs can only contain alphanumeric characters "
-					"and underscores.");
-	if (strlen(id) > CONFIG_DRIVE_ID_MAX)
-		return fcj_fail(err, errlen, -EINVAL,
-				"Drive IDs are at most %d characters long in this kite.",
-				CONFIG_DRIVE_ID_MAX);
-	return 0;
-}
-
-static int body_id(const char *path_id, const json_t *body, char *err, size_t errlen)
-{
-	const char *id;
-	int rc;
-
-	if ((rc = fcj_str(body, "drive_id", 64, &id, err, errlen)) < 0)
-		return rc;
-	if (rc == 0)
-		return fcj_missing("drive_id", err, errlen);
-	if (strcmp(id, path_id))
-		return fcj_fail(err, errlen, -EINVAL,
-				"The id from the path does not match the id from the body!");
-	return 0;
-}
-
 /* Goes into a kernel command line word: no spaces, quotes or controls. */
 static int valid_partuuid(const char *s)
 {
@@ -298,9 +266,9 @@ int fc_put_drive(struct vm_config *cfg, const char *path_id, const json_t *body,
 	int cache = DISK_CACHE_UNSAFE, engine = DISK_IO_SYNC, rc, pos;
 	struct disk_config d;
 
-	if ((rc = checked_id(path_id, err, errlen)) ||
+	if ((rc = fcj_checked_id(path_id, CONFIG_DRIVE_ID_MAX, "Drive IDs", err, errlen)) ||
 	    (rc = fcj_object(body, "BlockDeviceConfig", fields, err, errlen)) ||
-	    (rc = body_id(path_id, body, err, errlen)))
+	    (rc = fcj_body_id(path_id, body, "drive_id", err, errlen)))
 		return rc;
 	if ((rc = fcj_bool(body, "is_root_device", &root, err, errlen)) < 0)
 		return rc;
@@ -387,9 +355,9 @@ int fc_parse_drive_update(const char *path_id, const json_t *body, struct fc_dri
 	int rc;
 
 	memset(u, 0, sizeof(*u));
-	if ((rc = checked_id(path_id, err, errlen)) ||
+	if ((rc = fcj_checked_id(path_id, CONFIG_DRIVE_ID_MAX, "Drive IDs", err, errlen)) ||
 	    (rc = fcj_object(body, "BlockDeviceUpdateConfig", fields, err, errlen)) ||
-	    (rc = body_id(path_id, body, err, errlen)))
+	    (rc = fcj_body_id(path_id, body, "drive_id", err, errlen)))
 		return rc;
 	if ((rc = fcj_str(body, "path_on_host", FCJ_PATH_MAX, &u->path, err, errlen)) < 0)
 		return rc;

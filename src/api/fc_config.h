@@ -1,5 +1,6 @@
 /* Firecracker's resource bodies (PUT /machine-config, /boot-source,
- * /drives/{id}, /entropy, /logger, /metrics) and its --config-file, turned
+ * /drives/{id}, /entropy, /logger, /metrics; the network and vsock ones
+ * are fc_net.h's) and its --config-file, turned
  * into kite's struct vm_config; and the other way for GET /machine-config
  * and GET /vm/config. Parsing only: nothing here opens a file except
  * fc_config_file, which reads the config file itself. The HTTP layer maps
@@ -127,8 +128,9 @@ int fc_put_logger(struct fc_logger *lg, const json_t *body, char *err, size_t er
 int fc_put_metrics(struct fc_metrics *m, const json_t *body, char *err, size_t errlen) MUST_CHECK;
 
 /* The config file: one object with kebab-case keys holding the bodies
- * above ("drives" an array of them). boot-source is required. Sections of
- * later issues (network-interfaces, vsock, balloon, mmds-config,
+ * above ("drives" and "network-interfaces" arrays of them; the latter and
+ * "vsock" are fc_net.c's). boot-source is required. Sections of later
+ * issues (balloon, mmds-config,
  * cpu-config, pmem, memory-hotplug) that are present and not null or []
  * give -ENOTSUP, "<key> is not supported by this kite". cfg should come
  * from fc_config_init; on error it may hold part of the file (free it). */

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "api/fc_json.h"
+#include "api/fc_net.h"
 
 static const struct {
 	const char *name;
@@ -155,9 +156,8 @@ static int section(int rc, const char *key, char *err, size_t errlen)
 }
 
 /* Firecracker's other sections, kept for a later issue. */
-static const char *const unsupported[] = {"network-interfaces", "vsock",      "balloon",
-					  "mmds-config",	"cpu-config", "pmem",
-					  "memory-hotplug",	NULL};
+static const char *const unsupported[] = {"balloon", "mmds-config",    "cpu-config",
+					  "pmem",    "memory-hotplug", NULL};
 
 static int apply(struct vm_config *cfg, struct fc_logger *lg, struct fc_metrics *m,
 		 const json_t *root, char *err, size_t errlen)
@@ -215,6 +215,13 @@ static int apply(struct vm_config *cfg, struct fc_logger *lg, struct fc_metrics 
 				return rc;
 		}
 	}
+	if ((rc = section(
+		 fc_config_nets(cfg, json_object_get(root, "network-interfaces"), err, errlen),
+		 "network-interfaces", err, errlen)))
+		return rc;
+	if ((v = json_object_get(root, "vsock")) && !json_is_null(v) &&
+	    (rc = section(fc_put_vsock(cfg, v, err, errlen), "vsock", err, errlen)))
+		return rc;
 	if ((v = json_object_get(root, "entropy")) && !json_is_null(v) &&
 	    (rc = section(fc_put_entropy(cfg, v, err, errlen), "entropy", err, errlen)))
 		return rc;

@@ -7,6 +7,7 @@
 #include <stdio.h>
 
 #include "api/fc_json.h"
+#include "api/fc_net.h"
 
 #define MIB (1ull << 20)
 
@@ -152,10 +153,10 @@ json_t *fc_get_vm_config(const struct vm_config *cfg, const struct fc_logger *lg
 		}
 	}
 	/* "o" steals each value and fails the whole pack on a NULL one. */
-	o = json_pack("{so so so sn sn so sn so so sn so sn so}", "boot-source", boot_source(cfg),
+	o = json_pack("{so so so sn sn so so so so sn so sn so}", "boot-source", boot_source(cfg),
 		      "drives", drives, "machine-config", fc_get_machine_config(cfg), "cpu-config",
-		      "balloon", "network-interfaces", json_array(), "vsock", "logger", logger(lg),
-		      "metrics", metrics(m), "mmds-config", "entropy", entropy(cfg),
-		      "memory-hotplug", "pmem", json_array());
+		      "balloon", "network-interfaces", fc_get_nets(cfg), "vsock", fc_get_vsock(cfg),
+		      "logger", logger(lg), "metrics", metrics(m), "mmds-config", "entropy",
+		      entropy(cfg), "memory-hotplug", "pmem", json_array());
 	return o;
 }

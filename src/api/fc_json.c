@@ -1,6 +1,7 @@
 /* Typed access to Firecracker request bodies; see fc_json.h. */
 #include "api/fc_json.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
@@ -201,6 +202,37 @@ int fcj_enum(const json_t *obj, const char *key, const char *const *names, int *
 	}
 	one_of(names, list, sizeof(list));
 	return fcj_deser(err, errlen, "unknown variant `%.40s`, expected %s", s, list);
+}
+
+int fcj_checked_id(const char *id, size_t max, const char *what, char *err, size_t errlen)
+{
+	if (!id || !*id)
+		return fcj_fail(err, errlen, -EINVAL, "The ID cannot be empty.");
+	for (const char *p = id; *p; p++)
+		if (!isalnum((unsigned char)*p) && *p != '_')
+			return fcj_fail(err, errlen, -EINVAL,
+					"API Resource IDs can only contain alphanumeric characters "
+					"and underscores.");
+	if (strlen(id) > max)
+		return fcj_fail(err, errlen, -EINVAL,
+				"%s are at most %zu characters long in this kite.", what, max);
+	return 0;
+}
+
+int fcj_body_id(const char *path_id, const json_t *body, const char *field, char *err,
+		size_t errlen)
+{
+	const char *id;
+	int rc;
+
+	if ((rc = fcj_str(body, field, 64, &id, err, errlen)) < 0)
+		return rc;
+	if (rc == 0)
+		return fcj_missing(field, err, errlen);
+	if (strcmp(id, path_id))
+		return fcj_fail(err, errlen, -EINVAL,
+				"The id from the path does not match the id from the body!");
+	return 0;
 }
 
 static int bucket(const json_t *v, struct token_bucket_config *b, char *err, size_t errlen)

@@ -41,6 +41,15 @@ int fcj_u64(const json_t *obj, const char *key, uint64_t max, const char *what, 
 int fcj_enum(const json_t *obj, const char *key, const char *const *names, int *out, char *err,
 	     size_t errlen) MUST_CHECK;
 
+/* Firecracker's checked_id for a resource id: not empty, [A-Za-z0-9_],
+ * plus kite's bound of max characters ("<what> are at most max characters
+ * long in this kite."). */
+int fcj_checked_id(const char *id, size_t max, const char *what, char *err,
+		   size_t errlen) MUST_CHECK;
+/* The body's id field (required, a string) must equal the path's id. */
+int fcj_body_id(const char *path_id, const json_t *body, const char *field, char *err,
+		size_t errlen) MUST_CHECK;
+
 /* Firecracker's RateLimiter object (v may be null: no limit). A disabled
  * bucket (size or refill_time 0) is stored all zero, as Firecracker keeps
  * none. */

@@ -137,6 +137,54 @@ static void patch_drive(struct ctx *c)
 	done(c, rc, err);
 }
 
+static void put_net(struct ctx *c)
+{
+	char err[256];
+
+	configured(c, fc_put_net(c->r->cfg, c->id, c->body, err, sizeof(err)), err);
+}
+
+/* A router without the operation (unit tests): say so. */
+static int no_op(const char *what, char *err, size_t errlen)
+{
+	snprintf(err, errlen, "%s is not available here", what);
+	return -ENOTSUP;
+}
+
+static void patch_net(struct ctx *c)
+{
+	const struct api_dev_ops *o = &c->r->ops.dev;
+	struct fc_net_update u;
+	char err[256] = "";
+	int rc = fc_parse_net_update(c->id, c->body, &u, err, sizeof(err));
+
+	if (!rc)
+		rc = o->update_net ? o->update_net(o->ctx, &u, err, sizeof(err))
+				   : no_op("updating a network interface", err, sizeof(err));
+	done(c, rc, err);
+}
+
+static void put_vsock(struct ctx *c)
+{
+	char err[256];
+
+	configured(c, fc_put_vsock(c->r->cfg, c->body, err, sizeof(err)), err);
+}
+
+/* kite's extension: Firecracker cannot change the entropy device's limiter. */
+static void patch_entropy(struct ctx *c)
+{
+	const struct api_dev_ops *o = &c->r->ops.dev;
+	struct fc_rl_update u;
+	char err[256] = "";
+	int rc = fc_parse_entropy_update(c->body, &u, err, sizeof(err));
+
+	if (!rc)
+		rc = o->update_entropy ? o->update_entropy(o->ctx, &u, err, sizeof(err))
+				       : no_op("updating the entropy device", err, sizeof(err));
+	done(c, rc, err);
+}
+
 static void put_entropy(struct ctx *c)
 {
 	char err[256];
@@ -293,16 +341,18 @@ static const struct route routes[] = {
 	{"PUT", "/drives/", PRE_BOOT, true, put_drive},
 	{"PATCH", "/drives/", POST_BOOT, true, patch_drive},
 	{"PUT", "/entropy", PRE_BOOT, true, put_entropy},
+	{"PATCH", "/entropy", POST_BOOT, true, patch_entropy},
+	{"PUT", "/network-interfaces/", PRE_BOOT, true, put_net},
+	{"PATCH", "/network-interfaces/", POST_BOOT, true, patch_net},
+	{"PUT", "/vsock", PRE_BOOT, true, put_vsock},
 	{"PUT", "/logger", PRE_BOOT, true, put_logger},
 	{"PUT", "/metrics", PRE_BOOT, true, put_metrics},
 	{"PUT", "/actions", ANY, true, put_actions},
 	{"PATCH", "/vm", POST_BOOT, true, patch_vm},
 	{"GET", "/kite/metrics", ANY, false, get_kite_metrics},
-	/* Later issues: answered clearly until then. */
-	{NULL, "/network-interfaces/", ANY, false, unsupported},
-	{NULL, "/vsock", ANY, false, unsupported},
 	{"PUT", "/snapshot/create", POST_BOOT, true, put_snapshot_create},
 	{"PUT", "/snapshot/load", PRE_BOOT, true, put_snapshot_load},
+	/* Later issues: answered clearly until then. */
 	{NULL, "/balloon", ANY, false, unsupported},
 	{NULL, "/balloon/statistics", ANY, false, unsupported},
 	{NULL, "/mmds", ANY, false, unsupported},

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 
 #include "api/fc_config.h"
+#include "api/fc_net.h"
 #include "api/fc_snapshot.h"
 #include "api/http.h"
 #include "api/server.h"
@@ -21,6 +22,15 @@
 #define API_FIRECRACKER_VERSION "1.16.0"
 
 enum api_state { API_NOT_STARTED, API_RUNNING, API_PAUSED };
+
+/* PATCH /network-interfaces/{id} and PATCH /entropy (kite's extension)
+ * after boot: new limiters for the running device (vmm_net.c); on error
+ * nothing changed. Each returns 0 or -errno with err set. */
+struct api_dev_ops {
+	void *ctx;
+	int (*update_net)(void *ctx, const struct fc_net_update *u, char *err, size_t errlen);
+	int (*update_entropy)(void *ctx, const struct fc_rl_update *u, char *err, size_t errlen);
+};
 
 /* What the API may do to the VMM; each returns 0 or -errno with err set. */
 struct api_ops {
@@ -47,6 +57,8 @@ struct api_ops {
 	 * snapshot (paused unless resume_vm). A failure leaves no machine. */
 	int (*snapshot_load)(void *ctx, const struct fc_snapshot_load *s, char *err,
 			     size_t errlen);
+	/* The running devices' limiter updates, with their own context. */
+	struct api_dev_ops dev;
 };
 
 struct api_router {
@@ -55,7 +67,7 @@ struct api_router {
 	struct fc_metrics metrics;
 	const char *id;        /* --id, "anonymous-instance" by default */
 	/* A boot-specific resource was configured (machine, boot source,
-	 * drives, entropy): a snapshot can no longer be loaded, as in
+	 * drives, network interfaces, vsock, entropy): a snapshot can no longer be loaded, as in
 	 * Firecracker. */
 	bool configured;
 	struct api_ops ops;

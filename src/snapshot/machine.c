@@ -58,8 +58,10 @@ static void put_net(struct state_buf *b, const struct net_config *n)
 	state_put_u8(b, (uint8_t)!!n->has_mac);
 	state_put_bytes(b, n->mac, sizeof(n->mac));
 	state_put_u32(b, n->mtu);
-	state_put_u64(b, n->rx_bps);
-	state_put_u64(b, n->tx_bps);
+	/* v4: the whole limiters (v3 had the bytes rates only) and the id. */
+	put_limiter(b, &n->rx_rl);
+	put_limiter(b, &n->tx_rl);
+	put_str(b, n->id);
 }
 
 void snap_machine_save(const struct vm_config *cfg, struct state_buf *out)
@@ -170,8 +172,20 @@ static void get_disk(struct state_reader *r, struct vm_config *cfg, struct disk_
 	d->burst = state_get_u64(r);
 }
 
-static void get_net(struct state_reader *r, struct vm_config *cfg, struct net_config *n)
+/* Version 3's limits: a bytes rate each way, a bucket of one second. */
+static void get_bps(struct state_reader *r, struct rate_limiter_config *rl)
 {
+	uint64_t bps = state_get_u64(r);
+
+	memset(rl, 0, sizeof(*rl));
+	rl->bandwidth = (struct token_bucket_config){bps, 0, bps ? 1000 : 0};
+}
+
+static void get_net(struct state_reader *r, struct vm_config *cfg, struct net_config *n,
+		    uint32_t version)
+{
+	const char *id = NULL;
+
 	memset(n, 0, sizeof(*n));
 	n->fd = -1;
 	get_str(r, cfg, "net tap", &n->tap);
@@ -184,19 +198,37 @@ static void get_net(struct state_reader *r, struct vm_config *cfg, struct net_co
 	n->mtu = state_get_u32(r);
 	state_check(r, !n->mtu || (n->mtu >= CONFIG_NET_MTU_MIN && n->mtu <= CONFIG_NET_MTU_MAX),
 		    "net mtu", n->mtu);
-	n->rx_bps = state_get_u64(r);
-	n->tx_bps = state_get_u64(r);
+	if (version < 4) {
+		get_bps(r, &n->rx_rl);
+		get_bps(r, &n->tx_rl);
+		return;
+	}
+	get_limiter(r, &n->rx_rl);
+	get_limiter(r, &n->tx_rl);
+	/* Always a string, empty for a --net. */
+	get_str(r, cfg, "net id", &id);
+	if (!state_check(r, id != NULL, "net id", 0) ||
+	    !state_check(r, strlen(id) <= CONFIG_NET_ID_MAX, "net id length", strlen(id)))
+		return;
+	memcpy(n->id, id, strlen(id) + 1);
 }
 
-static void get_nets(struct state_reader *r, struct vm_config *cfg)
+static void get_nets(struct state_reader *r, struct vm_config *cfg, uint32_t version)
 {
+	char why[96];
+
 	uint32_t n = state_get_u32(r);
 
 	if (!state_check(r, n <= CONFIG_MAX_NETS, "number of network devices", n))
 		return;
 	cfg->nr_nets = (int)n;
-	for (uint32_t i = 0; i < n && !r->err; i++)
-		get_net(r, cfg, &cfg->nets[i]);
+	for (uint32_t i = 0; i < n && !r->err; i++) {
+		get_net(r, cfg, &cfg->nets[i], version);
+		/* The same uniqueness as the command line's and the API's. */
+		if (!r->err &&
+		    config_net_conflict(cfg->nets, (int)i, -1, &cfg->nets[i], why, sizeof(why)))
+			state_fail(r, "net %u: %s", i, why);
+	}
 }
 
 /* The vsock device (v2): its CID, and the socket it is bound to again. */
@@ -241,7 +273,7 @@ static void get_machine(struct state_reader *r, struct vm_config *cfg, uint32_t 
 		get_vsock(r, cfg);
 	/* Versions 1 and 2 predate virtio-net: no network devices. */
 	if (version >= 3 && !r->err)
-		get_nets(r, cfg);
+		get_nets(r, cfg, version);
 }
 
 int snap_machine_parse(const void *p, size_t len, uint32_t version, struct vm_config *cfg,

@@ -16,6 +16,10 @@
  *     str path, str serial, u8 read_only, u32 poll_us, limiter (6 x u64),
  *     str id, u8 root, str partuuid, u8 cache, u8 io_engine,
  *     u64 bps, u64 iops, u64 burst
+ * Version 2 appends u8 vsock, and with it u64 cid, str uds; version 3
+ * u32 number of nets (<= CONFIG_MAX_NETS), per net: str tap, u8 has_mac,
+ * mac[6], u32 mtu, u64 rx_bps, u64 tx_bps; version 4 has per net instead
+ * of the two rates the rx and tx limiters (6 x u64 each) and str id.
  * Every value is checked as the command line's would be (config_validate
  * runs on the result). */
 #ifndef KITE_SNAPSHOT_MACHINE_H
@@ -28,9 +32,10 @@
 #include "config.h"
 #include "state.h"
 
-/* 2 added the vsock device, 3 the network devices; versions 1 and 2 are
- * still read. */
-#define SNAP_MACHINE_VERSION 3u
+/* 2 added the vsock device, 3 the network devices, 4 their whole rate
+ * limiters (bytes and ops buckets each way, 3 had a bytes rate) and their
+ * iface_id; versions 1 to 3 are still read. */
+#define SNAP_MACHINE_VERSION 4u
 
 void snap_machine_save(const struct vm_config *cfg, struct state_buf *out);
 /* Fills the guest-describing fields of cfg (which keeps its host-side

@@ -10,8 +10,9 @@
  * receive anyway (virtio_net_hdr_rx_fix).
  *
  * State section (after the core's): u8 has_mac, mac[6], u32 mtu, u64
- * rx_bps, u64 tx_bps (the configuration, which must match the device
- * restored onto), then the RX and TX limiters (rate_limiter_save). Nothing
+ * rx bytes bucket size, u64 tx bytes bucket size (the configuration, which
+ * must match the device restored onto), then the RX and TX limiters
+ * (rate_limiter_save: each bucket's whole configuration, checked too). Nothing
  * is in flight when paused: RX chains go back to the ring after each pass,
  * a TX chain the limit holds back is given back at once. */
 #include "virtio/net.h"
@@ -329,9 +330,9 @@ int virtio_net_new(struct virtio_net **out, const struct guest_mem *gm, struct e
 		free(n);
 		goto fail_fd;
 	}
-	err = net_limit_init(n, VIRTIO_NET_RXQ, o->rx_bps);
+	err = net_limit_init(n, VIRTIO_NET_RXQ, o->rx_bps, o->rx_rl);
 	if (!err)
-		err = net_limit_init(n, VIRTIO_NET_TXQ, o->tx_bps);
+		err = net_limit_init(n, VIRTIO_NET_TXQ, o->tx_bps, o->tx_rl);
 	if (!err)
 		err = watch_tap(n);
 	if (err < 0) {
@@ -364,6 +365,11 @@ unsigned virtio_net_offloads(struct virtio_net *n)
 bool virtio_net_watching(struct virtio_net *n)
 {
 	return n->watching;
+}
+
+struct virtio_net *virtio_net_from_device(struct device *d)
+{
+	return d && d->ops == &net_dops ? virtio_dev_from_device(d)->priv : NULL;
 }
 
 void virtio_net_free(struct virtio_net *n)

@@ -1,7 +1,9 @@
-/* virtio-net rate limits, one token bucket each way (a second's worth of
- * bytes, refilled over 1000 ms, as --disk bps=): RX peeks before a read,
- * TX takes per frame; a queue the limit holds back waits on its timerfd,
- * whose expiry (or a test, by hand) notifies the queue again. */
+/* virtio-net rate limiters, one each way, Firecracker's model: a bytes
+ * bucket (frame bytes, without the vnet header) and an ops bucket (one op
+ * per frame). RX peeks before a read, TX takes per frame; a queue the
+ * limiter holds back waits on its timerfd, whose expiry (or a test, by
+ * hand) notifies the queue again. virtio_net_set_rate_limiter changes
+ * them while the device runs (PATCH /network-interfaces/{id}). */
 #include <errno.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -52,10 +54,10 @@ bool net_limit_take(struct virtio_net *n, uint32_t qidx, uint64_t bytes, bool pe
 	if (!rate_limiter_enabled(&l->rl))
 		return true;
 	now = n->now();
-	if (peek ? !rate_limiter_wait_ns(&l->rl, bytes, 0, now)
-		 : rate_limiter_consume(&l->rl, bytes, 0, now))
+	if (peek ? !rate_limiter_wait_ns(&l->rl, bytes, 1, now)
+		 : rate_limiter_consume(&l->rl, bytes, 1, now))
 		return true;
-	arm(l, rate_limiter_wait_ns(&l->rl, bytes, 0, now));
+	arm(l, rate_limiter_wait_ns(&l->rl, bytes, 1, now));
 	return false;
 }
 
@@ -82,20 +84,15 @@ static void on_timer(void *ctx, uint32_t events)
 	virtio_net_limit_fire(l->n, l->qidx);
 }
 
-int net_limit_init(struct virtio_net *n, uint32_t q, uint64_t bps)
+/* The refill timer on the loop, once a limit exists (none in tests
+ * without a loop: they fire it by hand). */
+static int timer_open(struct net_limit *l)
 {
-	struct net_limit *l = &n->lim[q];
+	struct virtio_net *n = l->n;
 	int err;
 
-	l->n = n;
-	l->qidx = q;
-	l->timer_fd = -1;
-	memset(&l->cfg, 0, sizeof(l->cfg));
-	/* One second's worth, refilled evenly over 1000 ms, as --disk bps=. */
-	l->cfg.bandwidth = (struct token_bucket_config){bps, 0, bps ? 1000 : 0};
-	err = rate_limiter_init(&l->rl, &l->cfg, n->now());
-	if (err < 0 || !bps || !n->loop)
-		return err;
+	if (l->timer_fd >= 0 || !n->loop)
+		return 0;
 	l->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
 	if (l->timer_fd < 0)
 		return -errno;
@@ -105,6 +102,80 @@ int net_limit_init(struct virtio_net *n, uint32_t q, uint64_t bps)
 		l->timer_fd = -1;
 	}
 	return err;
+}
+
+static bool limits_anything(const struct rate_limiter_config *c)
+{
+	return c && ((c->bandwidth.size && c->bandwidth.refill_time_ms) ||
+		     (c->ops.size && c->ops.refill_time_ms));
+}
+
+int net_limit_init(struct virtio_net *n, uint32_t q, uint64_t bps,
+		   const struct rate_limiter_config *cfg)
+{
+	struct net_limit *l = &n->lim[q];
+	int err;
+
+	l->n = n;
+	l->qidx = q;
+	l->timer_fd = -1;
+	memset(&l->cfg, 0, sizeof(l->cfg));
+	if (limits_anything(cfg))
+		l->cfg = *cfg;
+	else /* One second's worth, refilled evenly over 1000 ms, as --disk bps=. */
+		l->cfg.bandwidth = (struct token_bucket_config){bps, 0, bps ? 1000 : 0};
+	err = rate_limiter_init(&l->rl, &l->cfg, n->now());
+	if (err < 0 || !rate_limiter_enabled(&l->rl))
+		return err;
+	return timer_open(l);
+}
+
+int virtio_net_set_rate_limiter(struct virtio_net *n, const struct rate_limiter_config *rx,
+				const struct rate_limiter_config *tx)
+{
+	const struct rate_limiter_config *want[2] = {rx, tx};
+	bool kick[2] = {false, false};
+	struct rate_limiter check;
+	int err;
+
+	/* Refused limits change nothing, not even a timer. */
+	for (int q = 0; q < 2; q++) {
+		if (!want[q])
+			continue;
+		err = rate_limiter_init(&check, want[q], n->now());
+		if (err < 0)
+			return err;
+		if (rate_limiter_enabled(&check) && (err = timer_open(&n->lim[q])) < 0)
+			return err;
+	}
+	virtio_dev_lock(&n->vd);
+	for (int q = 0; q < 2; q++) {
+		struct net_limit *l = &n->lim[q];
+
+		if (!want[q])
+			continue;
+		/* Checked above: update takes what init took. */
+		if (rate_limiter_update(&l->rl, want[q], n->now()) < 0)
+			continue;
+		l->cfg = *want[q];
+		/* Waiting for the old limits: look again now. */
+		kick[q] = l->armed;
+		net_limit_disarm(l);
+	}
+	virtio_dev_unlock(&n->vd);
+	for (int q = 0; q < 2; q++)
+		if (kick[q]) /* takes the lock; nothing runs while paused */
+			virtio_dev_queue_notify(&n->vd, (uint32_t)q);
+	return 0;
+}
+
+void virtio_net_rate_limiter(struct virtio_net *n, struct rate_limiter_config *rx,
+			     struct rate_limiter_config *tx)
+{
+	virtio_dev_lock(&n->vd);
+	*rx = n->lim[0].cfg;
+	*tx = n->lim[1].cfg;
+	virtio_dev_unlock(&n->vd);
 }
 
 void net_limit_free(struct virtio_net *n, uint32_t q)

@@ -19,8 +19,8 @@
 /* Frames per RX pass before other work runs (the queue is re-signalled). */
 #define NET_RX_BATCH 64u
 
-/* One direction's limit: a bytes bucket of one second's worth, refilled in
- * 1000 ms, and the timerfd that brings the queue back. */
+/* One direction's limiter: a bytes bucket (frame bytes) and an ops bucket
+ * (frames), and the timerfd that brings the queue back. */
 struct net_limit {
 	struct virtio_net *n;
 	uint32_t qidx;
@@ -79,12 +79,15 @@ bool net_rx_live(const struct virtio_net *n);
 /* net_tx.c */
 int net_tx_pass(struct virtio_net *n);
 
-/* net_limit.c: the rate limits. May `bytes` go now? Else the timer is
- * armed. peek: only look (RX, before a read); otherwise the tokens are
- * taken. */
+/* net_limit.c: the rate limits. May a frame of `bytes` go now (it costs
+ * one op too)? Else the timer is armed. peek: only look (RX, before a
+ * read); otherwise the tokens are taken. */
 bool net_limit_take(struct virtio_net *n, uint32_t qidx, uint64_t bytes, bool peek);
-/* Sets up queue q's limit (bps 0: none; a timerfd only with a loop). */
-int net_limit_init(struct virtio_net *n, uint32_t q, uint64_t bps) MUST_CHECK;
+/* Sets up queue q's limiter from cfg (NULL or all zero: bps, a bytes
+ * bucket of one second's worth; bps 0 too: none; a timerfd only with a
+ * loop). */
+int net_limit_init(struct virtio_net *n, uint32_t q, uint64_t bps,
+		   const struct rate_limiter_config *cfg) MUST_CHECK;
 void net_limit_free(struct virtio_net *n, uint32_t q);
 void net_limit_disarm(struct net_limit *l);
 

@@ -4,7 +4,9 @@
  * empty the queue is left alone and a timerfd on the event loop brings the
  * device back once tokens accrue. Its state section (after the core's):
  * u64 rate, the limiter (rate_limiter_save), u8 blocked (the refill timer
- * was armed). */
+ * was armed). virtio_rng_set_rate_limiter changes the limiter while the
+ * device runs (kite's PATCH /entropy); the rate is then 0, the limiter
+ * being the configuration from then on. */
 #include "virtio/rng.h"
 
 #include <errno.h>
@@ -314,6 +316,26 @@ static const struct virtio_dev_ops rng_ops = {
 	.destroy = rng_destroy,
 };
 
+/* The refill timer on the loop, once a limit exists. */
+static int timer_open(struct virtio_rng *r)
+{
+	int err;
+
+	if (r->timer_fd >= 0)
+		return 0;
+	if (!r->loop)
+		return -EINVAL;
+	r->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (r->timer_fd < 0)
+		return -errno;
+	err = ev_add(r->loop, r->timer_fd, EPOLLIN, rng_timer, r);
+	if (err < 0) {
+		close(r->timer_fd);
+		r->timer_fd = -1;
+	}
+	return err;
+}
+
 static int rng_create(struct virtio_rng **out, const struct guest_mem *gm, struct evloop *loop,
 		      uint64_t rate, const struct rate_limiter_config *cfg, const char *name)
 {
@@ -338,21 +360,11 @@ static int rng_create(struct virtio_rng **out, const struct guest_mem *gm, struc
 	err = virtio_dev_init(&r->vd, gm, &rng_ops, r, name ? name : "virtio-rng");
 	if (err < 0)
 		goto fail_free;
-	if (r->limited) {
-		r->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-		if (r->timer_fd < 0) {
-			err = -errno;
-			goto fail_core;
-		}
-		err = ev_add(loop, r->timer_fd, EPOLLIN, rng_timer, r);
-		if (err < 0)
-			goto fail_timer;
-	}
+	if (r->limited && (err = timer_open(r)) < 0)
+		goto fail_core;
 	*out = r;
 	return 0;
 
-fail_timer:
-	close(r->timer_fd);
 fail_core:
 	virtio_dev_free(&r->vd);
 fail_free:
@@ -375,6 +387,47 @@ int virtio_rng_new_limited(struct virtio_rng **out, const struct guest_mem *gm,
 			   const char *name)
 {
 	return rng_create(out, gm, loop, 0, rl, name);
+}
+
+int virtio_rng_set_rate_limiter(struct virtio_rng *r, const struct rate_limiter_config *rl)
+{
+	struct rate_limiter check;
+	bool kick;
+	int err;
+
+	/* Refused limits change nothing, not even the timer. */
+	err = rate_limiter_init(&check, rl, clock_mono_ns());
+	if (err < 0)
+		return err;
+	if (rate_limiter_enabled(&check) && (err = timer_open(r)) < 0)
+		return err;
+	virtio_dev_lock(&r->vd);
+	err = rate_limiter_update(&r->rl, rl, clock_mono_ns());
+	if (!err) {
+		r->cfg = *rl;
+		r->rate = 0;
+		r->limited = rate_limiter_enabled(&r->rl);
+	}
+	/* Waiting for the old limits: look again now. */
+	kick = !err && r->timer_armed;
+	if (kick)
+		disarm_timer(r);
+	virtio_dev_unlock(&r->vd);
+	if (kick) /* takes the lock; nothing runs while paused */
+		virtio_dev_queue_notify(&r->vd, 0);
+	return err;
+}
+
+void virtio_rng_rate_limiter(struct virtio_rng *r, struct rate_limiter_config *rl)
+{
+	virtio_dev_lock(&r->vd);
+	*rl = r->cfg;
+	virtio_dev_unlock(&r->vd);
+}
+
+struct virtio_rng *virtio_rng_from_device(struct device *d)
+{
+	return d && d->ops == &rng_dops ? virtio_dev_from_device(d)->priv : NULL;
 }
 
 struct virtio_dev *virtio_rng_vdev(struct virtio_rng *r)

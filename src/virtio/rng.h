@@ -39,5 +39,15 @@ struct virtio_dev *virtio_rng_vdev(struct virtio_rng *r);
 /* The device in the registry (its destroy op frees it: virtio_rng_free). */
 struct device *virtio_rng_device(struct virtio_rng *r);
 void virtio_rng_free(struct virtio_rng *r);
+/* The rng device behind a registry entry, or NULL if d is not one. */
+struct virtio_rng *virtio_rng_from_device(struct device *d);
+/* A new limiter for the running device (kite's PATCH /entropy), with
+ * rate_limiter_update's semantics; a --rng rate is replaced by it. On
+ * error (-EINVAL: refused limits, a limit without a loop; timerfd
+ * errors) nothing changed. Call on the event loop's thread. */
+int virtio_rng_set_rate_limiter(struct virtio_rng *r,
+				const struct rate_limiter_config *rl) MUST_CHECK;
+/* The limiter configuration in use (tests). */
+void virtio_rng_rate_limiter(struct virtio_rng *r, struct rate_limiter_config *rl);
 
 #endif

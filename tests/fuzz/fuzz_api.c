@@ -19,7 +19,10 @@
 
 struct fake {
 	enum api_state state;
-	unsigned fail; /* bit per op: 1 start, 2 pause, 4 resume, 8 cad, 16 flush */
+	/* bit per op: 1 start, 2 pause, 4 resume, 8 cad, 16 flush, 32 drive,
+	 * 64 net, 128 entropy (the first byte gives five bits: 16 fails the
+	 * updates too) */
+	unsigned fail;
 	struct vm_config *cfg;
 };
 
@@ -87,6 +90,18 @@ static int f_update_drive(void *ctx, const struct fc_drive_update *u, char *err,
 	return f_op(ctx, 32, err, errlen);
 }
 
+static int f_update_net(void *ctx, const struct fc_net_update *u, char *err, size_t errlen)
+{
+	(void)u;
+	return f_op(ctx, 64, err, errlen);
+}
+
+static int f_update_entropy(void *ctx, const struct fc_rl_update *u, char *err, size_t errlen)
+{
+	(void)u;
+	return f_op(ctx, 128, err, errlen);
+}
+
 /* The server's respond(): a small buffer, grown once on -ENOSPC. */
 static void send_reply(int status, bool close, const char *body, bool fault)
 {
@@ -151,6 +166,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	max_body = data[0] & 1 ? HTTP_MAX_PAYLOAD_DEFAULT : 4096;
 	f.state = (enum api_state)((data[0] >> 1) % 3);
 	f.fail = data[0] >> 3;
+	if (f.fail & 16)
+		f.fail |= 32 | 64 | 128;
 	size--;
 	/* An exact-size copy, so ASan sees any read past the end. */
 	buf = malloc(size ? size : 1);
@@ -164,6 +181,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    .id = "fuzz_vm",
 	    .ops = {&f, f_state, f_start, f_pause, f_resume, f_cad, f_flush, f_update_drive},
 	};
+	rt.ops.dev = (struct api_dev_ops){&f, f_update_net, f_update_entropy};
 
 	while (off < size) {
 		struct http_request req;

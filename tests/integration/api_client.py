@@ -400,6 +400,9 @@ def sc_sdk(c, sock, image, drive, logf, metf):
     c.fault(st, body, "sdk: an unknown method is a 400 naming it", "DELETE")
     st, body, _ = a.call("PUT", "/network-interfaces/eth0",
                          {"iface_id": "eth0", "host_dev_name": "tap0"})
+    c.fault(st, body, "sdk: PUT /network-interfaces after boot is refused", NOT_AFTER)
+    st, body, _ = a.call("PUT", "/balloon",
+                         {"amount_mib": 0, "deflate_on_oom": False})
     c.fault(st, body, "sdk: a later issue's endpoint says it is not supported",
             "not supported by this kite")
     st, body, _ = a.call("PATCH", "/vm", {"state": "Frozen"})

@@ -199,10 +199,11 @@ static const struct body_case cases[] = {
     /* config file */
     {FILE_, NULL, "{" BOOT_OK "}", 0, NULL},
     {FILE_, NULL, "{\"drives\": []}", -EINVAL, "missing field `boot-source`"},
-    {FILE_, NULL, "{" BOOT_OK ", \"network-interfaces\": [{\"iface_id\": \"eth0\"}]}", -ENOTSUP,
-     "network-interfaces is not supported by this kite."},
-    {FILE_, NULL, "{" BOOT_OK ", \"vsock\": {\"guest_cid\": 3}}", -ENOTSUP,
-     "vsock is not supported by this kite."},
+    /* network-interfaces and vsock: test_fc_net.c has their bodies. */
+    {FILE_, NULL, "{" BOOT_OK ", \"network-interfaces\": [{\"iface_id\": \"eth0\"}]}", -EINVAL,
+     "network-interfaces: " DESER "missing field `host_dev_name`."},
+    {FILE_, NULL, "{" BOOT_OK ", \"vsock\": {\"guest_cid\": 3}}", -EINVAL,
+     "vsock: " DESER "missing field `uds_path`."},
     {FILE_, NULL, "{" BOOT_OK ", \"balloon\": {}}", -ENOTSUP, "balloon is not supported"},
     {FILE_, NULL, "{" BOOT_OK ", \"mmds-config\": {}}", -ENOTSUP, "mmds-config is not"},
     {FILE_, NULL, "{" BOOT_OK ", \"cpu-config\": {}}", -ENOTSUP, "cpu-config is not"},

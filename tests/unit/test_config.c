@@ -386,13 +386,24 @@ static void net_options(void **state)
 	assert_memory_equal(c.nets[0].mac, mac, 6);
 	assert_int_equal(c.nets[0].mtu, 9000);
 	assert_int_equal(c.nets[0].fd, 7);
-	assert_int_equal(c.nets[0].rx_bps, 10ull << 20);
-	assert_int_equal(c.nets[0].tx_bps, 4096);
+	assert_int_equal(c.nets[0].rx_rl.bandwidth.size, 10ull << 20);
+	assert_int_equal(c.nets[0].rx_rl.bandwidth.refill_time_ms, 1000);
+	assert_int_equal(c.nets[0].tx_rl.bandwidth.size, 4096);
 	assert_string_equal(c.nets[1].tap, "tap1");
 	assert_int_equal(c.nets[1].fd, -1);
 	assert_int_equal(c.nets[1].has_mac, 0);
 	assert_int_equal(c.nets[1].mtu, 0);
-	assert_int_equal(c.nets[1].rx_bps, 0);
+	assert_int_equal(c.nets[1].rx_rl.bandwidth.size, 0);
+	/* The ops buckets and bursts, as --disk's iops= and burst=. */
+	assert_int_equal(PARSE(&c, &cmd, "run", "--image", "x", "--net",
+			       "tap=t,rx-ops=1K,tx-ops=50,rx-bps=1M,rx-burst=64K,tx-bps=8K,tx-burst=1"),
+			 0);
+	assert_int_equal(c.nets[0].rx_rl.ops.size, 1024);
+	assert_int_equal(c.nets[0].rx_rl.ops.refill_time_ms, 1000);
+	assert_int_equal(c.nets[0].tx_rl.ops.size, 50);
+	assert_int_equal(c.nets[0].rx_rl.bandwidth.one_time_burst, 64 << 10);
+	assert_int_equal(c.nets[0].tx_rl.bandwidth.one_time_burst, 1);
+	assert_int_equal(c.nets[0].tx_rl.bandwidth.size, 8192);
 }
 
 static void net_bad_input(void **state)
@@ -417,6 +428,12 @@ static void net_bad_input(void **state)
 		{{"run", "--image", "x", "--net", "tap=t,rx-bps=0"}, "positive number"},
 		{{"run", "--image", "x", "--net", "tap=t,tx-bps=fast"}, "positive number"},
 		{{"run", "--image", "x", "--net", "tap=t,speed=1"}, "unknown option 'speed'"},
+		{{"run", "--image", "x", "--net", "tap=t,rx-ops=0"}, "positive number of frames"},
+		{{"run", "--image", "x", "--net", "tap=t,tx-burst=0,tx-bps=1M"}, "positive number"},
+		{{"run", "--image", "x", "--net", "tap=t,rx-burst=4K"}, "rx-burst= needs rx-bps="},
+		{{"run", "--image", "x", "--net", "tap=t,mac=02:00:00:00:00:01", "--net",
+		  "tap=u,mac=02:00:00:00:00:01"},
+		 "cannot share a MAC"},
 		{{"run", "--image", "x", "--net", "tap=t,ro"}, "KEY=VALUE"},
 	};
 

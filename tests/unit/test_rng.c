@@ -348,6 +348,49 @@ static void test_limiter_from_config(void **s)
 	ev_free(&loop);
 }
 
+/* PATCH /entropy's path: an ops limit holding the queue is lifted and
+ * the held request is served at once; a --rng rate is replaced; refused
+ * limits change nothing; a limit needs a loop. */
+static void test_set_rate_limiter(void **s)
+{
+	const struct rate_limiter_config ops = {.ops = {1, 0, 1000}}, off = {0};
+	const struct rate_limiter_config bad = {.ops = {1, 0, RATE_LIMIT_MAX_REFILL_MS + 1}};
+	struct rate_limiter_config got;
+	struct virtio_rng *r;
+	struct virtio_dev *t;
+	struct evloop loop;
+
+	(void)s;
+	assert_int_equal(virtio_rng_new(&r, &gm, NULL, 0, NULL), 0);
+	assert_int_equal(virtio_rng_set_rate_limiter(r, &ops), -EINVAL); /* no loop */
+	virtio_rng_rate_limiter(r, &got);
+	assert_memory_equal(&got, &off, sizeof(off));
+	virtio_rng_free(r);
+	assert_int_equal(ev_init(&loop), 0);
+	assert_int_equal(virtio_rng_new(&r, &gm, &loop, 4096, NULL), 0);
+	assert_int_equal(virtio_rng_set_rate_limiter(r, &ops), 0);
+	virtio_rng_rate_limiter(r, &got);
+	assert_memory_equal(&got, &ops, sizeof(ops)); /* the rate's bucket is gone */
+	t = virtio_rng_vdev(r);
+	assert_int_equal(vqd_bring_up(t, VQD_VERSION_1, &vq, 1), 0xf);
+	for (uint16_t i = 0; i < 3; i++) {
+		vqd_set_desc(&vq, i, DATA + 0x1000u * i, 4096, VIRTQ_DESC_F_WRITE, 0);
+		vqd_offer(&vq, i);
+	}
+	vqd_wr(t, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
+	assert_int_equal(vqd_used_idx(&vq), 1);
+	assert_int_equal(virtio_rng_set_rate_limiter(r, &bad), -EINVAL);
+	virtio_rng_rate_limiter(r, &got);
+	assert_memory_equal(&got, &ops, sizeof(ops));
+	assert_int_equal(vqd_used_idx(&vq), 1);
+	/* Lifted: the waiting requests go now, no timer needed. */
+	assert_int_equal(virtio_rng_set_rate_limiter(r, &off), 0);
+	assert_int_equal(vqd_used_idx(&vq), 3);
+	assert_int_equal(vqd_used_len(&vq, 2), 4096);
+	virtio_rng_free(r);
+	ev_free(&loop);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -360,6 +403,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_bad_sections, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_save_restore_rate_limited, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stats, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_set_rate_limiter, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -11,186 +11,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <errno.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-
-#include <jansson.h>
-
-#include "api/router.h"
-
-struct fake {
-	enum api_state state;
-	int start_rc, pause_rc, resume_rc, cad_rc, flush_rc;
-	int starts, pauses, resumes, cads, flushes, drive_updates;
-};
-
-static struct vm_config cfg;
-static struct fake fk;
-static struct api_router rt;
-
-static enum api_state fk_state(void *ctx)
-{
-	return ((struct fake *)ctx)->state;
-}
-
-static int fk_result(int rc, const char *what, char *err, size_t errlen)
-{
-	if (rc)
-		snprintf(err, errlen, "fake %s failed", what);
-	return rc;
-}
-
-static int fk_start(void *ctx, char *err, size_t errlen)
-{
-	struct fake *f = ctx;
-
-	f->starts++;
-	if (!f->start_rc)
-		f->state = API_RUNNING;
-	return fk_result(f->start_rc, "start", err, errlen);
-}
-
-static int fk_pause(void *ctx, char *err, size_t errlen)
-{
-	struct fake *f = ctx;
-
-	f->pauses++;
-	if (!f->pause_rc)
-		f->state = API_PAUSED;
-	return fk_result(f->pause_rc, "pause", err, errlen);
-}
-
-static int fk_resume(void *ctx, char *err, size_t errlen)
-{
-	struct fake *f = ctx;
-
-	f->resumes++;
-	if (!f->resume_rc)
-		f->state = API_RUNNING;
-	return fk_result(f->resume_rc, "resume", err, errlen);
-}
-
-static int fk_cad(void *ctx, char *err, size_t errlen)
-{
-	struct fake *f = ctx;
-
-	f->cads++;
-	return fk_result(f->cad_rc, "ctrl-alt-del", err, errlen);
-}
-
-static int fk_update_drive(void *ctx, const struct fc_drive_update *u, char *err, size_t errlen)
-{
-	struct fake *f = ctx;
-
-	(void)u;
-	f->drive_updates++;
-	return fk_result(0, "update-drive", err, errlen);
-}
-
-static int fk_flush(void *ctx, char *err, size_t errlen)
-{
-	struct fake *f = ctx;
-
-	f->flushes++;
-	return fk_result(f->flush_rc, "flush", err, errlen);
-}
-
-static void reset(void)
-{
-	config_free(&cfg);
-	fc_logger_free(&rt.logger);
-	fc_metrics_free(&rt.metrics);
-	fc_config_init(&cfg);
-	memset(&fk, 0, sizeof(fk));
-	rt = (struct api_router){
-	    .cfg = &cfg,
-	    .id = "vm_1",
-	    .ops = {&fk, fk_state, fk_start, fk_pause, fk_resume, fk_cad, fk_flush, fk_update_drive},
-	};
-}
-
-static int setup(void **state)
-{
-	(void)state;
-	fc_config_init(&cfg);
-	reset();
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	config_free(&cfg);
-	fc_logger_free(&rt.logger);
-	fc_metrics_free(&rt.metrics);
-	return 0;
-}
-
-/* One request through api_route; *out gets the reply body (free it). The
- * body is copied to a buffer of its exact size, with no NUL after it, as
- * the server hands it over, so that ASan sees a read past it. */
-static int call(const char *method, const char *path, const char *body, char **out)
-{
-	struct http_request req = {0};
-	struct api_reply reply = {0};
-	size_t n = body ? strlen(body) : 0;
-	uint8_t *copy = malloc(n ? n : 1);
-
-	assert_non_null(copy);
-	memcpy(copy, body ? body : "", n);
-	snprintf(req.method, sizeof(req.method), "%s", method);
-	snprintf(req.path, sizeof(req.path), "%s", path);
-	if (strchr(req.path, '?')) { /* split as http_parse does */
-		snprintf(req.query, sizeof(req.query), "%s", strchr(req.path, '?') + 1);
-		*strchr(req.path, '?') = '\0';
-		req.has_query = true;
-	}
-	req.minor = 1;
-	req.keep_alive = true;
-	req.headers_done = true;
-	req.content_length = n;
-	req.body = copy;
-	api_route(&rt, &req, &reply);
-	free(copy);
-	*out = reply.body;
-	return reply.status;
-}
-
-/* Status and body: for 200 a JSON object containing `want` as text; for
- * 204 no body; for 400 a message containing `want` (NULL: any). */
-static void expect(const char *method, const char *path, const char *body, int status,
-		   const char *want, const char *when)
-{
-	char *out = NULL;
-	int st = call(method, path, body, &out);
-
-	if (st != status)
-		fail_msg("%s %s %s (%s): status %d, expected %d; body %s", method, path,
-			 body ? body : "", when, st, status, out ? out : "(none)");
-	if (status == 204 && out)
-		fail_msg("%s %s (%s): 204 with a body %s", method, path, when, out);
-	if (status == 200) {
-		json_t *j = out ? json_loads(out, 0, NULL) : NULL;
-
-		if (!json_is_object(j))
-			fail_msg("%s %s (%s): 200 body is not a JSON object: %s", method, path,
-				 when, out ? out : "(none)");
-		json_decref(j);
-	}
-	if (status >= 400 && (!out || !*out))
-		fail_msg("%s %s (%s): %d without a message", method, path, when, status);
-	if (want && (!out || !strstr(out, want)))
-		fail_msg("%s %s %s (%s): body %s lacks \"%s\"", method, path, body ? body : "",
-			 when, out ? out : "(none)", want);
-	free(out);
-}
-
-#define DRIVE "{\"drive_id\": \"rootfs\", \"path_on_host\": \"/r\", \"is_root_device\": true}"
-#define UNSUPPORTED "is not supported by this kite"
-#define BAD_PATH "Invalid request method and/or path"
-#define DESER "An error occurred when deserializing the json body of a request"
+#include "router_fixture.h"
 
 struct route_case {
 	const char *method, *path, *body;
@@ -247,11 +68,45 @@ static const struct route_case cases[] = {
     {"PATCH", "/vm", NULL, 400, API_NOT_BEFORE_BOOT, 400, "Empty request body"},
     /* PATCH /drives/{id}: post-boot only, through the update_drive op. */
     {"PATCH", "/drives/rootfs", "{\"drive_id\": \"rootfs\"}", 400, API_NOT_BEFORE_BOOT, 204, NULL},
-    /* Later issues' endpoints: a clear 400 in every state. */
-    {"PUT", "/network-interfaces/eth0", "{}", 400, "PUT /network-interfaces/eth0 " UNSUPPORTED, 400,
-     UNSUPPORTED},
-    {"PATCH", "/network-interfaces/eth0", "{}", 400, UNSUPPORTED, 400, UNSUPPORTED},
-    {"PUT", "/vsock", "{}", 400, "PUT /vsock " UNSUPPORTED, 400, UNSUPPORTED},
+    /* Network interfaces: PUT before boot, PATCH (the limiters) after. */
+    {"PUT", "/network-interfaces/eth0", NET0, 204, NULL, 400, API_NOT_AFTER_BOOT},
+    {"PUT", "/network-interfaces/eth0", "{}", 400, DESER ": missing field `iface_id`", 400,
+     API_NOT_AFTER_BOOT},
+    {"PUT", "/network-interfaces/eth1", NET0, 400,
+     "The id from the path does not match the id from the body!", 400, API_NOT_AFTER_BOOT},
+    {"PUT", "/network-interfaces/eth0", "{\"iface_id\": \"eth0\", \"host_dev_name\": \"t\", \"x\": 1}",
+     400, "unknown field `x`", 400, API_NOT_AFTER_BOOT},
+    {"PUT", "/network-interfaces/bad-id", NET0, 400, "Invalid ID", 400, "Invalid ID"},
+    {"PUT", "/network-interfaces/", NET0, 400, "Invalid ID", 400, "Invalid ID"},
+    {"PUT", "/network-interfaces", NET0, 400, BAD_PATH, 400, BAD_PATH},
+    {"GET", "/network-interfaces/eth0", NULL, 400, "(the path takes other methods)", 400,
+     "(the path takes other methods)"},
+    {"PATCH", "/network-interfaces/eth0", "{\"iface_id\": \"eth0\"}", 400, API_NOT_BEFORE_BOOT,
+     204, NULL},
+    {"PATCH", "/network-interfaces/eth0", NET_PATCH, 400, API_NOT_BEFORE_BOOT, 204, NULL},
+    {"PATCH", "/network-interfaces/eth0", "{\"iface_id\": \"eth1\"}", 400, API_NOT_BEFORE_BOOT,
+     400, "does not match"},
+    {"PATCH", "/network-interfaces/eth0", "{\"iface_id\": \"eth0\", \"host_dev_name\": \"t\"}",
+     400, API_NOT_BEFORE_BOOT, 400, "unknown field `host_dev_name`"},
+    {"PATCH", "/network-interfaces/eth0",
+     "{\"iface_id\": \"eth0\", \"rx_rate_limiter\": {\"bandwidth\": {\"size\": 1}}}", 400,
+     API_NOT_BEFORE_BOOT, 400, "missing field `refill_time`"},
+    {"PATCH", "/network-interfaces/eth0", NULL, 400, API_NOT_BEFORE_BOOT, 400,
+     "Empty request body"},
+    /* vsock: pre-boot only. */
+    {"PUT", "/vsock", VSOCK, 204, NULL, 400, API_NOT_AFTER_BOOT},
+    {"PUT", "/vsock", "{\"guest_cid\": 3, \"uds_path\": \"/v\", \"vsock_id\": \"vsock0\"}", 204,
+     NULL, 400, API_NOT_AFTER_BOOT},
+    {"PUT", "/vsock", "{\"guest_cid\": 2, \"uds_path\": \"/v\"}", 400, "Invalid guest_cid 2", 400,
+     API_NOT_AFTER_BOOT},
+    {"PUT", "/vsock", "{}", 400, "missing field `guest_cid`", 400, API_NOT_AFTER_BOOT},
+    {"PATCH", "/vsock", VSOCK, 400, "(the path takes other methods)", 400,
+     "(the path takes other methods)"},
+    /* PATCH /entropy: kite's extension, after boot. */
+    {"PATCH", "/entropy", ENTROPY_PATCH, 400, API_NOT_BEFORE_BOOT, 204, NULL},
+    {"PATCH", "/entropy", "{}", 400, API_NOT_BEFORE_BOOT, 400, "missing field `rate_limiter`"},
+    {"PATCH", "/entropy", "{\"rate_limiter\": {\"x\": {}}}", 400, API_NOT_BEFORE_BOOT, 400,
+     "unknown field `x`"},
     /* Snapshots: create after boot (on a paused machine), load before it. */
     {"PUT", "/snapshot/create", "{}", 400, API_NOT_BEFORE_BOOT, 400,
      "missing field `snapshot_path`"},

@@ -38,8 +38,16 @@ static void sample(struct vm_config *c)
 	c->vsock_cid = 9;
 	c->vsock_uds = "/run/v.sock";
 	c->nr_nets = 1;
-	c->nets[0] = (struct net_config){.tap = "tap7", .fd = 9, .mac = {2, 0, 0, 0, 0, 9},
-					 .has_mac = 1, .mtu = 9000, .rx_bps = 1000, .tx_bps = 2000};
+	c->nets[0] = (struct net_config){.id = "eth0",
+					 .tap = "tap7",
+					 .fd = 9,
+					 .mac = {2, 0, 0, 0, 0, 9},
+					 .has_mac = 1,
+					 .mtu = 9000};
+	c->nets[0].rx_rl.bandwidth = (struct token_bucket_config){1000, 500, 1000};
+	c->nets[0].rx_rl.ops = (struct token_bucket_config){100, 0, 250};
+	c->nets[0].tx_rl.bandwidth = (struct token_bucket_config){2000, 0, 1000};
+	c->nets[0].tx_rl.ops = (struct token_bucket_config){7, 3, 2000};
 }
 
 static void save(const struct vm_config *c, struct state_buf *b)
@@ -89,8 +97,10 @@ static void round_trip(void **state)
 	assert_int_equal(b.nets[0].has_mac, 1);
 	assert_memory_equal(b.nets[0].mac, a.nets[0].mac, 6);
 	assert_int_equal(b.nets[0].mtu, 9000);
-	assert_int_equal(b.nets[0].rx_bps, 1000);
-	assert_int_equal(b.nets[0].tx_bps, 2000);
+	/* Version 4: both limiters whole, and the iface_id. */
+	assert_memory_equal(&b.nets[0].rx_rl, &a.nets[0].rx_rl, sizeof(a.nets[0].rx_rl));
+	assert_memory_equal(&b.nets[0].tx_rl, &a.nets[0].tx_rl, sizeof(a.nets[0].tx_rl));
+	assert_string_equal(b.nets[0].id, "eth0");
 	assert_int_equal(b.vsock_cid, 9);
 	assert_string_equal(b.vsock_uds, "/run/v.sock");
 	config_free(&b);
@@ -152,11 +162,58 @@ static void nets_versions(void **state)
 	sample(&a);
 	save(&a, &buf);
 	/* Network at the end: u32 count, u16 len "tap7", u8 has_mac, mac[6],
-	 * u32 mtu, u64 rx, u64 tx. */
-	end = buf.len - (4 + 2 + 4 + 1 + 6 + 4 + 8 + 8);
+	 * u32 mtu, rx and tx limiters (6 x u64 each), u16 len "eth0". */
+	end = buf.len - (4 + 2 + 4 + 1 + 6 + 4 + 48 + 48 + 2 + 4);
 	expect_refused(&buf, end, &nets, 4, "number of network devices");
 	expect_refused(&buf, end + 4 + 2 + 4 + 1, &mcast, 1, "mac");
 	expect_refused(&buf, end + 4 + 2 + 4 + 1 + 6, &mtu, 4, "mtu");
+	state_buf_free(&buf);
+}
+
+/* A version-3 net entry (bytes rates, no id) reads as limiters with a
+ * bytes bucket of one second; two nets on one tap or one MAC are refused. */
+static void nets_version3(void **state)
+{
+	struct vm_config a, b;
+	struct state_buf buf;
+
+	(void)state;
+	sample(&a);
+	a.nr_nets = 0;
+	save(&a, &buf);
+	buf.len -= 4; /* the v2 part; then v3's list by hand */
+	state_put_u32(&buf, 2);
+	for (int i = 0; i < 2; i++) {
+		state_put_u16(&buf, 4);
+		state_put_bytes(&buf, i ? "tap2" : "tap1", 4);
+		state_put_u8(&buf, 1);
+		state_put_bytes(&buf, (const uint8_t[6]){2, 0, 0, 0, 0, (uint8_t)i}, 6);
+		state_put_u32(&buf, 1500);
+		state_put_u64(&buf, i ? 0 : 12345);
+		state_put_u64(&buf, 777);
+	}
+	assert_int_equal(buf.err, 0);
+	config_init(&b);
+	assert_int_equal(snap_machine_parse(buf.data, buf.len, 3, &b, err, sizeof(err)), 0);
+	assert_int_equal(b.nr_nets, 2);
+	assert_int_equal(b.nets[0].rx_rl.bandwidth.size, 12345);
+	assert_int_equal(b.nets[0].rx_rl.bandwidth.refill_time_ms, 1000);
+	assert_int_equal(b.nets[0].rx_rl.ops.size, 0);
+	assert_int_equal(b.nets[1].rx_rl.bandwidth.size, 0);
+	assert_int_equal(b.nets[1].rx_rl.bandwidth.refill_time_ms, 0);
+	assert_int_equal(b.nets[1].tx_rl.bandwidth.size, 777);
+	assert_string_equal(b.nets[1].id, "");
+	config_free(&b);
+	/* The same MAC twice: refused, named. */
+	buf.data[buf.len - (6 + 4 + 8 + 8) + 5] = 0;
+	config_init(&b);
+	assert_int_equal(snap_machine_parse(buf.data, buf.len, 3, &b, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "MAC"));
+	config_free(&b);
+	/* A version-4 reader does not take it as version 4. */
+	config_init(&b);
+	assert_int_equal(snap_machine_parse(buf.data, buf.len, 4, &b, err, sizeof(err)), -EINVAL);
+	config_free(&b);
 	state_buf_free(&buf);
 }
 
@@ -233,7 +290,7 @@ static void bad_fields(void **state)
 	/* The vsock part: u8 present, u64 cid, u16 length, the path; then
 	 * the network list (u32 count, tap name, has_mac, mac, mtu, rx, tx). */
 	{
-		size_t nets = 4 + 2 + strlen("tap7") + 1 + 6 + 4 + 8 + 8;
+		size_t nets = 4 + 2 + strlen("tap7") + 1 + 6 + 4 + 48 + 48 + 2 + strlen("eth0");
 		size_t vs = buf.len - nets - (1 + 8 + 2 + strlen("/run/v.sock"));
 		uint64_t cid2 = 2, cid_any = UINT32_MAX;
 		uint16_t none = 0xffff;
@@ -246,7 +303,7 @@ static void bad_fields(void **state)
 	state_buf_free(&buf);
 	/* Other versions. */
 	save(&a, &buf);
-	for (uint32_t v = 0; v < 5; v += 4) {
+	for (uint32_t v = 0; v < 6; v += 5) {
 		config_init(&b);
 		assert_int_equal(snap_machine_parse(buf.data, buf.len, v, &b, err, sizeof(err)),
 				 -EINVAL);
@@ -383,11 +440,11 @@ static void bodies_load(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(round_trip),    cmocka_unit_test(truncations),
-		cmocka_unit_test(version1),
-		cmocka_unit_test(nets_versions),
-		cmocka_unit_test(bad_fields),    cmocka_unit_test(bad_strings),
-		cmocka_unit_test(bodies_create), cmocka_unit_test(bodies_load),
+	    cmocka_unit_test(round_trip),    cmocka_unit_test(truncations),
+	    cmocka_unit_test(version1),	     cmocka_unit_test(nets_versions),
+	    cmocka_unit_test(nets_version3), cmocka_unit_test(bad_fields),
+	    cmocka_unit_test(bad_strings),   cmocka_unit_test(bodies_create),
+	    cmocka_unit_test(bodies_load),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
