@@ -33,7 +33,7 @@ guest=(run --debug-exit --image "$GUEST_DIR/net_ip_guest.bin" --mode long-user -
 wait_file() { for _ in $(seq 100); do [ -e "$1" ] && return; sleep 0.05; done; }
 
 # --- ARP, ICMP, and offloads across resets ---
-in_ns python3 "$(dirname "$0")/net_ns.py" udp "$TMP/ready" >"$TMP/udp.out" 2>&1 &
+ip netns exec "$ns" python3 "$(dirname "$0")/net_ns.py" udp "$TMP/ready" >"$TMP/udp.out" 2>&1 &
 upid=$!
 pids+=($upid)
 wait_file "$TMP/ready"
@@ -63,7 +63,7 @@ grep -q "answered b'go 4'" "$TMP/udp.out" && ok "the namespace's responder answe
 # --- the rate limiter, five bucket sizes each way ---
 for bps in 200000 400000 800000 1600000 3200000; do
 	rm -f "$TMP/ready"
-	in_ns python3 "$(dirname "$0")/net_ns.py" rate "$tap" "$bps" "$TMP/ready" >"$TMP/r.out" 2>&1 &
+	ip netns exec "$ns" python3 "$(dirname "$0")/net_ns.py" rate "$tap" "$bps" "$TMP/ready" >"$TMP/r.out" 2>&1 &
 	hpid=$!
 	pids+=($hpid)
 	wait_file "$TMP/ready"
