@@ -36,19 +36,26 @@ def pattern(start, n):
 
 
 def connect(port):
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    s.settimeout(30)
-    s.connect(path)
-    s.sendall(b"CONNECT %d\n" % port)
-    line = b""
-    while not line.endswith(b"\n") and len(line) < 32:
-        c = s.recv(1)
-        if not c:
+    # Closed without a word: the guest's driver is not up yet (kite has no
+    # listener to ask before DRIVER_OK); try again for a while.
+    for _ in range(100):
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.settimeout(30)
+        s.connect(path)
+        s.sendall(b"CONNECT %d\n" % port)
+        line = b""
+        while not line.endswith(b"\n") and len(line) < 32:
+            c = s.recv(1)
+            if not c:
+                break
+            line += c
+        if line.startswith(b"OK "):
+            return s
+        s.close()
+        if line:
             break
-        line += c
-    if not line.startswith(b"OK "):
-        die("CONNECT %d: expected OK <port>, got %r" % (port, line))
-    return s
+        time.sleep(0.05)
+    die("CONNECT %d: expected OK <port>, got %r" % (port, line))
 
 
 def recv_exact(s, n):
