@@ -32,23 +32,6 @@
 #define BUF_ALLOC 262144u
 #define SPIN 2000000000ul
 
-enum {
-	OP_REQUEST = 1,
-	OP_RESPONSE,
-	OP_RST,
-	OP_SHUTDOWN,
-	OP_RW,
-	OP_CREDIT_UPDATE,
-	OP_CREDIT_REQUEST
-};
-
-struct hdr {
-	uint64_t src_cid, dst_cid;
-	uint32_t src_port, dst_port, len;
-	uint16_t type, op;
-	uint32_t flags, buf_alloc, fwd_cnt;
-} __attribute__((packed));
-
 static struct vq vqs[3];
 static uint64_t cid;
 static uint32_t host_port, my_port;
@@ -70,7 +53,8 @@ static void send(uint16_t op, uint32_t len)
 {
 	struct vq *q = &vqs[TXQ];
 	uint16_t slot = (uint16_t)(q->avail_idx % NTX);
-	volatile struct hdr *h = (volatile struct hdr *)(TXBUF_GPA + TXBUF_LEN * (uint64_t)slot);
+	volatile struct vsock_hdr *h =
+	    (volatile struct vsock_hdr *)(TXBUF_GPA + TXBUF_LEN * (uint64_t)slot);
 	volatile struct desc *d = vq_desc(q, slot);
 
 	for (uint64_t i = 0; tx_inflight >= NTX; i++) {
@@ -89,7 +73,7 @@ static void send(uint16_t op, uint32_t len)
 	h->buf_alloc = BUF_ALLOC;
 	h->fwd_cnt = fwd_cnt;
 	d->addr = (uint64_t)h;
-	d->len = (uint32_t)sizeof(struct hdr) + len;
+	d->len = (uint32_t)sizeof(struct vsock_hdr) + len;
 	d->flags = 0;
 	tx_inflight++;
 	vq_offer(q, slot);
@@ -99,24 +83,24 @@ static void send(uint16_t op, uint32_t len)
 static volatile uint8_t *tx_payload(void)
 {
 	return (volatile uint8_t *)(TXBUF_GPA + TXBUF_LEN * (uint64_t)(vqs[TXQ].avail_idx % NTX) +
-				    sizeof(struct hdr));
+				    sizeof(struct vsock_hdr));
 }
 
 /* The next RX packet's header, or 0 after `spin` polls; its buffer is
  * posted again by rx_done. */
-static volatile struct hdr *next_rx(uint16_t *id, uint64_t spin)
+static volatile struct vsock_hdr *next_rx(uint16_t *id, uint64_t spin)
 {
 	struct vq *q = &vqs[RXQ];
 
 	for (uint64_t i = 0; i < spin; i++) {
 		if (vq_used_idx(q) != q->used_seen) {
 			uint16_t slot = q->used_seen++;
-			volatile struct hdr *h;
+			volatile struct vsock_hdr *h;
 
 			*id = (uint16_t)vq_used_id(q, slot);
 			if (*id >= NRX)
 				fail(4, "bad used id", *id);
-			h = (volatile struct hdr *)(RXBUF_GPA + RXBUF_LEN * (uint64_t)*id);
+			h = (volatile struct vsock_hdr *)(RXBUF_GPA + RXBUF_LEN * (uint64_t)*id);
 			peer_buf_alloc = h->buf_alloc;
 			peer_fwd_cnt = h->fwd_cnt;
 			return h;
@@ -136,7 +120,7 @@ static void rx_done(uint16_t id)
 static void accept(uint32_t port)
 {
 	uint16_t id;
-	volatile struct hdr *h = next_rx(&id, SPIN);
+	volatile struct vsock_hdr *h = next_rx(&id, SPIN);
 
 	if (!h || h->op != OP_REQUEST || h->dst_port != port)
 		fail(5, "no connection request for the port", port);
@@ -150,7 +134,7 @@ static void wait_close(void)
 {
 	for (;;) {
 		uint16_t id;
-		volatile struct hdr *h = next_rx(&id, SPIN);
+		volatile struct vsock_hdr *h = next_rx(&id, SPIN);
 
 		uint16_t op;
 
@@ -174,7 +158,7 @@ static void sink(uint64_t total)
 	accept(5000);
 	while (got < total) {
 		uint16_t id;
-		volatile struct hdr *h = next_rx(&id, SPIN);
+		volatile struct vsock_hdr *h = next_rx(&id, SPIN);
 		uint16_t op;
 
 		if (!h)
@@ -201,7 +185,7 @@ static void source(uint64_t total)
 {
 	uint64_t sent = 0;
 	uint16_t id;
-	volatile struct hdr *h;
+	volatile struct vsock_hdr *h;
 
 	accept(5001);
 	for (uint16_t op = 0; op != OP_RW;) {

@@ -168,6 +168,27 @@ static void eth(volatile uint8_t *f, const uint8_t *dst, uint16_t type)
 	put16(f + 12, type);
 }
 
+/* An ARP packet (op 1 request, 2 reply) from us, in a 60-byte frame. */
+static void arp_send(volatile uint8_t *o, const volatile uint8_t *dst, uint16_t op,
+		     const volatile uint8_t *tha, const volatile uint8_t *tpa)
+{
+	for (uint32_t i = 0; i < 60; i++)
+		o[i] = 0;
+	copy(o, dst, 6);
+	copy(o + 6, my_mac, 6);
+	put16(o + 12, 0x0806);
+	put16(o + 14, 1);
+	put16(o + 16, 0x0800);
+	o[18] = 6;
+	o[19] = 4;
+	put16(o + 20, op);
+	copy(o + 22, my_mac, 6);
+	copy(o + 28, my_ip, 4);
+	copy(o + 32, tha, 6);
+	copy(o + 38, tpa, 4);
+	transmit(o, 60);
+}
+
 /* Answers an ARP request for our address; returns 1 if f was ARP. */
 static int arp_answer(const struct rx *r)
 {
@@ -178,18 +199,7 @@ static int arp_answer(const struct rx *r)
 		return 0;
 	if (r->len < 42 || be16(a + 6) != 1 || !same(a + 24, my_ip, 4))
 		return 1;
-	for (uint32_t i = 0; i < 60; i++)
-		o[i] = 0;
-	eth(o, (const uint8_t *)(a + 8), 0x0806);
-	put16(o + 14, 1);
-	put16(o + 16, 0x0800);
-	o[18] = 6;
-	o[19] = 4;
-	put16(o + 20, 2);
-	copy(o + 22, my_mac, 6);
-	copy(o + 28, my_ip, 4);
-	copy(o + 32, a + 8, 10); /* their MAC and IP */
-	transmit(o, 60);
+	arp_send(o, a + 8, 2, a + 8, a + 14);
 	return 1;
 }
 
@@ -274,20 +284,10 @@ static void arp_resolve(void)
 	for (int tries = 0; tries < 50; tries++) {
 		volatile uint8_t *o = tx_frame();
 		static const uint8_t bcast[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+		static const uint8_t zero[6];
 		struct rx r;
 
-		for (uint32_t i = 0; i < 60; i++)
-			o[i] = 0;
-		eth(o, bcast, 0x0806);
-		put16(o + 14, 1);
-		put16(o + 16, 0x0800);
-		o[18] = 6;
-		o[19] = 4;
-		put16(o + 20, 1);
-		copy(o + 22, my_mac, 6);
-		copy(o + 28, my_ip, 4);
-		copy(o + 38, tap_ip, 4);
-		transmit(o, 60);
+		arp_send(o, bcast, 1, zero, tap_ip);
 		while (rx_poll(&r, RETRY)) {
 			common(&r);
 			rx_done(&r);

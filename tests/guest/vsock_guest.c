@@ -46,23 +46,6 @@
 #define PATTERN_GPA 0x260000ul
 #define SRC_CHUNK 4000u
 
-enum {
-	OP_REQUEST = 1,
-	OP_RESPONSE,
-	OP_RST,
-	OP_SHUTDOWN,
-	OP_RW,
-	OP_CREDIT_UPDATE,
-	OP_CREDIT_REQUEST
-};
-
-struct hdr {
-	uint64_t src_cid, dst_cid;
-	uint32_t src_port, dst_port, len;
-	uint16_t type, op;
-	uint32_t flags, buf_alloc, fwd_cnt;
-} __attribute__((packed));
-
 struct conn {
 	int used;
 	uint32_t host_port, guest_port;
@@ -108,8 +91,8 @@ static struct conn *add(uint32_t host_port, uint32_t guest_port)
 static void send_pkt(uint16_t op, uint32_t guest_port, uint32_t host_port, uint32_t flags,
 		     const volatile uint8_t *data, uint32_t len, struct conn *c)
 {
-	volatile struct hdr *h = (volatile struct hdr *)TXBUF_GPA;
-	volatile uint8_t *p = (volatile uint8_t *)(TXBUF_GPA + sizeof(struct hdr));
+	volatile struct vsock_hdr *h = (volatile struct vsock_hdr *)TXBUF_GPA;
+	volatile uint8_t *p = (volatile uint8_t *)(TXBUF_GPA + sizeof(struct vsock_hdr));
 	volatile struct desc *d = vq_desc(&vqs[TXQ], 0);
 
 	h->src_cid = cid;
@@ -125,7 +108,7 @@ static void send_pkt(uint16_t op, uint32_t guest_port, uint32_t host_port, uint3
 	for (uint32_t i = 0; i < len; i++)
 		p[i] = data[i];
 	d->addr = TXBUF_GPA;
-	d->len = (uint32_t)sizeof(struct hdr) + len;
+	d->len = (uint32_t)sizeof(struct vsock_hdr) + len;
 	d->flags = 0;
 	vq_offer(&vqs[TXQ], 0);
 	vq_kick(&vqs[TXQ]);
@@ -139,7 +122,7 @@ static void post_rx(uint16_t i)
 }
 
 /* The next RX packet (its buffer id in *id), or 0 after `spin` polls. */
-static volatile struct hdr *next_rx(uint16_t *id, uint64_t spin)
+static volatile struct vsock_hdr *next_rx(uint16_t *id, uint64_t spin)
 {
 	struct vq *rx = &vqs[RXQ];
 
@@ -147,14 +130,14 @@ static volatile struct hdr *next_rx(uint16_t *id, uint64_t spin)
 		if (vq_used_idx(rx) != rx->used_seen) {
 			uint16_t slot = rx->used_seen++;
 			uint32_t len = vq_used_len(rx, slot);
-			volatile struct hdr *h;
+			volatile struct vsock_hdr *h;
 
 			*id = (uint16_t)vq_used_id(rx, slot);
-			if (*id >= QSIZE || len < sizeof(struct hdr) || len > RXBUF_LEN)
+			if (*id >= QSIZE || len < sizeof(struct vsock_hdr) || len > RXBUF_LEN)
 				fail(5, "bad used element", ((uint64_t)*id << 32) | len);
-			h = (volatile struct hdr *)(RXBUF_GPA + RXBUF_LEN * (uint64_t)*id);
+			h = (volatile struct vsock_hdr *)(RXBUF_GPA + RXBUF_LEN * (uint64_t)*id);
 			if (h->src_cid != 2 || h->dst_cid != cid || h->type != 1 ||
-			    len != sizeof(struct hdr) + h->len)
+			    len != sizeof(struct vsock_hdr) + h->len)
 				fail(6, "bad header from the device", h->op);
 			return h;
 		}
@@ -170,14 +153,14 @@ static void rx_done(uint16_t id)
 	vq_kick(&vqs[RXQ]);
 }
 
-static void credit(struct conn *c, volatile struct hdr *h)
+static void credit(struct conn *c, volatile struct vsock_hdr *h)
 {
 	c->peer_buf_alloc = h->buf_alloc;
 	c->peer_fwd_cnt = h->fwd_cnt;
 }
 
 /* Echoes a data packet back within the host's credit. */
-static void echo(struct conn *c, volatile struct hdr *h)
+static void echo(struct conn *c, volatile struct vsock_hdr *h)
 {
 	uint32_t n = h->len;
 	uint32_t in_flight = c->tx_cnt - c->peer_fwd_cnt;
@@ -187,7 +170,7 @@ static void echo(struct conn *c, volatile struct hdr *h)
 		fail(7, "host credit exhausted", in_flight);
 	c->tx_cnt += n;
 	send_pkt(OP_RW, c->guest_port, c->host_port, 0,
-		 (const volatile uint8_t *)h + sizeof(struct hdr), n, c);
+		 (const volatile uint8_t *)h + sizeof(struct vsock_hdr), n, c);
 }
 
 static uint8_t pattern(uint64_t i)
@@ -196,9 +179,9 @@ static uint8_t pattern(uint64_t i)
 }
 
 /* Sink data: checked and held, within the 16 KiB we offered. */
-static void sink_data(struct conn *c, volatile struct hdr *h)
+static void sink_data(struct conn *c, volatile struct vsock_hdr *h)
 {
-	const volatile uint8_t *p = (const volatile uint8_t *)h + sizeof(struct hdr);
+	const volatile uint8_t *p = (const volatile uint8_t *)h + sizeof(struct vsock_hdr);
 
 	if (c->held + h->len > SINK_ALLOC)
 		fail(20, "the device sent beyond our credit; held", c->held + h->len);
@@ -271,7 +254,7 @@ static void source_pump(struct conn *c)
 }
 
 /* One packet of the servers; returns 1 when a connection ended. */
-static int serve(volatile struct hdr *h)
+static int serve(volatile struct vsock_hdr *h)
 {
 	struct conn *c = find(h->src_port, h->dst_port);
 	uint16_t op = h->op;
@@ -322,9 +305,9 @@ static int serve(volatile struct hdr *h)
 
 /* Waits for a packet for (host_port, GUEST_PORT) with op `want`, serving
  * nothing else meanwhile (the host connects only later). */
-static volatile struct hdr *expect(uint32_t host_port, uint16_t want, uint16_t *id, int n)
+static volatile struct vsock_hdr *expect(uint32_t host_port, uint16_t want, uint16_t *id, int n)
 {
-	volatile struct hdr *h = next_rx(id, SPIN);
+	volatile struct vsock_hdr *h = next_rx(id, SPIN);
 
 	if (!h)
 		fail(n, "no packet from the device", want);
@@ -337,7 +320,7 @@ static void guest_connect(uint32_t port)
 {
 	static const char msg[] = "hello from guest\n";
 	struct conn *c = add(port, GUEST_PORT);
-	volatile struct hdr *h;
+	volatile struct vsock_hdr *h;
 	uint32_t got = 0;
 	uint16_t id;
 
@@ -366,7 +349,7 @@ static void guest_connect(uint32_t port)
 		}
 		if (h->op != OP_RW || got + h->len > sizeof(msg) - 1)
 			fail(10, "unexpected packet while waiting for the echo", h->op);
-		p = (const volatile uint8_t *)h + sizeof(struct hdr);
+		p = (const volatile uint8_t *)h + sizeof(struct vsock_hdr);
 		for (uint32_t i = 0; i < h->len; i++)
 			if (p[i] != (uint8_t)msg[got + i])
 				fail(11, "echo differs at", got + i);
@@ -438,7 +421,7 @@ void guest_main(uint64_t want_cid, uint64_t nr_conns, uint64_t host_port, uint64
 		guest_connect((uint32_t)host_port);
 	while (closed < nr_conns || (wait_reset && !reset_seen)) {
 		uint16_t id;
-		volatile struct hdr *h;
+		volatile struct vsock_hdr *h;
 
 		if (!reset_seen && transport_reset()) {
 			reset_seen = 1;

@@ -13,19 +13,7 @@
 # and runs kite and the host side there (ip netns exec); removing the
 # namespace removes the tap.
 . "$(dirname "$0")/lib.sh"
-need_kvm
-[ -c /dev/net/tun ] || skip "/dev/net/tun is absent"
-command -v python3 >/dev/null || skip "python3 is needed for the host side"
-command -v ip >/dev/null || skip "ip (iproute2) is needed"
-tap=ktnet$$
-ns=ktnet$$
-ip netns add "$ns" 2>/dev/null || skip "cannot create a network namespace (CAP_SYS_ADMIN missing?)"
-pids=()
-trap 'for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null; done; ip netns del "$ns" 2>/dev/null; rm -rf "$TMP"' EXIT
-in_ns() { ip netns exec "$ns" "$@"; }
-in_ns sysctl -qw net.ipv6.conf.default.disable_ipv6=1 2>/dev/null
-in_ns ip tuntap add dev "$tap" mode tap || skip "cannot create a tap in the namespace"
-in_ns ip link set "$tap" mtu 9000 up || fail "ip link set $tap mtu 9000 up"
+. "$(dirname "$0")/netns.sh"
 
 out=$TMP/net.out
 err=$TMP/net.err

@@ -17,21 +17,9 @@
 # (bytes - B) / (last - first), which a bucket that starts full and refills
 # at B per second keeps at or under B: it must be within 15% of B.
 . "$(dirname "$0")/lib.sh"
-need_kvm
-[ -c /dev/net/tun ] || skip "/dev/net/tun is absent"
-command -v python3 >/dev/null || skip "python3 is needed for the host side"
-command -v ip >/dev/null || skip "ip (iproute2) is needed"
-ns=ktns$$
-tap=ktns$$
-ip netns add "$ns" 2>/dev/null || skip "cannot create a network namespace (CAP_SYS_ADMIN missing?)"
-pids=()
-trap 'for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null; done; ip netns del "$ns" 2>/dev/null; rm -rf "$TMP"' EXIT
-in_ns() { ip netns exec "$ns" "$@"; }
-in_ns sysctl -qw net.ipv6.conf.default.disable_ipv6=1 2>/dev/null
-in_ns ip link set lo up
-in_ns ip tuntap add dev "$tap" mode tap || skip "cannot create a tap in the namespace"
+NS_PREFIX=ktns
+. "$(dirname "$0")/netns.sh"
 in_ns ip addr add 10.0.2.1/24 dev "$tap" || fail "ip addr add in the namespace"
-in_ns ip link set "$tap" mtu 9000 up || fail "ip link set $tap mtu 9000 up"
 guest=(run --debug-exit --image "$GUEST_DIR/net_ip_guest.bin" --mode long-user --load 0x100000)
 wait_file() { for _ in $(seq 100); do [ -e "$1" ] && return; sleep 0.05; done; }
 
