@@ -22,6 +22,8 @@ import socket
 import sys
 import time
 
+import vsock_client
+
 path, pid = sys.argv[1], int(sys.argv[2])
 TOTAL = 256 * 1024
 
@@ -36,36 +38,10 @@ def pattern(start, n):
 
 
 def connect(port):
-    # Closed without a word: the guest's driver is not up yet (kite has no
-    # listener to ask before DRIVER_OK); try again for a while.
-    for _ in range(100):
-        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        s.settimeout(30)
-        s.connect(path)
-        s.sendall(b"CONNECT %d\n" % port)
-        line = b""
-        while not line.endswith(b"\n") and len(line) < 32:
-            c = s.recv(1)
-            if not c:
-                break
-            line += c
-        if line.startswith(b"OK "):
-            return s
-        s.close()
-        if line:
-            break
-        time.sleep(0.05)
-    die("CONNECT %d: expected OK <port>, got %r" % (port, line))
-
-
-def recv_exact(s, n):
-    buf = b""
-    while len(buf) < n:
-        c = s.recv(n - len(buf))
-        if not c:
-            break
-        buf += c
-    return buf
+    s, line = vsock_client.connect(path, port)
+    if not line.startswith(b"OK "):
+        die("CONNECT %d: expected OK <port>, got %r" % (port, line))
+    return s
 
 
 def cpu_ms():
@@ -84,10 +60,7 @@ def cpu_ms():
     return total * 1000 / os.sysconf("SC_CLK_TCK")
 
 
-for _ in range(200):
-    if os.path.exists(path):
-        break
-    time.sleep(0.05)
+vsock_client.wait_path(path)
 
 s = connect(1235)
 t0, c0 = time.monotonic(), cpu_ms()
@@ -115,7 +88,7 @@ if cpu > wall / 4:
 print("ok: kite used %.0f ms of CPU (vCPUs aside) in those %.0f ms" % (cpu, wall), flush=True)
 
 s = connect(1236)
-got = recv_exact(s, 100 * 1024)
+got = vsock_client.recv_exact(s, 100 * 1024)
 if got != pattern(0, len(got)) or len(got) != 100 * 1024:
     die("source: %d bytes, pattern %s" % (len(got), "right" if got == pattern(0, len(got)) else "wrong"))
 s.close()
@@ -125,7 +98,7 @@ time.sleep(0.2)
 s = connect(1234)
 msg = os.urandom(20000)
 s.sendall(msg)
-if recv_exact(s, len(msg)) != msg:
+if vsock_client.recv_exact(s, len(msg)) != msg:
     die("echo after the mid-stream close differs")
 s.close()
 print("ok: a new connection echoes after the mid-stream close", flush=True)
