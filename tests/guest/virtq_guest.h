@@ -33,6 +33,24 @@ struct blk_hdr {
 	uint64_t sector;
 };
 
+/* virtio-vsock packet header and operations (VIRTIO 1.2, 5.10.6). */
+enum {
+	OP_REQUEST = 1,
+	OP_RESPONSE,
+	OP_RST,
+	OP_SHUTDOWN,
+	OP_RW,
+	OP_CREDIT_UPDATE,
+	OP_CREDIT_REQUEST
+};
+
+struct vsock_hdr {
+	uint64_t src_cid, dst_cid;
+	uint32_t src_port, dst_port, len;
+	uint16_t type, op;
+	uint32_t flags, buf_alloc, fwd_cnt;
+} __attribute__((packed));
+
 /* --- device set-up (VIRTIO 1.2, 3.1.1) --- */
 
 static __attribute__((unused)) uint64_t virtio_features(uint64_t dev)

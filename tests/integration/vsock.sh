@@ -5,8 +5,14 @@
 # 1234; vsock_host.py (python3) sends CONNECT to a port nobody listens on
 # (closed without OK), then opens three connections (CONNECT/connect),
 # checks OK <port>, round-trips messages up to 60000 bytes on all three
-# interleaved, and closes them, after which the guest exits 0. Also the
-# option's errors and the socket file's life.
+# interleaved, and closes them, after which the guest exits 0. Then flow
+# control (vsock_flow.py): 256 KiB sent to a guest sink that offers 16 KiB
+# of credit and consumes only once the data stopped (kite must stop at the
+# credit and resume, nothing lost or reordered, its threads idle meanwhile
+# but for the vCPU), a host peer closing while
+# the guest streams to it (the guest sees RST or SHUTDOWN), and a new
+# connection that still echoes. Also the option's errors and the socket
+# file's life.
 . "$(dirname "$0")/lib.sh"
 need_kvm
 command -v python3 >/dev/null || skip "python3 is needed for the host side"
@@ -33,6 +39,29 @@ for l in 'vsock ready cid 7' 'OK guest-connect' 'OK guest-refused' 'served 3 con
 	grep -qx "$l" "$TMP/kite.out" && ok "guest: '$l'" || fail "guest: no '$l' in: $(head -c 400 "$TMP/kite.out")"
 done
 [ -e "$sock" ] && fail "the socket file outlived kite" || ok "socket file removed at exit"
+
+# --- credit exhaustion, a peer closing mid-stream, and a connection after ---
+fsock=$TMP/f.sock
+"$KITE" "${guest[@]}" --vsock "cid=9,uds=$fsock" --reg rdi=9 --reg rsi=3 </dev/null \
+	>"$TMP/f.out" 2>"$TMP/f.err" &
+fpid=$!
+bg+=($fpid)
+timeout 60 python3 "$(dirname "$0")/vsock_flow.py" "$fsock" $fpid >"$TMP/flow.out" 2>&1
+hrc=$?
+cat "$TMP/flow.out"
+[ $hrc -eq 0 ] && ok "flow: host side" || fail "flow: host side exit $hrc"
+for _ in $(seq 100); do kill -0 $fpid 2>/dev/null || break; sleep 0.1; done
+kill -KILL $fpid 2>/dev/null
+wait $fpid
+rc=$?
+[ $rc -eq 0 ] && ok "flow: guest exit 0" ||
+	fail "flow: guest exit $rc: $(grep FAIL "$TMP/f.out") $(head -c 400 "$TMP/f.err")"
+grep -qx 'sink: sink got 262144 stalls [0-9]*' "$TMP/f.out" && ok "flow: the sink got it all" ||
+	fail "flow: sink: $(grep sink "$TMP/f.out")"
+grep -qx 'source: host ended it (\(RST\|SHUTDOWN\)) after [0-9]* bytes' "$TMP/f.out" &&
+	ok "flow: $(grep '^source:' "$TMP/f.out")" || fail "flow: the guest never saw the source end"
+grep -qx 'served 3 connections' "$TMP/f.out" && ok "flow: served 3 connections" ||
+	fail "flow: $(head -c 400 "$TMP/f.out")"
 
 # --- snapshot and restore ---
 # A live connection when the machine is snapshotted; kite killed; the

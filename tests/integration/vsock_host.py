@@ -12,7 +12,8 @@ line per check and exits 1 on the first failure."""
 import os
 import socket
 import sys
-import time
+
+from vsock_client import connect, recv_exact, recv_line, wait_path
 
 sock_path, host_port, nr_conns = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 
@@ -20,26 +21,6 @@ sock_path, host_port, nr_conns = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 def die(msg):
     print("FAIL: " + msg, flush=True)
     sys.exit(1)
-
-
-def recv_exact(s, n):
-    buf = b""
-    while len(buf) < n:
-        chunk = s.recv(n - len(buf))
-        if not chunk:
-            break
-        buf += chunk
-    return buf
-
-
-def recv_line(s):
-    line = b""
-    while not line.endswith(b"\n") and len(line) < 64:
-        c = s.recv(1)
-        if not c:
-            break
-        line += c
-    return line
 
 
 lst = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -60,30 +41,16 @@ if g.recv(16) != b"":
     die("guest-initiated: no EOF after the guest closed")
 print("ok: guest-initiated connection to %s_%d echoed and closed" % (sock_path, host_port))
 
-for _ in range(200):
-    if os.path.exists(sock_path):
-        break
-    time.sleep(0.05)
-
-
-def connect(port, word=b"CONNECT"):
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    s.settimeout(10)
-    s.connect(sock_path)
-    s.sendall(word + b" %d\n" % port)
-    return s
-
-
-s = connect(999)
-if s.recv(64) != b"":
+wait_path(sock_path)
+s, line = connect(sock_path, 999, retry=False, timeout=10)
+if line != b"" or s.recv(64) != b"":
     die("CONNECT to a port without a guest listener was not closed")
 s.close()
 print("ok: CONNECT 999 (no guest listener) closed without OK")
 
 conns, ports = [], set()
 for i in range(nr_conns):
-    s = connect(1234, b"connect" if i == 0 else b"CONNECT")
-    line = recv_line(s)
+    s, line = connect(sock_path, 1234, b"connect" if i == 0 else b"CONNECT", timeout=10)
     if not line.startswith(b"OK ") or not line.endswith(b"\n"):
         die("connection %d: expected OK <port>, got %r" % (i, line))
     ports.add(int(line[3:-1]))
