@@ -307,6 +307,12 @@ static __attribute__((unused)) void blk_good(uint64_t dev, const char *after)
 
 	dev_up(dev, 0, 1, 16);
 	vq_attach(&q, dev, 0, 16, RING(0));
+	/* Its used ring stays the device's (a polling device may still set
+	 * the flags after the completion); the data and status bytes are
+	 * the device's to write too. */
+	permit_used(RING(0), 16);
+	permit((uint64_t)data, 512);
+	permit((uint64_t)st, 1);
 	h->type = BLK_T_IN;
 	h->reserved = 0;
 	h->sector = 0;
