@@ -8,7 +8,9 @@
 
 #include "hostile.h"
 
-#define QS 16u
+#ifndef QS
+#define QS 16u /* a guest may ask for more, up to 256 */
+#endif
 #define HDR_AT (BUF)
 #define STAT_AT (BUF + 0x1000ul)
 #define DATA_AT (BUF + 0x2000ul)
