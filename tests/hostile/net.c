@@ -1,0 +1,275 @@
+/* Hostile guest: virtio-net over a tap (the runner makes it in a network
+ * namespace and sends a 100- and a 1514-byte frame into it every 10 ms).
+ * Transmit: a header alone, shorter than the header, zero-length, frames
+ * over 64 KiB and over the MTU, vnet headers with garbage GSO and checksum
+ * fields, GSO of 1-byte segments, num_buffers set, the header split over
+ * many descriptors, a writable descriptor in a TX chain, a flood of 3,200
+ * frames. Receive: buffers of 0, 1 and 11 bytes with and without
+ * MRG_RXBUF, read-only receive buffers, every buffer the same memory,
+ * header-sized buffers. The good request: a frame sent and one received.
+ * See README.md. */
+#include "vq_attack.h"
+
+#define F_CSUM 0
+#define F_GUEST_CSUM 1
+#define F_HOST_TSO4 11
+#define F_MRG_RXBUF 15
+#define RX 0
+#define TX 1
+#define HDR 12u
+#define FRAME (BUF + 0x100000ul) /* the frame being sent, up to 1 MiB */
+#define RXB (BUF + 0x200000ul)	 /* receive buffers, 4 KiB apart */
+
+struct vnet_hdr {
+	uint8_t flags, gso_type;
+	uint16_t hdr_len, gso_size, csum_start, csum_offset, num_buffers;
+} __attribute__((packed));
+
+static struct vq rxq, txq;
+
+static void net_begin(uint64_t features)
+{
+	dev_reset(DEV);
+	arena_clear();
+	dev_up(DEV, features, 2, QS);
+	vq_attach(&rxq, DEV, RX, QS, RING(RX));
+	vq_attach(&txq, DEV, TX, QS, RING(TX));
+	permit_used(RING(RX), QS);
+	permit_used(RING(TX), QS);
+}
+
+/* A header (all given fields) and an Ethernet frame of len bytes at FRAME
+ * (broadcast, EtherType 0x88b5). */
+static void frame(uint8_t flags, uint8_t gso, uint16_t hdr_len, uint16_t gso_size,
+		  uint16_t cstart, uint16_t coff, uint16_t nbuf, uint32_t len)
+{
+	volatile struct vnet_hdr *h = (volatile struct vnet_hdr *)(FRAME - HDR);
+	volatile uint8_t *f = (volatile uint8_t *)FRAME;
+
+	h->flags = flags;
+	h->gso_type = gso;
+	h->hdr_len = hdr_len;
+	h->gso_size = gso_size;
+	h->csum_start = cstart;
+	h->csum_offset = coff;
+	h->num_buffers = nbuf;
+	for (uint32_t i = 0; i < len && i < 14; i++)
+		f[i] = i < 6 ? 0xff : i < 12 ? (uint8_t)(i == 6 ? 2 : i == 11) : i == 12 ? 0x88 : 0xb5;
+	for (uint32_t i = 14; i < len; i++)
+		f[i] = (uint8_t)i;
+}
+
+/* Publishes `n` chains on the TX queue (heads 0..), kicks, waits. */
+static void tx_go(const char *name, uint16_t n)
+{
+	uint16_t used;
+
+	vq_avail(&txq)[1] = n;
+	barrier();
+	arena_snap();
+	vq_kick(&txq);
+	used = wait_used(DEV, RING(TX), 0, 300);
+	answer(name, "TX used idx, Status", (uint64_t)used << 8 | (mmio_rd(DEV, R_STATUS) & 0xff));
+}
+
+static void one(const char *name, uint64_t addr, uint32_t len, uint16_t flags)
+{
+	put_desc(txq.ring, 0, addr, len, flags, 0);
+	vq_avail(&txq)[2] = 0;
+	tx_go(name, 1);
+}
+
+/* RX: n buffers of len at RXB (every one at RXB when `same`), then
+ * 200 ms of the runner's frames. */
+static void rx_go(const char *name, uint32_t len, uint16_t flags, int same)
+{
+	uint16_t used;
+
+	for (uint16_t i = 0; i < QS; i++) {
+		put_desc(rxq.ring, i, same ? RXB : RXB + 4096ul * i, len, flags, 0);
+		vq_avail(&rxq)[2 + i] = i;
+	}
+	vq_avail(&rxq)[1] = QS;
+	barrier();
+	arena_snap();
+	vq_kick(&rxq);
+	spin_ms(200);
+	used = vq_used_idx(&rxq);
+	answer(name, "RX used idx, first len",
+	       (uint64_t)used << 16 | (used ? vq_used_len(&rxq, 0) & 0xffff : 0));
+}
+
+/* The good request: one 60-byte frame out, one frame in (the runner
+ * sends every 10 ms), both complete, the frame has a sane length. */
+static void net_good(const char *after)
+{
+	uint16_t used;
+
+	net_begin(0);
+	for (uint16_t i = 0; i < 8; i++) {
+		put_desc(rxq.ring, i, RXB + 4096ul * i, 2048, D_WRITE, 0);
+		vq_avail(&rxq)[2 + i] = i;
+	}
+	vq_avail(&rxq)[1] = 8;
+	vq_kick(&rxq);
+	frame(0, 0, 0, 0, 0, 0, 0, 60);
+	put_desc(txq.ring, 0, FRAME - HDR, HDR + 60, 0, 0);
+	vq_avail(&txq)[2] = 0;
+	vq_avail(&txq)[1] = 1;
+	vq_kick(&txq);
+	if (wait_used(DEV, RING(TX), 0, 3000) != 1) {
+		puts_("after ");
+		puts_(after);
+		putc_('\n');
+		verdict_fail("good frame not sent; Status", mmio_rd(DEV, R_STATUS));
+	}
+	used = wait_used(DEV, RING(RX), 0, 3000);
+	if (used == 0 || vq_used_len(&rxq, 0) < HDR + 60 || vq_used_len(&rxq, 0) > 2048) {
+		puts_("after ");
+		puts_(after);
+		putc_('\n');
+		verdict_fail("no good frame received: used idx, len",
+			     (uint64_t)used << 32 | vq_used_len(&rxq, 0));
+	}
+}
+
+static void done(const char *name)
+{
+	arena_check(name);
+	net_good(name);
+}
+
+void guest_main(uint64_t a, uint64_t b, uint64_t c, uint64_t d);
+void guest_main(uint64_t a, uint64_t b, uint64_t c, uint64_t d)
+{
+	const uint64_t offload = 1ull << F_CSUM | 1ull << F_HOST_TSO4 | 1ull << F_GUEST_CSUM;
+
+	(void)d;
+	hostile_init("net", a, b, c);
+	DEV = find_dev(ID_NET, 0);
+	if (!DEV)
+		verdict_fail("no virtio-net in the window at", H.base);
+	net_good("nothing");
+
+	net_begin(0);
+	frame(0, 0, 0, 0, 0, 0, 0, 60);
+	one("tx-header-only", FRAME - HDR, HDR, 0);
+	done("tx-header-only");
+	net_begin(0);
+	one("tx-short-header", FRAME - HDR, 5, 0);
+	done("tx-short-header");
+	net_begin(0);
+	one("tx-zero-length", FRAME - HDR, 0, 0);
+	done("tx-zero-length");
+	net_begin(0);
+	frame(0, 0, 0, 0, 0, 0, 0, 1);
+	one("tx-1-byte-frame", FRAME - HDR, HDR + 1, 0);
+	done("tx-1-byte-frame");
+	net_begin(offload);
+	frame(0, 0, 0, 0, 0, 0, 0, 65550);
+	one("tx-over-64k", FRAME - HDR, HDR + 65550, 0);
+	done("tx-over-64k");
+	net_begin(offload);
+	frame(0, 0, 0, 0, 0, 0, 0, 1u << 20);
+	one("tx-1m", FRAME - HDR, HDR + (1u << 20) - 64, 0);
+	done("tx-1m");
+	net_begin(0);
+	frame(0, 0, 0, 0, 0, 0, 0, 9000);
+	one("tx-over-mtu", FRAME - HDR, HDR + 9000, 0);
+	done("tx-over-mtu");
+	net_begin(0);
+	frame(0xff, 0xff, 0xffff, 0, 0xffff, 0xffff, 0xffff, 100);
+	one("tx-garbage-header-no-offload", FRAME - HDR, HDR + 100, 0);
+	done("tx-garbage-header-no-offload");
+	net_begin(offload);
+	frame(0xff, 0xff, 0xffff, 0, 0xffff, 0xffff, 0xffff, 100);
+	one("tx-garbage-header", FRAME - HDR, HDR + 100, 0);
+	done("tx-garbage-header");
+	net_begin(offload);
+	frame(1, 1, 54, 1, 34, 16, 0, 4000);
+	one("tx-gso-1-byte-segments", FRAME - HDR, HDR + 4000, 0);
+	done("tx-gso-1-byte-segments");
+	net_begin(offload);
+	frame(1, 0, 0, 0, 90, 20, 0, 100);
+	one("tx-csum-past-frame", FRAME - HDR, HDR + 100, 0);
+	done("tx-csum-past-frame");
+	net_begin(offload);
+	frame(1, 0x80 | 1, 54, 1400, 34, 16, 0, 60);
+	one("tx-gso-ecn-short", FRAME - HDR, HDR + 60, 0);
+	done("tx-gso-ecn-short");
+	net_begin(0);
+	frame(0, 0, 0, 0, 0, 0, 0xffff, 60);
+	one("tx-num-buffers-set", FRAME - HDR, HDR + 60, 0);
+	done("tx-num-buffers-set");
+
+	/* The header a byte per descriptor, then the frame in four. */
+	net_begin(0);
+	frame(0, 0, 0, 0, 0, 0, 0, 60);
+	for (uint16_t i = 0; i < 12; i++)
+		put_desc(txq.ring, i, FRAME - HDR + i, 1, D_NEXT, (uint16_t)(i + 1));
+	for (uint16_t i = 0; i < 4; i++)
+		put_desc(txq.ring, (uint16_t)(12 + i), FRAME + 15ul * i, 15, i < 3 ? D_NEXT : 0,
+			 (uint16_t)(13 + i));
+	vq_avail(&txq)[2] = 0;
+	tx_go("tx-header-split", 1);
+	done("tx-header-split");
+
+	/* A writable descriptor in a TX chain: never to be written. */
+	net_begin(0);
+	frame(0, 0, 0, 0, 0, 0, 0, 60);
+	put_desc(txq.ring, 0, FRAME - HDR, HDR + 60, D_NEXT, 1);
+	put_desc(txq.ring, 1, RXB, 4096, D_WRITE, 0);
+	H.nr_permits--; /* put_desc permitted it: undo, the device may not */
+	vq_avail(&txq)[2] = 0;
+	tx_go("tx-writable-descriptor", 1);
+	done("tx-writable-descriptor");
+
+	/* 3,200 frames as fast as the ring turns: a ring's worth at a time. */
+	net_begin(0);
+	frame(0, 0, 0, 0, 0, 0, 0, 60);
+	for (uint16_t i = 0; i < QS; i++)
+		put_desc(txq.ring, i, FRAME - HDR, HDR + 60, 0, 0);
+	permit(RING(TX) + VQ_AVAIL, 4 + 2ul * QS); /* our own writes below */
+	arena_snap();
+	for (uint32_t n = 0; n < 3200; n += QS) {
+		uint64_t t0 = rdtsc();
+
+		for (uint16_t i = 0; i < QS; i++)
+			vq_avail(&txq)[2 + i] = i;
+		vq_avail(&txq)[1] = (uint16_t)(n + QS);
+		vq_kick(&txq);
+		while (vq_used_idx(&txq) != (uint16_t)(n + QS) && rdtsc() - t0 < 1000 * H.tsc_per_ms)
+			cpu_relax();
+	}
+	answer("tx-flood-3200", "TX used idx", wait_used(DEV, RING(TX), 0, 1000));
+	done("tx-flood-3200");
+
+	net_begin(0);
+	rx_go("rx-1-byte-buffers", 1, D_WRITE, 0);
+	done("rx-1-byte-buffers");
+	net_begin(1ull << F_MRG_RXBUF);
+	rx_go("rx-1-byte-buffers-mrg", 1, D_WRITE, 0);
+	done("rx-1-byte-buffers-mrg");
+	net_begin(1ull << F_MRG_RXBUF);
+	rx_go("rx-11-byte-buffers-mrg", 11, D_WRITE, 0);
+	done("rx-11-byte-buffers-mrg");
+	net_begin(1ull << F_MRG_RXBUF);
+	rx_go("rx-header-sized-buffers-mrg", HDR, D_WRITE, 0);
+	done("rx-header-sized-buffers-mrg");
+	net_begin(1ull << F_MRG_RXBUF);
+	rx_go("rx-zero-length-buffers-mrg", 0, D_WRITE, 0);
+	done("rx-zero-length-buffers-mrg");
+	net_begin(0);
+	rx_go("rx-zero-length-buffers", 0, D_WRITE, 0);
+	done("rx-zero-length-buffers");
+	net_begin(1ull << F_MRG_RXBUF);
+	rx_go("rx-128-byte-buffers-mrg", 128, D_WRITE, 0); /* a 1514 frame needs 13 */
+	done("rx-128-byte-buffers-mrg");
+	net_begin(1ull << F_MRG_RXBUF);
+	rx_go("rx-read-only-buffers", 2048, 0, 0);
+	done("rx-read-only-buffers");
+	net_begin(1ull << F_MRG_RXBUF);
+	rx_go("rx-all-buffers-same-memory", 2048, D_WRITE, 1);
+	done("rx-all-buffers-same-memory");
+	verdict_pass();
+}
