@@ -19,10 +19,9 @@
 static struct vq Q;
 static uint64_t DEV;
 
-/* Descriptor i of table t; a writable one is offered to the device, so
- * its bytes may change. */
-static __attribute__((unused)) void put_desc(uint64_t t, uint16_t i, uint64_t addr, uint32_t len,
-					     uint16_t flags, uint16_t next)
+/* Descriptor i of table t, nothing permitted (the caller permits). */
+static __attribute__((unused)) void put_desc_raw(uint64_t t, uint16_t i, uint64_t addr,
+						 uint32_t len, uint16_t flags, uint16_t next)
 {
 	volatile struct desc *d = (volatile struct desc *)(t + 16ul * i);
 
@@ -30,6 +29,14 @@ static __attribute__((unused)) void put_desc(uint64_t t, uint16_t i, uint64_t ad
 	d->len = len;
 	d->flags = flags;
 	d->next = next;
+}
+
+/* Descriptor i of table t; a writable one is offered to the device, so
+ * its bytes may change. */
+static __attribute__((unused)) void put_desc(uint64_t t, uint16_t i, uint64_t addr, uint32_t len,
+					     uint16_t flags, uint16_t next)
+{
+	put_desc_raw(t, i, addr, len, flags, next);
 	if (flags & D_WRITE)
 		permit(addr, len);
 }

@@ -47,7 +47,7 @@ void guest_main(uint64_t a, uint64_t b, uint64_t c, uint64_t d)
 	attack_begin(ind);
 	put_desc(TABLE, 0, HDR_AT, 16, D_NEXT, 1);
 	for (uint16_t i = 1; i < 4095; i++)
-		put_desc(TABLE, i, DATA_AT + i, 1, D_WRITE | D_NEXT, (uint16_t)(i + 1));
+		put_desc_raw(TABLE, i, DATA_AT + i, 1, D_WRITE | D_NEXT, (uint16_t)(i + 1));
 	put_desc(TABLE, 4095, STAT_AT, 1, D_WRITE, 0);
 	permit(DATA_AT, 4096);
 	put_desc(Q.ring, 0, TABLE, 4096 * 16, 4, 0);
