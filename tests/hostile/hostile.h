@@ -241,7 +241,8 @@ static __attribute__((unused)) uint64_t dev_up(uint64_t dev, uint64_t want, uint
 	for (uint32_t q = 0; q < nq; q++) {
 		mmio_wr(dev, R_QUEUE_SEL, q);
 		if (mmio_rd(dev, R_QUEUE_NUM_MAX) < size)
-			verdict_fail("queue smaller than the kit needs", mmio_rd(dev, R_QUEUE_NUM_MAX));
+			verdict_fail("queue smaller than the kit needs",
+				     mmio_rd(dev, R_QUEUE_NUM_MAX));
 		memset((void *)RING(q), 0, VQ_RING_BYTES);
 		if (!vq_program(dev, q, size, RING(q), RING(q) + VQ_AVAIL, RING(q) + VQ_USED))
 			verdict_fail("QueueReady did not stick", q);
@@ -336,7 +337,8 @@ static __attribute__((unused)) void blk_good(uint64_t dev, const char *after)
 		puts_("after ");
 		puts_(after);
 		putc_('\n');
-		verdict_fail("good read: status byte and used length", (uint64_t)*st << 32 | vq_used_len(&q, 0));
+		verdict_fail("good read: status byte and used length",
+			     (uint64_t)*st << 32 | vq_used_len(&q, 0));
 	}
 	for (int i = 0; m[i]; i++)
 		if (data[i] != (uint8_t)m[i])

@@ -95,7 +95,7 @@ void guest_main(uint64_t a, uint64_t b, uint64_t c, uint64_t d)
 	arena_snap();
 	done("read-unaligned-4", "sum",
 	     sweep_reads(DEV, 1, 0x100, 4, 4) + sweep_reads(DEV, 2, 0x100, 4, 4) +
-		     sweep_reads(DEV, 3, 0x100, 4, 4));
+		 sweep_reads(DEV, 3, 0x100, 4, 4));
 	arena_clear();
 	arena_snap();
 	done("read-across-window-end", "value", rd(DEV + 0xffc, 8) ^ rd(DEV + 0xfff, 2));
@@ -175,8 +175,9 @@ void guest_main(uint64_t a, uint64_t b, uint64_t c, uint64_t d)
 		static const uint32_t s1[] = {S_DRIVER_OK};
 		static const uint32_t s2[] = {S_ACK, S_ACK | S_DRIVER | S_DRIVER_OK};
 		static const uint32_t s3[] = {S_FEATURES_OK, S_ACK | S_FEATURES_OK};
-		static const uint32_t s4[] = {S_ACK, S_ACK | S_DRIVER, S_ACK | S_DRIVER | S_FEATURES_OK,
-					      S_ACK | S_DRIVER, S_ACK};
+		static const uint32_t s4[] = {S_ACK, S_ACK | S_DRIVER,
+					      S_ACK | S_DRIVER | S_FEATURES_OK, S_ACK | S_DRIVER,
+					      S_ACK};
 		static const uint32_t s5[] = {0x80, 0x40, 0xff, 0x7f, 0x30};
 		static const uint32_t s6[] = {S_ACK, S_ACK | S_DRIVER | 0x40, 0xffffffffu};
 
@@ -199,11 +200,11 @@ void guest_main(uint64_t a, uint64_t b, uint64_t c, uint64_t d)
 	dev_up(DEV, 0, 1, QS);
 	arena_clear();
 	arena_snap();
-	done("config-reads",
-	     "sum",
+	done("config-reads", "sum",
 	     sweep_reads(DEV, R_CONFIG, 0x1000, 1, 1) + sweep_reads(DEV, R_CONFIG, 0x1000, 2, 2) +
-		     sweep_reads(DEV, R_CONFIG, 0x1000, 4, 4) +
-		     sweep_reads(DEV, R_CONFIG, 0x1000, 8, 8) + sweep_reads(DEV, R_CONFIG + 1, 0x200, 4, 4));
+		 sweep_reads(DEV, R_CONFIG, 0x1000, 4, 4) +
+		 sweep_reads(DEV, R_CONFIG, 0x1000, 8, 8) +
+		 sweep_reads(DEV, R_CONFIG + 1, 0x200, 4, 4));
 	dev_up(DEV, 0, 1, QS);
 	arena_clear();
 	arena_snap();

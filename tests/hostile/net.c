@@ -40,8 +40,8 @@ static void net_begin(uint64_t features)
 
 /* A header (all given fields) and an Ethernet frame of len bytes at FRAME
  * (broadcast, EtherType 0x88b5). */
-static void frame(uint8_t flags, uint8_t gso, uint16_t hdr_len, uint16_t gso_size,
-		  uint16_t cstart, uint16_t coff, uint16_t nbuf, uint32_t len)
+static void frame(uint8_t flags, uint8_t gso, uint16_t hdr_len, uint16_t gso_size, uint16_t cstart,
+		  uint16_t coff, uint16_t nbuf, uint32_t len)
 {
 	volatile struct vnet_hdr *h = (volatile struct vnet_hdr *)(FRAME - HDR);
 	volatile uint8_t *f = (volatile uint8_t *)FRAME;
@@ -54,7 +54,10 @@ static void frame(uint8_t flags, uint8_t gso, uint16_t hdr_len, uint16_t gso_siz
 	h->csum_offset = coff;
 	h->num_buffers = nbuf;
 	for (uint32_t i = 0; i < len && i < 14; i++)
-		f[i] = i < 6 ? 0xff : i < 12 ? (uint8_t)(i == 6 ? 2 : i == 11) : i == 12 ? 0x88 : 0xb5;
+		f[i] = i < 6	 ? 0xff
+		       : i < 12	 ? (uint8_t)(i == 6 ? 2 : i == 11)
+		       : i == 12 ? 0x88
+				 : 0xb5;
 	for (uint32_t i = 14; i < len; i++)
 		f[i] = (uint8_t)i;
 }
@@ -238,7 +241,8 @@ void guest_main(uint64_t a, uint64_t b, uint64_t c, uint64_t d)
 			vq_avail(&txq)[2 + i] = i;
 		vq_avail(&txq)[1] = (uint16_t)(n + QS);
 		vq_kick(&txq);
-		while (vq_used_idx(&txq) != (uint16_t)(n + QS) && rdtsc() - t0 < 1000 * H.tsc_per_ms)
+		while (vq_used_idx(&txq) != (uint16_t)(n + QS) &&
+		       rdtsc() - t0 < 1000 * H.tsc_per_ms)
 			cpu_relax();
 	}
 	answer("tx-flood-3200", "TX used idx", wait_used(DEV, RING(TX), 0, 1000));

@@ -129,7 +129,8 @@ void guest_main(uint64_t a, uint64_t b, uint64_t c, uint64_t d)
 	wait_used(DEV, RING(0), 0, 2000);
 	spin_ms(300);
 	used = vq_used_idx(&Q);
-	answer("reset-then-reuse-rings", "used idx, first id", (uint64_t)used << 16 | vq_used_id(&Q, 0));
+	answer("reset-then-reuse-rings", "used idx, first id",
+	       (uint64_t)used << 16 | vq_used_id(&Q, 0));
 	if (used != 1 || vq_used_id(&Q, 0) != 5)
 		verdict_fail("stale completions after a reset: used idx, id",
 			     (uint64_t)used << 32 | vq_used_id(&Q, 0));

@@ -50,7 +50,8 @@ void guest_main(uint64_t a, uint64_t b, uint64_t c, uint64_t d)
 
 	attack_begin(0);
 	for (uint16_t i = 0; i < QS; i++)
-		put_desc(Q.ring, i, DATA_AT + 512ul * i, 512, D_WRITE | D_NEXT, (uint16_t)((i + 1) % QS));
+		put_desc(Q.ring, i, DATA_AT + 512ul * i, 512, D_WRITE | D_NEXT,
+			 (uint16_t)((i + 1) % QS));
 	put_desc(Q.ring, 0, HDR_AT, 16, D_NEXT, 1);
 	attack_head0("whole-table-loop");
 

@@ -1,12 +1,11 @@
 /* Hostile guest: virtio-vsock (the runner listens at uds_5000, accepting
- * and holding every connection, and at uds_5001, never reading). Headers shorter than 44 bytes, lengths
- * that lie, wrong source and destination CIDs, unknown types and ops,
- * data and credit packets for connections that do not exist, a
- * connection whose driver lies about its credit and sends past the
- * host's, 1,000 RSTs, 1,100 connection requests at once (kite allows
- * 1,023; once closed, once left for the reset to drop), a writable descriptor in a TX chain. The good request after
- * each: a device reset (which must drop every connection), a connection
- * to port 5000 accepted, a few bytes sent, closed. See README.md. */
+ * and holding every connection, and at uds_5001, never reading). Headers shorter than 44 bytes,
+ * lengths that lie, wrong source and destination CIDs, unknown types and ops, data and credit
+ * packets for connections that do not exist, a connection whose driver lies about its credit and
+ * sends past the host's, 1,000 RSTs, 1,100 connection requests at once (kite allows 1,023; once
+ * closed, once left for the reset to drop), a writable descriptor in a TX chain. The good request
+ * after each: a device reset (which must drop every connection), a connection to port 5000
+ * accepted, a few bytes sent, closed. See README.md. */
 #define QS 64u
 #include "vq_attack.h"
 
@@ -18,8 +17,15 @@
 #define RXB (BUF + 0x200000ul)
 #define RXLEN 512u
 
-enum { OP_REQUEST = 1, OP_RESPONSE, OP_RST, OP_SHUTDOWN, OP_RW, OP_CREDIT_UPDATE,
-       OP_CREDIT_REQUEST };
+enum {
+	OP_REQUEST = 1,
+	OP_RESPONSE,
+	OP_RST,
+	OP_SHUTDOWN,
+	OP_RW,
+	OP_CREDIT_UPDATE,
+	OP_CREDIT_REQUEST
+};
 
 struct hdr {
 	uint64_t src_cid, dst_cid;
@@ -201,8 +207,8 @@ void guest_main(uint64_t a, uint64_t b, uint64_t c, uint64_t d)
 	done("src-cid-any");
 	for (uint32_t i = 0; i < sizeof(dsts) / sizeof(dsts[0]); i++) {
 		vs_begin();
-		send_raw(cid, dsts[i] == 3 ? cid : dsts[i], 7, HOST_PORT, 0, 1, OP_REQUEST, 65536, 0,
-			 44, 0);
+		send_raw(cid, dsts[i] == 3 ? cid : dsts[i], 7, HOST_PORT, 0, 1, OP_REQUEST, 65536,
+			 0, 44, 0);
 		done("dst-cid-not-host");
 	}
 	vs_begin();
@@ -228,7 +234,8 @@ void guest_main(uint64_t a, uint64_t b, uint64_t c, uint64_t d)
 	vs_begin();
 	send_raw(cid, 2, 13, HOST_PORT + 1, 0, 1, OP_REQUEST, 0xffffffffu, 0, 44, 0);
 	settle(100);
-	send_raw(cid, 2, 13, HOST_PORT + 1, 0, 1, OP_CREDIT_UPDATE, 0xffffffffu, 0x7fffffffu, 44, 0);
+	send_raw(cid, 2, 13, HOST_PORT + 1, 0, 1, OP_CREDIT_UPDATE, 0xffffffffu, 0x7fffffffu, 44,
+		 0);
 	send_raw(cid, 2, 13, HOST_PORT + 1, 0, 1, OP_CREDIT_UPDATE, 0, 5, 44, 0);
 	for (uint32_t i = 0; i < 300; i++)
 		send_op(OP_RW, 13, HOST_PORT + 1, 4096);
