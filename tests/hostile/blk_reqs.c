@@ -63,8 +63,7 @@ void guest_main(uint64_t a, uint64_t b, uint64_t c, uint64_t d)
 	static const uint32_t types[] = {2,  3,	 5,  6,	 7,	      9,	  10,
 					 12, 14, 15, 16, 0x7fffffffu, 0xffffffffu};
 
-	(void)d;
-	attack_setup("blk_reqs", a, b, c);
+	attack_setup("blk_reqs", a, b, c, d);
 	ro = find_dev(ID_BLOCK, 1);
 	if (!ro)
 		verdict_fail("no second (read-only) virtio-blk", 0);

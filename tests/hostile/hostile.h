@@ -9,7 +9,8 @@
  *   rdi  virtio-mmio window base [0xd0000000]
  *   rsi  window stride [0x1000]
  *   rdx  guest RAM size in bytes [64 MiB]
- *   rcx  reserved, 0
+ *   rcx  0; SELFTEST makes the first canary check find a byte the
+ *        guest itself changed (the runner's proof that checks can fail)
  * Output on COM1: "attack NAME: ANSWER" per attack, then exactly one
  * verdict line "HOSTILE <guest> PASS <n> attacks" or
  * "HOSTILE <guest> FAIL <why>", then the guest spins until stopped.
@@ -40,6 +41,7 @@
 #define ID_BLOCK 2
 #define ID_VSOCK 19
 #define NEEDS_RESET 0x40u
+#define SELFTEST 0x5e1f7e57ul
 
 struct hostile {
 	const char *name;
@@ -48,6 +50,7 @@ struct hostile {
 	uint64_t permit_lo[MAX_PERMITS], permit_hi[MAX_PERMITS];
 	uint32_t nr_permits;
 	uint64_t tsc_per_ms;
+	int selftest;
 };
 
 static struct hostile H;
@@ -80,8 +83,10 @@ static __attribute__((noreturn, unused)) void verdict_fail(const char *why, uint
 
 /* A crude TSC rate: unknown at CPL 3, so assume 2 GHz (waits are bounds,
  * never measurements; a faster TSC makes them shorter). */
-static void hostile_init(const char *name, uint64_t base, uint64_t stride, uint64_t ram)
+static void hostile_init(const char *name, uint64_t base, uint64_t stride, uint64_t ram,
+			 uint64_t selftest)
 {
+	H.selftest = selftest == SELFTEST;
 	H.name = name;
 	H.base = base ? base : 0xd0000000ul;
 	H.stride = stride ? stride : 0x1000ul;
@@ -163,6 +168,10 @@ static __attribute__((unused)) void arena_check(const char *attack)
 {
 	volatile uint8_t *a = (volatile uint8_t *)ARENA, *s = (volatile uint8_t *)SHADOW;
 
+	if (H.selftest) { /* a stray write the check must find */
+		H.selftest = 0;
+		a[ARENA_LEN - 1] ^= 1;
+	}
 	for (uint64_t i = 0; i < ARENA_LEN; i += 8) {
 		if (*(volatile uint64_t *)(a + i) == *(volatile uint64_t *)(s + i))
 			continue;

@@ -80,8 +80,7 @@ void guest_main(uint64_t a, uint64_t b, uint64_t c, uint64_t d)
 	static const char *const wnames[] = {"write-width-1", "write-width-2", "write-width-8"};
 	uint64_t cap;
 
-	(void)d;
-	attack_setup("mmio_regs", a, b, c);
+	attack_setup("mmio_regs", a, b, c, d);
 	cap = virtio_config64(DEV, 0);
 
 	for (int i = 0; i < 3; i++) {

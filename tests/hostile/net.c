@@ -147,8 +147,7 @@ void guest_main(uint64_t a, uint64_t b, uint64_t c, uint64_t d)
 {
 	const uint64_t offload = 1ull << F_CSUM | 1ull << F_HOST_TSO4 | 1ull << F_GUEST_CSUM;
 
-	(void)d;
-	hostile_init("net", a, b, c);
+	hostile_init("net", a, b, c, d);
 	DEV = find_dev(ID_NET, 0);
 	if (!DEV)
 		verdict_fail("no virtio-net in the window at", H.base);

@@ -102,8 +102,7 @@ static void done(const char *name)
 void guest_main(uint64_t a, uint64_t b, uint64_t c, uint64_t d);
 void guest_main(uint64_t a, uint64_t b, uint64_t c, uint64_t d)
 {
-	(void)d;
-	attack_setup("ports", a, b, c);
+	attack_setup("ports", a, b, c, d);
 	arena_clear();
 	arena_snap();
 

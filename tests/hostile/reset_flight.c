@@ -87,8 +87,7 @@ void guest_main(uint64_t a, uint64_t b, uint64_t c, uint64_t d)
 	uint64_t changed;
 	uint16_t used;
 
-	(void)d;
-	attack_setup("reset_flight", a, b, c);
+	attack_setup("reset_flight", a, b, c, d);
 
 	for (int i = 0; i < 3; i++) {
 		start(BLK_T_IN);

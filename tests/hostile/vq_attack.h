@@ -89,9 +89,9 @@ static __attribute__((unused)) void attack_head0(const char *name)
 }
 
 static __attribute__((unused)) void attack_setup(const char *guest, uint64_t a, uint64_t b,
-						 uint64_t c)
+						 uint64_t c, uint64_t d)
 {
-	hostile_init(guest, a, b, c);
+	hostile_init(guest, a, b, c, d);
 	DEV = find_dev(ID_BLOCK, 0);
 	if (!DEV)
 		verdict_fail("no virtio-blk in the window at", H.base);

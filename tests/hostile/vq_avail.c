@@ -29,8 +29,7 @@ static void five_reads(void)
 void guest_main(uint64_t a, uint64_t b, uint64_t c, uint64_t d);
 void guest_main(uint64_t a, uint64_t b, uint64_t c, uint64_t d)
 {
-	(void)d;
-	attack_setup("vq_avail", a, b, c);
+	attack_setup("vq_avail", a, b, c, d);
 	jump("idx-size-plus-1", QS + 1);
 	jump("idx-0x8000", 0x8000);
 	jump("idx-0xffff", 0xffff);

@@ -29,8 +29,7 @@ void guest_main(uint64_t a, uint64_t b, uint64_t c, uint64_t d)
 {
 	uint64_t t;
 
-	(void)d;
-	attack_setup("vq_desc", a, b, c);
+	attack_setup("vq_desc", a, b, c, d);
 
 	attack_begin(0);
 	put_desc(Q.ring, 0, HDR_AT, 16, D_NEXT, 0);

@@ -26,8 +26,7 @@ void guest_main(uint64_t a, uint64_t b, uint64_t c, uint64_t d)
 {
 	const uint64_t ind = 1ull << F_INDIRECT;
 
-	(void)d;
-	attack_setup("vq_indirect", a, b, c);
+	attack_setup("vq_indirect", a, b, c, d);
 	indirect("well-formed", ind, TABLE, 48, 0); /* the control: must work */
 	indirect("not-negotiated", 0, TABLE, 48, 0);
 	indirect("len-zero", ind, TABLE, 0, 0);

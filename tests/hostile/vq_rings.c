@@ -56,8 +56,7 @@ void guest_main(uint64_t a, uint64_t b, uint64_t c, uint64_t d)
 {
 	const uint64_t r = RING(0), av = RING(0) + VQ_AVAIL, us = RING(0) + VQ_USED;
 
-	(void)d;
-	attack_setup("vq_rings", a, b, c);
+	attack_setup("vq_rings", a, b, c, d);
 	layout("well-formed", r, av, us, QS); /* the control */
 	layout("all-three-same", r, r, r, QS);
 	layout("used-on-avail", r, av, av, QS);

@@ -177,8 +177,7 @@ void guest_main(uint64_t a, uint64_t b, uint64_t c, uint64_t d)
 	static const uint64_t dsts[] = {0, 1, 3, ~0ull, 1ull << 40 | 2, 0xffffffffu};
 	static const uint16_t ops[] = {0, 8, 9, 0x7fff, 0xffff};
 
-	(void)d;
-	hostile_init("vsock", a, b, c);
+	hostile_init("vsock", a, b, c, d);
 	DEV = find_dev(ID_VSOCK, 0);
 	if (!DEV)
 		verdict_fail("no virtio-vsock in the window at", H.base);
