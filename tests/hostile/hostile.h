@@ -179,6 +179,12 @@ static __attribute__((unused)) void arena_check(const char *attack)
 			if (a[j] != s[j] && !permitted(ARENA + j)) {
 				puts_("canary broken by ");
 				puts_(attack);
+				puts_(": was ");
+				puthex(*(volatile uint64_t *)(s + (j & ~7ul)), 16);
+				puts_(" now ");
+				puthex(*(volatile uint64_t *)(a + (j & ~7ul)), 16);
+				puts_(" then ");
+				puthexbytes(a + (j & ~7ul) + 8, 56);
 				putc_('\n');
 				verdict_fail("write outside the offered buffers at", ARENA + j);
 			}

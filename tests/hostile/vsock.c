@@ -38,10 +38,18 @@ static struct vq rxq, txq, evq;
 static uint64_t cid;
 static uint32_t n_resp, n_rst, n_other, resp_port;
 
+static uint32_t rx_len = RXLEN;
+static uint16_t rx_flags = D_WRITE;
+
 /* Receive buffer i (vs_begin permits them all at once). */
 static void post_rx(uint16_t i)
 {
-	vq_post_write(&rxq, i, RXB + RXLEN * (uint64_t)i, RXLEN);
+	volatile struct desc *d = vq_desc(&rxq, i);
+
+	d->addr = RXB + RXLEN * (uint64_t)i;
+	d->len = rx_len;
+	d->flags = rx_flags;
+	vq_push(&rxq, i);
 }
 
 /* Takes every RX packet in, counts it by op, gives the buffer back. */
@@ -55,7 +63,9 @@ static void drain(void)
 		if (id >= QS)
 			verdict_fail("RX used id out of range", id);
 		h = (volatile struct hdr *)(RXB + RXLEN * (uint64_t)id);
-		if (h->op == OP_RESPONSE) {
+		if (vq_used_len(&rxq, slot) < sizeof(struct hdr)) {
+			n_other++; /* nothing (whole) in it: returned unused */
+		} else if (h->op == OP_RESPONSE) {
 			n_resp++;
 			resp_port = h->dst_port;
 		} else if (h->op == OP_RST) {
@@ -82,7 +92,9 @@ static void vs_begin(void)
 	permit_used(RING(EV), QS);
 	permit(RING(RX) + VQ_AVAIL, 4 + 2ul * QS); /* drain() runs after the snapshot */
 	permit(RING(RX), 16ul * QS);		   /* and reposts descriptors */
-	permit(RXB, RXLEN * (QS + 1ul));	   /* receive and event buffers */
+	if (rx_flags & D_WRITE)
+		permit(RXB, RXLEN * (uint64_t)QS); /* receive buffers */
+	permit(RXB + RXLEN * (uint64_t)QS, 8);	   /* the event buffer */
 	for (uint16_t i = 0; i < QS; i++)
 		post_rx(i);
 	vq_publish(&rxq);
@@ -162,12 +174,18 @@ static void vs_good(const char *after)
 	send_op(OP_RST, 7777, HOST_PORT, 0);
 }
 
-static void done(const char *name)
+/* The answer and the canaries (with the attack's buffers still posted). */
+static void check(const char *name)
 {
 	settle(50);
 	answer(name, "responses, resets, other answers",
 	       (uint64_t)n_resp << 40 | (uint64_t)n_rst << 20 | n_other);
 	arena_check(name);
+}
+
+static void done(const char *name)
+{
+	check(name);
 	vs_good(name);
 }
 
@@ -267,6 +285,25 @@ void guest_main(uint64_t a, uint64_t b, uint64_t c, uint64_t d)
 	for (uint32_t i = 0; i < 1100; i++)
 		send_op(OP_REQUEST, 40000 + i, HOST_PORT, 0);
 	done("request-flood-left-open");
+
+	/* Receive buffers no packet fits (0, 1, 44 bytes) or read-only,
+	 * while the runner's caller asks for guest port 1234 every 20 ms. */
+	{
+		static const uint32_t lens[] = {0, 1, 44, RXLEN};
+		static const char *const names[] = {"rx-0-byte-buffers", "rx-1-byte-buffers",
+						    "rx-44-byte-buffers", "rx-read-only-buffers"};
+
+		for (int i = 0; i < 4; i++) {
+			rx_len = lens[i];
+			rx_flags = i == 3 ? 0 : D_WRITE;
+			vs_begin();
+			settle(300);
+			check(names[i]);
+			rx_len = RXLEN;
+			rx_flags = D_WRITE;
+			vs_good(names[i]);
+		}
+	}
 
 	/* A writable descriptor in a TX chain: never to be written. */
 	vs_begin();
