@@ -142,6 +142,49 @@ static void done(const char *name)
 	net_good(name);
 }
 
+/* One TX frame: vnet header fields, frame length, descriptor length. */
+static const struct tx_attack {
+	const char *name;
+	int offload; /* CSUM, HOST_TSO4 and GUEST_CSUM negotiated */
+	uint8_t flags, gso;
+	uint16_t hdr_len, gso_size, cstart, coff, nbuf;
+	uint32_t frame_len, desc_len;
+} txs[] = {
+    {"tx-header-only", 0, 0, 0, 0, 0, 0, 0, 0, 60, HDR},
+    {"tx-short-header", 0, 0, 0, 0, 0, 0, 0, 0, 60, 5},
+    {"tx-zero-length", 0, 0, 0, 0, 0, 0, 0, 0, 60, 0},
+    {"tx-1-byte-frame", 0, 0, 0, 0, 0, 0, 0, 0, 1, HDR + 1},
+    {"tx-over-64k", 1, 0, 0, 0, 0, 0, 0, 0, 65550, HDR + 65550},
+    {"tx-1m", 1, 0, 0, 0, 0, 0, 0, 0, 1u << 20, HDR + (1u << 20) - 64},
+    {"tx-over-mtu", 0, 0, 0, 0, 0, 0, 0, 0, 9000, HDR + 9000},
+    {"tx-garbage-header-no-offload", 0, 0xff, 0xff, 0xffff, 0, 0xffff, 0xffff, 0xffff, 100,
+     HDR + 100},
+    {"tx-garbage-header", 1, 0xff, 0xff, 0xffff, 0, 0xffff, 0xffff, 0xffff, 100, HDR + 100},
+    {"tx-gso-1-byte-segments", 1, 1, 1, 54, 1, 34, 16, 0, 4000, HDR + 4000},
+    {"tx-csum-past-frame", 1, 1, 0, 0, 0, 90, 20, 0, 100, HDR + 100},
+    {"tx-gso-ecn-short", 1, 1, 0x80 | 1, 54, 1400, 34, 16, 0, 60, HDR + 60},
+    {"tx-num-buffers-set", 0, 0, 0, 0, 0, 0, 0, 0xffff, 60, HDR + 60},
+};
+
+/* Receive buffers of one kind, 200 ms of the runner's frames. */
+static const struct rx_attack {
+	const char *name;
+	int mrg; /* MRG_RXBUF negotiated */
+	uint32_t len;
+	uint16_t flags;
+	int same; /* every buffer the same memory */
+} rxs[] = {
+    {"rx-1-byte-buffers", 0, 1, D_WRITE, 0},
+    {"rx-1-byte-buffers-mrg", 1, 1, D_WRITE, 0},
+    {"rx-11-byte-buffers-mrg", 1, 11, D_WRITE, 0},
+    {"rx-header-sized-buffers-mrg", 1, HDR, D_WRITE, 0},
+    {"rx-zero-length-buffers-mrg", 1, 0, D_WRITE, 0},
+    {"rx-zero-length-buffers", 0, 0, D_WRITE, 0},
+    {"rx-128-byte-buffers-mrg", 1, 128, D_WRITE, 0}, /* a 1514 frame needs 13 */
+    {"rx-read-only-buffers", 1, 2048, 0, 0},
+    {"rx-all-buffers-same-memory", 1, 2048, D_WRITE, 1},
+};
+
 void guest_main(uint64_t a, uint64_t b, uint64_t c, uint64_t d);
 void guest_main(uint64_t a, uint64_t b, uint64_t c, uint64_t d)
 {
@@ -153,57 +196,15 @@ void guest_main(uint64_t a, uint64_t b, uint64_t c, uint64_t d)
 		verdict_fail("no virtio-net in the window at", H.base);
 	net_good("nothing");
 
-	net_begin(0);
-	frame(0, 0, 0, 0, 0, 0, 0, 60);
-	one("tx-header-only", FRAME - HDR, HDR, 0);
-	done("tx-header-only");
-	net_begin(0);
-	one("tx-short-header", FRAME - HDR, 5, 0);
-	done("tx-short-header");
-	net_begin(0);
-	one("tx-zero-length", FRAME - HDR, 0, 0);
-	done("tx-zero-length");
-	net_begin(0);
-	frame(0, 0, 0, 0, 0, 0, 0, 1);
-	one("tx-1-byte-frame", FRAME - HDR, HDR + 1, 0);
-	done("tx-1-byte-frame");
-	net_begin(offload);
-	frame(0, 0, 0, 0, 0, 0, 0, 65550);
-	one("tx-over-64k", FRAME - HDR, HDR + 65550, 0);
-	done("tx-over-64k");
-	net_begin(offload);
-	frame(0, 0, 0, 0, 0, 0, 0, 1u << 20);
-	one("tx-1m", FRAME - HDR, HDR + (1u << 20) - 64, 0);
-	done("tx-1m");
-	net_begin(0);
-	frame(0, 0, 0, 0, 0, 0, 0, 9000);
-	one("tx-over-mtu", FRAME - HDR, HDR + 9000, 0);
-	done("tx-over-mtu");
-	net_begin(0);
-	frame(0xff, 0xff, 0xffff, 0, 0xffff, 0xffff, 0xffff, 100);
-	one("tx-garbage-header-no-offload", FRAME - HDR, HDR + 100, 0);
-	done("tx-garbage-header-no-offload");
-	net_begin(offload);
-	frame(0xff, 0xff, 0xffff, 0, 0xffff, 0xffff, 0xffff, 100);
-	one("tx-garbage-header", FRAME - HDR, HDR + 100, 0);
-	done("tx-garbage-header");
-	net_begin(offload);
-	frame(1, 1, 54, 1, 34, 16, 0, 4000);
-	one("tx-gso-1-byte-segments", FRAME - HDR, HDR + 4000, 0);
-	done("tx-gso-1-byte-segments");
-	net_begin(offload);
-	frame(1, 0, 0, 0, 90, 20, 0, 100);
-	one("tx-csum-past-frame", FRAME - HDR, HDR + 100, 0);
-	done("tx-csum-past-frame");
-	net_begin(offload);
-	frame(1, 0x80 | 1, 54, 1400, 34, 16, 0, 60);
-	one("tx-gso-ecn-short", FRAME - HDR, HDR + 60, 0);
-	done("tx-gso-ecn-short");
-	net_begin(0);
-	frame(0, 0, 0, 0, 0, 0, 0xffff, 60);
-	one("tx-num-buffers-set", FRAME - HDR, HDR + 60, 0);
-	done("tx-num-buffers-set");
+	for (uint32_t i = 0; i < sizeof(txs) / sizeof(txs[0]); i++) {
+		const struct tx_attack *t = &txs[i];
 
+		net_begin(t->offload ? offload : 0);
+		frame(t->flags, t->gso, t->hdr_len, t->gso_size, t->cstart, t->coff, t->nbuf,
+		      t->frame_len);
+		one(t->name, FRAME - HDR, t->desc_len, 0);
+		done(t->name);
+	}
 	/* The header a byte per descriptor, then the frame in four. */
 	net_begin(0);
 	frame(0, 0, 0, 0, 0, 0, 0, 60);
@@ -247,33 +248,12 @@ void guest_main(uint64_t a, uint64_t b, uint64_t c, uint64_t d)
 	answer("tx-flood-3200", "TX used idx", wait_used(DEV, RING(TX), 0, 1000));
 	done("tx-flood-3200");
 
-	net_begin(0);
-	rx_go("rx-1-byte-buffers", 1, D_WRITE, 0);
-	done("rx-1-byte-buffers");
-	net_begin(1ull << F_MRG_RXBUF);
-	rx_go("rx-1-byte-buffers-mrg", 1, D_WRITE, 0);
-	done("rx-1-byte-buffers-mrg");
-	net_begin(1ull << F_MRG_RXBUF);
-	rx_go("rx-11-byte-buffers-mrg", 11, D_WRITE, 0);
-	done("rx-11-byte-buffers-mrg");
-	net_begin(1ull << F_MRG_RXBUF);
-	rx_go("rx-header-sized-buffers-mrg", HDR, D_WRITE, 0);
-	done("rx-header-sized-buffers-mrg");
-	net_begin(1ull << F_MRG_RXBUF);
-	rx_go("rx-zero-length-buffers-mrg", 0, D_WRITE, 0);
-	done("rx-zero-length-buffers-mrg");
-	net_begin(0);
-	rx_go("rx-zero-length-buffers", 0, D_WRITE, 0);
-	done("rx-zero-length-buffers");
-	net_begin(1ull << F_MRG_RXBUF);
-	rx_go("rx-128-byte-buffers-mrg", 128, D_WRITE, 0); /* a 1514 frame needs 13 */
-	done("rx-128-byte-buffers-mrg");
-	net_begin(1ull << F_MRG_RXBUF);
-	rx_go("rx-read-only-buffers", 2048, 0, 0);
-	done("rx-read-only-buffers");
-	net_begin(1ull << F_MRG_RXBUF);
-	rx_go("rx-all-buffers-same-memory", 2048, D_WRITE, 1);
-	done("rx-all-buffers-same-memory");
+	for (uint32_t i = 0; i < sizeof(rxs) / sizeof(rxs[0]); i++) {
+		net_begin(rxs[i].mrg ? 1ull << F_MRG_RXBUF : 0);
+		rx_go(rxs[i].name, rxs[i].len, rxs[i].flags, rxs[i].same);
+		done(rxs[i].name);
+	}
+
 	/* Reset while frames arrive: 20 times, receive buffers posted, a
 	 * short wait, reset; from Status 0 on nothing may change in 100 ms. */
 	for (uint32_t round = 0; round < 20; round++) {
