@@ -38,15 +38,8 @@ static void layout(const char *name, uint64_t desc, uint64_t avail, uint64_t use
 	put_desc(RING(0), 2, STAT_AT, 1, D_WRITE, 0);
 	((volatile uint16_t *)(RING(0) + VQ_AVAIL))[1] = 1;
 	permit(used, 6 + 8ul * (num > 0x8000 ? 0x8000 : num));
-	mmio_wr(DEV, R_QUEUE_SEL, 0);
-	mmio_wr(DEV, R_QUEUE_NUM, num);
-	mmio_wr(DEV, R_DESC_LO, (uint32_t)desc);
-	mmio_wr(DEV, R_DESC_HI, (uint32_t)(desc >> 32));
-	mmio_wr(DEV, R_DRIVER_LO, (uint32_t)avail);
-	mmio_wr(DEV, R_DRIVER_HI, (uint32_t)(avail >> 32));
-	mmio_wr(DEV, R_DEVICE_LO, (uint32_t)used);
-	mmio_wr(DEV, R_DEVICE_HI, (uint32_t)(used >> 32));
-	mmio_wr(DEV, R_QUEUE_READY, 1);
+	/* QueueReady may not stick: kick_and_recover reports what did. */
+	(void)vq_program(DEV, 0, num, desc, avail, used);
 	mmio_wr(DEV, R_STATUS, S_ACK | S_DRIVER | S_FEATURES_OK | S_DRIVER_OK);
 	kick_and_recover(name, used >= ARENA && used < ARENA + ARENA_LEN ? used : 0);
 }
