@@ -258,9 +258,9 @@ void guest_main(uint64_t a, uint64_t b, uint64_t c, uint64_t d)
 	 * header flips between valid and a checksum past the frame until the
 	 * device is done. A device that checks a copy but sends the guest's
 	 * bytes hands the tap a header it refused (kite's net_tx.c does; the
-	 * tap then fails the write, a "tap write" line on stderr). The race did not show in any run
-	 * here (no drop and no failed tap write); a second vCPU flipping the header would widen the
-	 * window. */
+	 * tap then fails the write, a "tap write" line on stderr). The race
+	 * did not show in any run here (no drop, no failed tap write); a
+	 * second vCPU flipping the header would widen the window. */
 	net_begin(0);
 	frame(0, 0, 0, 0, 0, 0, 0, 100);
 	put_desc(txq.ring, 0, FRAME - HDR, HDR + 100, 0, 0);
