@@ -17,22 +17,7 @@
 #define RXB (BUF + 0x200000ul)
 #define RXLEN 512u
 
-enum {
-	OP_REQUEST = 1,
-	OP_RESPONSE,
-	OP_RST,
-	OP_SHUTDOWN,
-	OP_RW,
-	OP_CREDIT_UPDATE,
-	OP_CREDIT_REQUEST
-};
-
-struct hdr {
-	uint64_t src_cid, dst_cid;
-	uint32_t src_port, dst_port, len;
-	uint16_t type, op;
-	uint32_t flags, buf_alloc, fwd_cnt;
-} __attribute__((packed));
+/* The header and ops: virtq_guest.h (struct vsock_hdr). */
 
 static struct vq rxq, txq, evq;
 static uint64_t cid;
@@ -58,12 +43,12 @@ static void drain(void)
 	while (vq_used_idx(&rxq) != rxq.used_seen) {
 		uint16_t slot = rxq.used_seen++;
 		uint32_t id = vq_used_id(&rxq, slot);
-		volatile struct hdr *h;
+		volatile struct vsock_hdr *h;
 
 		if (id >= QS)
 			verdict_fail("RX used id out of range", id);
-		h = (volatile struct hdr *)(RXB + RXLEN * (uint64_t)id);
-		if (vq_used_len(&rxq, slot) < sizeof(struct hdr)) {
+		h = (volatile struct vsock_hdr *)(RXB + RXLEN * (uint64_t)id);
+		if (vq_used_len(&rxq, slot) < sizeof(struct vsock_hdr)) {
 			n_other++; /* nothing (whole) in it: returned unused */
 		} else if (h->op == OP_RESPONSE) {
 			n_resp++;
@@ -120,7 +105,7 @@ static void send_raw(uint64_t src, uint64_t dst, uint32_t sport, uint32_t dport,
 		     uint16_t type, uint16_t op, uint32_t buf_alloc, uint32_t fwd, uint32_t dlen,
 		     uint16_t dflags)
 {
-	volatile struct hdr *h = (volatile struct hdr *)TXB;
+	volatile struct vsock_hdr *h = (volatile struct vsock_hdr *)TXB;
 	uint16_t want = (uint16_t)(txq.avail_idx + 1);
 	uint64_t t0 = rdtsc();
 
