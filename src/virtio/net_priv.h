@@ -5,6 +5,7 @@
 #ifndef KITE_VIRTIO_NET_PRIV_H
 #define KITE_VIRTIO_NET_PRIV_H
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/uio.h>
@@ -67,7 +68,7 @@ struct virtio_net {
 	uint32_t nheld, niov;
 	uint64_t held_len;
 	struct iovec iov[NET_RX_IOV_MAX];
-	struct iovec txiov[VIRTQ_CHAIN_MAX];
+	struct iovec txiov[IOV_MAX]; /* the header copy, then the frame */
 };
 
 /* net_rx.c */

@@ -5,6 +5,8 @@
  * write is counted too. Either way the chain goes back to the driver and
  * the device carries on: nothing the guest sends can stop it. */
 #include <errno.h>
+#include <limits.h>
+#include <stdbool.h>
 #include <string.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -32,32 +34,60 @@ static void read_header(const struct virtq_chain *c, struct virtio_net_hdr *h)
 	}
 }
 
-/* Frame length without the header, or -EINVAL for a chain to drop. */
-static int64_t check(struct virtio_net *n, const struct virtq_chain *c)
+/* Frame length without the header, or -EINVAL for a chain to drop. *h gets
+ * the header as checked: that copy, not the guest's bytes (which another
+ * vCPU may change meanwhile), is what goes to the tap. */
+static int64_t check(struct virtio_net *n, const struct virtq_chain *c, struct virtio_net_hdr *h)
 {
-	struct virtio_net_hdr h;
 	uint32_t len;
 
 	if (c->nr != c->nr_out || c->out_len < VIRTIO_NET_HDR_LEN)
 		return -EINVAL;
-	read_header(c, &h);
+	read_header(c, h);
 	len = c->out_len - VIRTIO_NET_HDR_LEN;
-	if (virtio_net_hdr_tx_check(&h, len, n->vd.negotiated, n->frame_mtu) < 0)
+	if (virtio_net_hdr_tx_check(h, len, n->vd.negotiated, n->frame_mtu) < 0)
 		return -EINVAL;
 	return len;
 }
 
-static void send(struct virtio_net *n, const struct virtq_chain *c, uint32_t len)
+/* The checked header, then the frame: the guest's buffers past their first
+ * VIRTIO_NET_HDR_LEN bytes. False when that needs more than IOV_MAX
+ * pieces (the header copy adds one), a frame to drop. */
+static bool build_iov(struct virtio_net *n, const struct virtq_chain *c, struct virtio_net_hdr *h,
+		      int *nr)
 {
+	uint32_t skip = VIRTIO_NET_HDR_LEN;
 	int k = 0;
 
+	n->txiov[k].iov_base = h;
+	n->txiov[k++].iov_len = VIRTIO_NET_HDR_LEN;
+	/* GUEST: buffers bounds-checked by virtq_pop; skip <= out_len
+	 * (check). */
 	for (uint32_t i = 0; i < c->nr_out; i++) {
-		if (!c->buf[i].len)
+		uint32_t cut = MIN(skip, c->buf[i].len);
+
+		skip -= cut;
+		if (c->buf[i].len == cut)
 			continue;
-		n->txiov[k].iov_base = c->buf[i].host;
-		n->txiov[k++].iov_len = c->buf[i].len;
+		if (k == IOV_MAX)
+			return false;
+		n->txiov[k].iov_base = c->buf[i].host + cut;
+		n->txiov[k++].iov_len = c->buf[i].len - cut;
 	}
-	/* nr_out <= VIRTQ_CHAIN_MAX, which is IOV_MAX. */
+	*nr = k;
+	return true;
+}
+
+static void send(struct virtio_net *n, const struct virtq_chain *c, struct virtio_net_hdr *h,
+		 uint32_t len)
+{
+	int k;
+
+	if (!build_iov(n, c, h, &k)) {
+		n->st.tx_dropped++;
+		log_guest(n->vd.name, "tx: dropped a frame in more than %d pieces", IOV_MAX - 1);
+		return;
+	}
 	if (writev(n->fd, n->txiov, k) < 0) {
 		/* A full tap queue (EAGAIN), a link down (EIO), a frame the
 		 * kernel refused (EINVAL): the frame is lost, as on a wire. */
@@ -74,7 +104,8 @@ int net_tx_pass(struct virtio_net *n)
 	struct virtq_chain *c = &n->chain;
 
 	while (virtio_dev_pop(&n->vd, TXQ, c) > 0) {
-		int64_t len = check(n, c);
+		struct virtio_net_hdr h;
+		int64_t len = check(n, c, &h);
 
 		if (len < 0) {
 			n->st.tx_dropped++;
@@ -88,7 +119,7 @@ int net_tx_pass(struct virtio_net *n)
 			virtio_dev_unpop(&n->vd, TXQ, c->gen);
 			break;
 		} else {
-			send(n, c, (uint32_t)len);
+			send(n, c, &h, (uint32_t)len);
 		}
 		virtio_dev_push(&n->vd, TXQ, c->gen, c->head, 0);
 	}
