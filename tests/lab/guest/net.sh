@@ -3,7 +3,7 @@
 # L1 side while the guest runs). eth0 must be bound to virtio_net with the MAC and MTU
 # kite was given (kite.expect_mac=, kite.expect_mtu=); the guest takes kite.net_ip=,
 # pings kite.net_peer= 5 times with 0% loss (kite.net_ping_size= bytes each, default 56),
-# then prints KITE-NET-UP (L1 pings back). With kite.net_mib=N (default 0: none) it
+# then prints KITE-NET-UP and waits for L1's 5 pings (/proc/net/snmp InEchos). With kite.net_mib=N (default 0: none) it
 # also receives N MiB from L1 on TCP port 5002 (busybox nc) and checks their sha256
 # against kite.net_rxsha= (L1's file), then sends N MiB of its own to L1's port 5001 and
 # prints their sha256 (KITE-NET-TX-SHA), which the L1 hook checks.
@@ -54,7 +54,16 @@ if [ "$mib" -gt 0 ]; then
 	rxpid=$!
 fi
 echo "KITE-NET-UP $ip"
-[ -n "$rxpid" ] || pass "eth0 $mac mtu $mtu, ping $peer 0% loss"
+# L1 now pings us 5 times (hooks/net-lib.sh): wait for them before going on or ending.
+echos() { awk '/^Icmp:/ { if (!h) { for (i = 1; i <= NF; i++) if ($i == "InEchos") c = i; h = 1 } else print $c }' /proc/net/snmp; }
+n=0
+until [ "$(echos)" -ge 5 ]; do
+	n=$((n + 1))
+	[ $n -le 300 ] || fail "L1's 5 pings did not arrive within 60 s ($(echos) echo requests seen)"
+	sleep 0.2
+done
+echo "KITE-NET-ECHOS $(echos) echo requests from L1 answered"
+[ -n "$rxpid" ] || pass "eth0 $mac mtu $mtu, ping $peer 0% loss, L1's pings answered"
 
 wait $rxpid
 got=$(sha256sum /tmp/rx | cut -d' ' -f1)
