@@ -82,7 +82,7 @@ stage_lab() {
 	echo "$budget" >"$lab/budget" # tier direct and --bench-boot; the L1 also gets kite.budget=
 }
 
-# stage_bench: --bench-boot N (or --bench-snapshot N): the benchmark script and its timer
+# stage_bench: --bench-boot N (or --bench-snapshot N, --bench-net N): the benchmark script and its timer
 # (static: it runs in L1 as it is).
 stage_bench() {
 	local bidir
@@ -90,6 +90,21 @@ stage_bench() {
 	[[ -x $lab/kite ]] || { echo "lab: --bench-$bench_kind needs kite ($kite)"; exit 2; }
 	cc -static -O2 -Wall -Wextra -o "$lab/boot_timer" "$repo/bench/boot_timer.c" >>"$out/setup.log" 2>&1 ||
 		{ echo "lab: cannot build bench/boot_timer.c (see $out/setup.log)"; exit 1; }
+	if [[ $bench_kind == net ]]; then
+		# --bench-net N: bench/lab-net.sh; its guest is the lab initramfs with
+		# bench/guest/net_bench.sh as the only test and bench/guest/netbench (static, also
+		# L1's server) as /bin/netbench.
+		cp "$repo/bench/lab-net.sh" "$lab/bench-net.sh"
+		echo "$bench" >"$lab/bench-net"
+		mkdir -p "$out/net-tests"
+		cp "$repo/bench/guest/net_bench.sh" "$out/net-tests/"
+		{ cc -static -O2 -Wall -Wextra -Werror -o "$lab/netbench" "$repo/bench/guest/netbench.c" >>"$out/setup.log" 2>&1 &&
+			bidir=$("$repo/scripts/guest-initramfs/build.sh" --tests "$out/net-tests" --extra "$lab/netbench" 2>>"$out/setup.log") &&
+			cp "$bidir/initramfs.cpio.gz" "$lab/initramfs-net.cpio.gz"; } ||
+			say "cannot build bench/guest/netbench.c or its initramfs (see $out/setup.log)"
+		: >"$out/bench.txt"
+		return
+	fi
 	if [[ $bench_kind == snapshot ]]; then
 		# --bench-snapshot N: bench/lab-snapshot.sh; its guest is the lab initramfs with
 		# bench/guest/snap_beat.sh as the only test.
