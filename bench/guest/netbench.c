@@ -188,13 +188,13 @@ static int client(const char *job, const char *host, int port, uint64_t n)
 		printf("KITE-NETBENCH job=rr count=%" PRIu64 " ns=%" PRIu64 " us=%.1f\n", n, t,
 		       (double)t / 1e3 / (double)n);
 	else
-		printf("KITE-NETBENCH job=%s bytes=%" PRIu64 " ns=%" PRIu64 " mbps=%.2f\n", job, n, t,
-		       (double)n * 1e3 / (double)t);
+		printf("KITE-NETBENCH job=%s bytes=%" PRIu64 " ns=%" PRIu64 " mbps=%.2f\n", job, n,
+		       t, (double)n * 1e3 / (double)t);
 	close(fd);
 	return 0;
 err:
-	fprintf(stderr, "netbench: %s job failed after %" PRIu64 " of %" PRIu64 ": %s\n", job, done, n,
-		strerror(errno));
+	fprintf(stderr, "netbench: %s job failed after %" PRIu64 " of %" PRIu64 ": %s\n", job, done,
+		n, strerror(errno));
 	return 1;
 }
 
@@ -203,7 +203,8 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	if (argc == 3 && strcmp(argv[1], "server") == 0)
 		return server(atoi(argv[2]));
-	if (argc == 5 && (!strcmp(argv[1], "tx") || !strcmp(argv[1], "rx") || !strcmp(argv[1], "rr")))
+	if (argc == 5 &&
+	    (!strcmp(argv[1], "tx") || !strcmp(argv[1], "rx") || !strcmp(argv[1], "rr")))
 		return client(argv[1], argv[2], atoi(argv[3]), strtoull(argv[4], NULL, 0));
 	fprintf(stderr, "usage: netbench server PORT | netbench tx|rx|rr HOST PORT N\n");
 	return 2;

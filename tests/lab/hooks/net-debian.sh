@@ -1,4 +1,5 @@
-# net-debian hook: Debian's kernel with its virtio_net module, tap kt2 with MTU 9000: MAC and MTU as given, 8000-byte pings both ways (no fragmentation).
+# net-debian hook: Debian's kernel with its virtio_net module, tap kt2 with MTU 9000: MAC
+# and MTU as given, 8000-byte pings both ways (no fragmentation).
 # L1 side in hooks/net-lib.sh; the guest side is tests/lab/guest/net.sh.
 # shellcheck source=tests/lab/hooks/net-lib.sh
 . "$LAB/hooks/net-lib.sh"

@@ -1,4 +1,5 @@
-# net-fd hook: the tiny kernel, tap kt1 opened by tapctl and passed as --net fd=7: the guest's eth0 works (pings both ways).
+# net-fd hook: the tiny kernel, tap kt1 opened by tapctl and passed to kite as --net
+# fd=7: the guest's eth0 works (pings both ways).
 # L1 side in hooks/net-lib.sh; the guest side is tests/lab/guest/net.sh.
 # shellcheck source=tests/lab/hooks/net-lib.sh
 . "$LAB/hooks/net-lib.sh"

@@ -1,4 +1,5 @@
-# net-tap hook: the tiny kernel, tap kt0 (MTU 1400) opened by kite: MAC and MTU as given, pings both ways, 16 MiB each way sha256-checked.
+# net-tap hook: the tiny kernel, tap kt0 (MTU 1400) opened by kite: MAC and MTU as
+# given, pings both ways, 16 MiB each way sha256-checked.
 # L1 side in hooks/net-lib.sh; the guest side is tests/lab/guest/net.sh.
 # shellcheck source=tests/lab/hooks/net-lib.sh
 . "$LAB/hooks/net-lib.sh"

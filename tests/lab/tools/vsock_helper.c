@@ -52,7 +52,8 @@ static int echo_one(unsigned idx, unsigned cid, unsigned port, uint64_t bytes)
 	int fd = vconnect(cid, port);
 
 	if (fd < 0) {
-		printf("vsock_helper: conn %u: connect %u:%u: %s\n", idx, cid, port, strerror(errno));
+		printf("vsock_helper: conn %u: connect %u:%u: %s\n", idx, cid, port,
+		       strerror(errno));
 		return 1;
 	}
 	/* Non-blocking: a blocking write could wait for credit that only comes back once we
@@ -89,8 +90,8 @@ static int echo_one(unsigned idx, unsigned cid, unsigned port, uint64_t bytes)
 			}
 			for (ssize_t i = 0; i < r; i++) {
 				if (buf[i] != pattern(idx, got + (uint64_t)i)) {
-					printf("vsock_helper: conn %u: echo differs at byte %llu\n", idx,
-					       (unsigned long long)(got + (uint64_t)i));
+					printf("vsock_helper: conn %u: echo differs at byte %llu\n",
+					       idx, (unsigned long long)(got + (uint64_t)i));
 					return 1;
 				}
 			}
@@ -131,7 +132,8 @@ static int reap(unsigned n)
 
 static int serve(unsigned port, unsigned n)
 {
-	struct sockaddr_vm sa = {.svm_family = AF_VSOCK, .svm_cid = VMADDR_CID_ANY, .svm_port = port};
+	struct sockaddr_vm sa = {
+	    .svm_family = AF_VSOCK, .svm_cid = VMADDR_CID_ANY, .svm_port = port};
 	int lfd = socket(AF_VSOCK, SOCK_STREAM, 0);
 
 	if (lfd < 0 || bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(lfd, 64) < 0) {
@@ -185,8 +187,8 @@ static int stream(unsigned cid, unsigned port, unsigned secs)
 	for (;;) {
 		ssize_t w = write(fd, buf, sizeof(buf));
 		if (w <= 0) {
-			printf("KITE-VSOCK-PEER-GONE after %llu bytes: %s\n", (unsigned long long)sent,
-			       w < 0 ? strerror(errno) : "zero write");
+			printf("KITE-VSOCK-PEER-GONE after %llu bytes: %s\n",
+			       (unsigned long long)sent, w < 0 ? strerror(errno) : "zero write");
 			close(fd);
 			return 0;
 		}
@@ -216,10 +218,13 @@ int main(int argc, char **argv)
 	if (argc == 4 && strcmp(argv[1], "serve") == 0)
 		return serve((unsigned)atoi(argv[2]), (unsigned)atoi(argv[3]));
 	if (argc == 6 && strcmp(argv[1], "echo") == 0)
-		return echo((unsigned)atoi(argv[2]), (unsigned)atoi(argv[3]), (unsigned)atoi(argv[4]),
-			    strtoull(argv[5], NULL, 0));
+		return echo((unsigned)atoi(argv[2]), (unsigned)atoi(argv[3]),
+			    (unsigned)atoi(argv[4]), strtoull(argv[5], NULL, 0));
 	if (argc == 5 && strcmp(argv[1], "stream") == 0)
-		return stream((unsigned)atoi(argv[2]), (unsigned)atoi(argv[3]), (unsigned)atoi(argv[4]));
-	fprintf(stderr, "usage: vsock_helper serve PORT N | echo CID PORT N BYTES | stream CID PORT SECS\n");
+		return stream((unsigned)atoi(argv[2]), (unsigned)atoi(argv[3]),
+			      (unsigned)atoi(argv[4]));
+	fprintf(
+	    stderr,
+	    "usage: vsock_helper serve PORT N | echo CID PORT N BYTES | stream CID PORT SECS\n");
 	return 2;
 }
