@@ -14,15 +14,7 @@ peer=$(kite_arg net_peer) || fail "no kite.net_peer="
 mib=$(kite_arg nb_mib) || mib=32
 rr=$(kite_arg nb_rr) || rr=1000
 pings=$(kite_arg nb_pings) || pings=20
-ip link set lo up
-ip link set eth0 up || fail "no eth0"
-ip addr add "$ip" dev eth0 || fail "ip addr add $ip failed"
-n=0
-until [ "$(cat /sys/class/net/eth0/carrier 2>/dev/null)" = 1 ]; do
-	n=$((n + 1))
-	[ $n -le 50 ] || fail "eth0 has no carrier"
-	sleep 0.2
-done
+net_up "$ip"
 ping -c 2 -W 10 "$peer" >/dev/null 2>&1 || fail "no answer from $peer"
 out=$(ping -q -c "$pings" -i 0.2 -W 10 "$peer" 2>&1)
 # busybox: "N packets transmitted, M packets received, L% packet loss" and

@@ -28,15 +28,7 @@ fi
 if want=$(kite_arg expect_mtu); then
 	[ "$mtu" = "$want" ] || fail "eth0 MTU $mtu, kite was given $want"
 fi
-ip link set lo up
-ip link set eth0 up || fail "ip link set eth0 up failed"
-ip addr add "$ip" dev eth0 || fail "ip addr add $ip dev eth0 failed"
-n=0
-until [ "$(cat $d/carrier 2>/dev/null)" = 1 ]; do
-	n=$((n + 1))
-	[ $n -le 50 ] || fail "eth0 has no carrier after 10 s (virtio-net STATUS link up?)"
-	sleep 0.2
-done
+net_up "$ip"
 ping -c 5 -i 0.2 -W 10 -s "$psize" "$peer" >/tmp/ping.out 2>&1
 prc=$?
 sed 's/^/KITE-NET-PING /' /tmp/ping.out
