@@ -22,6 +22,7 @@
 #   KITE-BENCH net vmm=kite|qemu run=<i> job=ping|tx|rx|rr <netbench's fields>
 #   KITE-BENCH-FAIL net vmm=<..> run=<i> <why>   (+ KITE-BENCH-LOG lines)
 #   KITE-BENCH net-median job=<job> metric=<m> kite=<v> qemu=<v> ratio=<kite/qemu>
+#     pair_ratio=<median over the pairs of kite/QEMU within a pair>
 #   KITE-BENCH-DONE runs=N ok=0|1
 LAB=${LAB:-/lab}
 n=${KITE_BENCH_NET:-$(cat "$LAB/bench-net" 2>/dev/null || echo 3)}
@@ -99,11 +100,22 @@ if one kite 0 && one qemu 0; then
 		i=$((i + 1))
 	done
 fi
+# pair_ratio JOB METRIC: the median over the timed pairs of kite's value / QEMU's in the same
+# pair (the machine's load drifts between pairs much more than within one).
+pair_ratio() {
+	for i in $(seq 1 "$n"); do
+		k=$(grep " vmm=kite run=$i job=$1 " "$W/all" | sed -n "s/.* $2=\([0-9.]*\).*/\1/p")
+		q=$(grep " vmm=qemu run=$i job=$1 " "$W/all" | sed -n "s/.* $2=\([0-9.]*\).*/\1/p")
+		[ -n "$k" ] && [ -n "$q" ] && awk -v k="$k" -v q="$q" 'BEGIN { if (q > 0) printf "%.4f\n", k / q }'
+	done | sort -n |
+		awk '{ v[NR] = $1 } END { if (NR) printf "%.2f", (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2; else print "?" }'
+}
+
 for jm in ping:avg_ms ping:min_ms tx:mbps rx:mbps rr:us; do
 	j=${jm%%:*} m=${jm#*:}
 	k=$(median "$j" "$m" kite) q=$(median "$j" "$m" qemu)
 	r=$(awk -v k="$k" -v q="$q" 'BEGIN { if (k != "" && q > 0) printf "%.2f", k / q; else print "?" }')
-	echo "KITE-BENCH net-median job=$j metric=$m kite=${k:-?} qemu=${q:-?} ratio=$r"
+	echo "KITE-BENCH net-median job=$j metric=$m kite=${k:-?} qemu=${q:-?} ratio=$r pair_ratio=$(pair_ratio "$j" "$m")"
 done
 kill $spid 2>/dev/null
 "$LAB/tapctl" del $tap >/dev/null 2>&1
