@@ -9,7 +9,8 @@
 # /lab/bench-boot (optional, from tests/lab/run --bench-boot N): run the boot-to-init
 # benchmark /lab/bench-boot.sh (bench/lab-boot.sh) instead of the batch; /lab/bench-snapshot
 # (--bench-snapshot N): the snapshot-restore benchmark /lab/bench-snapshot.sh
-# (bench/lab-snapshot.sh).
+# (bench/lab-snapshot.sh); /lab/bench-net (--bench-net N): the virtio-net one
+# /lab/bench-net.sh (bench/lab-net.sh).
 export PATH=/bin
 mkdir -p /proc /sys /dev /tmp /run
 mount -t proc proc /proc
@@ -49,6 +50,7 @@ export KITE_LAB_BUDGET
 bench=""
 [ -f /lab/bench-boot ] && bench=boot
 [ -f /lab/bench-snapshot ] && bench=snapshot
+[ -f /lab/bench-net ] && bench=net
 if [ -n "$bench" ]; then
 	# tests/lab/run --bench-boot N: the boot-to-init benchmark (bench/lab-boot.sh), or
 	# --bench-snapshot N: the snapshot-restore one (bench/lab-snapshot.sh), instead of

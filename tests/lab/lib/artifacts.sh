@@ -4,7 +4,8 @@
 # (scripts/guest-kernel/build.sh), the L2 initramfs and its Debian-modules variant
 # (scripts/guest-initramfs/build.sh), Debian's kernel, the seed demo and kite itself;
 # with --bench-boot, also the benchmark's script, timer and virtio-blk initramfs (with
-# --bench-snapshot: its script, timer and initramfs).
+# --bench-snapshot: its script, timer and initramfs); the static helpers of the net and
+# vsock tests (tests/lab/tools: tapctl where kite runs, vsock_helper in the L2 initramfs).
 # Needs: $repo, $here, $out, $mode, $table, $kite, $only, $bench, $bench_kind, $budget; say,
 # apt_install, find_debian_kernel (lib/common.sh); fail_all, summary (lib/protocol.sh).
 # Sets: kdir idir didir (cache directories), dver (Debian kernel version, maybe empty),
@@ -19,11 +20,19 @@ build_artifacts() {
 	kdir=$("$repo/scripts/guest-kernel/build.sh" 2>>"$out/setup.log") || setup_failed="guest kernel build failed (see $out/setup.log)"
 	dver=$(find_debian_kernel) || { apt_install linux-image-amd64 && dver=$(find_debian_kernel); } ||
 		say "no Debian kernel (linux-image-amd64): boot-debian will SKIP${mode/direct/}"
+	# The vsock test's guest side (busybox has no AF_VSOCK): /bin/vsock_helper in both
+	# initramfs variants. Without it (no static libc) the vsock test SKIPs in the guest.
+	local extra=()
+	if cc -static -O2 -Wall -Wextra -Werror -o "$out/vsock_helper" "$here/tools/vsock_helper.c" >>"$out/setup.log" 2>&1; then
+		extra=(--extra "$out/vsock_helper")
+	else
+		say "cannot build tests/lab/tools/vsock_helper.c statically (see $out/setup.log): vsock will SKIP"
+	fi
 	if [[ -z $setup_failed ]]; then
-		idir=$("$repo/scripts/guest-initramfs/build.sh" 2>>"$out/setup.log") || setup_failed="guest initramfs build failed (see $out/setup.log)"
+		idir=$("$repo/scripts/guest-initramfs/build.sh" "${extra[@]}" 2>>"$out/setup.log") || setup_failed="guest initramfs build failed (see $out/setup.log)"
 	fi
 	if [[ -z $setup_failed && -n ${dver:-} ]]; then
-		didir=$("$repo/scripts/guest-initramfs/build.sh" --modules "$dver" 2>>"$out/setup.log") ||
+		didir=$("$repo/scripts/guest-initramfs/build.sh" --modules "$dver" "${extra[@]}" 2>>"$out/setup.log") ||
 			setup_failed="guest initramfs (Debian modules) build failed (see $out/setup.log)"
 	fi
 	if [[ -n $setup_failed ]]; then
@@ -60,6 +69,9 @@ stage_lab() {
 		# mov $0x3f8,%dx; add %bl,%al; add $'0',%al; out %al,(%dx); mov $'\n',%al; out; hlt
 		printf '\xba\xf8\x03\x00\xd8\x04\x30\xee\xb0\x0a\xee\xf4' >"$lab/demo.bin"
 	fi
+	# The net tests' tap helper (hooks/net-lib.sh), static: it runs in L1 as it is.
+	cc -static -O2 -Wall -Wextra -Werror -o "$lab/tapctl" "$here/tools/tapctl.c" >>"$out/setup.log" 2>&1 ||
+		say "cannot build tests/lab/tools/tapctl.c statically (see $out/setup.log): net-* will SKIP"
 	if [[ -x $kite ]]; then
 		cp "$kite" "$lab/kite"
 	else
@@ -70,7 +82,7 @@ stage_lab() {
 	echo "$budget" >"$lab/budget" # tier direct and --bench-boot; the L1 also gets kite.budget=
 }
 
-# stage_bench: --bench-boot N (or --bench-snapshot N): the benchmark script and its timer
+# stage_bench: --bench-boot N (or --bench-snapshot N, --bench-net N): the benchmark script and its timer
 # (static: it runs in L1 as it is).
 stage_bench() {
 	local bidir
@@ -78,6 +90,21 @@ stage_bench() {
 	[[ -x $lab/kite ]] || { echo "lab: --bench-$bench_kind needs kite ($kite)"; exit 2; }
 	cc -static -O2 -Wall -Wextra -o "$lab/boot_timer" "$repo/bench/boot_timer.c" >>"$out/setup.log" 2>&1 ||
 		{ echo "lab: cannot build bench/boot_timer.c (see $out/setup.log)"; exit 1; }
+	if [[ $bench_kind == net ]]; then
+		# --bench-net N: bench/lab-net.sh; its guest is the lab initramfs with
+		# bench/guest/net_bench.sh as the only test and bench/guest/netbench (static, also
+		# L1's server) as /bin/netbench.
+		cp "$repo/bench/lab-net.sh" "$lab/bench-net.sh"
+		echo "$bench" >"$lab/bench-net"
+		mkdir -p "$out/net-tests"
+		cp "$repo/bench/guest/net_bench.sh" "$out/net-tests/"
+		{ cc -static -O2 -Wall -Wextra -Werror -o "$lab/netbench" "$repo/bench/guest/netbench.c" >>"$out/setup.log" 2>&1 &&
+			bidir=$("$repo/scripts/guest-initramfs/build.sh" --tests "$out/net-tests" --extra "$lab/netbench" 2>>"$out/setup.log") &&
+			cp "$bidir/initramfs.cpio.gz" "$lab/initramfs-net.cpio.gz"; } ||
+			say "cannot build bench/guest/netbench.c or its initramfs (see $out/setup.log)"
+		: >"$out/bench.txt"
+		return
+	fi
 	if [[ $bench_kind == snapshot ]]; then
 		# --bench-snapshot N: bench/lab-snapshot.sh; its guest is the lab initramfs with
 		# bench/guest/snap_beat.sh as the only test.

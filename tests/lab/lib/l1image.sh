@@ -2,7 +2,8 @@
 # lib/l1image.sh: the L1 lab VM's initramfs ($out/l1-initramfs.cpio, rebuilt every run):
 # busybox, l1-init.sh as /init, the kvm modules of the Debian kernel L1 runs, the staged
 # $lab tree as /lab, and the dynamically linked programs batch.sh and the hooks run there
-# (kite, e2fsprogs; QEMU for --bench-boot), each with its shared libraries.
+# (kite, e2fsprogs, curl, socat; QEMU for --bench-boot), each with its shared libraries,
+# and tun (the net tests' taps).
 # Needs: $stage, $lab, $here, $out, $dver, $bench; say, apt_install, copy_with_libs
 # (lib/common.sh). Sets: l1 (the image tree), lab (now $l1/lab), l1cpio.
 
@@ -39,7 +40,7 @@ build_l1_image() {
 	mv "$lab"/* "$l1/lab/"
 	rmdir "$lab"
 	lab="$l1/lab"
-	for m in irqbypass ccp kvm kvm-amd; do add_mod "$m"; done
+	for m in irqbypass ccp kvm kvm-amd tun; do add_mod "$m"; done
 	# kite (staged as /lab/kite) with its shared libraries.
 	[[ -x $lab/kite ]] && copy_with_libs "$l1" "$lab/kite"
 	# e2fsprogs for the virtio-blk hooks (mkfs.ext4 before a run, debugfs/e2fsck after it).
@@ -51,6 +52,9 @@ build_l1_image() {
 	# curl: the control-API tests' client (hooks/api-lib.sh; --unix-socket).
 	p=$(command -v curl) || { apt_install curl; p=$(command -v curl); }
 	[[ -n $p ]] && copy_with_libs "$l1" "$p" /bin/curl
+	# socat: the host peer of the vsock test (hooks/vsock.sh), as Firecracker users use it.
+	p=$(command -v socat) || { apt_install socat; p=$(command -v socat); }
+	[[ -n $p ]] && copy_with_libs "$l1" "$p" /bin/socat
 	# --bench-boot: QEMU (the baseline, on L1's KVM) with its libraries and the microvm
 	# firmware (bios-microvm.bin -> qboot.rom; linuxboot_dma.bin for -kernel).
 	if [[ -n $bench ]]; then
