@@ -39,8 +39,11 @@ int main(int argc, char **argv)
 	for (int fd = 0; fd <= 2; fd++)
 		if (fcntl(fd, F_GETFD) < 0 && open("/dev/null", O_RDWR) != fd)
 			return EXIT_HOST_FAILURE;
-	/* A closed stdout must not kill kite mid-run; writes report EPIPE. */
+	/* A closed stdout must not kill kite mid-run; writes report EPIPE.
+	 * Nor a write past --rlimit fsize= (a guest's disk write, a log line,
+	 * a snapshot): it fails with EFBIG, reported where it was made. */
 	signal(SIGPIPE, SIG_IGN);
+	signal(SIGXFSZ, SIG_IGN);
 
 	/* kite snapshot inspect|merge ...: tools, no machine. */
 	if (argc > 1 && !strcmp(argv[1], "snapshot"))

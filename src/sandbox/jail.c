@@ -142,7 +142,7 @@ int jail_close_inherited(void)
 	return rc ? rc : n;
 }
 
-int jail_mknod_like(const char *src, const char *dst, uid_t uid, gid_t gid)
+int jail_mknod_like(const char *src, int dirfd, const char *name, uid_t uid, gid_t gid)
 {
 	struct stat st;
 
@@ -150,18 +150,28 @@ int jail_mknod_like(const char *src, const char *dst, uid_t uid, gid_t gid)
 		return -errno;
 	if (!S_ISCHR(st.st_mode))
 		return -ENODEV;
-	if (mknod(dst, S_IFCHR | 0600, st.st_rdev) && errno != EEXIST)
+	/* Whatever is there (a node of an earlier run, or a link the jailed
+	 * VMM put there) goes: the new node is made, never followed. */
+	if (unlinkat(dirfd, name, 0) && errno != ENOENT)
 		return -errno;
-	if (chown(dst, uid, gid) || chmod(dst, 0600))
+	if (mknodat(dirfd, name, S_IFCHR | 0600, st.st_rdev))
+		return -errno;
+	if (fchownat(dirfd, name, uid, gid, AT_SYMLINK_NOFOLLOW))
 		return -errno;
 	return 0;
+}
+
+int jail_open_dir_at(int dirfd, const char *name, int *fd)
+{
+	*fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	return *fd < 0 ? -errno : 0;
 }
 
 /* A fresh /dev in the jail: tmpfs holding kvm and net/tun, nothing else. */
 static int make_dev(const char *dir, uid_t uid, gid_t gid, char *err, size_t errlen)
 {
-	char dev[4096], node[4200];
-	int rc = 0;
+	char dev[4096];
+	int rc = 0, dfd = -1, nfd = -1;
 
 	snprintf(dev, sizeof(dev), "%s/dev", dir);
 	if ((mkdir(dev, 0755) && errno != EEXIST) ||
@@ -170,14 +180,19 @@ static int make_dev(const char *dir, uid_t uid, gid_t gid, char *err, size_t err
 		snprintf(err, errlen, "--jail %s: a /dev for the jail: %s", dir, strerror(-rc));
 		return rc;
 	}
-	snprintf(node, sizeof(node), "%s/kvm", dev);
-	rc = access("/dev/kvm", F_OK) ? 0 : jail_mknod_like("/dev/kvm", node, uid, gid);
-	snprintf(node, sizeof(node), "%s/net", dev);
-	if (!rc && mkdir(node, 0755))
+	rc = jail_open_dir_at(AT_FDCWD, dev, &dfd);
+	if (!rc && !access("/dev/kvm", F_OK))
+		rc = jail_mknod_like("/dev/kvm", dfd, "kvm", uid, gid);
+	if (!rc && mkdirat(dfd, "net", 0755))
 		rc = -errno;
-	snprintf(node, sizeof(node), "%s/net/tun", dev);
+	if (!rc)
+		rc = jail_open_dir_at(dfd, "net", &nfd);
 	if (!rc && !access("/dev/net/tun", F_OK))
-		rc = jail_mknod_like("/dev/net/tun", node, uid, gid);
+		rc = jail_mknod_like("/dev/net/tun", nfd, "tun", uid, gid);
+	if (nfd >= 0)
+		close(nfd);
+	if (dfd >= 0)
+		close(dfd);
 	if (rc)
 		snprintf(err, errlen, "--jail %s: device nodes in its /dev: %s", dir,
 			 strerror(-rc));

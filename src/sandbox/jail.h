@@ -25,8 +25,12 @@ int jail_rlimits(uint64_t nofile, uint64_t fsize, unsigned fds_more, char *err,
 /* Closes every descriptor above 2 without FD_CLOEXEC: kite opens all of
  * its own close-on-exec, so these were inherited. Returns how many. */
 int jail_close_inherited(void);
-/* Device nodes like the host's src (char device), owned by uid:gid, 0600. */
-int jail_mknod_like(const char *src, const char *dst, uid_t uid, gid_t gid) MUST_CHECK;
+/* A device node like the host's src (char device) at name in dirfd, owned
+ * by uid:gid, 0600; whatever was at name is removed first and no link is
+ * followed (the jail's tree may hold what an earlier jailed VMM put there). */
+int jail_mknod_like(const char *src, int dirfd, const char *name, uid_t uid, gid_t gid) MUST_CHECK;
+/* *fd: the directory name in dirfd, opened without following a link. */
+int jail_open_dir_at(int dirfd, const char *name, int *fd) MUST_CHECK;
 
 #define JAIL_PIVOT_DEV_TMPFS 1u /* a fresh /dev: tmpfs with kvm and net/tun */
 /* unshare(CLONE_NEWNS), every mount private, dir bound on itself and made

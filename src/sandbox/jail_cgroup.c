@@ -190,6 +190,58 @@ static int make_dirs(const char *root, const char *rel)
 	}
 }
 
+/* v1 cpuset: a new cgroup starts with empty cpuset.cpus and cpuset.mems,
+ * and no task may join it (nor may one be written alone); each directory
+ * from the hierarchy's root down to root/rel gets its parent's when empty,
+ * as Firecracker's jailer does. */
+static int inherit_cpuset(const char *root, const char *rel)
+{
+	static const char *const files[] = {"cpuset.cpus", "cpuset.mems"};
+	char path[4096];
+	int n = snprintf(path, sizeof(path), "%s/%s", root, rel);
+
+	if (n < 0 || (size_t)n >= sizeof(path) - 16)
+		return -ENAMETOOLONG;
+	for (char *p = path + strlen(root) + 1;; p++) {
+		if (*p == '/' || !*p) {
+			char c = *p;
+
+			*p = 0;
+			for (int f = 0; f < 2; f++) {
+				char mine[4200], up[4200], val[1024];
+				char *slash = strrchr(path, '/');
+				ssize_t len;
+				int fd, rc;
+
+				snprintf(mine, sizeof(mine), "%s/%s", path, files[f]);
+				snprintf(up, sizeof(up), "%.*s/%s", (int)(slash - path), path,
+					 files[f]);
+				fd = open(mine, O_RDONLY | O_CLOEXEC);
+				if (fd < 0)
+					return -errno;
+				len = read(fd, val, sizeof(val) - 1);
+				close(fd);
+				if (len > 1)
+					continue; /* already set */
+				fd = open(up, O_RDONLY | O_CLOEXEC);
+				if (fd < 0)
+					return -errno;
+				len = read(fd, val, sizeof(val) - 1);
+				close(fd);
+				if (len < 0)
+					return -errno;
+				val[len] = 0;
+				rc = write_file(mine, val);
+				if (rc)
+					return rc;
+			}
+			*p = c;
+			if (!c)
+				return 0;
+		}
+	}
+}
+
 /* v2: a controller must be enabled in every ancestor's subtree_control. */
 static int enable_v2(const char *root, const char *rel, const char *controller)
 {
@@ -300,6 +352,8 @@ int jail_cgroup_apply(const struct jail_cgroup_req *r, char *err, size_t errlen)
 		rc = make_dirs(mnt, rel);
 		if (!rc && ver == 2)
 			rc = enable_v2(mnt, rel, ctl);
+		if (!rc && ver == 1 && !strcmp(ctl, "cpuset"))
+			rc = inherit_cpuset(mnt, rel);
 		if (rc) {
 			snprintf(err, errlen, "--cgroup %s: cannot create %s/%s (v%d): %s", kv->key,
 				 mnt, rel, ver, strerror(-rc));
@@ -312,10 +366,21 @@ int jail_cgroup_apply(const struct jail_cgroup_req *r, char *err, size_t errlen)
 				 file, strerror(-rc));
 			break;
 		}
-		snprintf(file, sizeof(file), "%s/%s/cgroup.procs", mnt, rel);
-		rc = write_file(file, pid);
+	}
+	/* Joined only once every value is written (a v1 cpuset takes no task
+	 * before its cpus and mems are set). */
+	for (int i = 0; i < r->nr && !rc; i++) {
+		char ctl[JAIL_CGROUP_KEY_MAX];
+		int ver = 0;
+
+		snprintf(ctl, sizeof(ctl), "%.*s", (int)strcspn(r->kv[i].key, "."), r->kv[i].key);
+		rc = jail_cgroup_find(mi, ctl, r->version, mnt, sizeof(mnt), &ver);
+		if (!rc) {
+			snprintf(file, sizeof(file), "%s/%s/cgroup.procs", mnt, rel);
+			rc = write_file(file, pid);
+		}
 		if (rc)
-			snprintf(err, errlen, "--cgroup %s: joining %s: %s", kv->key, file,
+			snprintf(err, errlen, "--cgroup %s: joining %s: %s", r->kv[i].key, file,
 				 strerror(-rc));
 	}
 	free(mi);

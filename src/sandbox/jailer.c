@@ -210,9 +210,12 @@ int jailer_parse(int argc, char **argv, struct jailer_args *a, char *err, size_t
 	return 0;
 }
 
-/* exec_file copied to dst, mode 0755 (a copy, as Firecracker's jailer:
- * the jail holds no link into the host's tree). */
-static int copy_exec(const char *src, const char *dst)
+/* exec_file copied to name in rootfd, mode 0755 (a copy, as Firecracker's
+ * jailer: the jail holds no link into the host's tree). What was at name
+ * goes first, and the copy is a new file: an earlier jailed VMM owned the
+ * root and may have left a link, a hard link to a host file or a FIFO
+ * there. */
+static int copy_exec(const char *src, int rootfd, const char *name)
 {
 	int in = open(src, O_RDONLY | O_CLOEXEC), out = -1, rc = 0;
 	char buf[65536];
@@ -228,7 +231,11 @@ static int copy_exec(const char *src, const char *dst)
 		rc = -EINVAL;
 		goto out;
 	}
-	out = open(dst, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0755);
+	if (unlinkat(rootfd, name, 0) && errno != ENOENT) {
+		rc = -errno;
+		goto out;
+	}
+	out = openat(rootfd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0755);
 	if (out < 0) {
 		rc = -errno;
 		goto out;
@@ -268,42 +275,84 @@ static int mkdirs(char *path, mode_t mode)
 	}
 }
 
+/* A directory name in dirfd owned by uid:gid, made if missing; one that is
+ * there must be a directory (not a link). */
+static int own_dir(int dirfd, const char *name, uid_t uid, gid_t gid)
+{
+	struct stat st;
+
+	if (mkdirat(dirfd, name, 0755) && errno != EEXIST)
+		return -errno;
+	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW))
+		return -errno;
+	if (!S_ISDIR(st.st_mode))
+		return -ENOTDIR;
+	return fchownat(dirfd, name, uid, gid, AT_SYMLINK_NOFOLLOW) ? -errno : 0;
+}
+
+/* /dev/kvm and /dev/net/tun under rootfd. */
+static int make_nodes(const struct jailer_args *a, int rootfd)
+{
+	int dev = -1, net = -1, rc;
+
+	rc = own_dir(rootfd, "dev", 0, 0);
+	if (!rc)
+		rc = jail_open_dir_at(rootfd, "dev", &dev);
+	if (!rc)
+		rc = jail_mknod_like("/dev/kvm", dev, "kvm", a->uid, a->gid);
+	if (!rc)
+		rc = own_dir(dev, "net", 0, 0);
+	if (!rc)
+		rc = jail_open_dir_at(dev, "net", &net);
+	if (!rc)
+		rc = jail_mknod_like("/dev/net/tun", net, "tun", a->uid, a->gid);
+	if (net >= 0)
+		close(net);
+	if (dev >= 0)
+		close(dev);
+	return rc;
+}
+
 /* The jail's tree on the host side: root, the exec file's copy, /dev's
- * nodes, root owned by uid:gid so that the VMM can make its socket there. */
+ * nodes, root owned by uid:gid so that the VMM can make its socket there.
+ * Everything inside root is reached from one descriptor without following
+ * a link: a root left by an earlier run belonged to its jailed VMM. */
 static int build_root(const struct jailer_args *a, const char *root, char *err, size_t errlen)
 {
 	const char *name = jailer_exec_name(a->exec_file);
-	char p[4096 + 512];
-	int rc;
+	char p[4096];
+	int rc, rootfd = -1;
 
 	snprintf(p, sizeof(p), "%s", root);
 	rc = mkdirs(p, 0755);
+	if (!rc)
+		rc = jail_open_dir_at(AT_FDCWD, root, &rootfd);
 	if (rc)
 		return fail(err, errlen, "creating %s: %s", root, strerror(-rc)), rc;
-	snprintf(p, sizeof(p), "%s/%s", root, name);
-	rc = copy_exec(a->exec_file, p);
-	if (rc)
-		return fail(err, errlen, "copying --exec-file %s to %s: %s", a->exec_file, p,
-			    rc == -EINVAL ? "not a regular file" : strerror(-rc)),
-		       rc;
+	rc = copy_exec(a->exec_file, rootfd, name);
+	if (rc) {
+		fail(err, errlen, "copying --exec-file %s to %s/%s: %s", a->exec_file, root, name,
+		     rc == -EINVAL ? "not a regular file" : strerror(-rc));
+		goto out;
+	}
 	/* Firecracker's default API socket is /run/firecracker.socket. */
-	snprintf(p, sizeof(p), "%s/run", root);
-	if ((mkdir(p, 0755) && errno != EEXIST) || chown(p, a->uid, a->gid))
-		return fail(err, errlen, "creating %s: %s", p, strerror(errno)), -errno;
-	snprintf(p, sizeof(p), "%s/dev/net", root);
-	rc = mkdirs(p, 0755);
-	snprintf(p, sizeof(p), "%s/dev/kvm", root);
-	if (!rc)
-		rc = jail_mknod_like("/dev/kvm", p, a->uid, a->gid);
-	if (!rc)
-		snprintf(p, sizeof(p), "%s/dev/net/tun", root);
-	if (!rc)
-		rc = jail_mknod_like("/dev/net/tun", p, a->uid, a->gid);
-	if (rc)
-		return fail(err, errlen, "creating %s: %s", p, strerror(-rc)), rc;
-	if (chown(root, a->uid, a->gid))
-		return fail(err, errlen, "chown %s: %s", root, strerror(errno)), -errno;
-	return 0;
+	rc = own_dir(rootfd, "run", a->uid, a->gid);
+	if (rc) {
+		fail(err, errlen, "creating %s/run: %s", root, strerror(-rc));
+		goto out;
+	}
+	rc = make_nodes(a, rootfd);
+	if (rc) {
+		fail(err, errlen, "creating %s/dev/kvm and dev/net/tun: %s", root, strerror(-rc));
+		goto out;
+	}
+	if (fchown(rootfd, a->uid, a->gid)) {
+		rc = -errno;
+		fail(err, errlen, "chown %s: %s", root, strerror(errno));
+	}
+out:
+	close(rootfd);
+	return rc;
 }
 
 static long long us_of(clockid_t clk, const struct timespec *since)
@@ -356,7 +405,7 @@ static int run(const struct jailer_args *a, const struct timespec *t0, const str
 		return fail(err, errlen, "--chroot-base-dir: the jail's path is too long");
 	rc = build_root(a, root, err, errlen);
 	if (!rc)
-		rc = jail_rlimits(a->nofile || a->fsize ? a->nofile : JAILER_DEFAULT_NOFILE,
+		rc = jail_rlimits(a->nofile ? a->nofile : JAILER_DEFAULT_NOFILE,
 				  a->fsize, 0, err, errlen);
 	if (!rc)
 		rc = jail_cgroup_apply(&cg, err, errlen);

@@ -37,11 +37,11 @@ static void put_disk(struct state_buf *b, const struct disk_config *d)
 {
 	put_str(b, d->path);
 	put_str(b, d->serial);
-	state_put_u8(b, (uint8_t)!!d->read_only);
+	state_put_u8(b, (uint8_t) !!d->read_only);
 	state_put_u32(b, d->poll_us);
 	put_limiter(b, &d->rl);
 	put_str(b, d->id);
-	state_put_u8(b, (uint8_t)!!d->root);
+	state_put_u8(b, (uint8_t) !!d->root);
 	put_str(b, d->partuuid);
 	state_put_u8(b, (uint8_t)d->cache);
 	state_put_u8(b, (uint8_t)d->io_engine);
@@ -55,7 +55,7 @@ static void put_disk(struct state_buf *b, const struct disk_config *d)
 static void put_net(struct state_buf *b, const struct net_config *n)
 {
 	put_str(b, n->tap);
-	state_put_u8(b, (uint8_t)!!n->has_mac);
+	state_put_u8(b, (uint8_t) !!n->has_mac);
 	state_put_bytes(b, n->mac, sizeof(n->mac));
 	state_put_u32(b, n->mtu);
 	/* v4: the whole limiters (v3 had the bytes rates only) and the id. */
@@ -71,18 +71,18 @@ void snap_machine_save(const struct vm_config *cfg, struct state_buf *out)
 	state_put_u8(out, cfg->irqchip == IRQCHIP_ON);
 	state_put_u8(out, (uint8_t)cfg->huge_pages);
 	state_put_u8(out, (uint8_t)cfg->console);
-	state_put_u8(out, (uint8_t)!!cfg->rng);
+	state_put_u8(out, (uint8_t) !!cfg->rng);
 	state_put_u64(out, cfg->rng_rate);
 	put_limiter(out, &cfg->rng_rl);
-	state_put_u8(out, (uint8_t)!!cfg->debug_exit);
-	state_put_u8(out, (uint8_t)!!(cfg->kernel || cfg->restored_linux));
-	state_put_u8(out, (uint8_t)!!cfg->track_dirty_pages);
-	state_put_u8(out, (uint8_t)!!cfg->fc);
+	state_put_u8(out, (uint8_t) !!cfg->debug_exit);
+	state_put_u8(out, (uint8_t) !!(cfg->kernel || cfg->restored_linux));
+	state_put_u8(out, (uint8_t) !!cfg->track_dirty_pages);
+	state_put_u8(out, (uint8_t) !!cfg->fc);
 	state_put_u32(out, (uint32_t)cfg->nr_disks);
 	for (int i = 0; i < cfg->nr_disks; i++)
 		put_disk(out, &cfg->disks[i]);
 	/* v2 */
-	state_put_u8(out, (uint8_t)!!cfg->vsock_uds);
+	state_put_u8(out, (uint8_t) !!cfg->vsock_uds);
 	if (cfg->vsock_uds) {
 		state_put_u64(out, cfg->vsock_cid);
 		put_str(out, cfg->vsock_uds);
@@ -223,10 +223,16 @@ static void get_nets(struct state_reader *r, struct vm_config *cfg, uint32_t ver
 		return;
 	cfg->nr_nets = (int)n;
 	for (uint32_t i = 0; i < n && !r->err; i++) {
+		struct net_config probe;
+
 		get_net(r, cfg, &cfg->nets[i], version);
-		/* The same uniqueness as the command line's and the API's. */
-		if (!r->err &&
-		    config_net_conflict(cfg->nets, (int)i, -1, &cfg->nets[i], why, sizeof(why)))
+		/* The same uniqueness as the command line's and the API's;
+		 * before version 4 the command line let two devices share a
+		 * MAC, and those snapshots restore as they were. */
+		probe = cfg->nets[i];
+		if (version < 4)
+			probe.has_mac = 0;
+		if (!r->err && config_net_conflict(cfg->nets, (int)i, -1, &probe, why, sizeof(why)))
 			state_fail(r, "net %u: %s", i, why);
 	}
 }
@@ -251,8 +257,7 @@ static void get_machine(struct state_reader *r, struct vm_config *cfg, uint32_t 
 	state_check(r, cfg->memory && cfg->memory % 4096 == 0 && cfg->memory <= CONFIG_MAX_MEMORY,
 		    "memory", cfg->memory);
 	cfg->cpus = (int)state_get_u32(r);
-	state_check(r, cfg->cpus >= 1 && cfg->cpus <= CONFIG_MAX_CPUS, "cpus",
-		    (uint64_t)cfg->cpus);
+	state_check(r, cfg->cpus >= 1 && cfg->cpus <= CONFIG_MAX_CPUS, "cpus", (uint64_t)cfg->cpus);
 	cfg->irqchip = get_bool(r, "irqchip") ? IRQCHIP_ON : IRQCHIP_OFF;
 	cfg->huge_pages = get_enum(r, "huge_pages", HUGE_PAGES_TRANSPARENT);
 	cfg->console = get_enum(r, "console", CONSOLE_VIRTIO);

@@ -188,6 +188,15 @@ expect_err_line "--netns not a namespace" "--netns $TMP"
 run_kite nocg run --image "$GUEST_DIR/demo.bin" --jail "$JAIL" --uid $ID --gid $ID --cgroup nosuch.x=1
 expect_rc "--cgroup unknown controller" 2
 expect_err_line "--cgroup unknown controller" "controller 'nosuch'"
+# A v1 cpuset (Firecracker's own example, cpuset.cpus=0): a new cpuset has
+# no cpus or mems, so kite fills them from its parent before it joins.
+if grep -q ' - cgroup cgroup .*[,]cpuset' /proc/self/mountinfo; then
+	run_kite cpuset run --debug-exit --image "$GUEST_DIR/demo.bin" --reg rax=2 --reg rbx=2 \
+		--jail "$JAIL" --uid $ID --gid $ID --cgroup cpuset.cpus=0
+	expect_rc "--cgroup cpuset.cpus=0 (v1)" 0
+	expect_out "--cgroup cpuset.cpus=0 (v1)" '4\n'
+	cgdirs+=(/sys/fs/cgroup/cpuset/kite/kite-*)
+fi
 
 # 4. --new-pid-ns: the seed demo as pid 1 of its namespace.
 run_kite pidns run --debug-exit --image "$GUEST_DIR/demo.bin" --reg rax=2 --reg rbx=2 \
@@ -309,6 +318,32 @@ grep -q "hello from ring 3" "$TMP/7.out" && ok "jailer: the guest ran through <r
 kill -TERM $pid
 wait $pid
 pid=
+
+# 7b. The root belonged to the jailed VMM, which may have left links where
+# the jailer makes things (run/, dev/kvm, the exec file's copy): a second
+# jailer run with the same --id must not follow them into the host's tree.
+victim=$TMP/victim
+mkdir -p "$victim" && echo keep >"$victim/secret" && chmod 640 "$victim/secret"
+before=$(stat -c '%u:%g %a' "$victim" "$victim/secret" | tr '\n' ' ')
+rmdir "$ROOT/run" && ln -s "$victim" "$ROOT/run"
+mv "$ROOT/dev" "$ROOT/olddev" && mkdir -p "$ROOT/dev/net" && ln -s "$victim/secret" "$ROOT/dev/kvm"
+rm -f "$ROOT/firecracker" && ln -s "$victim/secret" "$ROOT/firecracker"
+chown -h $ID:$ID "$ROOT/run" "$ROOT/dev" "$ROOT/dev/kvm" "$ROOT/firecracker"
+"$KITE" jailer --id jt-1 --exec-file "$FIRECRACKER" --uid $ID --gid $ID --chroot-base-dir "$BASE" \
+	-- --version >"$TMP/7b.out" 2>"$TMP/7b.err"
+rc1=$?
+rm "$ROOT/run" && mkdir "$ROOT/run"
+"$KITE" jailer --id jt-1 --exec-file "$FIRECRACKER" --uid $ID --gid $ID --chroot-base-dir "$BASE" \
+	-- --version >>"$TMP/7b.out" 2>>"$TMP/7b.err"
+after=$(stat -c '%u:%g %a' "$victim" "$victim/secret" | tr '\n' ' ')
+[ "$after" = "$before" ] && [ "$(cat "$victim/secret")" = keep ] &&
+	ok "jailer re-run: links left in the root are not followed ($after)" ||
+	fail "jailer re-run: $before became $after; $(cat "$TMP/7b.err")"
+[ $rc1 -ne 0 ] && grep -q "run: Not a directory" "$TMP/7b.err" &&
+	ok "jailer re-run: a link at run/ is refused" || fail "jailer re-run: exit $rc1, $(cat "$TMP/7b.err")"
+[ "$(stat -c %F "$ROOT/dev/kvm")" = "character special file" ] && [ ! -L "$ROOT/firecracker" ] &&
+	ok "jailer re-run: dev/kvm and the exec file made anew" ||
+	fail "jailer re-run: dev/kvm $(stat -c %F "$ROOT/dev/kvm"), exec $(stat -c %F "$ROOT/firecracker")"
 
 # 8. The jailer under --new-pid-ns writes the pid file and returns; --daemonize.
 "$JAILER" --id jt-2 --exec-file "$FIRECRACKER" --uid $ID --gid $ID --chroot-base-dir "$BASE" \
