@@ -13,6 +13,7 @@
 #include "error.h"
 #include "fc_cli.h"
 #include "log.h"
+#include "sandbox/seccomp.h"
 #include "snapshot/inspect.h"
 #include "vmm.h"
 
@@ -40,6 +41,9 @@ int main(int argc, char **argv)
 	/* kite snapshot inspect|merge ...: tools, no machine. */
 	if (argc > 1 && !strcmp(argv[1], "snapshot"))
 		return snapshot_cmd(argc - 2, argv + 2);
+	/* kite seccomp export ROLE FILE | list: the filters as data. */
+	if (argc > 1 && !strcmp(argv[1], "seccomp"))
+		return seccomp_cmd(argc - 2, argv + 2);
 	fc = fc_cli_wanted(argc, argv, &skip);
 	if (fc) {
 		int rc = fc_cli_parse(argc, argv, skip, &cfg, &cmd, err, sizeof(err));
@@ -65,6 +69,11 @@ int main(int argc, char **argv)
 		return EXIT_OK;
 	}
 	log_set_level((enum log_level)cfg.log_level);
+	/* Compiled before any thread starts; each thread loads its own. */
+	if ((code = seccomp_setup(cfg.seccomp, cfg.on_reboot == REBOOT_RESTART))) {
+		fprintf(stderr, "kite: cannot build the seccomp filters: %s\n", strerror(-code));
+		return fc ? FC_EXIT_GENERIC_ERROR : EXIT_HOST_FAILURE;
+	}
 	if (vmm_open(&vmm, &cfg, &t_start, &e) ||
 	    (cfg.restore_path && vmm_restore(&vmm, &e)) ||
 	    (!cfg.restore_path && vmm_guest_given(&vmm) && vmm_start(&vmm, &e))) {

@@ -14,6 +14,7 @@
 #include "arch/x86/cpu.h"
 #include "clock.h"
 #include "log.h"
+#include "sandbox/seccomp.h"
 
 #define SIG_VCPU_KICK SIGUSR1
 
@@ -273,13 +274,19 @@ static void *vcpu_thread(void *arg)
 	const struct vcpu_env *env = v->env;
 	struct exit_env xenv = {env->pio, env->mmio, v->run_size};
 	sigset_t set;
+	/* Its own filter before the guest runs; without it, no KVM_RUN. */
+	int rc = seccomp_enter(SECCOMP_ROLE_VCPU);
 
+	if (rc) {
+		log_err("vcpu", "vCPU %d: cannot load its seccomp filter: %s", v->id, strerror(-rc));
+		env->request_stop(env->ctx, VM_STOP_HOST_ERROR, 0);
+	}
 	sigemptyset(&set);
 	sigaddset(&set, SIG_VCPU_KICK);
 	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
 	env->started(env->ctx, v);
 
-	while (!env->stopping(env->ctx)) {
+	while (!rc && !env->stopping(env->ctx)) {
 		struct exit_outcome o;
 		enum vcpu_exit_kind kind;
 		uint64_t t0;

@@ -7,7 +7,11 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <string.h>
 #include <unistd.h>
+
+#include "log.h"
+#include "sandbox/seccomp.h"
 
 /* The whole request, 0 or -errno, as io_uring would run it step by step.
  * Between system calls it stops when a cancel is pending. */
@@ -64,6 +68,13 @@ static void *worker(void *arg)
 	struct disk_raw_pool *p = arg;
 	uint64_t one = 1;
 
+	/* Its own filter before the first request (a failure: no worker). */
+	int rc = seccomp_enter(SECCOMP_ROLE_DISK);
+
+	if (rc) {
+		log_err("disk", "worker: cannot load its seccomp filter: %s", strerror(-rc));
+		return NULL;
+	}
 	pthread_mutex_lock(&p->lock);
 	for (;;) {
 		struct disk_req *r;

@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "sandbox/seccomp.h"
 #include "state.h"
 
 #ifndef MADV_POPULATE_READ
@@ -353,6 +354,10 @@ static void *prefetch_main(void *arg)
 	uint64_t t0 = now_ms(), end, bytes;
 	bool populate = true;
 
+	/* Its own filter before it touches guest RAM. */
+	pf->err = seccomp_enter(SECCOMP_ROLE_PREFETCH);
+	if (pf->err)
+		goto out;
 	read_ahead(pf);
 	for (uint32_t i = 0, next; i < ws->nr_ranges && !pf->err; i = next) {
 		uint64_t start = ws->ranges[i].offset;
