@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include "arch/x86/cpu.h"
@@ -274,8 +275,13 @@ static void *vcpu_thread(void *arg)
 	const struct vcpu_env *env = v->env;
 	struct exit_env xenv = {env->pio, env->mmio, v->run_size};
 	sigset_t set;
-	/* Its own filter before the guest runs; without it, no KVM_RUN. */
-	int rc = seccomp_enter(SECCOMP_ROLE_VCPU);
+	int rc;
+
+	/* Named first, so that a seccomp report names it; then its own
+	 * filter before the guest runs (without it, no KVM_RUN). */
+	if (v->name[0])
+		prctl(PR_SET_NAME, v->name, 0, 0, 0);
+	rc = seccomp_enter(SECCOMP_ROLE_VCPU);
 
 	if (rc) {
 		log_err("vcpu", "vCPU %d: cannot load its seccomp filter: %s", v->id, strerror(-rc));
@@ -345,14 +351,13 @@ int vcpu_start(struct vcpu *v, const char *name)
 	sigaddset(&set, SIG_VCPU_KICK);
 	pthread_sigmask(SIG_BLOCK, &set, &old);
 	v->state = VCPU_RUNNING;
+	snprintf(v->name, sizeof(v->name), "%s", name ? name : "");
 	rc = pthread_create(&v->thread, NULL, vcpu_thread, v);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (rc) {
 		v->state = VCPU_CREATED;
 		return -rc;
 	}
-	if (name)
-		pthread_setname_np(v->thread, name); /* cosmetic: failure is harmless */
 	v->thread_started = 1;
 	return 0;
 }

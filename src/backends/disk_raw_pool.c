@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -68,8 +69,12 @@ static void *worker(void *arg)
 	struct disk_raw_pool *p = arg;
 	uint64_t one = 1;
 
-	/* Its own filter before the first request (a failure: no worker). */
-	int rc = seccomp_enter(SECCOMP_ROLE_DISK);
+	int rc;
+
+	/* Named (for a seccomp report and /proc), then its own filter before
+	 * the first request (a failure: no worker). */
+	prctl(PR_SET_NAME, "kite-disk", 0, 0, 0);
+	rc = seccomp_enter(SECCOMP_ROLE_DISK);
 
 	if (rc) {
 		log_err("disk", "worker: cannot load its seccomp filter: %s", strerror(-rc));
