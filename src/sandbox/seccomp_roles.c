@@ -87,7 +87,7 @@ static const uint64_t main_ioctls[] = {
 	KVM_GET_MSRS, KVM_GET_LAPIC, KVM_GET_VCPU_EVENTS, KVM_GET_MP_STATE, KVM_GET_DEBUGREGS,
 	KVM_GET_CPUID2, KVM_GET_TSC_KHZ, KVM_GET_CLOCK, KVM_GET_IRQCHIP, KVM_GET_PIT2,
 	KVM_GET_DIRTY_LOG, KVM_CLEAR_DIRTY_LOG, KVM_CHECK_EXTENSION, KVM_GET_MSR_INDEX_LIST,
-	KVM_GET_SUPPORTED_CPUID, KVM_KVMCLOCK_CTRL,
+	KVM_GET_SUPPORTED_CPUID, KVM_KVMCLOCK_CTRL, KVM_GET_API_VERSION,
 	/* devices on the loop, and their teardown */
 	KVM_IRQ_LINE, KVM_IRQFD, KVM_IOEVENTFD, KVM_SET_USER_MEMORY_REGION, TUNSETOFFLOAD,
 	FIONREAD, BLKGETSIZE64,
@@ -102,13 +102,15 @@ static const uint64_t restart_ioctls[] = {
 	KVM_GET_SUPPORTED_CPUID, KVM_KVMCLOCK_CTRL, KVM_IRQ_LINE, KVM_IRQFD, KVM_IOEVENTFD,
 	KVM_SET_USER_MEMORY_REGION, TUNSETOFFLOAD, FIONREAD, BLKGETSIZE64,
 	KVM_GET_API_VERSION, KVM_GET_VCPU_MMAP_SIZE, KVM_CREATE_VM, KVM_CREATE_VCPU,
+	KVM_SET_GSI_ROUTING, KVM_SET_IRQCHIP, KVM_SET_PIT2, KVM_SET_XSAVE, KVM_SET_XCRS,
+	KVM_SET_VCPU_EVENTS, KVM_SET_DEBUGREGS,
 	KVM_CREATE_IRQCHIP, KVM_CREATE_PIT2, KVM_SET_TSS_ADDR, KVM_SET_IDENTITY_MAP_ADDR,
 	KVM_SET_CPUID2, KVM_SET_REGS, KVM_SET_SREGS, KVM_SET_FPU, KVM_SET_MSRS, KVM_SET_LAPIC,
 	KVM_SET_MP_STATE, KVM_SET_TSC_KHZ, KVM_SET_CLOCK, KVM_RUN, KVM_TRANSLATE,
 };
 static const uint64_t main_madv[] = {MADV_DONTNEED, MADV_WILLNEED, MADV_HUGEPAGE,
 				     MADV_DONTDUMP};
-static const uint64_t main_prctl[] = {PR_GET_NAME, PR_SET_NO_NEW_PRIVS};
+static const uint64_t main_prctl[] = {PR_GET_NAME, PR_SET_NAME, PR_SET_NO_NEW_PRIVS};
 static const uint64_t unix_only[] = {AF_UNIX};
 static const uint64_t filter_only[] = {SECCOMP_SET_MODE_FILTER};
 /* The ring set-up of a drive opened after boot (disk_raw.c), and nothing
@@ -132,6 +134,8 @@ static const struct seccomp_rule main_rules[] = {
 	ANY(io_uring_enter), ANY(io_uring_setup), EQ(io_uring_register, 1, uring_regs),
 	/* memory */
 	EQ(madvise, 2, main_madv), ANY(memfd_create),
+	/* glibc's qsort asks for the machine's memory size */
+	ANY(sysinfo),
 	/* threads started after boot (a drive's worker pool): only threads */
 	{SYS_clone, 0, SC_ALLBITS, 1, thread_only},
 	{SYS_clone3, 0, SC_ENOSYS, 0, NULL},
@@ -140,7 +144,9 @@ static const struct seccomp_rule main_rules[] = {
 	END,
 };
 static const struct seccomp_rule main_ioctl[] = {EQ(ioctl, 1, main_ioctls), END};
-static const struct seccomp_rule restart_ioctl[] = {EQ(ioctl, 1, restart_ioctls), END};
+/* The next machine installs the vCPU kick handler again. */
+static const struct seccomp_rule restart_rules[] = {EQ(ioctl, 1, restart_ioctls),
+						    ANY(rt_sigaction), END};
 
 /* The sanitizer runtimes' own calls (reports, LeakSanitizer's stop-the-
  * world at exit: a traced clone, ptrace, /proc reads). Only in builds
@@ -165,7 +171,7 @@ const struct seccomp_rule seccomp_sanitizer_rules[] = {
 static const struct seccomp_rule *const main_sets[] = {libc_rules, main_rules, disk_rules,
 						       main_ioctl, NULL};
 static const struct seccomp_rule *const restart_sets[] = {libc_rules, main_rules, disk_rules,
-							  restart_ioctl, NULL};
+							  restart_rules, NULL};
 static const struct seccomp_rule *const vcpu_sets[] = {libc_rules, vcpu_rules, NULL};
 static const struct seccomp_rule *const disk_sets[] = {libc_rules, disk_rules, disk_own, NULL};
 static const struct seccomp_rule *const prefetch_sets[] = {libc_rules, prefetch_rules, NULL};

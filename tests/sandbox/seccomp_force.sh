@@ -14,7 +14,7 @@ dd if=/dev/zero of="$TMP/disk.img" bs=1M count=1 status=none
 # check NAME PID WANT_SECCOMP WANT_MIN_THREADS: every thread's status.
 check() {
 	local name=$1 pid=$2 want=$3 min=$4 n=0 bad="" t
-	for _ in $(seq 100); do grep -q "ring 3" "$TMP/$name.out" 2>/dev/null && break; sleep 0.05; done
+	for _ in $(seq 300); do grep -q "ring 3" "$TMP/$name.out" 2>/dev/null && break; sleep 0.05; done
 	grep -q "ring 3" "$TMP/$name.out" || fail "$name: the guest did not run: $(cat "$TMP/$name.err")"
 	for t in /proc/$pid/task/*; do
 		local comm sc nnp nf
