@@ -400,8 +400,10 @@ void disk_raw_get_stats(const struct disk_raw *d, struct disk_raw_stats *s)
 
 /* seccomp cannot see a ring's operations, so the ring limits itself: it is
  * created disabled, given the disk's fd (fixed file 0) and the completion
- * eventfd, restricted to the operations above on fixed files with no
- * register operation allowed afterwards, and only then enabled. */
+ * eventfd, restricted to the operations above on fixed files, and only then
+ * enabled. The one register operation left is IORING_UNREGISTER_FILES,
+ * which can only take the file away: the ring's own teardown is
+ * asynchronous, and the image's lock must go with disk_raw_close. */
 /* Debian's liburing 2.3 declares io_uring_register_restrictions and
  * io_uring_enable_rings but does not export them: the system call itself. */
 static int ring_register(struct disk_raw *d, unsigned op, void *arg, unsigned nr)
@@ -414,7 +416,7 @@ static int uring_open(struct disk_raw *d)
 	struct io_uring_params p = {.flags = IORING_SETUP_R_DISABLED};
 	static const uint8_t ops[] = {IORING_OP_READV,	   IORING_OP_WRITEV, IORING_OP_FSYNC,
 				      IORING_OP_FALLOCATE, IORING_OP_NOP,    IORING_OP_ASYNC_CANCEL};
-	struct io_uring_restriction res[ARRAY_SIZE(ops) + 2];
+	struct io_uring_restriction res[ARRAY_SIZE(ops) + 3];
 	int err;
 
 	memset(res, 0, sizeof(res));
@@ -426,6 +428,8 @@ static int uring_open(struct disk_raw *d)
 	res[ARRAY_SIZE(ops)].sqe_flags = IOSQE_ASYNC;
 	res[ARRAY_SIZE(ops) + 1].opcode = IORING_RESTRICTION_SQE_FLAGS_REQUIRED;
 	res[ARRAY_SIZE(ops) + 1].sqe_flags = IOSQE_FIXED_FILE;
+	res[ARRAY_SIZE(ops) + 2].opcode = IORING_RESTRICTION_REGISTER_OP;
+	res[ARRAY_SIZE(ops) + 2].register_op = IORING_UNREGISTER_FILES;
 	err = io_uring_queue_init_params(URING_ENTRIES, &d->ring, &p);
 	if (err)
 		return err;
@@ -522,6 +526,9 @@ void disk_raw_close(struct disk_raw *d)
 	disk_raw_cancel(d);
 	if (d->loop)
 		ev_del(d->loop, d->efd);
+	if (d->uring && io_uring_unregister_files(&d->ring) < 0)
+		log_warn("disk", "cannot unregister the image from its ring: its lock stays a "
+			 "moment longer");
 	if (d->uring)
 		io_uring_queue_exit(&d->ring);
 	else
