@@ -56,8 +56,9 @@ static int add_rule(scmp_filter_ctx ctx, const struct seccomp_rule *r)
 		return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, r->nr, 1,
 					SCMP_CMP(r->arg, SCMP_CMP_MASKED_EQ, r->vals[0], 0));
 	case SC_ALLBITS:
-		return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, r->nr, 1,
-					SCMP_CMP(r->arg, SCMP_CMP_MASKED_EQ, r->vals[0], r->vals[0]));
+		return seccomp_rule_add(
+		    ctx, SCMP_ACT_ALLOW, r->nr, 1,
+		    SCMP_CMP(r->arg, SCMP_CMP_MASKED_EQ, r->vals[0], r->vals[0]));
 	case SC_EQ:
 		for (unsigned i = 0; i < r->nr_vals && !rc; i++)
 			rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, r->nr, 1,
@@ -232,8 +233,8 @@ int seccomp_enter(enum seccomp_role r)
 		return -errno;
 	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &sc.progs[r]) < 0)
 		return -errno;
-	if (sc.hook_role == (int)r || (sc.hook_role == SECCOMP_ROLE_MAIN &&
-				       r == SECCOMP_ROLE_MAIN_RESTART))
+	if (sc.hook_role == (int)r ||
+	    (sc.hook_role == SECCOMP_ROLE_MAIN && r == SECCOMP_ROLE_MAIN_RESTART))
 		syscall(HOOK_CALL);
 	return 0;
 }

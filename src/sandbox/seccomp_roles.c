@@ -17,6 +17,8 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 
+/* The tables below are data, laid out by hand. */
+/* clang-format off */
 #define ANY(n) {SYS_##n, 0, SC_ANY, 0, NULL}
 #define EQ(n, a, v) {SYS_##n, a, SC_EQ, ARRAY_SIZE(v), v}
 #define END {-1, 0, 0, 0, NULL}
@@ -176,15 +178,17 @@ static const struct seccomp_rule *const vcpu_sets[] = {libc_rules, vcpu_rules, N
 static const struct seccomp_rule *const disk_sets[] = {libc_rules, disk_rules, disk_own, NULL};
 static const struct seccomp_rule *const prefetch_sets[] = {libc_rules, prefetch_rules, NULL};
 
+/* clang-format on */
+
 static const struct {
 	const char *name;
 	const struct seccomp_rule *const *sets;
 } roles[SECCOMP_ROLE_COUNT] = {
-	[SECCOMP_ROLE_MAIN] = {"main", main_sets},
-	[SECCOMP_ROLE_MAIN_RESTART] = {"main-restart", restart_sets},
-	[SECCOMP_ROLE_VCPU] = {"vcpu", vcpu_sets},
-	[SECCOMP_ROLE_DISK] = {"disk-worker", disk_sets},
-	[SECCOMP_ROLE_PREFETCH] = {"prefetch", prefetch_sets},
+    [SECCOMP_ROLE_MAIN] = {"main", main_sets},
+    [SECCOMP_ROLE_MAIN_RESTART] = {"main-restart", restart_sets},
+    [SECCOMP_ROLE_VCPU] = {"vcpu", vcpu_sets},
+    [SECCOMP_ROLE_DISK] = {"disk-worker", disk_sets},
+    [SECCOMP_ROLE_PREFETCH] = {"prefetch", prefetch_sets},
 };
 
 const char *seccomp_role_name(enum seccomp_role r)

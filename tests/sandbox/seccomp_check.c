@@ -107,15 +107,18 @@ static void expect(const char *role, const struct sock_fprog *prog, int nr, cons
 	case SIGSYS_DEATH:
 		if (!WIFSIGNALED(status) || WTERMSIG(status) != SIGSYS) {
 			if (!quiet)
-				fprintf(stderr, "FAIL: %s: %s (nr %d) was not killed by SIGSYS (status 0x%x)\n",
-				role, what, nr, status);
+				fprintf(
+				    stderr,
+				    "FAIL: %s: %s (nr %d) was not killed by SIGSYS (status 0x%x)\n",
+				    role, what, nr, status);
 			failures++;
 		}
 		return;
 	case ENOSYS_ANSWER:
 		if (!WIFEXITED(status) || WEXITSTATUS(status) != 3) {
-			fprintf(stderr, "FAIL: %s: %s (nr %d) did not answer ENOSYS (status 0x%x)\n",
-				role, what, nr, status);
+			fprintf(stderr,
+				"FAIL: %s: %s (nr %d) did not answer ENOSYS (status 0x%x)\n", role,
+				what, nr, status);
 			failures++;
 		}
 		return;
@@ -129,10 +132,10 @@ static bool seccomp_sees(int nr)
 {
 	static int seen[MAX_NR]; /* 0 unknown, 1 yes, 2 no */
 	struct sock_filter f[] = {
-		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_exit_group, 0, 1),
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRAP),
+	    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_exit_group, 0, 1),
+	    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRAP),
 	};
 	struct sock_fprog trap_all = {ARRAY_SIZE(f), f};
 	long a[6] = {-1, -1, -1, -1, -1, -1};
@@ -145,8 +148,9 @@ static bool seccomp_sees(int nr)
 		seen[nr] = failures == before ? 1 : 2;
 		checks--;
 		if (seen[nr] == 2)
-			printf("note: this kernel runs system call %d before seccomp: not checked\n",
-			       nr);
+			printf(
+			    "note: this kernel runs system call %d before seccomp: not checked\n",
+			    nr);
 		failures = before;
 	}
 	return seen[nr] == 1;
