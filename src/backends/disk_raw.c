@@ -553,6 +553,11 @@ bool disk_raw_uses_uring(const struct disk_raw *d)
 	return d->uring;
 }
 
+struct io_uring *disk_raw_test_ring(struct disk_raw *d)
+{
+	return d->uring ? &d->ring : NULL;
+}
+
 void disk_raw_set_batch_end(struct disk_raw *d, void (*fn)(void *ctx), void *ctx)
 {
 	d->batch_end = fn;
