@@ -166,6 +166,7 @@ const struct seccomp_rule seccomp_sanitizer_rules[] = {
 	ANY(rt_sigaction), ANY(getppid), ANY(kill), ANY(openat), ANY(close), ANY(read),
 	ANY(sched_getaffinity), ANY(getrlimit), ANY(prlimit64), ANY(readlinkat), ANY(pipe2),
 	ANY(fstat), ANY(newfstatat), ANY(uname), ANY(clone), ANY(setrlimit), ANY(lseek),
+	ANY(madvise), ANY(mmap), ANY(mprotect), ANY(prctl), ANY(open), ANY(getdents),
 #endif
 	END,
 };
