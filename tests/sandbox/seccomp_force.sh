@@ -46,8 +46,11 @@ if [ -n "$HOOK" ]; then
 	KITE_TEST_DISK_POOL=1 "$HOOK" run "${guest[@]}" --disk "$TMP/disk.img" \
 		--api-sock "$TMP/b.sock" >"$TMP/pool.out" 2>"$TMP/pool.err" &
 	pid=$!
-	sleep 0.3
-	workers=$(grep -lx "kite-disk" /proc/$pid/task/*/comm 2>/dev/null | wc -l)
+	for _ in $(seq 200); do
+		workers=$(grep -lx "kite-disk" /proc/$pid/task/*/comm 2>/dev/null | wc -l)
+		[ "$workers" -eq 2 ] && break
+		sleep 0.05
+	done
 	[ "$workers" -eq 2 ] && ok "pool: two disk workers" || fail "pool: $workers kite-disk threads"
 	check pool $pid 2 4
 else
