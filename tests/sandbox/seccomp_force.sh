@@ -4,8 +4,35 @@
 # "Seccomp: 2" (a filter), "NoNewPrivs: 1" and exactly one filter (no role
 # inherited another's); the same with the disk's thread pool (kite-seccomp-hook's
 # KITE_TEST_DISK_POOL), and in Firecracker mode. --seccomp off and
-# --no-seccomp leave every thread unfiltered.
+# --no-seccomp leave every thread unfiltered. First, the command line:
+# --seccomp and kite seccomp export/list, their errors and output.
 . "$(dirname "$0")/../integration/lib.sh"
+
+# The command line first (no KVM needed): bad values end with status 2 and
+# a message; export writes a BPF program (8 bytes per instruction).
+cli() { # NAME WANT_RC WANT_STDERR args...
+	local name=$1 want=$2 msg=$3
+	shift 3
+	"$KITE" "$@" >"$TMP/cli.out" 2>"$TMP/cli.err"
+	local rc=$?
+	[ "$rc" -eq "$want" ] && grep -q -- "$msg" "$TMP/cli.err" && ok "$name: exit $rc, '$msg'" ||
+		fail "$name: exit $rc (want $want): $(cat "$TMP/cli.err")"
+}
+cli bad-mode 2 "expected on, log or off" run --image x --seccomp maybe
+cli bad-role 2 "unknown role 'bogus'" seccomp export bogus "$TMP/x.bpf"
+cli bad-path 2 "No such file or directory" seccomp export main "$TMP/no/dir/x.bpf"
+cli no-args 2 "usage: kite seccomp" seccomp
+cli fc-bad-mode 153 "on, log or off" firecracker --seccomp maybe
+cli fc-both 153 "cannot be used together" firecracker --no-seccomp --seccomp on
+"$KITE" seccomp list >"$TMP/roles" && [ "$(tr '\n' ' ' <"$TMP/roles")" = "main main-restart vcpu disk-worker prefetch " ] &&
+	ok "seccomp list: $(tr '\n' ' ' <"$TMP/roles")" || fail "seccomp list: $(cat "$TMP/roles")"
+for role in $(cat "$TMP/roles"); do
+	"$KITE" seccomp export "$role" "$TMP/$role.bpf"
+	size=$(stat -c %s "$TMP/$role.bpf" 2>/dev/null || echo 0)
+	[ "$size" -gt 0 ] && [ $((size % 8)) -eq 0 ] && ok "export $role: $((size / 8)) instructions" ||
+		fail "export $role: $size bytes"
+done
+
 need_kvm
 HOOK=${KITE_HOOK:-}
 guest=(--image "$GUEST_DIR/hello_user.bin" --mode long-user --load 0x100000)
