@@ -13,6 +13,7 @@
 #include <limits.h>
 #include <liburing.h>
 #include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -401,9 +402,7 @@ void disk_raw_get_stats(const struct disk_raw *d, struct disk_raw_stats *s)
 /* seccomp cannot see a ring's operations, so the ring limits itself: it is
  * created disabled, given the disk's fd (fixed file 0) and the completion
  * eventfd, restricted to the operations above on fixed files, and only then
- * enabled. The one register operation left is IORING_UNREGISTER_FILES,
- * which can only take the file away: the ring's own teardown is
- * asynchronous, and the image's lock must go with disk_raw_close. */
+ * enabled; no register operation is allowed afterwards. */
 /* Debian's liburing 2.3 declares io_uring_register_restrictions and
  * io_uring_enable_rings but does not export them: the system call itself. */
 static int ring_register(struct disk_raw *d, unsigned op, void *arg, unsigned nr)
@@ -411,13 +410,29 @@ static int ring_register(struct disk_raw *d, unsigned op, void *arg, unsigned nr
 	return syscall(SYS_io_uring_register, d->ring.ring_fd, op, arg, nr) < 0 ? -errno : 0;
 }
 
+/* The ring's own open of the image: a second file description, which
+ * does not hold the image's flock (a lock belongs to one description). The
+ * kernel frees a ring late (after kill -9 too), and a registered file would
+ * keep the lock, and a restart's open of the image would fail, until then.
+ * -1 without /proc (a jail): the ring then shares the locked description. */
+static int ring_file(int fd)
+{
+	int fl = fcntl(fd, F_GETFL);
+	char path[32];
+
+	if (fl < 0)
+		return -1;
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	return open(path, (fl & (O_ACCMODE | O_DIRECT | O_DSYNC | O_SYNC)) | O_CLOEXEC);
+}
+
 static int uring_open(struct disk_raw *d)
 {
 	struct io_uring_params p = {.flags = IORING_SETUP_R_DISABLED};
 	static const uint8_t ops[] = {IORING_OP_READV,	   IORING_OP_WRITEV, IORING_OP_FSYNC,
 				      IORING_OP_FALLOCATE, IORING_OP_NOP,    IORING_OP_ASYNC_CANCEL};
-	struct io_uring_restriction res[ARRAY_SIZE(ops) + 3];
-	int err;
+	struct io_uring_restriction res[ARRAY_SIZE(ops) + 2];
+	int err, rfd;
 
 	memset(res, 0, sizeof(res));
 	for (size_t i = 0; i < ARRAY_SIZE(ops); i++) {
@@ -428,13 +443,14 @@ static int uring_open(struct disk_raw *d)
 	res[ARRAY_SIZE(ops)].sqe_flags = IOSQE_ASYNC;
 	res[ARRAY_SIZE(ops) + 1].opcode = IORING_RESTRICTION_SQE_FLAGS_REQUIRED;
 	res[ARRAY_SIZE(ops) + 1].sqe_flags = IOSQE_FIXED_FILE;
-	res[ARRAY_SIZE(ops) + 2].opcode = IORING_RESTRICTION_REGISTER_OP;
-	res[ARRAY_SIZE(ops) + 2].register_op = IORING_UNREGISTER_FILES;
 	err = io_uring_queue_init_params(URING_ENTRIES, &d->ring, &p);
 	if (err)
 		return err;
-	if ((err = io_uring_register_files(&d->ring, &d->fd, 1)) ||
-	    (err = io_uring_register_eventfd(&d->ring, d->efd)) ||
+	rfd = ring_file(d->fd);
+	err = io_uring_register_files(&d->ring, rfd >= 0 ? &rfd : &d->fd, 1);
+	if (rfd >= 0)
+		close(rfd); /* the ring holds its own reference */
+	if (err || (err = io_uring_register_eventfd(&d->ring, d->efd)) ||
 	    (err = ring_register(d, IORING_REGISTER_RESTRICTIONS, res, ARRAY_SIZE(res))) ||
 	    (err = ring_register(d, IORING_REGISTER_ENABLE_RINGS, NULL, 0)))
 		io_uring_queue_exit(&d->ring);
@@ -526,9 +542,6 @@ void disk_raw_close(struct disk_raw *d)
 	disk_raw_cancel(d);
 	if (d->loop)
 		ev_del(d->loop, d->efd);
-	if (d->uring && io_uring_unregister_files(&d->ring) < 0)
-		log_warn("disk", "cannot unregister the image from its ring: its lock stays a "
-			 "moment longer");
 	if (d->uring)
 		io_uring_queue_exit(&d->ring);
 	else

@@ -1,14 +1,17 @@
 /* Builds each role's seccomp filter (libseccomp, from seccomp_roles.c),
  * loads it in the calling thread, reports a violation (SIGSYS: one line
  * naming the thread and the call, then exit status 148), and writes a
- * role's BPF for `kite seccomp export`. Programs are compiled once, before
- * any thread starts; a thread's load is then two system calls. */
+ * role's BPF for `kite seccomp export`. A role's program is compiled once,
+ * by the first thread that needs it (the main thread's after the vCPUs
+ * run, off the path to the guest's first instruction); a load is then two
+ * system calls. */
 #include "sandbox/seccomp.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
+#include <pthread.h>
 #include <seccomp.h>
 #include <signal.h>
 #include <stdio.h>
@@ -30,10 +33,11 @@ static struct {
 	enum kite_seccomp mode;
 	bool restart;
 	bool main_done;
+	pthread_mutex_t lock; /* compiling progs[] */
 	struct sock_fprog progs[SECCOMP_ROLE_COUNT];
 	char *names[NAMED_NR];
 	int hook_role; /* test builds: the role that makes HOOK_CALL, or -1 */
-} sc = {.hook_role = -1};
+} sc = {.hook_role = -1, .lock = PTHREAD_MUTEX_INITIALIZER};
 
 static bool sanitizer_allows(int nr)
 {
@@ -199,13 +203,10 @@ int seccomp_setup(enum kite_seccomp mode, bool restart)
 	sc.restart = restart;
 	if (mode == KITE_SECCOMP_OFF)
 		return 0;
-	for (int r = 0; r < SECCOMP_ROLE_COUNT; r++) {
-		if (r == (restart ? SECCOMP_ROLE_MAIN : SECCOMP_ROLE_MAIN_RESTART))
-			continue; /* the main thread loads one of the two */
-		rc = compile(r, mode, &sc.progs[r]);
-		if (rc)
-			return rc;
-	}
+	/* Fails here, not in a thread, when libseccomp cannot build filters. */
+	rc = compile(SECCOMP_ROLE_VCPU, mode, &sc.progs[SECCOMP_ROLE_VCPU]);
+	if (rc)
+		return rc;
 	/* Resolved now: the handler may not allocate. */
 	for (int nr = 0; nr < NAMED_NR; nr++)
 		sc.names[nr] = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, nr);
@@ -228,8 +229,16 @@ int seccomp_setup(enum kite_seccomp mode, bool restart)
 
 int seccomp_enter(enum seccomp_role r)
 {
-	if (!sc.ready || (unsigned)r >= SECCOMP_ROLE_COUNT || !sc.progs[r].filter)
+	int rc = 0;
+
+	if (!sc.ready || (unsigned)r >= SECCOMP_ROLE_COUNT)
 		return 0;
+	pthread_mutex_lock(&sc.lock);
+	if (!sc.progs[r].filter)
+		rc = compile(r, sc.mode, &sc.progs[r]);
+	pthread_mutex_unlock(&sc.lock);
+	if (rc)
+		return rc;
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		return -errno;
 	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &sc.progs[r]) < 0)

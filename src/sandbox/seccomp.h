@@ -60,10 +60,11 @@ size_t seccomp_set_len(const struct seccomp_rule *set);
 /* What a sanitizer runtime calls (empty in ordinary builds). */
 extern const struct seccomp_rule seccomp_sanitizer_rules[];
 
-/* seccomp.c. Once, in main, before any thread: builds every role's
- * program for `mode`, resolves system call names for the SIGSYS report,
- * installs its handler. `restart`: the main thread must be able to build
- * the next machine (--on-reboot restart). Nothing is loaded yet. */
+/* seccomp.c. Once, in main, before any thread: checks that libseccomp
+ * builds filters (the vCPU's), resolves system call names for the SIGSYS
+ * report, installs its handler. `restart`: the main thread must be able to
+ * build the next machine (--on-reboot restart). Nothing is loaded yet;
+ * each other role's program is compiled by its first seccomp_enter. */
 int seccomp_setup(enum kite_seccomp mode, bool restart) MUST_CHECK;
 /* The calling thread: no_new_privs, then its role's filter. A no-op when
  * seccomp_setup was not called (unit tests) or the mode is off. */

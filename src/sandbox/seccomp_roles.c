@@ -115,10 +115,10 @@ static const uint64_t main_madv[] = {MADV_DONTNEED, MADV_WILLNEED, MADV_HUGEPAGE
 static const uint64_t main_prctl[] = {PR_GET_NAME, PR_SET_NAME, PR_SET_NO_NEW_PRIVS};
 static const uint64_t unix_only[] = {AF_UNIX};
 static const uint64_t filter_only[] = {SECCOMP_SET_MODE_FILTER};
-/* The ring set-up of a drive opened after boot and a drive's close
- * (disk_raw.c), and nothing else: the ring itself refuses new operations. */
-static const uint64_t uring_regs[] = {IORING_REGISTER_FILES, IORING_UNREGISTER_FILES,
-				      IORING_REGISTER_EVENTFD, IORING_REGISTER_RESTRICTIONS,
+/* The ring set-up of a drive opened after boot (disk_raw.c), and nothing
+ * else: the ring itself refuses new operations. */
+static const uint64_t uring_regs[] = {IORING_REGISTER_FILES, IORING_REGISTER_EVENTFD,
+				      IORING_REGISTER_RESTRICTIONS,
 				      IORING_REGISTER_ENABLE_RINGS};
 static const struct seccomp_rule main_rules[] = {
 	/* the loop and its descriptors */

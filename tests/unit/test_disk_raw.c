@@ -512,8 +512,8 @@ static int ring_one(struct io_uring *ring)
 }
 
 /* The ring's restrictions (seccomp cannot see a ring's operations): only
- * the disk's operations, only on its fixed file, no register operation
- * but UNREGISTER_FILES; the disk still works. */
+ * the disk's operations, only on its fixed file, no register operation;
+ * the disk still works. */
 static void test_ring_restricted(void **state)
 {
 	struct io_uring *ring;
