@@ -49,6 +49,7 @@ enum {
 	OPT_ON_REBOOT, OPT_API_SOCK, OPT_ID, OPT_CONFIG_FILE, OPT_NO_API, OPT_MAX_PAYLOAD,
 	OPT_HUGEPAGES, OPT_NET, OPT_RESTORE, OPT_MEM_FILE, OPT_RECORD_WS, OPT_NO_PREFETCH, OPT_CLOCK_REALTIME, OPT_VSOCK_UDS,
 	OPT_JAIL, /* ... OPT_JAIL + JAIL_OPT_COUNT - 1: jail_opts.h */
+	OPT_SECCOMP,
 };
 
 static const struct option run_opts[] = {
@@ -95,6 +96,7 @@ static const struct option run_opts[] = {
 	{"rlimit", required_argument, NULL, OPT_JAIL + JAIL_OPT_RLIMIT},
 	{"new-pid-ns", no_argument, NULL, OPT_JAIL + JAIL_OPT_NEW_PID_NS},
 	{"daemonize", no_argument, NULL, OPT_JAIL + JAIL_OPT_DAEMONIZE},
+	{"seccomp", required_argument, NULL, OPT_SECCOMP},
 	{"help", no_argument, NULL, OPT_HELP},
 	{"version", no_argument, NULL, OPT_VERSION},
 	{NULL, 0, NULL, 0},
@@ -204,6 +206,16 @@ static int choice(const char *arg, const char *const names[], bool fold)
 		if (fold ? !strcasecmp(arg, names[i]) : !strcmp(arg, names[i]))
 			return i;
 	return -1;
+}
+
+int config_parse_seccomp(const char *arg, int *out)
+{
+	int i = choice(arg, (const char *const[]){"on", "log", "off", NULL}, false);
+
+	if (i < 0)
+		return -EINVAL;
+	*out = i; /* enum kite_seccomp's order */
+	return 0;
 }
 
 static int parse_one(int c, const char *arg, struct vm_config *cfg, enum config_cmd *cmd,
@@ -319,6 +331,10 @@ static int parse_one(int c, const char *arg, struct vm_config *cfg, enum config_
 		return 0;
 	case OPT_API_SOCK:
 		cfg->api_socket = arg;
+		return 0;
+	case OPT_SECCOMP:
+		if (config_parse_seccomp(arg, &cfg->seccomp))
+			return fail(err, errlen, "--seccomp %s: expected on, log or off", arg);
 		return 0;
 	case OPT_ID:
 		cfg->instance_id = arg;

@@ -111,6 +111,7 @@ struct vm_config {
 	int timestamps;
 	int debug_exit; /* the debug-exit port exists */
 	enum reboot_action on_reboot;
+	int seccomp; /* --seccomp: enum kite_seccomp (sandbox/seccomp.h), 0 = on */
 	/* Firecracker API and config file (src/api/fc_config.c). */
 	enum huge_pages huge_pages;
 	int track_dirty_pages;		   /* dirty pages for Diff snapshots: vm_dirty.h */
@@ -153,6 +154,8 @@ int config_parse(int argc, char **argv, struct vm_config *cfg, enum config_cmd *
 
 /* Kite's defaults, as config_parse starts from. */
 void config_init(struct vm_config *cfg);
+/* on|log|off into enum kite_seccomp; -EINVAL for anything else. */
+int config_parse_seccomp(const char *arg, int *out) MUST_CHECK;
 /* The checks config_parse ends with (and the defaults they fill in: the
  * entry point, the irqchip for a kernel); for configs built otherwise. */
 int config_validate(struct vm_config *cfg, char *err, size_t errlen) MUST_CHECK;

@@ -7,6 +7,7 @@ const char config_help_text[] =
 	"       kite snapshot inspect SNAPSHOT | merge BASE_MEM DIFF_MEM [DIFF_SNAPSHOT]\n"
 	"       kite firecracker [Firecracker's options]   (see README.md)\n"
 	"       kite jailer [Firecracker's jailer options]  (see README.md)\n"
+	"       kite seccomp export ROLE FILE | list\n"
 	"       kite --help | --version\n"
 	"\n"
 	"Raw guest images:\n"
@@ -67,6 +68,9 @@ const char config_help_text[] =
 	"  --debug-exit          add the debug-exit port 0x501: a byte write of N ends\n"
 	"                        kite with status N (for test guests)\n"
 	"  --log-level LEVEL     error | warn | info | debug (default warn)\n"
+	"  --seccomp on|log|off  a seccomp filter per thread (default on): a forbidden\n"
+	"                        system call ends kite with status 148; log: the\n"
+	"                        kernel logs it and kite goes on\n"
 	"\n"
 	"Control API (Firecracker's, on a Unix socket; README.md):\n"
 	"  --api-sock PATH       serve the API at PATH (must not exist); without guest\n"
@@ -106,4 +110,5 @@ const char config_help_text[] =
 	"Exit status: 0 guest halted, powered off or quit; 1 host failure; 2 bad\n"
 	"input or usage; 3 guest reset (reboot, unless --on-reboot restart); 4 triple\n"
 	"fault; 5 emulation failure or KVM internal error; 6 guest panic; N a\n"
-	"debug-exit write of N (--debug-exit); 128+SIG when stopped by signal SIG.\n";
+	"debug-exit write of N (--debug-exit); 128+SIG when stopped by signal SIG;\n"
+	"148 a forbidden system call (seccomp).\n";

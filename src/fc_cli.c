@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "api/fc_config.h"
+#include "sandbox/seccomp.h"
 #include "vmm.h"
 
 const char fc_cli_help_text[] =
@@ -25,7 +26,9 @@ const char fc_cli_help_text[] =
     "  --http-api-max-payload-size <bytes>  [default: 51200]\n"
     "  --boot-timer               log the guest's boot-timestamp port writes\n"
     "  --version                  Firecracker's API version, then kite's\n"
-    "accepted and ignored: --no-seccomp, --seccomp-filter <path>,\n"
+    "  --seccomp on|log|off       kite's filter per thread (default on)\n"
+    "  --no-seccomp               the same as --seccomp off\n"
+    "accepted and ignored: --seccomp-filter <path> (kite's own filters apply),\n"
     "  --start-time-us <us>, --start-time-cpu-us <us>, --parent-cpu-time-us <us>\n";
 
 enum opt {
@@ -43,6 +46,7 @@ enum opt {
 	O_VERSION,
 	O_HELP,
 	O_NO_SECCOMP,
+	O_SECCOMP,
 	O_SECCOMP_FILTER,
 	O_START_US,
 	O_START_CPU_US,
@@ -68,7 +72,8 @@ static const struct {
     [O_BOOT_TIMER] = {"boot-timer", false, false},
     [O_VERSION] = {"version", false, false},
     [O_HELP] = {"help", false, false},
-    [O_NO_SECCOMP] = {"no-seccomp", false, true},
+    [O_NO_SECCOMP] = {"no-seccomp", false, false},
+    [O_SECCOMP] = {"seccomp", true, false},
     [O_SECCOMP_FILTER] = {"seccomp-filter", true, true},
     [O_START_US] = {"start-time-us", true, true},
     [O_START_CPU_US] = {"start-time-cpu-us", true, true},
@@ -181,6 +186,15 @@ static int apply(int o, const char *val, struct vm_config *cfg, char *err, size_
 	case O_BOOT_TIMER:
 		cfg->timestamps = 1;
 		break;
+	case O_NO_SECCOMP:
+		cfg->seccomp = KITE_SECCOMP_OFF;
+		break;
+	case O_SECCOMP:
+		if (config_parse_seccomp(val, &cfg->seccomp))
+			return fail(FC_EXIT_ARG_PARSING, err, errlen,
+				    "Arguments parsing error: 'seccomp' expects on, log or off: %.32s",
+				    val);
+		break;
 	default: /* accepted and ignored: logged by fc_cli_log_ignored */
 		break;
 	}
@@ -235,6 +249,10 @@ int fc_cli_parse(int argc, char **argv, int skip, struct vm_config *cfg, enum co
 		return fail(FC_EXIT_ARG_PARSING, err, errlen,
 			    "Arguments parsing error: Argument 'config-file' required, but not "
 			    "found.");
+	if (seen[O_NO_SECCOMP] && seen[O_SECCOMP])
+		return fail(FC_EXIT_ARG_PARSING, err, errlen,
+			    "Arguments parsing error: Argument 'no-seccomp' cannot be used "
+			    "together with argument 'seccomp'.");
 	if (seen[O_NO_SECCOMP] && seen[O_SECCOMP_FILTER])
 		return fail(FC_EXIT_ARG_PARSING, err, errlen,
 			    "Arguments parsing error: Argument 'no-seccomp' cannot be used "
@@ -256,8 +274,7 @@ void fc_cli_log_ignored(int argc, char **argv, int skip)
 
 		if (o >= 0 && opts[o].ignored)
 			log_info(NULL, "--%s is accepted and ignored by kite%s", opts[o].name,
-				 o == O_NO_SECCOMP || o == O_SECCOMP_FILTER
-				     ? " (kite installs its own seccomp filter)"
+				 o == O_SECCOMP_FILTER ? " (kite installs its own seccomp filters)"
 				     : "");
 		if (o >= 0 && opts[o].value)
 			i++;

@@ -15,6 +15,7 @@
 #include "log.h"
 #include "sandbox/jail_proc.h"
 #include "sandbox/jailer.h"
+#include "sandbox/seccomp.h"
 #include "snapshot/inspect.h"
 #include "vmm.h"
 #include "vmm_jail.h"
@@ -53,6 +54,9 @@ int main(int argc, char **argv)
 		return jailer_main(argc - 2, argv + 2, API_FIRECRACKER_VERSION);
 	if (base && !strcmp(base, "jailer"))
 		return jailer_main(argc - 1, argv + 1, API_FIRECRACKER_VERSION);
+	/* kite seccomp export ROLE FILE | list: the filters as data. */
+	if (argc > 1 && !strcmp(argv[1], "seccomp"))
+		return seccomp_cmd(argc - 2, argv + 2);
 	fc = fc_cli_wanted(argc, argv, &skip);
 	if (fc) {
 		int rc = fc_cli_parse(argc, argv, skip, &cfg, &cmd, err, sizeof(err));
@@ -78,6 +82,11 @@ int main(int argc, char **argv)
 		return EXIT_OK;
 	}
 	log_set_level((enum log_level)cfg.log_level);
+	/* Compiled before any thread starts; each thread loads its own. */
+	if ((code = seccomp_setup(cfg.seccomp, cfg.on_reboot == REBOOT_RESTART))) {
+		fprintf(stderr, "kite: cannot build the seccomp filters: %s\n", strerror(-code));
+		return fc ? FC_EXIT_GENERIC_ERROR : EXIT_HOST_FAILURE;
+	}
 	/* --new-pid-ns, --daemonize: fork before anything is opened. */
 	if ((cfg.jail.new_pid_ns || cfg.jail.daemonize) &&
 	    (code = jail_proc_start(cfg.jail.new_pid_ns, cfg.jail.daemonize, &jp)) >= 0)

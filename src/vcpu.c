@@ -9,11 +9,13 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include "arch/x86/cpu.h"
 #include "clock.h"
 #include "log.h"
+#include "sandbox/seccomp.h"
 
 #define SIG_VCPU_KICK SIGUSR1
 
@@ -273,13 +275,24 @@ static void *vcpu_thread(void *arg)
 	const struct vcpu_env *env = v->env;
 	struct exit_env xenv = {env->pio, env->mmio, v->run_size};
 	sigset_t set;
+	int rc;
 
+	/* Named first, so that a seccomp report names it; then its own
+	 * filter before the guest runs (without it, no KVM_RUN). */
+	if (v->name[0])
+		prctl(PR_SET_NAME, v->name, 0, 0, 0);
+	rc = seccomp_enter(SECCOMP_ROLE_VCPU);
+
+	if (rc) {
+		log_err("vcpu", "vCPU %d: cannot load its seccomp filter: %s", v->id, strerror(-rc));
+		env->request_stop(env->ctx, VM_STOP_HOST_ERROR, 0);
+	}
 	sigemptyset(&set);
 	sigaddset(&set, SIG_VCPU_KICK);
 	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
 	env->started(env->ctx, v);
 
-	while (!env->stopping(env->ctx)) {
+	while (!rc && !env->stopping(env->ctx)) {
 		struct exit_outcome o;
 		enum vcpu_exit_kind kind;
 		uint64_t t0;
@@ -338,14 +351,13 @@ int vcpu_start(struct vcpu *v, const char *name)
 	sigaddset(&set, SIG_VCPU_KICK);
 	pthread_sigmask(SIG_BLOCK, &set, &old);
 	v->state = VCPU_RUNNING;
+	snprintf(v->name, sizeof(v->name), "%s", name ? name : "");
 	rc = pthread_create(&v->thread, NULL, vcpu_thread, v);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (rc) {
 		v->state = VCPU_CREATED;
 		return -rc;
 	}
-	if (name)
-		pthread_setname_np(v->thread, name); /* cosmetic: failure is harmless */
 	v->thread_started = 1;
 	return 0;
 }

@@ -105,6 +105,7 @@ struct vcpu {
 	uint64_t io_exits;
 	uint64_t mmio_exits;
 	struct vcpu_exit_stats xstats;
+	char name[16]; /* the thread's, set by itself before its seccomp filter */
 };
 
 /* Creates vCPU `id` of the VM and maps its kvm_run. */

@@ -7,6 +7,7 @@
 #include "api/fc_config.h"
 #include "vm_drive.h"
 #include "log.h"
+#include "sandbox/seccomp.h"
 
 static int exit_status(enum vm_stop_reason r, int status)
 {
@@ -419,7 +420,7 @@ static int build(struct vmm *v, struct error *e)
 	v->built = true;
 	if (rc)
 		return rc;
-	rc = vm_start(&v->vm, v->vcpu_name);
+	rc = vm_start(&v->vm, v->vcpu_name) ?: seccomp_enter_main();
 	if (rc)
 		return error_set(e, rc, BLAME_HOST, "cannot start the vCPUs: %s", strerror(-rc));
 	v->state = VMM_RUNNING;
@@ -480,7 +481,7 @@ int vmm_resume(struct vmm *v)
 	if (v->state == VMM_RUNNING)
 		return 0;
 	if (v->snap.vcpus_pending) {
-		int rc = vmm_snap_start(&v->snap, v->vcpu_name);
+		int rc = vmm_snap_start(&v->snap, v->vcpu_name) ?: seccomp_enter_main();
 
 		if (rc) {
 			vm_request_stop(&v->vm, VM_STOP_HOST_ERROR, 0);

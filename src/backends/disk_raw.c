@@ -1,6 +1,7 @@
 /* Raw image backend, built on an image disk_image.c opened: runs requests
- * through io_uring (completion eventfd on the event loop) or, when
- * io_uring_queue_init fails, through the worker threads of disk_raw_pool.c.
+ * through io_uring (completion eventfd on the event loop; the ring restricted
+ * to the disk's operations on its one registered file) or, when the ring
+ * cannot be set up, through the worker threads of disk_raw_pool.c.
  * Owns the continuation of transfers the kernel cuts short, cancellation at
  * stop, and the per-instance counters. */
 #include "backends/disk_raw.h"
@@ -12,13 +13,16 @@
 #include <limits.h>
 #include <liburing.h>
 #include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "log.h"
+#include "sandbox/seccomp.h"
 
 #define URING_ENTRIES 256
 
@@ -77,6 +81,16 @@ static struct io_uring_sqe *get_sqe(struct disk_raw *d)
 
 #define DISK_RAW_ASYNC_MIN (128u << 10)
 
+/* The disk's fd is the ring's fixed file 0 (uring_open): every SQE names
+ * it by index, as the ring's restrictions require, even those that use no
+ * file (NOP, cancel). */
+#define FIXED_FD 0
+
+static void fixed(struct io_uring_sqe *sqe)
+{
+	sqe->flags |= IOSQE_FIXED_FILE;
+}
+
 static int uring_prep(struct disk_raw *d, struct disk_req *r)
 {
 	struct io_uring_sqe *sqe = get_sqe(d);
@@ -91,13 +105,14 @@ static int uring_prep(struct disk_raw *d, struct disk_req *r)
 		err = disk_raw_req_iov(r, d->max_xfer, &iov, &cnt);
 		if (err < 0) {
 			io_uring_prep_nop(sqe); /* an SQE cannot be given back */
+			fixed(sqe);
 			io_uring_sqe_set_data(sqe, NULL);
 			return err;
 		}
 		if (r->op == DISK_READ)
-			io_uring_prep_readv(sqe, d->fd, iov, (unsigned)cnt, r->off + r->xfered);
+			io_uring_prep_readv(sqe, FIXED_FD, iov, (unsigned)cnt, r->off + r->xfered);
 		else
-			io_uring_prep_writev2(sqe, d->fd, iov, (unsigned)cnt, r->off + r->xfered,
+			io_uring_prep_writev2(sqe, FIXED_FD, iov, (unsigned)cnt, r->off + r->xfered,
 					      r->dsync ? RWF_DSYNC : 0);
 		/* A transfer that hits the page cache is done inside
 		 * io_uring_enter, on the event loop, and cannot be cancelled:
@@ -108,16 +123,17 @@ static int uring_prep(struct disk_raw *d, struct disk_req *r)
 			sqe->flags |= IOSQE_ASYNC;
 		break;
 	case DISK_FLUSH:
-		io_uring_prep_fsync(sqe, d->fd, IORING_FSYNC_DATASYNC);
+		io_uring_prep_fsync(sqe, FIXED_FD, IORING_FSYNC_DATASYNC);
 		break;
 	default:
 		if (r->synced)
-			io_uring_prep_fsync(sqe, d->fd, IORING_FSYNC_DATASYNC);
+			io_uring_prep_fsync(sqe, FIXED_FD, IORING_FSYNC_DATASYNC);
 		else
-			io_uring_prep_fallocate(sqe, d->fd, disk_raw_falloc_mode(r->op), r->off,
+			io_uring_prep_fallocate(sqe, FIXED_FD, disk_raw_falloc_mode(r->op), r->off,
 						r->len);
 		break;
 	}
+	fixed(sqe);
 	io_uring_sqe_set_data(sqe, r);
 	d->unsub[d->nr_unsub++] = sqe;
 	d->unsubmitted = true;
@@ -326,6 +342,7 @@ static void uring_cancel(struct disk_raw *d)
 		struct disk_req *r = (void *)(uintptr_t)d->unsub[i]->user_data;
 
 		io_uring_prep_nop(d->unsub[i]);
+		fixed(d->unsub[i]);
 		io_uring_sqe_set_data(d->unsub[i], r);
 		if (r)
 			r->cancelled = true;
@@ -334,6 +351,7 @@ static void uring_cancel(struct disk_raw *d)
 	sqe = get_sqe(d);
 	if (sqe) {
 		io_uring_prep_cancel64(sqe, 0, IORING_ASYNC_CANCEL_ANY | IORING_ASYNC_CANCEL_ALL);
+		fixed(sqe);
 		io_uring_sqe_set_data(sqe, NULL);
 		d->unsubmitted = true;
 	}
@@ -381,6 +399,64 @@ void disk_raw_get_stats(const struct disk_raw *d, struct disk_raw_stats *s)
 		dst[i] = __atomic_load_n(&src[i], __ATOMIC_RELAXED);
 }
 
+/* seccomp cannot see a ring's operations, so the ring limits itself: it is
+ * created disabled, given the disk's fd (fixed file 0) and the completion
+ * eventfd, restricted to the operations above on fixed files, and only then
+ * enabled; no register operation is allowed afterwards. */
+/* Debian's liburing 2.3 declares io_uring_register_restrictions and
+ * io_uring_enable_rings but does not export them: the system call itself. */
+static int ring_register(struct disk_raw *d, unsigned op, void *arg, unsigned nr)
+{
+	return syscall(SYS_io_uring_register, d->ring.ring_fd, op, arg, nr) < 0 ? -errno : 0;
+}
+
+/* The ring's own open of the image: a second file description, which
+ * does not hold the image's flock (a lock belongs to one description). The
+ * kernel frees a ring late (after kill -9 too), and a registered file would
+ * keep the lock, and a restart's open of the image would fail, until then.
+ * -1 without /proc (a jail): the ring then shares the locked description. */
+static int ring_file(int fd)
+{
+	int fl = fcntl(fd, F_GETFL);
+	char path[32];
+
+	if (fl < 0)
+		return -1;
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	return open(path, (fl & (O_ACCMODE | O_DIRECT | O_DSYNC | O_SYNC)) | O_CLOEXEC);
+}
+
+static int uring_open(struct disk_raw *d)
+{
+	struct io_uring_params p = {.flags = IORING_SETUP_R_DISABLED};
+	static const uint8_t ops[] = {IORING_OP_READV,	   IORING_OP_WRITEV, IORING_OP_FSYNC,
+				      IORING_OP_FALLOCATE, IORING_OP_NOP,    IORING_OP_ASYNC_CANCEL};
+	struct io_uring_restriction res[ARRAY_SIZE(ops) + 2];
+	int err, rfd;
+
+	memset(res, 0, sizeof(res));
+	for (size_t i = 0; i < ARRAY_SIZE(ops); i++) {
+		res[i].opcode = IORING_RESTRICTION_SQE_OP;
+		res[i].sqe_op = ops[i];
+	}
+	res[ARRAY_SIZE(ops)].opcode = IORING_RESTRICTION_SQE_FLAGS_ALLOWED;
+	res[ARRAY_SIZE(ops)].sqe_flags = IOSQE_ASYNC;
+	res[ARRAY_SIZE(ops) + 1].opcode = IORING_RESTRICTION_SQE_FLAGS_REQUIRED;
+	res[ARRAY_SIZE(ops) + 1].sqe_flags = IOSQE_FIXED_FILE;
+	err = io_uring_queue_init_params(URING_ENTRIES, &d->ring, &p);
+	if (err)
+		return err;
+	rfd = ring_file(d->fd);
+	err = io_uring_register_files(&d->ring, rfd >= 0 ? &rfd : &d->fd, 1);
+	if (rfd >= 0)
+		close(rfd); /* the ring holds its own reference */
+	if (err || (err = io_uring_register_eventfd(&d->ring, d->efd)) ||
+	    (err = ring_register(d, IORING_REGISTER_RESTRICTIONS, res, ARRAY_SIZE(res))) ||
+	    (err = ring_register(d, IORING_REGISTER_ENABLE_RINGS, NULL, 0)))
+		io_uring_queue_exit(&d->ring);
+	return err;
+}
+
 int disk_raw_open_image(struct disk_raw **out, const struct disk_image *img, unsigned flags,
 			struct evloop *loop)
 {
@@ -409,15 +485,9 @@ int disk_raw_open_image(struct disk_raw **out, const struct disk_image *img, uns
 		err = -errno;
 		goto fail_fd;
 	}
-	if (!(flags & DISK_RAW_NO_URING)) {
-		err = io_uring_queue_init(URING_ENTRIES, &d->ring, 0);
-		if (err == 0) {
-			err = io_uring_register_eventfd(&d->ring, d->efd);
-			if (err < 0)
-				io_uring_queue_exit(&d->ring);
-			else
-				d->uring = true;
-		}
+	if (!(flags & DISK_RAW_NO_URING) && !seccomp_test_disk_pool()) {
+		err = uring_open(d);
+		d->uring = err == 0;
 		if (!d->uring)
 			log_warn("disk", "%s: io_uring unavailable (%s), using worker threads",
 				 img->path, strerror(-err));
@@ -494,6 +564,11 @@ bool disk_raw_read_only(const struct disk_raw *d)
 bool disk_raw_uses_uring(const struct disk_raw *d)
 {
 	return d->uring;
+}
+
+struct io_uring *disk_raw_test_ring(struct disk_raw *d)
+{
+	return d->uring ? &d->ring : NULL;
 }
 
 void disk_raw_set_batch_end(struct disk_raw *d, void (*fn)(void *ctx), void *ctx)

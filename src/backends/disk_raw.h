@@ -89,6 +89,9 @@ void disk_raw_close(struct disk_raw *d);
 uint64_t disk_raw_size(const struct disk_raw *d);
 bool disk_raw_read_only(const struct disk_raw *d);
 bool disk_raw_uses_uring(const struct disk_raw *d);
+/* Tests only: the ring (NULL with the thread pool), to check what its
+ * restrictions refuse. */
+struct io_uring *disk_raw_test_ring(struct disk_raw *d);
 
 /* Called after each batch of completions, e.g. to raise one interrupt per
  * batch rather than one per request. */

@@ -7,7 +7,12 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <string.h>
+#include <sys/prctl.h>
 #include <unistd.h>
+
+#include "log.h"
+#include "sandbox/seccomp.h"
 
 /* The whole request, 0 or -errno, as io_uring would run it step by step.
  * Between system calls it stops when a cancel is pending. */
@@ -64,6 +69,17 @@ static void *worker(void *arg)
 	struct disk_raw_pool *p = arg;
 	uint64_t one = 1;
 
+	int rc;
+
+	/* Named (for a seccomp report and /proc), then its own filter before
+	 * the first request (a failure: no worker). */
+	prctl(PR_SET_NAME, "kite-disk", 0, 0, 0);
+	rc = seccomp_enter(SECCOMP_ROLE_DISK);
+
+	if (rc) {
+		log_err("disk", "worker: cannot load its seccomp filter: %s", strerror(-rc));
+		return NULL;
+	}
 	pthread_mutex_lock(&p->lock);
 	for (;;) {
 		struct disk_req *r;

@@ -110,7 +110,7 @@ sock=$TMP/api3.sock
 : >"$TMP/log"
 "$FIRECRACKER" --api-sock "$sock" --id fc3 --config-file "$TMP/vm.json" \
 	--metrics-path "$TMP/metrics" --log-path "$TMP/log" --level Info --show-level \
-	--show-log-origin --no-seccomp >"$TMP/3.out" 2>"$TMP/3.err" &
+	--show-log-origin --seccomp-filter "$TMP/none.bpf" >"$TMP/3.out" 2>"$TMP/3.err" &
 pid=$!
 wait_for -S "$sock" || fail "no API socket: $(cat "$TMP/3.err")"
 for _ in $(seq 100); do grep -q "hello from ring 3" "$TMP/3.out" && break; sleep 0.05; done
@@ -154,8 +154,8 @@ if grep -Eq '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{9} \[
 else
 	fail "log lines: $(head -3 "$TMP/log")"
 fi
-grep -q "no-seccomp is accepted and ignored" "$TMP/log" && ok "ignored option logged" ||
-	fail "no line for --no-seccomp: $(cat "$TMP/log")"
+grep -q "seccomp-filter is accepted and ignored" "$TMP/log" && ok "ignored option logged" ||
+	fail "no line for --seccomp-filter: $(cat "$TMP/log")"
 
 # 4. PUT /logger and PUT /metrics through the API take effect.
 sock=$TMP/api4.sock

@@ -8,6 +8,7 @@
 #include <cmocka.h>
 
 #include "config.h"
+#include "sandbox/seccomp.h"
 
 static char err[512];
 
@@ -266,6 +267,14 @@ static void linux_and_devices(void **state)
 	assert_int_equal(c.boot, 0);
 	assert_int_equal(PARSE(&c, &cmd, "run", "--kernel", "k", "--on-reboot", "exit"), 0);
 	assert_int_equal(c.on_reboot, REBOOT_EXIT);
+	/* --seccomp: on unless told otherwise */
+	assert_int_equal(c.seccomp, KITE_SECCOMP_ON);
+	assert_int_equal(PARSE(&c, &cmd, "run", "--kernel", "k", "--seccomp", "log"), 0);
+	assert_int_equal(c.seccomp, KITE_SECCOMP_LOG);
+	assert_int_equal(PARSE(&c, &cmd, "run", "--kernel", "k", "--seccomp", "off"), 0);
+	assert_int_equal(c.seccomp, KITE_SECCOMP_OFF);
+	assert_int_equal(PARSE(&c, &cmd, "run", "--kernel", "k", "--seccomp", "on"), 0);
+	assert_int_equal(c.seccomp, KITE_SECCOMP_ON);
 }
 
 static void linux_bad_input(void **state)
@@ -301,6 +310,8 @@ static void linux_bad_input(void **state)
 		{{"run", "--kernel", "k", "--console", "tty"}, "serial or virtio"},
 		{{"run", "--kernel", "k", "--on-reboot", "reboot"}, "exit or restart"},
 		{{"run", "--kernel", "k", "--on-reboot", ""}, "exit or restart"},
+		{{"run", "--kernel", "k", "--seccomp", "ON"}, "on, log or off"},
+		{{"run", "--kernel", "k", "--seccomp", "strict"}, "on, log or off"},
 	};
 
 	(void)state;

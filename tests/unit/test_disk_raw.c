@@ -1,6 +1,7 @@
 /* Unit tests for src/backends/disk_raw.c: open errors and locking, every
  * request type with io_uring and with the thread pool, short transfers
- * and their continuation (forced small, and real > 2 GiB), the ZERO_RANGE
+ * and their continuation (forced small, and real > 2 GiB), what the ring's
+ * restrictions refuse, the ZERO_RANGE
  * fallback on tmpfs, dsync discards, counters, cancellation, and
  * completion on the event loop. */
 #include <stdarg.h>
@@ -15,6 +16,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <liburing.h>
+#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -495,6 +498,69 @@ static void test_event_loop_delivery(void **state)
 	unlink(path);
 }
 
+/* One SQE straight on the disk's ring: its CQE result. */
+static int ring_one(struct io_uring *ring)
+{
+	struct io_uring_cqe *cqe;
+	int res;
+
+	assert_int_equal(io_uring_submit(ring), 1);
+	assert_int_equal(io_uring_wait_cqe(ring, &cqe), 0);
+	res = cqe->res;
+	io_uring_cqe_seen(ring, cqe);
+	return res;
+}
+
+/* The ring's restrictions (seccomp cannot see a ring's operations): only
+ * the disk's operations, only on its fixed file, no register operation;
+ * the disk still works. */
+static void test_ring_restricted(void **state)
+{
+	struct io_uring *ring;
+	struct io_uring_sqe *sqe;
+	struct disk_raw *d;
+	struct iovec iov;
+	char path[64], buf[512];
+	int efd;
+
+	(void)state;
+	make_file(path, "/tmp", IMG, 0);
+	assert_int_equal(disk_raw_open(&d, path, false, 0, NULL), 0);
+	ring = disk_raw_test_ring(d);
+	if (!ring) {
+		disk_raw_close(d);
+		unlink(path);
+		skip(); /* no io_uring here: the pool has no ring to restrict */
+	}
+	iov = (struct iovec){buf, sizeof(buf)};
+	/* Allowed: READV on fixed file 0. */
+	sqe = io_uring_get_sqe(ring);
+	io_uring_prep_readv(sqe, 0, &iov, 1, 0);
+	sqe->flags |= IOSQE_FIXED_FILE;
+	assert_int_equal(ring_one(ring), sizeof(buf));
+	/* The same without IOSQE_FIXED_FILE: refused. */
+	sqe = io_uring_get_sqe(ring);
+	io_uring_prep_readv(sqe, 0, &iov, 1, 0);
+	assert_int_equal(ring_one(ring), -EACCES);
+	/* An operation the disk never uses: refused. */
+	sqe = io_uring_get_sqe(ring);
+	io_uring_prep_openat(sqe, AT_FDCWD, "/etc/passwd", O_RDONLY, 0);
+	sqe->flags |= IOSQE_FIXED_FILE;
+	assert_int_equal(ring_one(ring), -EACCES);
+	sqe = io_uring_get_sqe(ring);
+	io_uring_prep_read(sqe, 0, buf, sizeof(buf), 0);
+	sqe->flags |= IOSQE_FIXED_FILE;
+	assert_int_equal(ring_one(ring), -EACCES);
+	/* No register operation: another file, another eventfd. */
+	efd = eventfd(0, EFD_CLOEXEC);
+	assert_true(efd >= 0);
+	assert_int_equal(io_uring_register_eventfd(ring, efd), -EACCES);
+	assert_int_equal(io_uring_register_files(ring, &efd, 1), -EACCES);
+	close(efd);
+	disk_raw_close(d);
+	unlink(path);
+}
+
 #define BOTH(fn)                                                          \
 	cmocka_unit_test_prestate(fn, &uring_mode), cmocka_unit_test_prestate(fn, &pool_mode)
 
@@ -503,6 +569,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_open_errors),
 		cmocka_unit_test(test_locking),
+		cmocka_unit_test(test_ring_restricted),
 		BOTH(test_io),
 		BOTH(test_write_zeroes_tmpfs_fallback),
 		BOTH(test_continue_short),

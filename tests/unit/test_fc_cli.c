@@ -17,6 +17,7 @@
 #include "api/fc_config.h"
 #include "fc_cli.h"
 #include "log.h"
+#include "sandbox/seccomp.h"
 #include "vmm.h"
 
 static char err[512];
@@ -77,11 +78,17 @@ static void test_every_option(void **state)
 	assert_true(cfg.fc_show_level && cfg.fc_show_origin && cfg.timestamps);
 	assert_string_equal(cfg.fc_metrics_path, "m.fifo");
 	assert_int_equal(cfg.api_max_payload, 1000);
+	assert_int_equal(cfg.seccomp, KITE_SECCOMP_OFF); /* --no-seccomp */
 
 	assert_int_equal(PARSE("--no-api", "--config-file", "c.json", "--seccomp-filter", "f.bpf"),
 			 0);
 	assert_true(cfg.no_api);
 	assert_null(cfg.api_socket);
+	assert_int_equal(cfg.seccomp, KITE_SECCOMP_ON); /* the default; the filter is ignored */
+	assert_int_equal(PARSE("--seccomp", "log"), 0);
+	assert_int_equal(cfg.seccomp, KITE_SECCOMP_LOG);
+	assert_int_equal(PARSE("--seccomp", "off"), 0);
+	assert_int_equal(cfg.seccomp, KITE_SECCOMP_OFF);
 	/* Level names are Firecracker's, any case. */
 	assert_int_equal(PARSE("--level", "warning"), 0);
 	assert_int_equal(cfg.fc_log_level, FC_LOG_WARN + 1);
@@ -118,6 +125,9 @@ static void test_errors(void **state)
 	assert_int_equal(PARSE("--no-api"), FC_EXIT_ARG_PARSING);
 	assert_non_null(strstr(err, "'config-file' required"));
 	assert_int_equal(PARSE("--no-seccomp", "--seccomp-filter", "f"), FC_EXIT_ARG_PARSING);
+	assert_int_equal(PARSE("--no-seccomp", "--seccomp", "on"), FC_EXIT_ARG_PARSING);
+	assert_int_equal(PARSE("--seccomp", "strict"), FC_EXIT_ARG_PARSING);
+	assert_non_null(strstr(err, "on, log or off"));
 	assert_int_equal(PARSE("--id", "bad id"), FC_EXIT_ARG_PARSING);
 	assert_int_equal(PARSE("--http-api-max-payload-size", "lots"), FC_EXIT_ARG_PARSING);
 	assert_int_equal(PARSE("--level", "Loud"), FC_EXIT_BAD_CONFIGURATION);
