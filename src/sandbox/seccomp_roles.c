@@ -126,6 +126,8 @@ static const struct seccomp_rule main_rules[] = {
 	ANY(pread64), ANY(pwrite64), ANY(lseek), ANY(close), ANY(poll), ANY(ppoll),
 	ANY(eventfd2), ANY(timerfd_create), ANY(timerfd_settime), ANY(timerfd_gettime),
 	ANY(getrandom), ANY(tgkill), ANY(fcntl), ANY(dup), ANY(nanosleep), ANY(clock_nanosleep),
+	/* --daemonize: stderr to /dev/null once the guest has started */
+	ANY(dup2), ANY(dup3),
 	/* API, console socket and vsock clients: Unix sockets only */
 	EQ(socket, 0, unix_only), ANY(accept4), ANY(connect), ANY(bind), ANY(listen),
 	ANY(recvfrom), ANY(sendto), ANY(recvmsg), ANY(sendmsg), ANY(shutdown), ANY(getsockopt),
