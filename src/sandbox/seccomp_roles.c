@@ -110,8 +110,13 @@ static const uint64_t restart_ioctls[] = {
 	KVM_SET_CPUID2, KVM_SET_REGS, KVM_SET_SREGS, KVM_SET_FPU, KVM_SET_MSRS, KVM_SET_LAPIC,
 	KVM_SET_MP_STATE, KVM_SET_TSC_KHZ, KVM_SET_CLOCK, KVM_RUN, KVM_TRANSLATE,
 };
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23
+#endif
+/* MADV_POPULATE_WRITE: gm_write of a kernel or initrd, which --on-reboot
+ * restart does again on this thread (found by the lab's reboot-restart). */
 static const uint64_t main_madv[] = {MADV_DONTNEED, MADV_WILLNEED, MADV_HUGEPAGE,
-				     MADV_DONTDUMP};
+				     MADV_DONTDUMP, MADV_POPULATE_WRITE};
 static const uint64_t main_prctl[] = {PR_GET_NAME, PR_SET_NAME, PR_SET_NO_NEW_PRIVS};
 static const uint64_t unix_only[] = {AF_UNIX};
 static const uint64_t filter_only[] = {SECCOMP_SET_MODE_FILTER};
