@@ -33,11 +33,13 @@ static struct {
 	enum kite_seccomp mode;
 	bool restart;
 	bool main_done;
-	pthread_mutex_t lock; /* compiling progs[] */
+	/* compiling progs[r], one lock per role: a vCPU thread must not
+	 * wait for the main thread compiling its own (the largest) filter */
+	pthread_mutex_t lock[SECCOMP_ROLE_COUNT];
 	struct sock_fprog progs[SECCOMP_ROLE_COUNT];
 	char *names[NAMED_NR];
 	int hook_role; /* test builds: the role that makes HOOK_CALL, or -1 */
-} sc = {.hook_role = -1, .lock = PTHREAD_MUTEX_INITIALIZER};
+} sc = {.hook_role = -1, .lock = {[0 ... SECCOMP_ROLE_COUNT - 1] = PTHREAD_MUTEX_INITIALIZER}};
 
 static bool sanitizer_allows(int nr)
 {
@@ -233,10 +235,10 @@ int seccomp_enter(enum seccomp_role r)
 
 	if (!sc.ready || (unsigned)r >= SECCOMP_ROLE_COUNT)
 		return 0;
-	pthread_mutex_lock(&sc.lock);
+	pthread_mutex_lock(&sc.lock[r]);
 	if (!sc.progs[r].filter)
 		rc = compile(r, sc.mode, &sc.progs[r]);
-	pthread_mutex_unlock(&sc.lock);
+	pthread_mutex_unlock(&sc.lock[r]);
 	if (rc)
 		return rc;
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
