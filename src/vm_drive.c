@@ -105,9 +105,9 @@ int vm_update_drive(struct vm *vm, struct vm_config *cfg, struct vm_host *host,
 		snprintf(err, errlen, "Unable to patch the block device: no device %s", name);
 		return -ENODEV;
 	}
-	fc_drive_update_limits(u, &cfg->disks[pos].rl, &rl);
+	fc_rl_update_limits(&u->rl, &cfg->disks[pos].rl, &rl);
 	/* Limits are checked before the disk changes: one call, one outcome. */
-	if (u->has_rl && rate_limiter_init(&check, &rl, 0) < 0) {
+	if (u->rl.given && rate_limiter_init(&check, &rl, 0) < 0) {
 		snprintf(err, errlen,
 			 "Unable to patch the block device: invalid rate limiter "
 			 "(refill_time above %llu ms)",
@@ -116,7 +116,7 @@ int vm_update_drive(struct vm *vm, struct vm_config *cfg, struct vm_host *host,
 	}
 	if (u->path && (rc = swap_path(cfg, host, pos, b, u->path, err, errlen)))
 		return rc;
-	if (u->has_rl && (rc = virtio_blk_set_rate_limiter(b, &rl))) {
+	if (u->rl.given && (rc = virtio_blk_set_rate_limiter(b, &rl))) {
 		snprintf(err, errlen, "Unable to patch the block device: rate limiter: %s%s",
 			 strerror(-rc), u->path ? " (the new backing file is in use)" : "");
 		return rc;

@@ -339,19 +339,10 @@ int fc_put_drive(struct vm_config *cfg, const char *path_id, const json_t *body,
 	return 0;
 }
 
-/* A field present and not null. */
-static bool given(const json_t *o, const char *key)
-{
-	const json_t *v = json_object_get(o, key);
-
-	return v && !json_is_null(v);
-}
-
 int fc_parse_drive_update(const char *path_id, const json_t *body, struct fc_drive_update *u,
 			  char *err, size_t errlen)
 {
 	static const char *const fields[] = {"drive_id", "path_on_host", "rate_limiter", NULL};
-	const json_t *rl = json_object_get(body, "rate_limiter");
 	int rc;
 
 	memset(u, 0, sizeof(*u));
@@ -363,25 +354,10 @@ int fc_parse_drive_update(const char *path_id, const json_t *body, struct fc_dri
 		return rc;
 	if (u->path && !*u->path)
 		return fcj_fail(err, errlen, -EINVAL, "Invalid block device path: (empty)");
-	if (rl && !json_is_null(rl)) {
-		if ((rc = fcj_rate_limiter(rl, &u->rl, err, errlen)))
-			return rc;
-		u->has_rl = true;
-		u->has_bandwidth = given(rl, "bandwidth");
-		u->has_ops = given(rl, "ops");
-	}
+	if ((rc = fcj_rl_update(body, "rate_limiter", &u->rl, err, errlen)))
+		return rc;
 	strcpy(u->id, path_id);
 	return 0;
-}
-
-void fc_drive_update_limits(const struct fc_drive_update *u, const struct rate_limiter_config *cur,
-			    struct rate_limiter_config *out)
-{
-	*out = *cur;
-	if (u->has_bandwidth)
-		out->bandwidth = u->rl.bandwidth;
-	if (u->has_ops)
-		out->ops = u->rl.ops;
 }
 
 int fc_apply_drive_update(struct vm_config *cfg, const struct fc_drive_update *u, char *err,
@@ -399,8 +375,7 @@ int fc_apply_drive_update(struct vm_config *cfg, const struct fc_drive_update *u
 		config_release(cfg, cfg->disks[pos].path);
 		cfg->disks[pos].path = p;
 	}
-	if (u->has_rl)
-		fc_drive_update_limits(u, &cfg->disks[pos].rl, &cfg->disks[pos].rl);
+	fc_rl_update_limits(&u->rl, &cfg->disks[pos].rl, &cfg->disks[pos].rl);
 	return 0;
 }
 

@@ -38,6 +38,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "api/fc_json.h"
 #include "compiler.h"
 #include "config.h"
 #include "log.h"
@@ -83,12 +84,8 @@ struct fc_metrics {
  * body: valid while the body is. */
 struct fc_drive_update {
 	char id[CONFIG_DRIVE_ID_MAX + 1];
-	const char *path; /* NULL: keep the backing file */
-	bool has_rl;
-	/* Which buckets the body gave: as in Firecracker, an absent (or
-	 * null) bucket keeps its current limits. */
-	bool has_bandwidth, has_ops;
-	struct rate_limiter_config rl;
+	const char *path;	/* NULL: keep the backing file */
+	struct fc_rl_update rl; /* rate_limiter, as PATCH /network-interfaces' */
 };
 
 /* Kite's defaults with Firecracker's machine (1 vCPU, 128 MiB) and no guest
@@ -112,9 +109,6 @@ int fc_put_drive(struct vm_config *cfg, const char *path_id, const json_t *body,
 /* Checks a PATCH /drives/{id} body (drive_id, path_on_host, rate_limiter). */
 int fc_parse_drive_update(const char *path_id, const json_t *body, struct fc_drive_update *u,
 			  char *err, size_t errlen) MUST_CHECK;
-/* The limits a drive has after update u, from its current ones. */
-void fc_drive_update_limits(const struct fc_drive_update *u, const struct rate_limiter_config *cur,
-			    struct rate_limiter_config *out);
 /* Records a checked update in cfg (for GET /vm/config); -ENOENT with
  * Firecracker's text when no drive has that id. The lead applies it to the
  * device. */

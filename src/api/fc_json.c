@@ -314,3 +314,40 @@ json_t *fcj_rate_limiter_json(const struct rate_limiter_config *rl)
 		json_object_set_new(o, "ops", bucket_json(&rl->ops));
 	return o;
 }
+
+/* A field present and not null. */
+static bool given(const json_t *o, const char *key)
+{
+	const json_t *v = json_object_get(o, key);
+
+	return v && !json_is_null(v);
+}
+
+int fcj_rl_update(const json_t *body, const char *key, struct fc_rl_update *u, char *err,
+		  size_t errlen)
+{
+	const json_t *v = json_object_get(body, key);
+	int rc;
+
+	memset(u, 0, sizeof(*u));
+	if (!v || json_is_null(v))
+		return 0;
+	if ((rc = fcj_rate_limiter(v, &u->rl, err, errlen)))
+		return rc;
+	u->given = true;
+	u->bandwidth = given(v, "bandwidth");
+	u->ops = given(v, "ops");
+	return 0;
+}
+
+void fc_rl_update_limits(const struct fc_rl_update *u, const struct rate_limiter_config *cur,
+			 struct rate_limiter_config *out)
+{
+	*out = *cur;
+	if (!u->given)
+		return;
+	if (u->bandwidth)
+		out->bandwidth = u->rl.bandwidth;
+	if (u->ops)
+		out->ops = u->rl.ops;
+}

@@ -58,4 +58,21 @@ int fcj_rate_limiter(const json_t *v, struct rate_limiter_config *rl, char *err,
 /* The same object for GET; NULL (JSON null) when nothing is limited. */
 json_t *fcj_rate_limiter_json(const struct rate_limiter_config *rl);
 
+/* A rate_limiter in a PATCH body (drives, network interfaces, entropy): as
+ * in Firecracker, an absent (or null) limiter or bucket keeps its current
+ * limits. */
+struct fc_rl_update {
+	bool given;	     /* the limiter was in the body */
+	bool bandwidth, ops; /* which buckets the body gave */
+	struct rate_limiter_config rl;
+};
+
+/* Body's key (absent or null: u->given false) into u. */
+int fcj_rl_update(const json_t *body, const char *key, struct fc_rl_update *u, char *err,
+		  size_t errlen) MUST_CHECK;
+/* The limits a device has after update u, from its current ones (out may
+ * be cur). */
+void fc_rl_update_limits(const struct fc_rl_update *u, const struct rate_limiter_config *cur,
+			 struct rate_limiter_config *out);
+
 #endif

@@ -20,13 +20,6 @@ int fc_find_net(const struct vm_config *cfg, const char *id)
 	return -1;
 }
 
-static bool given(const json_t *o, const char *key)
-{
-	const json_t *v = json_object_get(o, key);
-
-	return v && !json_is_null(v);
-}
-
 /* ---- PUT /network-interfaces/{id} ---- */
 
 static int put_mac(const json_t *body, struct net_config *n, char *err, size_t errlen)
@@ -112,35 +105,6 @@ int fc_put_net(struct vm_config *cfg, const char *path_id, const json_t *body, c
 
 /* ---- limiter updates ---- */
 
-static int parse_rl_update(const json_t *body, const char *key, struct fc_rl_update *u, char *err,
-			   size_t errlen)
-{
-	const json_t *v = json_object_get(body, key);
-	int rc;
-
-	memset(u, 0, sizeof(*u));
-	if (!v || json_is_null(v))
-		return 0;
-	if ((rc = fcj_rate_limiter(v, &u->rl, err, errlen)))
-		return rc;
-	u->given = true;
-	u->bandwidth = given(v, "bandwidth");
-	u->ops = given(v, "ops");
-	return 0;
-}
-
-void fc_rl_update_limits(const struct fc_rl_update *u, const struct rate_limiter_config *cur,
-			 struct rate_limiter_config *out)
-{
-	*out = *cur;
-	if (!u->given)
-		return;
-	if (u->bandwidth)
-		out->bandwidth = u->rl.bandwidth;
-	if (u->ops)
-		out->ops = u->rl.ops;
-}
-
 int fc_parse_net_update(const char *path_id, const json_t *body, struct fc_net_update *u, char *err,
 			size_t errlen)
 {
@@ -153,8 +117,8 @@ int fc_parse_net_update(const char *path_id, const json_t *body, struct fc_net_u
 				 errlen)) ||
 	    (rc = fcj_object(body, "NetworkInterfaceUpdateConfig", fields, err, errlen)) ||
 	    (rc = fcj_body_id(path_id, body, "iface_id", err, errlen)) ||
-	    (rc = parse_rl_update(body, "rx_rate_limiter", &u->rx, err, errlen)) ||
-	    (rc = parse_rl_update(body, "tx_rate_limiter", &u->tx, err, errlen)))
+	    (rc = fcj_rl_update(body, "rx_rate_limiter", &u->rx, err, errlen)) ||
+	    (rc = fcj_rl_update(body, "tx_rate_limiter", &u->tx, err, errlen)))
 		return rc;
 	strcpy(u->id, path_id);
 	return 0;
@@ -179,7 +143,7 @@ int fc_parse_entropy_update(const json_t *body, struct fc_rl_update *u, char *er
 
 	memset(u, 0, sizeof(*u));
 	if ((rc = fcj_object(body, "EntropyDeviceUpdateConfig", fields, err, errlen)) ||
-	    (rc = parse_rl_update(body, "rate_limiter", u, err, errlen)))
+	    (rc = fcj_rl_update(body, "rate_limiter", u, err, errlen)))
 		return rc;
 	if (!u->given)
 		return fcj_missing("rate_limiter", err, errlen);

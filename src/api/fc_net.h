@@ -24,26 +24,15 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "api/fc_json.h"
 #include "compiler.h"
 #include "config.h"
-
-/* A rate limiter in an update body: as in Firecracker, an absent (or
- * null) limiter or bucket keeps its current limits. */
-struct fc_rl_update {
-	bool given;	     /* the limiter was in the body */
-	bool bandwidth, ops; /* which buckets the body gave */
-	struct rate_limiter_config rl;
-};
 
 /* PATCH /network-interfaces/{id} (after boot). */
 struct fc_net_update {
 	char id[CONFIG_NET_ID_MAX + 1];
 	struct fc_rl_update rx, tx;
 };
-
-/* The limits a device has after update u, from its current ones. */
-void fc_rl_update_limits(const struct fc_rl_update *u, const struct rate_limiter_config *cur,
-			 struct rate_limiter_config *out);
 
 /* Adds an interface, or replaces the one with the same iface_id in place.
  * path_id: the {id} of the path. */
