@@ -60,30 +60,6 @@ echo "marker-$$-$RANDOM" >"$JAIL/marker"
 mkdir "$JAIL/run" && chown $ID:$ID "$JAIL/run" # the vsock socket's directory
 dd if=/dev/zero of="$TMP/disk.img" bs=1M count=1 status=none
 
-# api SOCK METHOD PATH [BODY]: prints "STATUS BODY".
-api() {
-	python3 - "$@" <<'PY'
-import socket, sys
-path, method, url = sys.argv[1:4]
-body = sys.argv[4].encode() if len(sys.argv) > 4 else b""
-s = socket.socket(socket.AF_UNIX)
-s.settimeout(5)
-s.connect(path)
-req = f"{method} {url} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n"
-if body:
-    req += f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
-s.sendall(req.encode() + b"\r\n" + body)
-data = b""
-while True:
-    chunk = s.recv(65536)
-    if not chunk:
-        break
-    data += chunk
-head, _, rest = data.partition(b"\r\n\r\n")
-print(head.split()[1].decode(), rest.decode())
-PY
-}
-
 # status_is FIELD VALUE: the /proc/$pid/status line, whitespace squeezed.
 status_is() {
 	local line

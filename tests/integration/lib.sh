@@ -59,3 +59,32 @@ finish() {
 	echo "$failures check(s) failed"
 	exit 1
 }
+
+# api SOCK METHOD PATH [BODY [HEADER_FILE]]: prints "STATUS BODY" (a
+# script may define its own api() after sourcing this file).
+api() {
+	python3 - "$@" <<'PY'
+import socket, sys
+path, method, url = sys.argv[1:4]
+body = sys.argv[4].encode() if len(sys.argv) > 4 else b""
+s = socket.socket(socket.AF_UNIX)
+s.settimeout(5)
+s.connect(path)
+req = f"{method} {url} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n"
+if body:
+    req += f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
+s.sendall(req.encode() + b"\r\n" + body)
+data = b""
+while True:
+    chunk = s.recv(65536)
+    if not chunk:
+        break
+    data += chunk
+head, _, rest = data.partition(b"\r\n\r\n")
+if len(sys.argv) > 5:  # a header line to save, for the caller to check
+    with open(sys.argv[5], "w") as f:
+        f.write("\n".join(l for l in head.decode().split("\r\n")
+                          if l.lower().startswith("content-type:")))
+print(head.split()[1].decode(), rest.decode())
+PY
+}
