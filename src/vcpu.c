@@ -278,11 +278,19 @@ static void *vcpu_thread(void *arg)
 	int rc;
 
 	/* Named first, so that a seccomp report names it; then its own
-	 * filter before the guest runs (without it, no KVM_RUN). */
+	 * filter before the guest runs (without it, no KVM_RUN). Both while
+	 * the main thread still sets the machine up: then the gate. */
 	if (v->name[0])
 		prctl(PR_SET_NAME, v->name, 0, 0, 0);
 	rc = seccomp_enter(SECCOMP_ROLE_VCPU);
-
+	pthread_mutex_lock(&v->lock);
+	while (v->gate == VCPU_GATE_CLOSED)
+		pthread_cond_wait(&v->cond, &v->lock);
+	pthread_mutex_unlock(&v->lock);
+	if (v->gate == VCPU_GATE_ABORT) {
+		set_state(v, VCPU_EXITED);
+		return NULL;
+	}
 	if (rc) {
 		log_err("vcpu", "vCPU %d: cannot load its seccomp filter: %s", v->id, strerror(-rc));
 		env->request_stop(env->ctx, VM_STOP_HOST_ERROR, 0);
@@ -340,24 +348,38 @@ static void *vcpu_thread(void *arg)
 	return NULL;
 }
 
-int vcpu_start(struct vcpu *v, const char *name)
+int vcpu_spawn(struct vcpu *v, const char *name)
 {
 	sigset_t set, old;
 	int rc;
 
+	if (v->spawned)
+		return 0;
 	/* Threads start with the kick signal blocked and unblock it once
 	 * they run, so a kick never hits a thread before its handler matters. */
 	sigemptyset(&set);
 	sigaddset(&set, SIG_VCPU_KICK);
 	pthread_sigmask(SIG_BLOCK, &set, &old);
-	v->state = VCPU_RUNNING;
 	snprintf(v->name, sizeof(v->name), "%s", name ? name : "");
 	rc = pthread_create(&v->thread, NULL, vcpu_thread, v);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (rc) {
-		v->state = VCPU_CREATED;
+	if (rc)
 		return -rc;
-	}
+	v->spawned = true;
+	return 0;
+}
+
+int vcpu_start(struct vcpu *v, const char *name)
+{
+	int rc = vcpu_spawn(v, name);
+
+	if (rc)
+		return rc;
+	pthread_mutex_lock(&v->lock);
+	v->state = VCPU_RUNNING;
+	v->gate = VCPU_GATE_OPEN;
+	pthread_cond_broadcast(&v->cond);
+	pthread_mutex_unlock(&v->lock);
 	v->thread_started = 1;
 	return 0;
 }
@@ -409,10 +431,16 @@ enum vcpu_state vcpu_get_state(struct vcpu *v)
 
 void vcpu_join(struct vcpu *v)
 {
-	if (v->thread_started) {
-		pthread_join(v->thread, NULL);
-		v->thread_started = 0;
-	}
+	if (!v->spawned)
+		return;
+	pthread_mutex_lock(&v->lock);
+	if (v->gate == VCPU_GATE_CLOSED) /* spawned, never started */
+		v->gate = VCPU_GATE_ABORT;
+	pthread_cond_broadcast(&v->cond);
+	pthread_mutex_unlock(&v->lock);
+	pthread_join(v->thread, NULL);
+	v->spawned = false;
+	v->thread_started = 0;
 }
 
 void vcpu_destroy(struct vcpu *v)

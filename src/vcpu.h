@@ -89,13 +89,19 @@ struct vcpu_env {
  * thread ended (halted, or the VM stopped). */
 enum vcpu_state { VCPU_CREATED, VCPU_RUNNING, VCPU_PAUSED, VCPU_EXITED };
 
+/* A spawned thread names itself and loads its seccomp filter, then waits
+ * here until vcpu_start opens the gate (or vcpu_join aborts it). */
+enum vcpu_gate { VCPU_GATE_CLOSED, VCPU_GATE_OPEN, VCPU_GATE_ABORT };
+
 struct vcpu {
 	int id;
 	int fd;
 	struct kvm_run *run;
 	size_t run_size;
 	pthread_t thread;
-	int thread_started;
+	bool spawned;	    /* the thread exists (it may wait at the gate) */
+	int thread_started; /* and was let into the guest */
+	enum vcpu_gate gate;
 	const struct vcpu_env *env;
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
@@ -111,7 +117,11 @@ struct vcpu {
 /* Creates vCPU `id` of the VM and maps its kvm_run. */
 int vcpu_create(struct vcpu *v, int vm_fd, size_t run_size, int id,
 		const struct vcpu_env *env) MUST_CHECK;
-/* Starts the thread, named `name` (at most 15 characters are kept). */
+/* Creates the thread, named `name` (at most 15 characters are kept): it
+ * gets ready (name, seccomp filter) while the caller goes on setting the
+ * machine up, and waits for vcpu_start before it enters the guest. */
+int vcpu_spawn(struct vcpu *v, const char *name) MUST_CHECK;
+/* Lets the thread into the guest (spawning it first if need be). */
 int vcpu_start(struct vcpu *v, const char *name) MUST_CHECK;
 /* Makes a running KVM_RUN return; safe from any thread. */
 void vcpu_kick(struct vcpu *v);

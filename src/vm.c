@@ -240,9 +240,18 @@ static int load_image(struct vm *vm, struct cpu_entry *entry, struct error *e)
 	return 0;
 }
 
+/* vCPU i's thread name: "vcpu i", or Firecracker's "fc_vcpu i" (Kata
+ * Containers finds Firecracker's vCPU threads by this prefix). */
+static const char *vcpu_thread_name(const struct vm *vm, int i, char name[24])
+{
+	snprintf(name, 24, "%s %d", vm->cfg->fc_mode ? "fc_vcpu" : "vcpu", i);
+	return name;
+}
+
 static int setup_vcpus(struct vm *vm, const struct cpu_entry *entry, struct error *e)
 {
 	const struct vm_config *cfg = vm->cfg;
+	char name[24];
 	int rc;
 
 	vm->vcpus = calloc((size_t)cfg->cpus, sizeof(*vm->vcpus));
@@ -257,6 +266,11 @@ static int setup_vcpus(struct vm *vm, const struct cpu_entry *entry, struct erro
 			return error_set(e, rc, BLAME_HOST, "cannot create vCPU %d: %s", i,
 					 strerror(-rc));
 		vm->nr_vcpus = i + 1;
+		/* Its thread gets ready (seccomp filter) while this one goes on. */
+		rc = vcpu_spawn(v, vcpu_thread_name(vm, i, name));
+		if (rc)
+			return error_set(e, rc, BLAME_HOST, "cannot start vCPU %d's thread: %s", i,
+					 strerror(-rc));
 		/* A restored vCPU gets all of its state from the snapshot, its
 		 * CPUID too: asking KVM for the host's here would cost a
 		 * millisecond (every host CPUID traps on some hosts) for a
@@ -424,14 +438,13 @@ int vm_create_restored(struct vm *vm, const struct vm_config *cfg, const struct 
 	return create(vm, cfg, host, ev, t_start, mem, e);
 }
 
-int vm_start(struct vm *vm, const char *thread_name)
+int vm_start(struct vm *vm)
 {
 	for (int i = 0; i < vm->nr_vcpus; i++) {
-		char name[16];
+		char name[24];
 		int rc;
 
-		snprintf(name, sizeof(name), "%s %d", thread_name ? thread_name : "vcpu", i);
-		rc = vcpu_start(&vm->vcpus[i], name);
+		rc = vcpu_start(&vm->vcpus[i], vcpu_thread_name(vm, i, name));
 		if (rc) {
 			log_err("vm", "cannot start vCPU %d: %s", i, strerror(-rc));
 			vm_request_stop(vm, VM_STOP_HOST_ERROR, 0);
@@ -449,7 +462,7 @@ void vm_join(struct vm *vm)
 
 int vm_run(struct vm *vm)
 {
-	int rc = vm_start(vm, "vcpu");
+	int rc = vm_start(vm);
 
 	if (!rc) {
 		rc = ev_run(vm->ev);

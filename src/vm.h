@@ -99,8 +99,9 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, const struct vm_host *
 int vm_create_restored(struct vm *vm, const struct vm_config *cfg, const struct vm_host *host,
 		       struct evloop *ev, const struct timespec *t_start, struct guest_mem *mem,
 		       struct error *e) MUST_CHECK;
-/* Starts the vCPU threads, named "<thread_name> N". */
-int vm_start(struct vm *vm, const char *thread_name) MUST_CHECK;
+/* Lets the vCPU threads into the guest. They exist since vm_create, named
+ * "vcpu N" ("fc_vcpu N" in Firecracker mode), each under its filter. */
+int vm_start(struct vm *vm) MUST_CHECK;
 /* Waits for every vCPU thread (after a stop). */
 void vm_join(struct vm *vm);
 /* vm_start, the event loop until the VM stops, vm_join (tests). */

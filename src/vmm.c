@@ -392,8 +392,6 @@ int vmm_open(struct vmm *v, struct vm_config *cfg, const struct timespec *t_star
 	v->t_start = *t_start;
 	v->exit_code = -1;
 	vmm_snap_init(&v->snap, &v->loop); /* before anything can fail: vmm_close tears it down */
-	/* Kata Containers finds Firecracker's vCPU threads by this prefix. */
-	v->vcpu_name = cfg->fc_mode ? "fc_vcpu" : "vcpu";
 	rc = hostio_open(&v->io, &(struct hostio_opts){cfg->serial_out, cfg->console_socket},
 			 e->msg, sizeof(e->msg));
 	if (rc) /* --serial-out and --console-socket are paths the user gave. */
@@ -420,7 +418,7 @@ static int build(struct vmm *v, struct error *e)
 	v->built = true;
 	if (rc)
 		return rc;
-	rc = vm_start(&v->vm, v->vcpu_name) ?: seccomp_enter_main();
+	rc = vm_start(&v->vm) ?: seccomp_enter_main();
 	if (rc)
 		return error_set(e, rc, BLAME_HOST, "cannot start the vCPUs: %s", strerror(-rc));
 	v->state = VMM_RUNNING;
@@ -481,7 +479,7 @@ int vmm_resume(struct vmm *v)
 	if (v->state == VMM_RUNNING)
 		return 0;
 	if (v->snap.vcpus_pending) {
-		int rc = vmm_snap_start(&v->snap, v->vcpu_name) ?: seccomp_enter_main();
+		int rc = vmm_snap_start(&v->snap) ?: seccomp_enter_main();
 
 		if (rc) {
 			vm_request_stop(&v->vm, VM_STOP_HOST_ERROR, 0);

@@ -37,7 +37,6 @@ enum vmm_state { VMM_NOT_STARTED, VMM_RUNNING, VMM_PAUSED };
 struct vmm {
 	struct vm_config *cfg;
 	struct timespec t_start;
-	const char *vcpu_name; /* thread name prefix: "vcpu" or "fc_vcpu" */
 	struct evloop loop;
 	bool loop_ready;
 	struct hostio *io;

@@ -121,14 +121,14 @@ static void ws_arm(struct vmm_snap *s)
 	}
 }
 
-int vmm_snap_start(struct vmm_snap *s, const char *vcpu_name)
+int vmm_snap_start(struct vmm_snap *s)
 {
 	int rc;
 
 	if (!s->vcpus_pending)
 		return 0;
 	vm_resume(s->vm);
-	rc = vm_start(s->vm, vcpu_name);
+	rc = vm_start(s->vm);
 	s->vcpus_pending = false;
 	if (!rc)
 		ws_arm(s);

@@ -47,7 +47,7 @@ int vmm_snap_build(struct vmm_snap *s, struct vm *vm, struct vmm_snap_host *h,
 		   struct error *e) MUST_CHECK;
 /* The first resume of a restored machine: devices resumed, vCPUs started,
  * the working-set timer armed. 0 and nothing done when not pending. */
-int vmm_snap_start(struct vmm_snap *s, const char *vcpu_name) MUST_CHECK;
+int vmm_snap_start(struct vmm_snap *s) MUST_CHECK;
 /* PUT /snapshot/create on a paused machine; err gets the API's message. */
 int vmm_snap_create(struct vm *vm, const struct vm_snapshot_req *req, char *err,
 		    size_t errlen) MUST_CHECK;

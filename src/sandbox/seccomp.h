@@ -1,5 +1,6 @@
-/* seccomp filters, one per thread role (seccomp.c builds, loads, reports
- * and exports them; seccomp_roles.c holds the rules as data). Each thread
+/* seccomp filters, one per thread role (seccomp_roles.c holds the rules as
+ * data, seccomp_gen.c compiles them at build time, seccomp.c loads,
+ * reports and exports them). Each thread
  * loads its own role's filter before it touches guest work; the main
  * thread loads its own last, once the vCPUs run. A thread started later
  * inherits the filter of the thread that starts it and stacks its own on
@@ -60,11 +61,10 @@ size_t seccomp_set_len(const struct seccomp_rule *set);
 /* What a sanitizer runtime calls (empty in ordinary builds). */
 extern const struct seccomp_rule seccomp_sanitizer_rules[];
 
-/* seccomp.c. Once, in main, before any thread: checks that libseccomp
- * builds filters (the vCPU's), resolves system call names for the SIGSYS
- * report, installs its handler. `restart`: the main thread must be able to
- * build the next machine (--on-reboot restart). Nothing is loaded yet;
- * each other role's program is compiled by its first seccomp_enter. */
+/* seccomp.c. Once, in main, before any thread: installs the SIGSYS
+ * handler and records the mode. `restart`: the main thread must be able to
+ * build the next machine (--on-reboot restart). Nothing is loaded yet. The
+ * programs themselves were compiled when kite was built (seccomp_bpf.h). */
 int seccomp_setup(enum kite_seccomp mode, bool restart) MUST_CHECK;
 /* The calling thread: no_new_privs, then its role's filter. A no-op when
  * seccomp_setup was not called (unit tests) or the mode is off. */
@@ -72,8 +72,8 @@ int seccomp_enter(enum seccomp_role r) MUST_CHECK;
 /* The main thread's filter, once: later calls (a restarted machine, a
  * second resume) do nothing. */
 int seccomp_enter_main(void) MUST_CHECK;
-/* The role's BPF program for this build and mode, to fd (raw struct
- * sock_filter array, as seccomp_export_bpf writes it). */
+/* The role's BPF program for this build and mode (on or log), to fd: the
+ * raw struct sock_filter array kite loads, as seccomp_export_bpf wrote it. */
 int seccomp_export(enum seccomp_role r, enum kite_seccomp mode, int fd) MUST_CHECK;
 /* `kite seccomp export ROLE FILE [--seccomp log]` and `kite seccomp list`:
  * an exit status. */

@@ -1,8 +1,9 @@
-/* The seccomp rules of each thread role, as data: what seccomp.c compiles
- * into a filter, what `kite seccomp export` writes, and what the rule-by-rule
- * checker (tests/sandbox/seccomp_check.c) calls. The lists come from
- * docs/ARCHITECTURE.md "Threads" checked with strace -f over the whole-VM
- * tests; a rule missing here makes a test die with status 148. */
+/* The seccomp rules of each thread role, as data: what seccomp_gen.c
+ * compiles into filters when kite is built, what `kite seccomp export`
+ * writes, and what the rule-by-rule checker (tests/sandbox/seccomp_check.c)
+ * calls. The lists come from docs/ARCHITECTURE.md "Threads" checked with
+ * strace -f over the whole-VM tests; a rule missing here makes a test die
+ * with status 148. */
 #include "sandbox/seccomp.h"
 
 #include <linux/kvm.h>

@@ -752,7 +752,7 @@ def sc_conns(c, sock, max_payload):
     s.close()
 
     # A request trickled in a byte every 0.1 s is answered; others are
-    # served meanwhile, promptly.
+    # served meanwhile, without waiting for it.
     trickle = req("GET", "/version", extra="X-Slow: 1\r\n")
     result = {}
 
@@ -780,7 +780,10 @@ def sc_conns(c, sock, max_payload):
     c.check(result.get("st") == 200,
             "conns: a request sent a byte every 0.1 s (%d bytes) is answered" % len(trickle),
             repr(result))
-    c.check(served > 10 and worst < 200,
+    # Not a timing check: a server that waited for the slow request would
+    # hold every other one for the whole trickle (seconds); 1 s leaves room
+    # for a loaded machine.
+    c.check(served > 10 and worst < 1000,
             "conns: %d requests served meanwhile, the slowest in %.1f ms" % (served, worst))
     keeper.close()
 
