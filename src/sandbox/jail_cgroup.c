@@ -159,11 +159,14 @@ static int write_file(const char *path, const char *value)
 {
 	int fd = open(path, O_WRONLY | O_CLOEXEC), rc = 0;
 	size_t n = strlen(value);
+	ssize_t w;
 
 	if (fd < 0)
 		return -errno;
-	if (write(fd, value, n) != (ssize_t)n)
-		rc = errno ? -errno : -EIO;
+	/* A cgroup file takes a value in one write, or refuses it. */
+	w = write(fd, value, n);
+	if (w != (ssize_t)n)
+		rc = w < 0 ? -errno : -EIO;
 	close(fd);
 	return rc;
 }

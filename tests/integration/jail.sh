@@ -354,7 +354,16 @@ after=$(stat -c '%u:%g %a' "$victim" "$victim/secret" | tr '\n' ' ')
 	ok "jailer re-run: dev/kvm and the exec file made anew" ||
 	fail "jailer re-run: dev/kvm $(stat -c %F "$ROOT/dev/kvm"), exec $(stat -c %F "$ROOT/firecracker")"
 
-# 8. The jailer under --new-pid-ns writes the pid file and returns; --daemonize.
+# 8. The jailer under --new-pid-ns writes the pid file and returns once the
+# VMM is exec'd (0), or with the child's status if it failed before: here
+# a dynamically linked exec file, which cannot run in the root.
+"$KITE" jailer --id jt-3 --exec-file /bin/true --uid $ID --gid $ID --chroot-base-dir "$BASE" \
+	--new-pid-ns >"$TMP/8f.out" 2>"$TMP/8f.err"
+rc=$?
+[ $rc -eq 1 ] && grep -q "exec /true in the jail" "$TMP/8f.err" && [ -s "$BASE/true/jt-3/root/true.pid" ] &&
+	ok "jailer --new-pid-ns: a failure before the exec reaches the caller (exit 1, pid file written)" ||
+	fail "jailer --new-pid-ns failing child: exit $rc, $(cat "$TMP/8f.err"), pid file $(cat "$BASE/true/jt-3/root/true.pid" 2>&1)"
+# The jailer under --new-pid-ns writes the pid file and returns; --daemonize.
 "$JAILER" --id jt-2 --exec-file "$FIRECRACKER" --uid $ID --gid $ID --chroot-base-dir "$BASE" \
 	--new-pid-ns --daemonize -- --api-sock /api.sock >"$TMP/8.out" 2>"$TMP/8.err"
 rc=$?
