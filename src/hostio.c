@@ -562,6 +562,12 @@ void hostio_close(struct hostio *h)
 	free(h);
 }
 
+void hostio_keep_socket_file(struct hostio *h)
+{
+	if (h->sock)
+		h->sock->path[0] = 0;
+}
+
 void hostio_get_stats(struct hostio *h, struct hostio_stats *s)
 {
 	pthread_mutex_lock(&h->lock);

@@ -53,6 +53,8 @@ int hostio_open(struct hostio **out, const struct hostio_opts *o, char *err,
 		size_t errlen) MUST_CHECK;
 /* Restores the terminal, removes the socket file, closes everything. */
 void hostio_close(struct hostio *h);
+/* The --console-socket file stays at close (api_server_keep_file). */
+void hostio_keep_socket_file(struct hostio *h);
 
 /* The process's event loop: signals and Ctrl-A x stop kite through `stop`;
  * input and output are served there. Once, before the first machine. */

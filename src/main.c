@@ -28,7 +28,7 @@ int main(int argc, char **argv)
 	enum config_cmd cmd;
 	char err[512];
 	struct error e = {0};
-	struct jail_proc jp = {-1, -1};
+	struct jail_proc jp = {-1, -1, false};
 	const char *base = argv[0] && strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0];
 	int code, skip = 0;
 	bool fc;
@@ -87,9 +87,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "kite: cannot build the seccomp filters: %s\n", strerror(-code));
 		return fc ? FC_EXIT_GENERIC_ERROR : EXIT_HOST_FAILURE;
 	}
-	/* --new-pid-ns, --daemonize: fork before anything is opened. */
-	if ((cfg.jail.new_pid_ns || cfg.jail.daemonize) &&
-	    (code = jail_proc_start(cfg.jail.new_pid_ns, cfg.jail.daemonize, &jp)) >= 0)
+	/* --new-pid-ns, --daemonize, the jail's cleaner: fork before
+	 * anything is opened. */
+	if (cfg.jail.dir && (code = vmm_jail_start(&cfg, &jp)) >= 0)
 		return code;
 	if (vmm_open(&vmm, &cfg, &t_start, &e) || vmm_jail_enter(&vmm, &e) ||
 	    (cfg.restore_path && vmm_restore(&vmm, &e)) ||

@@ -66,7 +66,7 @@ int vm_host_open(struct vm_host *h, const struct vm_config *cfg, struct hostio *
 void vm_host_close(struct vm_host *h)
 {
 	for (int i = 0; i < h->nr_disks; i++)
-		disk_image_close(&h->disks[i]);
+		disk_image_release(&h->disks[i]);
 	h->nr_disks = 0;
 	host_file_unmap(&h->initrd);
 	host_file_unmap(&h->kernel);

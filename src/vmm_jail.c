@@ -1,5 +1,6 @@
-/* kite run --jail (vmm_jail.h): which host resources are opened before the
- * jail closes, and the jail's steps after them. */
+/* kite run --jail (vmm_jail.h): the forks and the cleaner before anything
+ * is opened, which host resources are opened before the jail closes, and
+ * the jail's steps after them. */
 #include "vmm_jail.h"
 
 #include <errno.h>
@@ -8,9 +9,61 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "api/server.h"
 #include "backends/tap.h"
+#include "hostio.h"
 #include "log.h"
 #include "sandbox/jail.h"
+#include "sandbox/jail_cleanup.h"
+
+/* One kite process, one jail: vmm_jail_start opens it, vmm_jail_enter
+ * records into it. */
+static struct jail_cleanup cleanup = JAIL_CLEANUP_INIT;
+
+int vmm_jail_start(const struct vm_config *cfg, struct jail_proc *jp)
+{
+	const struct jail_config *j = &cfg->jail;
+	bool made = cfg->api_socket || cfg->console_socket || j->nr_cgroups;
+	int code, rc = 0;
+
+	/* Under --new-pid-ns the waiting parent reads the records once kite
+	 * has ended: the pipe comes before the fork. (A reader kite forked
+	 * would be in the namespace, and die with it.) */
+	if (made && j->new_pid_ns)
+		rc = jail_cleanup_open(&cleanup);
+	if (!rc && (j->new_pid_ns || j->daemonize)) {
+		code = jail_proc_start(j->new_pid_ns, j->daemonize, jp);
+		if (code >= 0) {
+			if (jp->waited)
+				jail_cleanup_run(&cleanup);
+			else
+				jail_cleanup_close(&cleanup);
+			return code;
+		}
+	}
+	if (!rc && made && !j->new_pid_ns) {
+		rc = jail_cleanup_open(&cleanup);
+		if (!rc)
+			rc = jail_cleanup_fork(&cleanup);
+	}
+	if (rc) {
+		fprintf(stderr, "kite: --jail: the process that cleans up after kite: %s\n",
+			strerror(-rc));
+		return EXIT_HOST_FAILURE;
+	}
+	/* kite only writes: the records must not be read back and rewritten
+	 * by a jailed (maybe compromised) kite. */
+	if (cleanup.rfd >= 0) {
+		close(cleanup.rfd);
+		cleanup.rfd = -1;
+	}
+	return -1;
+}
+
+static void note_dir(void *ctx, const char *dir)
+{
+	jail_cleanup_note_dir(ctx, dir);
+}
 
 /* Descriptors a machine opens after the jail: the VM and its vCPUs,
  * eventfds and irqfds per virtio queue, timers, io_uring rings, API and
@@ -84,8 +137,20 @@ int vmm_jail_enter(struct vmm *v, struct error *e)
 		snprintf(name, sizeof(name), "%s", id);
 	else
 		snprintf(name, sizeof(name), "kite-%d", host_pid());
-	rc = jail_enter(j, &(struct jail_enter_opts){name, fds_more(cfg)}, &abi, e->msg,
-			sizeof(e->msg));
+	/* Bound at host paths, which mean nothing inside the jail: removed
+	 * from outside once kite has ended. */
+	if (v->api) {
+		jail_cleanup_note_socket(&cleanup, cfg->api_socket);
+		api_server_keep_file(v->api);
+	}
+	if (cfg->console_socket) {
+		jail_cleanup_note_socket(&cleanup, cfg->console_socket);
+		hostio_keep_socket_file(v->io);
+	}
+	rc = jail_enter(j, &(struct jail_enter_opts){name, fds_more(cfg), note_dir, &cleanup}, &abi,
+			e->msg, sizeof(e->msg));
+	/* Before any guest runs: nothing kite writes later is believed. */
+	jail_cleanup_seal(&cleanup);
 	if (rc)
 		return error_blame(e, rc, rc == -EINVAL ? BLAME_INPUT : error_blame_path(rc));
 	log_info("jail", "in %s as uid %u gid %u; Landlock %s%.0d", j->dir, (unsigned)j->uid,

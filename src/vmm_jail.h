@@ -5,7 +5,16 @@
 
 #include "compiler.h"
 #include "error.h"
+#include "sandbox/jail_proc.h"
 #include "vmm.h"
+
+/* Before anything is opened: --new-pid-ns and --daemonize's forks
+ * (jail_proc_start), and the process that removes, once kite has ended,
+ * the socket files and cgroup directories it makes on the host before the
+ * jail closes (jail_cleanup.h). Returns -1 in the process that goes on,
+ * else the status the caller must end with (a parent; a failure, said on
+ * stderr). */
+int vmm_jail_start(const struct vm_config *cfg, struct jail_proc *jp) MUST_CHECK;
 
 /* After vmm_open (the console, the API socket), before any machine: joins
  * --netns, opens what the command line's guest needs from the host (KVM,

@@ -328,6 +328,11 @@ int api_server_attach(struct api_server *s, struct evloop *ev, const struct api_
 	return ev_add(ev, s->listen_fd, EPOLLIN, on_accept, s);
 }
 
+void api_server_keep_file(struct api_server *s)
+{
+	s->path[0] = 0;
+}
+
 int api_server_connections(const struct api_server *s)
 {
 	return s->nr_conns;

@@ -36,6 +36,9 @@ int api_server_attach(struct api_server *s, struct evloop *ev,
 		      const struct api_handler *h) MUST_CHECK;
 /* Closes every connection, the listener, and removes the socket file. */
 void api_server_close(struct api_server *s);
+/* The socket file stays at close: its path means nothing to this process
+ * any more (a jail's) and another removes it (jail_cleanup.h). */
+void api_server_keep_file(struct api_server *s);
 int api_server_connections(const struct api_server *s);
 
 #endif

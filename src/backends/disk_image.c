@@ -85,3 +85,10 @@ void disk_image_close(struct disk_image *img)
 		close(img->fd);
 	img->fd = -1;
 }
+
+void disk_image_release(struct disk_image *img)
+{
+	if (img->fd >= 0)
+		(void)flock(img->fd, LOCK_UN); /* failing, the close below still frees it */
+	disk_image_close(img);
+}

@@ -24,5 +24,10 @@ int disk_image_open(struct disk_image *img, const char *path, bool ro) MUST_CHEC
 /* Closes the image's own fd; the lock goes when the last backend built on
  * the image is closed too. Idempotent. */
 void disk_image_close(struct disk_image *img);
+/* The machine is gone for good: the lock is dropped now, then the image
+ * closed. A ring the kernel frees late may still share the locked
+ * description (a jailed kite's ring cannot reopen the image: no /proc),
+ * and the next kite on the image must not find it locked. Idempotent. */
+void disk_image_release(struct disk_image *img);
 
 #endif

@@ -307,7 +307,12 @@ void jail_clear_env(void)
 int jail_enter(const struct jail_config *j, const struct jail_enter_opts *o, int *landlock_abi,
 	       char *err, size_t errlen)
 {
-	struct jail_cgroup_req cg = {0, "kite", o->cgroup_name, j->cgroups, j->nr_cgroups, 0};
+	struct jail_cgroup_req cg = {.parent = "kite",
+				     .name = o->cgroup_name,
+				     .kv = j->cgroups,
+				     .nr = j->nr_cgroups,
+				     .made = o->made_dir,
+				     .ctx = o->ctx};
 	int rc;
 
 	/* First, so that nofile is checked against kite's own descriptors. */

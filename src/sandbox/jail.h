@@ -48,6 +48,9 @@ void jail_clear_env(void);
 struct jail_enter_opts {
 	const char *cgroup_name; /* the instance's cgroup directory (under "kite") */
 	unsigned fds_more;	 /* descriptors the machine will still open */
+	/* Told each cgroup directory created (jail_cgroup_req's made), or NULL. */
+	void (*made_dir)(void *ctx, const char *dir);
+	void *ctx;
 };
 /* Everything after the network namespace and the host resources, in order:
  * inherited descriptors, rlimits, cgroup, pivot (with a tmpfs /dev), the

@@ -159,16 +159,19 @@ static int write_file(const char *path, const char *value)
 {
 	int fd = open(path, O_WRONLY | O_CLOEXEC), rc = 0;
 	size_t n = strlen(value);
+	ssize_t w;
 
 	if (fd < 0)
 		return -errno;
-	if (write(fd, value, n) != (ssize_t)n)
-		rc = errno ? -errno : -EIO;
+	/* A cgroup file takes a value in one write, or refuses it. */
+	w = write(fd, value, n);
+	if (w != (ssize_t)n)
+		rc = w < 0 ? -errno : -EIO;
 	close(fd);
 	return rc;
 }
 
-/* mkdir -p of root/rel; rel has no "..". */
+/* mkdir -p of root/rel; rel has no "..". 1 if the last one was made here. */
 static int make_dirs(const char *root, const char *rel)
 {
 	char path[4096];
@@ -179,13 +182,15 @@ static int make_dirs(const char *root, const char *rel)
 	for (char *p = path + strlen(root) + 1;; p++) {
 		if (*p == '/' || !*p) {
 			char c = *p;
+			bool made;
 
 			*p = 0;
-			if (mkdir(path, 0755) && errno != EEXIST)
+			made = !mkdir(path, 0755);
+			if (!made && errno != EEXIST)
 				return -errno;
 			*p = c;
 			if (!c)
-				return 0;
+				return made;
 		}
 	}
 }
@@ -350,6 +355,13 @@ int jail_cgroup_apply(const struct jail_cgroup_req *r, char *err, size_t errlen)
 			break;
 		}
 		rc = make_dirs(mnt, rel);
+		if (rc == 1) {
+			if (r->made) {
+				snprintf(file, sizeof(file), "%s/%s", mnt, rel);
+				r->made(r->ctx, file);
+			}
+			rc = 0;
+		}
 		if (!rc && ver == 2)
 			rc = enable_v2(mnt, rel, ctl);
 		if (!rc && ver == 1 && !strcmp(ctl, "cpuset"))

@@ -19,6 +19,9 @@ struct jail_cgroup_req {
 	const struct jail_cgroup_kv *kv;
 	int nr;
 	pid_t pid; /* joins this process; 0 = the caller (right in a PID namespace too) */
+	/* Called with each instance directory this call created, or NULL. */
+	void (*made)(void *ctx, const char *dir);
+	void *ctx;
 };
 
 /* From mountinfo text: the mount point (unescaped) of the hierarchy for

@@ -64,6 +64,7 @@ int jail_proc_start(bool new_pid_ns, bool daemonize, struct jail_proc *p)
 	pid_t pid;
 
 	p->ready_fd = p->null_fd = -1;
+	p->waited = false;
 	/* Block the forwarded signals across the fork: none is lost between
 	 * the fork and the child's own handling (hostio's signalfd). */
 	forwarded(&set);
@@ -111,6 +112,7 @@ int jail_proc_start(bool new_pid_ns, bool daemonize, struct jail_proc *p)
 				dup2(p->null_fd, 2);
 				close(p->null_fd);
 			}
+			p->waited = true;
 			return jail_proc_wait(pid);
 		}
 	}

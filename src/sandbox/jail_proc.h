@@ -15,6 +15,7 @@
 struct jail_proc {
 	int ready_fd; /* the daemon's end of the readiness pipe, or -1 */
 	int null_fd;  /* /dev/null for stderr once ready, or -1 */
+	bool waited;  /* a parent returning: it waited for kite to end (--new-pid-ns) */
 };
 
 /* Returns -1 in the process that goes on (p filled), or the exit status

@@ -17,6 +17,7 @@
 #include "sandbox/jail.h"
 #include "sandbox/jail_cgroup.h"
 #include "sandbox/jail_landlock.h"
+#include "sandbox/jail_proc.h"
 
 const char jailer_help_text[] =
     "usage: jailer --id ID --exec-file FILE --uid N --gid N [options] [-- ARGS...]\n"
@@ -243,11 +244,25 @@ static int copy_exec(const char *src, int rootfd, const char *name)
 	for (;;) {
 		ssize_t n = read(in, buf, sizeof(buf));
 
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			rc = -errno;
+			goto out;
+		}
 		if (n == 0)
 			break;
-		if (n < 0 || write(out, buf, (size_t)n) != n) {
-			rc = errno ? -errno : -EIO;
-			goto out;
+		/* A short write (a full disk, a signal) goes on, or says why. */
+		for (ssize_t w = 0, k; w < n; w += k) {
+			k = write(out, buf + w, (size_t)(n - w));
+			if (k < 0 && errno == EINTR) {
+				k = 0;
+				continue;
+			}
+			if (k <= 0) {
+				rc = k < 0 ? -errno : -EIO;
+				goto out;
+			}
 		}
 	}
 	if (fchmod(out, 0755) || fsync(out))
@@ -364,29 +379,83 @@ static long long us_of(clockid_t clk, const struct timespec *since)
 	       (t.tv_nsec - since->tv_nsec) / 1000;
 }
 
-/* Under --new-pid-ns the parent stays behind only to write the child's pid. */
-static int pid_ns_fork(const char *name, char *err, size_t errlen)
-{
-	char path[300];
-	pid_t pid;
-	FILE *f;
+/* Under --new-pid-ns, the child's end of a close-on-exec pipe: a byte
+ * written there says the child failed before its exec. */
+static int child_report_fd = -1;
 
-	if (unshare(CLONE_NEWPID))
-		return fail(err, errlen, "--new-pid-ns: unshare: %s", strerror(errno)), -errno;
-	pid = fork();
-	if (pid < 0)
-		return fail(err, errlen, "--new-pid-ns: fork: %s", strerror(errno)), -errno;
-	if (pid == 0)
-		return 0;
+/* <root>/<name>.pid (the parent is in the jail's root already), made anew
+ * and not through a link: the jailed VMM of an earlier run with this --id
+ * owned the root. */
+static int write_pid_file(const char *name, pid_t pid, char *err, size_t errlen)
+{
+	char path[300], text[24];
+	int fd, n = snprintf(text, sizeof(text), "%d", (int)pid), rc = 0;
+
 	snprintf(path, sizeof(path), "/%s.pid", name);
-	f = fopen(path, "we");
-	if (!f || fprintf(f, "%d", (int)pid) < 0 || fclose(f))
-		return fail(err, errlen, "writing %s: %s", path, strerror(errno)), -EIO;
+	if (unlink(path) && errno != ENOENT)
+		rc = -errno;
+	fd = rc ? -1 : open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (!rc && fd < 0)
+		rc = -errno;
+	if (fd >= 0 && write(fd, text, (size_t)n) != n)
+		rc = errno ? -errno : -EIO;
+	if (fd >= 0 && close(fd) && !rc)
+		rc = -errno;
+	if (rc)
+		fail(err, errlen, "--new-pid-ns: writing %s: %s", path, strerror(-rc));
+	return rc;
+}
+
+/* Under --new-pid-ns the parent writes the child's pid, as Firecracker's
+ * jailer does, then stays until the child has exec'd the VMM or failed
+ * before that: 1 in the parent, with *status what it ends with (0, or the
+ * child's status, its line already on stderr); 0 in the child. Firecracker's
+ * parent ends at once, so that a failure before the exec is lost. */
+static int pid_ns_fork(const char *name, int *status, char *err, size_t errlen)
+{
+	int p[2], rc;
+	pid_t pid = 0;
+	ssize_t n;
+	char c;
+
+	if (pipe2(p, O_CLOEXEC))
+		return fail(err, errlen, "--new-pid-ns: pipe: %s", strerror(errno)), -errno;
+	if (unshare(CLONE_NEWPID)) {
+		rc = -errno;
+		goto fail;
+	}
+	pid = fork();
+	if (pid < 0) {
+		rc = -errno;
+		goto fail;
+	}
+	if (pid == 0) {
+		close(p[0]);
+		child_report_fd = p[1];
+		return 0;
+	}
+	close(p[1]);
+	rc = write_pid_file(name, pid, err, errlen);
+	do
+		n = read(p[0], &c, 1);
+	while (n < 0 && errno == EINTR);
+	close(p[0]);
+	if (n == 1) /* the child's own line says why */
+		*status = jail_proc_wait(pid);
+	else
+		*status = rc ? 1 : 0;
+	if (rc && n != 1)
+		fprintf(stderr, "jailer (kite): %s\n", err);
 	return 1;
+fail:
+	fail(err, errlen, "--new-pid-ns: %s: %s", pid < 0 ? "fork" : "unshare", strerror(-rc));
+	close(p[0]);
+	close(p[1]);
+	return rc;
 }
 
 static int run(const struct jailer_args *a, const struct timespec *t0, const struct timespec *c0,
-	       char *err, size_t errlen)
+	       int *status, char *err, size_t errlen)
 {
 	const char *name = jailer_exec_name(a->exec_file);
 	struct jail_cgroup_req cg = {a->cgroup_version,
@@ -429,7 +498,7 @@ static int run(const struct jailer_args *a, const struct timespec *t0, const str
 			return fail(err, errlen, "--daemonize: %s", strerror(errno)), -errno;
 		close(null_fd);
 	}
-	if (a->new_pid_ns && (rc = pid_ns_fork(name, err, errlen)) != 0)
+	if (a->new_pid_ns && (rc = pid_ns_fork(name, status, err, errlen)) != 0)
 		return rc; /* 1: the parent, done */
 	rc = jail_drop_privileges(a->uid, a->gid, err, errlen);
 	if (!rc && (rc = jail_landlock_apply(true, err, errlen)) > 0)
@@ -465,7 +534,7 @@ int jailer_main(int argc, char **argv, const char *fc_version)
 	struct timespec t0, c0;
 	struct jailer_args a;
 	char err[600] = "";
-	int rc;
+	int rc, status = 1;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &c0);
@@ -485,9 +554,11 @@ int jailer_main(int argc, char **argv, const char *fc_version)
 	 * environment, before anything else is opened. */
 	syscall(SYS_close_range, 3, ~0u, 0);
 	jail_clear_env();
-	rc = run(&a, &t0, &c0, err, sizeof(err));
+	rc = run(&a, &t0, &c0, &status, err, sizeof(err));
 	if (rc == 1)
-		return 0; /* the parent under --new-pid-ns: the pid is written */
+		return status; /* the parent under --new-pid-ns */
 	fprintf(stderr, "jailer (kite): %s\n", err);
+	if (child_report_fd >= 0)
+		(void)!write(child_report_fd, "F", 1);
 	return 1;
 }

@@ -60,6 +60,13 @@ echo "marker-$$-$RANDOM" >"$JAIL/marker"
 mkdir "$JAIL/run" && chown $ID:$ID "$JAIL/run" # the vsock socket's directory
 dd if=/dev/zero of="$TMP/disk.img" bs=1M count=1 status=none
 
+# gone_soon PATH: PATH disappears within 2 s (kite's cleaner removes what
+# kite made on the host once kite has ended, just after it).
+gone_soon() {
+	for _ in $(seq 40); do [ -e "$1" ] || return 0; sleep 0.05; done
+	return 1
+}
+
 # status_is FIELD VALUE: the /proc/$pid/status line, whitespace squeezed.
 status_is() {
 	local line
@@ -121,6 +128,9 @@ for f in /proc/$pid/fd/*; do
 	case "$t" in
 	"$TMP/in" | "$TMP/1.out" | "$TMP/1.err" | "$TMP/disk.img" | /dev/kvm | /dev/net/tun) ;;
 	anon_inode:* | "/memfd:kite-guest-ram (deleted)" | socket:*) ;;
+	# The write end of the pipe to kite's cleaner (its records; kept
+	# until kite ends, so that the cleaner knows when).
+	pipe:*) grep -q '^flags:.*1$' "/proc/$pid/fdinfo/${f##*/}" || bad="$bad ${f##*/}->$t (read end)" ;;
 	*) bad="$bad ${f##*/}->$t" ;;
 	esac
 done
@@ -135,6 +145,8 @@ pid=
 [ $rc -eq 0 ] && [ "$(cat "$TMP/1.out")" = "jail." ] && ok "the jailed guest echoed its input, exit 0" ||
 	fail "jailed guest: exit $rc, out '$(cat "$TMP/1.out")', err $(cat "$TMP/1.err")"
 [ ! -e "$JAIL/run/v.sock" ] && ok "the vsock socket removed at exit" || fail "vsock socket left behind"
+[ -n "$cgpath" ] && gone_soon "$cgmnt$cgpath" && ok "kite's cgroup $cgpath removed after its exit" ||
+	fail "cgroup $cgmnt$cgpath left behind: $(ls -d "$cgmnt$cgpath" 2>&1)"
 
 # 2. A virtio-blk/rng driver at CPL 3 against a jailed kite.
 # virtio.sh's image: sector 100 holds "KITE-PRE" then the bytes 0x10, 0x11, ...
@@ -148,6 +160,11 @@ dd if="$TMP/sector100" of="$img" bs=512 seek=100 conv=notrunc status=none
 run_kite virtio run --debug-exit --image "$GUEST_DIR/virtio_guest.bin" --mode long-user \
 	--load 0x100000 --disk "$img,serial=kite-test-01" --reg rdi=1 --jail "$JAIL" --uid $ID --gid $ID
 expect_rc "jailed virtio-blk guest" 0
+# At once on the same image: the jailed ring (no /proc to reopen the image
+# by) shared the locked description, which the kernel freed late.
+run_kite virtio2 run --debug-exit --image "$GUEST_DIR/virtio_guest.bin" --mode long-user \
+	--load 0x100000 --disk "$img,serial=kite-test-01" --reg rdi=1 --jail "$JAIL" --uid $ID --gid $ID
+expect_rc "jailed virtio-blk guest again at once (the image's lock is gone)" 0
 
 # 3. Set-ups that cannot work end before the guest, with one line.
 run_kite nofile run --debug-exit --image "$GUEST_DIR/demo.bin" --jail "$JAIL" --uid $ID --gid $ID \
@@ -181,7 +198,8 @@ expect_rc "--new-pid-ns demo" 0
 expect_out "--new-pid-ns demo" '4\n'
 mkfifo "$TMP/in4"
 "$KITE" run --debug-exit --image "$GUEST_DIR/echo_user.bin" --mode long-user --load 0x100000 \
-	--jail "$JAIL" --uid $ID --gid $ID --new-pid-ns <"$TMP/in4" >"$TMP/4.out" 2>"$TMP/4.err" &
+	--jail "$JAIL" --uid $ID --gid $ID --new-pid-ns --api-sock "$TMP/api4.sock" --id jail-4 \
+	--cgroup "$CGKEY=$CGVAL" <"$TMP/in4" >"$TMP/4.out" 2>"$TMP/4.err" &
 pid=$!
 exec 7>"$TMP/in4"
 inner=
@@ -198,7 +216,13 @@ wait $pid
 rc=$?
 pid=
 [ $rc -eq 143 ] && ok "--new-pid-ns: SIGTERM passed on, exit 143" || fail "--new-pid-ns SIGTERM: exit $rc"
-cgdirs+=(/sys/fs/cgroup/*/kite/kite-*)
+# The waiting process removes them before it ends: no delay.
+[ ! -e "$TMP/api4.sock" ] && ok "--new-pid-ns: the API socket removed when kite returns" ||
+	fail "--new-pid-ns: $TMP/api4.sock left behind"
+cg4=$(ls -d /sys/fs/cgroup/*/kite/jail-4 /sys/fs/cgroup/kite/jail-4 2>/dev/null)
+[ -z "$cg4" ] && ok "--new-pid-ns: the cgroup kite/jail-4 removed when kite returns" ||
+	fail "--new-pid-ns: cgroup left behind: $cg4"
+cgdirs+=(/sys/fs/cgroup/*/kite/kite-* /sys/fs/cgroup/*/kite/jail-4)
 
 # 5. --daemonize: back at once with 0, the guest's output in --serial-out.
 run_kite daemon run --debug-exit --image "$GUEST_DIR/demo.bin" --reg rax=3 --reg rbx=4 \
@@ -216,6 +240,10 @@ expect_err_line "--daemonize failing set-up" "nofile=3 is too small"
 JAIL6=$TMP/jail6
 mkdir -p "$JAIL6"
 cp "$GUEST_DIR/hello_user.bin" "$JAIL6/"
+# A file at the socket's host path inside the jail, which kite may remove:
+# the socket's path means nothing in there, and this file must stay.
+mkdir -p "$JAIL6$TMP" && chown $ID:$ID "$JAIL6$TMP" && echo decoy >"$JAIL6$TMP/api6.sock" &&
+	chown $ID:$ID "$JAIL6$TMP/api6.sock"
 "$KITE" run --api-sock "$TMP/api6.sock" --jail "$JAIL6" --uid $ID --gid $ID >"$TMP/6.out" 2>"$TMP/6.err" &
 pid=$!
 for _ in $(seq 100); do [ -S "$TMP/api6.sock" ] && break; sleep 0.05; done
@@ -229,6 +257,10 @@ kill -TERM $pid
 wait $pid
 pid=
 cgdirs+=(/sys/fs/cgroup/*/kite/kite-*)
+gone_soon "$TMP/api6.sock" && ok "the jailed kite's API socket removed after its exit" ||
+	fail "$TMP/api6.sock left behind"
+[ "$(cat "$JAIL6$TMP/api6.sock" 2>&1)" = decoy ] && ok "nothing removed at the socket's path inside the jail" ||
+	fail "the jail's $TMP/api6.sock: $(cat "$JAIL6$TMP/api6.sock" 2>&1)"
 
 # 7. kite jailer: Firecracker's layout, then the copied kite in Firecracker
 # mode, driven through <root>/api.sock. The copy runs in a root without the
@@ -294,6 +326,7 @@ grep -q "hello from ring 3" "$TMP/7.out" && ok "jailer: the guest ran through <r
 kill -TERM $pid
 wait $pid
 pid=
+[ ! -e "$ROOT/api.sock" ] && ok "jailer: the VMM removed <root>/api.sock at exit" || fail "jailer: $ROOT/api.sock left behind"
 
 # 7b. The root belonged to the jailed VMM, which may have left links where
 # the jailer makes things (run/, dev/kvm, the exec file's copy): a second
@@ -321,7 +354,16 @@ after=$(stat -c '%u:%g %a' "$victim" "$victim/secret" | tr '\n' ' ')
 	ok "jailer re-run: dev/kvm and the exec file made anew" ||
 	fail "jailer re-run: dev/kvm $(stat -c %F "$ROOT/dev/kvm"), exec $(stat -c %F "$ROOT/firecracker")"
 
-# 8. The jailer under --new-pid-ns writes the pid file and returns; --daemonize.
+# 8. The jailer under --new-pid-ns writes the pid file and returns once the
+# VMM is exec'd (0), or with the child's status if it failed before: here
+# a dynamically linked exec file, which cannot run in the root.
+"$KITE" jailer --id jt-3 --exec-file /bin/true --uid $ID --gid $ID --chroot-base-dir "$BASE" \
+	--new-pid-ns >"$TMP/8f.out" 2>"$TMP/8f.err"
+rc=$?
+[ $rc -eq 1 ] && grep -q "exec /true in the jail" "$TMP/8f.err" && [ -s "$BASE/true/jt-3/root/true.pid" ] &&
+	ok "jailer --new-pid-ns: a failure before the exec reaches the caller (exit 1, pid file written)" ||
+	fail "jailer --new-pid-ns failing child: exit $rc, $(cat "$TMP/8f.err"), pid file $(cat "$BASE/true/jt-3/root/true.pid" 2>&1)"
+# The jailer under --new-pid-ns writes the pid file and returns; --daemonize.
 "$JAILER" --id jt-2 --exec-file "$FIRECRACKER" --uid $ID --gid $ID --chroot-base-dir "$BASE" \
 	--new-pid-ns --daemonize -- --api-sock /api.sock >"$TMP/8.out" 2>"$TMP/8.err"
 rc=$?
