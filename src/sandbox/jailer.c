@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fdio.h"
 #include "sandbox/jail.h"
 #include "sandbox/jail_cgroup.h"
 #include "sandbox/jail_landlock.h"
@@ -253,17 +254,9 @@ static int copy_exec(const char *src, int rootfd, const char *name)
 		if (n == 0)
 			break;
 		/* A short write (a full disk, a signal) goes on, or says why. */
-		for (ssize_t w = 0, k; w < n; w += k) {
-			k = write(out, buf + w, (size_t)(n - w));
-			if (k < 0 && errno == EINTR) {
-				k = 0;
-				continue;
-			}
-			if (k <= 0) {
-				rc = k < 0 ? -errno : -EIO;
-				goto out;
-			}
-		}
+		rc = fd_write_all(out, buf, (size_t)n);
+		if (rc)
+			goto out;
 	}
 	if (fchmod(out, 0755) || fsync(out))
 		rc = -errno;

@@ -17,6 +17,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "fdio.h"
 #include "sandbox/seccomp_bpf.h"
 
 /* The call the test hook makes: in no role's list. */
@@ -38,25 +39,11 @@ static const struct seccomp_bpf *role_bpf(enum seccomp_role r, enum kite_seccomp
 int seccomp_export(enum seccomp_role r, enum kite_seccomp mode, int fd)
 {
 	const struct seccomp_bpf *b;
-	const char *p;
-	size_t left;
 
 	if ((unsigned)r >= SECCOMP_ROLE_COUNT || mode == KITE_SECCOMP_OFF)
 		return -EINVAL;
 	b = role_bpf(r, mode);
-	p = (const char *)b->insns;
-	left = b->len * sizeof(b->insns[0]);
-	while (left) {
-		ssize_t n = write(fd, p, left);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return n < 0 ? -errno : -EIO;
-		p += n;
-		left -= (size_t)n;
-	}
-	return 0;
+	return fd_write_all(fd, b->insns, b->len * sizeof(b->insns[0]));
 }
 
 /* Async-signal-safe formatting for the report. */

@@ -8,6 +8,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fdio.h"
+
 int outfile_open(struct outfile *o, const char *path)
 {
 	int n = snprintf(o->tmp, sizeof(o->tmp), "%s.XXXXXX", path);
@@ -23,19 +25,7 @@ int outfile_open(struct outfile *o, const char *path)
 
 int outfile_write(struct outfile *o, const void *p, size_t n)
 {
-	const char *b = p;
-
-	while (n) {
-		ssize_t w = write(o->fd, b, n);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return w < 0 ? -errno : -EIO;
-		b += w;
-		n -= (size_t)w;
-	}
-	return 0;
+	return fd_write_all(o->fd, p, n);
 }
 
 /* Makes the rename itself durable; best effort, the file is synced. */
