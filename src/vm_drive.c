@@ -31,6 +31,10 @@ static int reuse_same_file(const struct disk_image *old, const char *path, struc
 	    .fd = fcntl(old->fd, F_DUPFD_CLOEXEC, 0), .ro = old->ro, .path = path};
 	if (img->fd < 0)
 		return -errno;
+	if (old->has_ring_fd) {
+		img->ring_fd = fcntl(old->ring_fd, F_DUPFD_CLOEXEC, 0);
+		img->has_ring_fd = img->ring_fd >= 0;
+	}
 	end = lseek(img->fd, 0, SEEK_END);
 	if (end < 0) {
 		int rc = -errno;

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/fs.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/ioctl.h>
@@ -43,6 +44,22 @@ static int image_size(struct disk_image *img)
 	return 0;
 }
 
+/* Through /proc/self/fd: the file kite opened, not whatever the path names
+ * now. Without /proc (an image opened in a jail) there is none, and a ring
+ * shares the locked description. */
+static void open_ring_fd(struct disk_image *img, bool ro)
+{
+	int fl = fcntl(img->fd, F_GETFL);
+	char path[32];
+
+	if (fl < 0)
+		return;
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", img->fd);
+	img->ring_fd = open(path, (ro ? O_RDONLY : O_RDWR) |
+				      (fl & (O_DIRECT | O_DSYNC | O_SYNC)) | O_CLOEXEC);
+	img->has_ring_fd = img->ring_fd >= 0;
+}
+
 int disk_image_open(struct disk_image *img, const char *path, bool ro)
 {
 	int err;
@@ -72,6 +89,7 @@ int disk_image_open(struct disk_image *img, const char *path, bool ro)
 			 strerror(errno));
 		goto fail;
 	}
+	open_ring_fd(img, ro);
 	return 0;
 
 fail:
@@ -84,6 +102,9 @@ void disk_image_close(struct disk_image *img)
 	if (img->fd >= 0)
 		close(img->fd);
 	img->fd = -1;
+	if (img->has_ring_fd)
+		close(img->ring_fd);
+	img->has_ring_fd = false;
 }
 
 void disk_image_release(struct disk_image *img)

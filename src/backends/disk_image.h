@@ -13,6 +13,12 @@ struct disk_image {
 	bool ro;
 	uint64_t size;	  /* bytes, as of disk_image_open */
 	const char *path; /* for messages; not copied, must outlive the image */
+	/* A second open of the same file, made while /proc is reachable (before
+	 * a jail): its own description, which does not hold the lock, for an
+	 * io_uring ring to register (the kernel frees a ring late, after kill -9
+	 * too, and the next kite must not find the image locked meanwhile). */
+	bool has_ring_fd;
+	int ring_fd;
 };
 
 /* Opens `path` read-write, or read-only when `ro`, and takes a lock on it

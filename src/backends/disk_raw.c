@@ -410,23 +410,9 @@ static int ring_register(struct disk_raw *d, unsigned op, void *arg, unsigned nr
 	return syscall(SYS_io_uring_register, d->ring.ring_fd, op, arg, nr) < 0 ? -errno : 0;
 }
 
-/* The ring's own open of the image: a second file description, which
- * does not hold the image's flock (a lock belongs to one description). The
- * kernel frees a ring late (after kill -9 too), and a registered file would
- * keep the lock, and a restart's open of the image would fail, until then.
- * -1 without /proc (a jail): the ring then shares the locked description. */
-static int ring_file(int fd)
-{
-	int fl = fcntl(fd, F_GETFL);
-	char path[32];
-
-	if (fl < 0)
-		return -1;
-	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-	return open(path, (fl & (O_ACCMODE | O_DIRECT | O_DSYNC | O_SYNC)) | O_CLOEXEC);
-}
-
-static int uring_open(struct disk_raw *d)
+/* The ring registers the image's second description (disk_image.h:
+ * ring_fd), which does not hold the image's flock, when there is one. */
+static int uring_open(struct disk_raw *d, const struct disk_image *img)
 {
 	struct io_uring_params p = {.flags = IORING_SETUP_R_DISABLED};
 	static const uint8_t ops[] = {IORING_OP_READV,	   IORING_OP_WRITEV, IORING_OP_FSYNC,
@@ -446,10 +432,9 @@ static int uring_open(struct disk_raw *d)
 	err = io_uring_queue_init_params(URING_ENTRIES, &d->ring, &p);
 	if (err)
 		return err;
-	rfd = ring_file(d->fd);
-	err = io_uring_register_files(&d->ring, rfd >= 0 ? &rfd : &d->fd, 1);
-	if (rfd >= 0)
-		close(rfd); /* the ring holds its own reference */
+	/* The ring holds its own reference to the file. */
+	rfd = img->has_ring_fd ? img->ring_fd : d->fd;
+	err = io_uring_register_files(&d->ring, &rfd, 1);
 	if (err || (err = io_uring_register_eventfd(&d->ring, d->efd)) ||
 	    (err = ring_register(d, IORING_REGISTER_RESTRICTIONS, res, ARRAY_SIZE(res))) ||
 	    (err = ring_register(d, IORING_REGISTER_ENABLE_RINGS, NULL, 0)))
@@ -486,7 +471,7 @@ int disk_raw_open_image(struct disk_raw **out, const struct disk_image *img, uns
 		goto fail_fd;
 	}
 	if (!(flags & DISK_RAW_NO_URING) && !seccomp_test_disk_pool()) {
-		err = uring_open(d);
+		err = uring_open(d, img);
 		d->uring = err == 0;
 		if (!d->uring)
 			log_warn("disk", "%s: io_uring unavailable (%s), using worker threads",
