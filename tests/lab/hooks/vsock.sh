@@ -21,10 +21,16 @@ pre)
 	ok "socat $(socat -V 2>/dev/null | sed -n 's/^socat version \([^ ]*\).*/\1/p' | head -n 1)"
 	;;
 drive)
-	socat -t 30 UNIX-LISTEN:"${UDS}_6000",fork EXEC:cat 2>echo.err &
+	# backlog: the guest opens 10 connections at once, and kite's connect to a Unix
+	# listener whose backlog is full fails at once (EAGAIN, a reset for the guest);
+	# socat's default backlog is 5.
+	socat -t 30 UNIX-LISTEN:"${UDS}_6000",fork,backlog=64 EXEC:cat 2>echo.err &
 	epid=$!
 	socat -u UNIX-LISTEN:"${UDS}_6001" GOPEN:/dev/null 2>sink.err &
 	kpid=$!
+	# A failing drive phase must not leave them behind: they hold the test's output
+	# pipe, and batch.sh would wait for it 15 s and then count the test as timed out.
+	trap 'kill $epid $kpid 2>/dev/null' EXIT
 	wait_line '^KITE-VSOCK-LISTENING 5000' 180
 	i=0
 	while [ $i -lt $N ]; do
