@@ -184,6 +184,14 @@ static int setup_memory(struct vm *vm, struct error *e)
 	rc = gm_init_backed(&vm->gm, vm->cfg->memory, backing(vm->cfg->huge_pages));
 	if (rc == -ENOMEM && vm->cfg->huge_pages == HUGE_PAGES_2M)
 		return too_few_huge_pages(vm->cfg, e);
+	/* Guest RAM is a memfd: sizing it counts against RLIMIT_FSIZE, which
+	 * --rlimit fsize (or the jailer's) may have set below it. */
+	if (rc == -EFBIG) {
+		return error_set(e, rc, BLAME_INPUT,
+				 "cannot allocate %llu MiB of guest RAM: the file size limit "
+				 "(--rlimit fsize) is below it, and guest RAM is a memfd",
+				 (unsigned long long)(vm->cfg->memory >> 20));
+	}
 	if (rc) {
 		return error_set(e, rc, rc == -EINVAL ? BLAME_INPUT : BLAME_HOST,
 				 "cannot allocate %llu MiB of guest RAM: %s",

@@ -172,6 +172,11 @@ run_kite nofile run --debug-exit --image "$GUEST_DIR/demo.bin" --jail "$JAIL" --
 expect_rc "--rlimit nofile=3" 2
 expect_err_line "--rlimit nofile=3" "nofile=3 is too small"
 [ ! -s "$out" ] && ok "nofile=3: no guest output" || fail "nofile=3: the guest ran: $(cat "$out")"
+# Guest RAM is a memfd, so fsize bounds it too: below --memory, one line, exit 2.
+run_kite fsize run --debug-exit --image "$GUEST_DIR/demo.bin" --memory 16M --jail "$JAIL" \
+	--uid $ID --gid $ID --rlimit fsize=1048576
+expect_rc "--rlimit fsize below --memory" 2
+expect_err_line "--rlimit fsize below --memory" "the file size limit (--rlimit fsize) is below it"
 run_kite nodir run --image "$GUEST_DIR/demo.bin" --jail "$TMP/none" --uid $ID --gid $ID
 expect_rc "--jail missing directory" 2
 expect_err_line "--jail missing directory" "--jail $TMP/none"

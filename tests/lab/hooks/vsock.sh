@@ -8,9 +8,12 @@
 # - once the guest prints KITE-VSOCK-STREAMING: kill -9 of the sink socat, mid-transfer;
 #   the guest's stream must then fail and a new connection work (checked in the guest);
 #   kite must be alive when the guest reports.
+# VSOCK_UDS (drive phase; default $WORK/v.sock): kite's socket as L1 sees it (jail-linux
+# runs this drive phase against a jailed kite's socket, <jail>/run/v.sock).
 # shellcheck source=tests/lab/hooks/api-lib.sh
 . "$LAB/hooks/api-lib.sh"
 N=10
+UDS=${VSOCK_UDS:-$WORK/v.sock}
 case $1 in
 pre)
 	command -v socat >/dev/null || skip "needs socat where kite runs"
@@ -18,16 +21,22 @@ pre)
 	ok "socat $(socat -V 2>/dev/null | sed -n 's/^socat version \([^ ]*\).*/\1/p' | head -n 1)"
 	;;
 drive)
-	socat -t 30 UNIX-LISTEN:"$WORK/v.sock_6000",fork EXEC:cat 2>echo.err &
+	# backlog: the guest opens 10 connections at once, and kite's connect to a Unix
+	# listener whose backlog is full fails at once (EAGAIN, a reset for the guest);
+	# socat's default backlog is 5.
+	socat -t 30 UNIX-LISTEN:"${UDS}_6000",fork,backlog=64 EXEC:cat 2>echo.err &
 	epid=$!
-	socat -u UNIX-LISTEN:"$WORK/v.sock_6001" GOPEN:/dev/null 2>sink.err &
+	socat -u UNIX-LISTEN:"${UDS}_6001" GOPEN:/dev/null 2>sink.err &
 	kpid=$!
+	# A failing drive phase must not leave them behind: they hold the test's output
+	# pipe, and batch.sh would wait for it 15 s and then count the test as timed out.
+	trap 'kill $epid $kpid 2>/dev/null' EXIT
 	wait_line '^KITE-VSOCK-LISTENING 5000' 180
 	i=0
 	while [ $i -lt $N ]; do
 		i=$((i + 1))
 		awk -v c=$i 'BEGIN { for (n = 0; n < 6722; n++) printf "conn %02d line %05d the quick brown fox\n", c, n }' >in.$i
-		{ printf 'CONNECT 5000\n'; cat in.$i; } | timeout 120 socat -t 60 - UNIX-CONNECT:"$WORK/v.sock" >out.$i 2>err.$i &
+		{ printf 'CONNECT 5000\n'; cat in.$i; } | timeout 120 socat -t 60 - UNIX-CONNECT:"$UDS" >out.$i 2>err.$i &
 	done
 	wait_line '^vsock_helper: served' 150
 	# The clients end when kite closes their connections after the guest's close.

@@ -77,6 +77,17 @@ stage_lab() {
 	else
 		say "NOTE: no kite binary at $kite (build it: ninja -C build); tests using @KITE@ will SKIP"
 	fi
+	# jailer-linux's exec file: kite linked statically (the jailer execs it in a root
+	# without libraries, as Firecracker's), named as the jailer's layout wants.
+	local kb ks
+	kb=$(dirname "$kite")
+	ks=$kb/tests/integration/kite-static
+	[[ -f $kb/build.ninja ]] && ninja -C "$kb" tests/integration/kite-static >>"$out/setup.log" 2>&1
+	if [[ -x $ks ]]; then
+		cp "$ks" "$lab/firecracker"
+	else
+		say "NOTE: no static kite at $ks (static libjansson/libseccomp/liburing?): jailer-linux will SKIP"
+	fi
 	[[ -n $only ]] && printf '%s\n' "$only" >"$lab/only"
 	[[ -n $bench ]] && stage_bench
 	echo "$budget" >"$lab/budget" # tier direct and --bench-boot; the L1 also gets kite.budget=
