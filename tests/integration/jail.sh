@@ -165,6 +165,26 @@ expect_rc "jailed virtio-blk guest" 0
 run_kite virtio2 run --debug-exit --image "$GUEST_DIR/virtio_guest.bin" --mode long-user \
 	--load 0x100000 --disk "$img,serial=kite-test-01" --reg rdi=1 --jail "$JAIL" --uid $ID --gid $ID
 expect_rc "jailed virtio-blk guest again at once (the image's lock is gone)" 0
+# kill -9 of a jailed kite with a disk, then at once another on the image:
+# the ring registered a description without the lock (opened before the
+# jail), so however late the kernel frees it, the image is not locked.
+mkfifo "$TMP/in9"
+exec 6<>"$TMP/in9"
+"$KITE" run --debug-exit --image "$GUEST_DIR/echo_user.bin" --mode long-user --load 0x100000 \
+	--disk "$img" --jail "$JAIL" --uid $ID --gid $ID <"$TMP/in9" >/dev/null 2>"$TMP/k9.err" &
+pid=$!
+for _ in $(seq 100); do
+	[ "$(stat -c %u "/proc/$pid" 2>/dev/null)" = "$ID" ] && break
+	sleep 0.05
+done
+sleep 0.2
+kill -KILL $pid
+wait $pid 2>/dev/null
+pid=
+exec 6>&-
+run_kite virtio9 run --debug-exit --image "$GUEST_DIR/virtio_guest.bin" --mode long-user \
+	--load 0x100000 --disk "$img,serial=kite-test-01" --reg rdi=1 --jail "$JAIL" --uid $ID --gid $ID
+expect_rc "a disk guest at once after kill -9 of a jailed kite on the image" 0
 
 # 3. Set-ups that cannot work end before the guest, with one line.
 run_kite nofile run --debug-exit --image "$GUEST_DIR/demo.bin" --jail "$JAIL" --uid $ID --gid $ID \
