@@ -82,9 +82,10 @@ int main(int argc, char **argv)
 		return EXIT_OK;
 	}
 	log_set_level((enum log_level)cfg.log_level);
-	/* Compiled before any thread starts; each thread loads its own. */
+	/* The SIGSYS report, before any thread starts; each thread loads its
+	 * own filter (compiled when kite was built). */
 	if ((code = seccomp_setup(cfg.seccomp, cfg.on_reboot == REBOOT_RESTART))) {
-		fprintf(stderr, "kite: cannot build the seccomp filters: %s\n", strerror(-code));
+		fprintf(stderr, "kite: cannot set up seccomp: %s\n", strerror(-code));
 		return fc ? FC_EXIT_GENERIC_ERROR : EXIT_HOST_FAILURE;
 	}
 	/* --new-pid-ns, --daemonize, the jail's cleaner: fork before

@@ -355,6 +355,7 @@ int vcpu_spawn(struct vcpu *v, const char *name)
 
 	if (v->spawned)
 		return 0;
+	v->gate = VCPU_GATE_CLOSED;
 	/* Threads start with the kick signal blocked and unblock it once
 	 * they run, so a kick never hits a thread before its handler matters. */
 	sigemptyset(&set);
@@ -378,9 +379,12 @@ int vcpu_start(struct vcpu *v, const char *name)
 	pthread_mutex_lock(&v->lock);
 	v->state = VCPU_RUNNING;
 	v->gate = VCPU_GATE_OPEN;
+	/* Under the lock, before the thread can run: a kick (which takes the
+	 * lock) after this signals it; one before finds the gate closed and
+	 * immediate_exit set, which the first KVM_RUN honours. */
+	v->thread_started = 1;
 	pthread_cond_broadcast(&v->cond);
 	pthread_mutex_unlock(&v->lock);
-	v->thread_started = 1;
 	return 0;
 }
 

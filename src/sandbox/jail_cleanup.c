@@ -107,6 +107,26 @@ static void read_all(int fd, char *buf, size_t max)
 	buf[n] = 0;
 }
 
+/* Blocking reads into buf until it holds the seal (or EOF), then reads to
+ * EOF and drops the rest: what follows the seal is never kept. */
+static void read_sealed(int fd, char *buf, size_t max)
+{
+	size_t n = 0;
+
+	buf[0] = 0;
+	while (n + 1 < max && strncmp(buf, "E\n", 2) && !strstr(buf, "\nE\n")) {
+		ssize_t r = read(fd, buf + n, max - 1 - n);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return;
+		n += (size_t)r;
+		buf[n] = 0;
+	}
+	read_all(fd, (char[4096]){0}, 4096);
+}
+
 static void remove_socket(const char *rec)
 {
 	unsigned long long dev, ino;
@@ -175,8 +195,9 @@ static void __attribute__((noreturn)) reader(int rfd, pid_t kite)
 		if (fd != rfd && fd != pidfd)
 			close(fd);
 	syscall(SYS_close_range, (rfd > pidfd ? rfd : pidfd) + 1, ~0u, 0);
-	/* EOF: every write end is closed, kite's last at its exit. */
-	read_all(rfd, buf, sizeof(buf));
+	/* The records up to the seal at once, then EOF: every write end is
+	 * closed, kite's last at its exit. */
+	read_sealed(rfd, buf, sizeof(buf));
 	if (pidfd >= 0) {
 		/* Readable once kite is gone whole (out of its cgroup too). */
 		struct pollfd p = {pidfd, POLLIN, 0};

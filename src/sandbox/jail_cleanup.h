@@ -2,9 +2,10 @@
  * remove once jailed (no path to it, no permission): the --api-sock and
  * --console-socket files it bound and the cgroup directories it created
  * (kite/<id>). kite writes a record of each through a pipe, then a seal,
- * before it drops its privileges and before any guest runs: what comes
- * after the seal is ignored, so a compromised VMM cannot name other
- * paths. The reader, outside the jail and still root, removes them once
+ * once it is jailed but before any guest runs or any API request is read:
+ * what comes after the seal is ignored, so a compromised VMM cannot name
+ * other paths, and the forked reader takes the records out of the pipe as
+ * they come (kite cannot read them back and write others). The reader, outside the jail and still root, removes them once
  * kite has ended: a process kite forks at start-up (removing them right
  * after kite ends), or, under --new-pid-ns, the waiting process, before it
  * ends with kite's status. A socket is removed only if it is still the

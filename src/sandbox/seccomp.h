@@ -75,7 +75,7 @@ int seccomp_enter_main(void) MUST_CHECK;
 /* The role's BPF program for this build and mode (on or log), to fd: the
  * raw struct sock_filter array kite loads, as seccomp_export_bpf wrote it. */
 int seccomp_export(enum seccomp_role r, enum kite_seccomp mode, int fd) MUST_CHECK;
-/* `kite seccomp export ROLE FILE [--seccomp log]` and `kite seccomp list`:
+/* `kite seccomp export ROLE FILE` (the on-mode program) and `kite seccomp list`:
  * an exit status. */
 int seccomp_cmd(int argc, char **argv);
 /* Test builds only (-Dseccomp_test_hook, the kite-seccomp-hook binary):

@@ -63,14 +63,16 @@ mkfifo "$TMP/outfifo"
 exec 8<>"$TMP/outfifo"
 "$KITE" "${g[@]}" --console virtio --reg rdi=1 </dev/null >"$TMP/outfifo" 2>"$TMP/flood.err" &
 pid=$!
-# Full: a one-byte non-blocking write of ours finds no room. (Counting
-# kite's bytes is no test: how many a full pipe holds depends on how the
-# writes fell into its pages.)
+# Full: a one-page non-blocking write of ours finds no free slot (a page
+# never merges into a partly used one, so a probe that succeeds takes a
+# slot and the pipe fills; a byte would only top up the last page, forever).
+# Counting kite's bytes is no test: how many a full pipe holds depends on
+# how the writes fell into its pages.
 stuck() {
 	python3 -c 'import os, sys
 fd = os.open(sys.argv[1], os.O_WRONLY | os.O_NONBLOCK)
 try:
-    os.write(fd, b"x")
+    os.write(fd, b"x" * 4096)
 except BlockingIOError:
     sys.exit(0)
 sys.exit(1)' "$TMP/outfifo"
