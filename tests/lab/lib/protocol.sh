@@ -9,7 +9,7 @@
 # Needs: $out, $verbose, $boots (for l1_registers), say (lib/common.sh).
 
 declare -A verdict=() reason=() hung=()
-silence=${KITE_LAB_SILENCE:-180} silent=0 l1pid="" current=""
+silence=${KITE_LAB_SILENCE:-100} silent=0 l1pid="" current=""
 
 # The results: a FAIL "no result ($1)" for every test without a verdict, results.txt,
 # and the summary line "N passed, N failed, N skipped". Fails if any test failed.
