@@ -112,8 +112,8 @@ jail_env() {
 }
 
 # jail_fds PID PATH...: every descriptor is a PATH given, /dev/kvm, /dev/net/tun, kite's
-# guest RAM memfd, an anonymous inode (VM, vCPU, eventfd, io_uring...) or a socket; each
-# is listed in the log.
+# guest RAM memfd, an anonymous inode (VM, vCPU, eventfd, io_uring...), a socket or the
+# write end of the cleaner's pipe; each is listed in the log.
 jail_fds() {
 	p=$1
 	shift
@@ -125,6 +125,9 @@ jail_fds() {
 		for a in "$@" /dev/kvm /dev/net/tun; do [ "$t" = "$a" ] && good=1; done
 		case $t in
 		anon_inode:* | "/memfd:kite-guest-ram (deleted)" | socket:*) good=1 ;;
+		# the write end of the pipe to kite's cleaner (its sealed records,
+		# kept open until kite ends so that the cleaner knows when)
+		pipe:*) grep -q '^flags:.*1$' "/proc/$p/fdinfo/${f##*/}" && good=1 ;;
 		esac
 		[ -n "$good" ] || bad="$bad ${f##*/}->$t"
 		n=$((n + 1))
