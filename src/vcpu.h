@@ -5,6 +5,7 @@
 
 #include <linux/kvm.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -102,6 +103,8 @@ struct vcpu {
 	bool spawned;	    /* the thread exists (it may wait at the gate) */
 	int thread_started; /* and was let into the guest */
 	enum vcpu_gate gate;
+	bool affinity_set; /* the thread restores `affinity` first (vcpu_spawn) */
+	cpu_set_t affinity;
 	const struct vcpu_env *env;
 	pthread_mutex_t lock;
 	pthread_cond_t cond;

@@ -77,6 +77,7 @@ static void vcpu_started(void *ctx, struct vcpu *v)
 
 	pthread_mutex_lock(&vm->lock);
 	first = vm->nr_started++ == 0;
+	pthread_cond_broadcast(&vm->started_cond);
 	pthread_mutex_unlock(&vm->lock);
 	if (first && vm->cfg->timestamps)
 		log_report("timestamp", "vcpu%d entering the guest at %.3f ms", v->id,
@@ -387,6 +388,7 @@ static int create(struct vm *vm, const struct vm_config *cfg, const struct vm_ho
 	vm->vcpu_env = (struct vcpu_env){&vm->pio, &vm->mmio, &vm->gm, vm, vcpu_started,
 					 vcpu_halted, env_request_stop, env_stopping};
 	pthread_mutex_init(&vm->lock, NULL);
+	pthread_cond_init(&vm->started_cond, NULL);
 	bus_init(&vm->pio, "pio");
 	bus_init(&vm->mmio, "mmio");
 	device_list_init(&vm->devices);
@@ -459,6 +461,21 @@ int vm_start(struct vm *vm)
 			return rc;
 		}
 	}
+	/* Every thread past its gate before the caller goes on: what comes
+	 * next is the main thread's seccomp filter, whose load holds up a
+	 * thread woken meanwhile (0.15 ms here, against 0.03). At most a
+	 * second: a thread the host does not schedule does not hold kite. */
+	pthread_mutex_lock(&vm->lock);
+	if (vm->nr_started < vm->nr_vcpus) {
+		struct timespec until;
+
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += 1;
+		while (vm->nr_started < vm->nr_vcpus && !vm->stopping &&
+		       pthread_cond_timedwait(&vm->started_cond, &vm->lock, &until) != ETIMEDOUT)
+			;
+	}
+	pthread_mutex_unlock(&vm->lock);
 	return 0;
 }
 
@@ -557,5 +574,6 @@ void vm_destroy(struct vm *vm)
 		close(vm->vm_fd);
 	vm->vm_fd = -1;
 	gm_free(&vm->gm);
+	pthread_cond_destroy(&vm->started_cond);
 	pthread_mutex_destroy(&vm->lock);
 }

@@ -67,7 +67,8 @@ struct vm {
 	int user_stop;
 	int user_stop_status;
 	int nr_halted;
-	int nr_started;
+	int nr_started; /* vCPU threads past their gate */
+	pthread_cond_t started_cond;
 	int paused;
 	/* vm_restore_cpu_state set every vCPU's registers: vm_create's entry
 	 * state is gone and must not be set again (vm_start does not). */

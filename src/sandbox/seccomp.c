@@ -123,6 +123,11 @@ int seccomp_setup(enum kite_seccomp mode, bool restart)
 	return 0;
 }
 
+bool seccomp_before_main(void)
+{
+	return sc.ready && !sc.main_done;
+}
+
 int seccomp_enter(enum seccomp_role r)
 {
 	const struct seccomp_bpf *b;

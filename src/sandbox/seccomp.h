@@ -66,6 +66,10 @@ extern const struct seccomp_rule seccomp_sanitizer_rules[];
  * build the next machine (--on-reboot restart). Nothing is loaded yet. The
  * programs themselves were compiled when kite was built (seccomp_bpf.h). */
 int seccomp_setup(enum kite_seccomp mode, bool restart) MUST_CHECK;
+/* Filters will be loaded (seccomp_setup ran with a mode other than off)
+ * and the main thread has none yet: a thread it starts now may still make
+ * calls that no role allows before it loads its own. */
+bool seccomp_before_main(void);
 /* The calling thread: no_new_privs, then its role's filter. A no-op when
  * seccomp_setup was not called (unit tests) or the mode is off. */
 int seccomp_enter(enum seccomp_role r) MUST_CHECK;
