@@ -363,7 +363,8 @@ static bool away_from_here(struct vcpu *v, pthread_attr_t *attr)
 	cpu_set_t away;
 	int cpu = sched_getcpu();
 
-	if (!seccomp_before_main() || cpu < 0 || sched_getaffinity(0, sizeof(v->affinity), &v->affinity) < 0)
+	if (!seccomp_before_main() || cpu < 0 ||
+	    sched_getaffinity(0, sizeof(v->affinity), &v->affinity) < 0)
 		return false;
 	away = v->affinity;
 	CPU_CLR(cpu, &away);

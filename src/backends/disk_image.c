@@ -55,8 +55,8 @@ static void open_ring_fd(struct disk_image *img, bool ro)
 	if (fl < 0)
 		return;
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", img->fd);
-	img->ring_fd = open(path, (ro ? O_RDONLY : O_RDWR) |
-				      (fl & (O_DIRECT | O_DSYNC | O_SYNC)) | O_CLOEXEC);
+	img->ring_fd =
+	    open(path, (ro ? O_RDONLY : O_RDWR) | (fl & (O_DIRECT | O_DSYNC | O_SYNC)) | O_CLOEXEC);
 	img->has_ring_fd = img->ring_fd >= 0;
 }
 

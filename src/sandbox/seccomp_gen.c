@@ -56,8 +56,8 @@ static int add_rule(scmp_filter_ctx ctx, const struct seccomp_rule *r)
 /* The calls each role makes most (once per VM exit, per event, per
  * transfer): tested first, before the rest of the list. */
 static const int hot_vcpu[] = {SYS_ioctl, -1};
-static const int hot_main[] = {SYS_epoll_wait, SYS_read, SYS_write, SYS_io_uring_enter,
-			       SYS_ioctl, SYS_readv, SYS_writev, -1};
+static const int hot_main[] = {SYS_epoll_wait, SYS_read,  SYS_write,  SYS_io_uring_enter,
+			       SYS_ioctl,      SYS_readv, SYS_writev, -1};
 static const int hot_disk[] = {SYS_preadv, SYS_pwritev, SYS_futex, -1};
 
 static const int *hot_calls(enum seccomp_role r)
