@@ -411,14 +411,19 @@ int vcpu_start(struct vcpu *v, const char *name)
 		return rc;
 	pthread_mutex_lock(&v->lock);
 	v->state = VCPU_RUNNING;
-	v->gate = VCPU_GATE_OPEN;
 	/* Under the lock, before the thread can run: a kick (which takes the
 	 * lock) after this signals it; one before finds the gate closed and
 	 * immediate_exit set, which the first KVM_RUN honours. */
-	v->thread_started = 1;
+	v->gate = VCPU_GATE_OPEN;
 	pthread_cond_broadcast(&v->cond);
 	pthread_mutex_unlock(&v->lock);
 	return 0;
+}
+
+/* The thread exists and was let into the guest. */
+static bool let_in(const struct vcpu *v)
+{
+	return v->spawned && v->gate == VCPU_GATE_OPEN;
 }
 
 void vcpu_kick(struct vcpu *v)
@@ -430,7 +435,7 @@ void vcpu_kick(struct vcpu *v)
 	pthread_mutex_lock(&v->lock);
 	pthread_cond_broadcast(&v->cond);
 	pthread_mutex_unlock(&v->lock);
-	if (v->thread_started)
+	if (let_in(v))
 		pthread_kill(v->thread, SIG_VCPU_KICK);
 }
 
@@ -439,7 +444,7 @@ void vcpu_pause(struct vcpu *v)
 	pthread_mutex_lock(&v->lock);
 	v->pause_req = true;
 	pthread_mutex_unlock(&v->lock);
-	if (!v->thread_started)
+	if (!let_in(v))
 		return;
 	vcpu_kick(v);
 	pthread_mutex_lock(&v->lock);
@@ -477,7 +482,6 @@ void vcpu_join(struct vcpu *v)
 	pthread_mutex_unlock(&v->lock);
 	pthread_join(v->thread, NULL);
 	v->spawned = false;
-	v->thread_started = 0;
 }
 
 void vcpu_destroy(struct vcpu *v)

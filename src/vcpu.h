@@ -100,9 +100,8 @@ struct vcpu {
 	struct kvm_run *run;
 	size_t run_size;
 	pthread_t thread;
-	bool spawned;	    /* the thread exists (it may wait at the gate) */
-	int thread_started; /* and was let into the guest */
-	enum vcpu_gate gate;
+	bool spawned; /* the thread exists (it may wait at the gate) */
+	enum vcpu_gate gate; /* OPEN while spawned: let into the guest */
 	bool affinity_set; /* the thread restores `affinity` first (vcpu_spawn) */
 	cpu_set_t affinity;
 	const struct vcpu_env *env;

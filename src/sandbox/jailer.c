@@ -390,8 +390,8 @@ static int write_pid_file(const char *name, pid_t pid, char *err, size_t errlen)
 	fd = rc ? -1 : open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
 	if (!rc && fd < 0)
 		rc = -errno;
-	if (fd >= 0 && write(fd, text, (size_t)n) != n)
-		rc = errno ? -errno : -EIO;
+	if (fd >= 0)
+		rc = fd_write_all(fd, text, (size_t)n);
 	if (fd >= 0 && close(fd) && !rc)
 		rc = -errno;
 	if (rc)

@@ -162,6 +162,7 @@ static int write_role(FILE *out, enum seccomp_role r, bool log)
 
 int main(int argc, char **argv)
 {
+	char *names[SECCOMP_NAMED];
 	FILE *out;
 	size_t at = 0;
 	int rc = 0;
@@ -193,22 +194,19 @@ int main(int argc, char **argv)
 			r, r, r, r, r, r);
 	fprintf(out, "};\n\n");
 	/* The names: one string of NUL-ended names, and each call's offset. */
+	for (int nr = 0; nr < SECCOMP_NAMED; nr++)
+		names[nr] = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, nr);
 	fprintf(out, "const uint16_t seccomp_name_at[SECCOMP_NAMED] = {\n");
 	for (int nr = 0; nr < SECCOMP_NAMED; nr++) {
-		char *n = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, nr);
-
-		fprintf(out, "\t%zu,\n", n ? at : (size_t)SECCOMP_UNNAMED);
-		if (n)
-			at += strlen(n) + 1;
-		free(n);
+		fprintf(out, "\t%zu,\n", names[nr] ? at : (size_t)SECCOMP_UNNAMED);
+		if (names[nr])
+			at += strlen(names[nr]) + 1;
 	}
 	fprintf(out, "};\n\nconst char seccomp_names[] =\n");
 	for (int nr = 0; nr < SECCOMP_NAMED; nr++) {
-		char *n = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, nr);
-
-		if (n)
-			fprintf(out, "\t\"%s\\0\"\n", n);
-		free(n);
+		if (names[nr])
+			fprintf(out, "\t\"%s\\0\"\n", names[nr]);
+		free(names[nr]);
 	}
 	fprintf(out, "\t;\n");
 	if (at >= SECCOMP_UNNAMED) {
